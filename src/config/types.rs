@@ -1,0 +1,340 @@
+//! The typed configuration: what the loader produces and the core consumes.
+//!
+//! Every value here is already validated and expanded. Defaults are
+//! Supervisor 4.3's. `PartialEq` on the specs is what `reread`/`update` use to
+//! decide that a group "changed", so every option that Supervisor compares is a
+//! field here (AUTO log files compare as `LogFile::Auto`, never as the
+//! generated name, which is Supervisor's rule too).
+
+use std::path::PathBuf;
+
+/// Where a value or section came from, for error messages and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: usize,
+}
+
+/// The whole configuration after validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The main file, as given (`-c`) or found by the search.
+    pub path: PathBuf,
+    pub supervisord: SupervisordSpec,
+    /// Every `[unix_http_server*]` section, in file order (normally one).
+    pub unix_http_servers: Vec<UnixHttpServerSpec>,
+    /// Every `[inet_http_server*]` section, in file order (normally none or one).
+    pub inet_http_servers: Vec<InetHttpServerSpec>,
+    pub supervisorctl: CtlSpec,
+    /// Groups sorted by (priority, name); processes inside sorted by (priority, name).
+    pub groups: Vec<GroupSpec>,
+    /// Messages the daemon logs once its main log is open (Supervisor's parse
+    /// warnings and infos, plus ours for unknown options).
+    pub messages: Vec<(LogLevel, String)>,
+}
+
+impl Config {
+    pub fn group(&self, name: &str) -> Option<&GroupSpec> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+}
+
+/// Main-log levels, most severe first. Numeric values are Supervisor's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum LogLevel {
+    Blather = 3,
+    Trace = 5,
+    Debug = 10,
+    Info = 20,
+    Warn = 30,
+    Error = 40,
+    Critical = 50,
+}
+
+impl LogLevel {
+    /// The four-letter tag in the main log (`INFO`, `WARN`, ...).
+    pub fn tag(self) -> &'static str {
+        match self {
+            LogLevel::Blather => "BLAT",
+            LogLevel::Trace => "TRAC",
+            LogLevel::Debug => "DEBG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERRO",
+            LogLevel::Critical => "CRIT",
+        }
+    }
+}
+
+/// `[supervisord]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SupervisordSpec {
+    pub logfile: MainLog,
+    pub logfile_maxbytes: i64,
+    pub logfile_backups: i64,
+    pub loglevel: LogLevel,
+    pub pidfile: PathBuf,
+    pub umask: u32,
+    pub nodaemon: bool,
+    pub silent: bool,
+    pub minfds: i64,
+    pub minprocs: i64,
+    pub nocleanup: bool,
+    pub childlogdir: PathBuf,
+    pub user: Option<UserSpec>,
+    pub directory: Option<PathBuf>,
+    pub strip_ansi: bool,
+    pub environment: Vec<(String, String)>,
+    pub identifier: String,
+    // pidvisor extensions (a real supervisord ignores these keys).
+    /// `cgroups = true|false`: default for every program (issue 6).
+    pub cgroups: bool,
+    /// `dbus = auto|true|false` (issue 7).
+    pub dbus: DbusMode,
+    /// `dbus_group = NAME`: a group admitted to state-changing D-Bus calls.
+    pub dbus_group: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MainLog {
+    File(PathBuf),
+    Syslog,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DbusMode {
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// A user from `user=`, resolved against the password database at load time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSpec {
+    /// As written in the config (name or numeric uid).
+    pub written: String,
+    pub name: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub home: PathBuf,
+    pub shell: PathBuf,
+}
+
+/// `[unix_http_server]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnixHttpServerSpec {
+    pub section: String,
+    pub file: PathBuf,
+    pub chmod: u32,
+    /// `chown=user[:group]` resolved to ids.
+    pub chown: Option<(u32, Option<u32>)>,
+    pub auth: Option<Credentials>,
+}
+
+/// `[inet_http_server]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InetHttpServerSpec {
+    pub section: String,
+    /// Lower-cased host; empty means all interfaces.
+    pub host: String,
+    pub port: u16,
+    pub auth: Option<Credentials>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    /// Plain text, or `{SHA}<40 hex>`.
+    pub password: String,
+}
+
+/// `[supervisorctl]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CtlSpec {
+    pub serverurl: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub prompt: String,
+    pub history_file: Option<PathBuf>,
+}
+
+impl Default for CtlSpec {
+    fn default() -> Self {
+        CtlSpec {
+            serverurl: "http://localhost:9001".into(),
+            username: None,
+            password: None,
+            prompt: "supervisor".into(),
+            history_file: None,
+        }
+    }
+}
+
+/// What kind of section a group came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupKind {
+    /// One `[program:x]` not listed in any `[group:]`.
+    Program,
+    /// A `[group:x]`.
+    Group,
+    /// An `[eventlistener:x]` pool.
+    EventListenerPool(EventPoolSpec),
+    /// An `[fcgi-program:x]`.
+    Fcgi(FcgiSpec),
+}
+
+/// A process group: the unit of `add`, `remove` and `update`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupSpec {
+    pub name: String,
+    pub priority: i64,
+    pub kind: GroupKind,
+    /// Sorted by (priority, name).
+    pub processes: Vec<ProgramSpec>,
+    /// `cgroup=` in `[group:x]` (pidvisor extension); `None` = inherit.
+    pub cgroup: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPoolSpec {
+    /// Upper-case event type names as written (validated).
+    pub events: Vec<String>,
+    pub buffer_size: i64,
+    pub result_handler: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FcgiSpec {
+    /// `unix:///abs/path` or `tcp://host:port`, expanded.
+    pub socket: String,
+    pub socket_backlog: Option<i64>,
+    pub socket_owner: Option<(u32, Option<u32>)>,
+    pub socket_mode: u32,
+}
+
+/// `autorestart=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoRestart {
+    Never,
+    Unexpected,
+    Always,
+}
+
+/// `stdout_logfile=` / `stderr_logfile=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFile {
+    Auto,
+    None,
+    Path(PathBuf),
+}
+
+/// The per-stream log options of a program.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogSpec {
+    pub file: LogFile,
+    pub maxbytes: i64,
+    pub backups: i64,
+    pub capture_maxbytes: i64,
+    pub events_enabled: bool,
+    pub syslog: bool,
+}
+
+/// One process, after `numprocs` expansion: everything needed to run it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramSpec {
+    /// The process name (`process_name` expanded).
+    pub name: String,
+    /// The group it belongs to.
+    pub group: String,
+    /// The `x` of `[program:x]`.
+    pub program: String,
+    /// `%(process_num)` for this instance.
+    pub process_num: i64,
+    /// The command line, expanded but not yet split (shlex happens at spawn,
+    /// as in Supervisor, so a bad quote is a spawn error, not a config error).
+    pub command: String,
+    pub priority: i64,
+    pub autostart: bool,
+    pub startsecs: i64,
+    pub startretries: i64,
+    pub autorestart: AutoRestart,
+    pub exitcodes: Vec<i32>,
+    /// Signal number (0 allowed, as in Supervisor).
+    pub stopsignal: i32,
+    pub stopwaitsecs: i64,
+    pub stopasgroup: bool,
+    pub killasgroup: bool,
+    pub user: Option<UserSpec>,
+    pub redirect_stderr: bool,
+    pub stdout: LogSpec,
+    pub stderr: LogSpec,
+    /// `[supervisord] environment` is *not* merged in here; the spawner does
+    /// that, so a change of the daemon's environment is not a program change.
+    pub environment: Vec<(String, String)>,
+    pub directory: Option<PathBuf>,
+    pub umask: Option<u32>,
+    /// `None` means AUTO (the daemon's own URL).
+    pub serverurl: Option<String>,
+    // pidvisor extensions.
+    /// `cgroup=` in `[program:x]`; `None` = inherit from group / `[supervisord]`.
+    pub cgroup: Option<bool>,
+    pub memory_max: Option<String>,
+    pub pids_max: Option<String>,
+    pub cpu_max: Option<String>,
+    /// Where the section starts.
+    pub origin: Origin,
+}
+
+impl ProgramSpec {
+    /// `group:name`, or just `name` when both are the same (Supervisor's namespec).
+    pub fn namespec(&self) -> String {
+        if self.group == self.name {
+            self.name.clone()
+        } else {
+            format!("{}:{}", self.group, self.name)
+        }
+    }
+
+    /// A spec with Supervisor's defaults, for tests and examples.
+    pub fn with_defaults(name: &str, command: &str) -> ProgramSpec {
+        let log = LogSpec {
+            file: LogFile::Auto,
+            maxbytes: 50 * 1024 * 1024,
+            backups: 10,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+        };
+        ProgramSpec {
+            name: name.into(),
+            group: name.into(),
+            program: name.into(),
+            process_num: 0,
+            command: command.into(),
+            priority: 999,
+            autostart: true,
+            startsecs: 1,
+            startretries: 3,
+            autorestart: AutoRestart::Unexpected,
+            exitcodes: vec![0],
+            stopsignal: 15,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+            user: None,
+            redirect_stderr: false,
+            stdout: log.clone(),
+            stderr: log,
+            environment: Vec::new(),
+            directory: None,
+            umask: None,
+            serverurl: None,
+            cgroup: None,
+            memory_max: None,
+            pids_max: None,
+            cpu_max: None,
+            origin: Origin::default(),
+        }
+    }
+}

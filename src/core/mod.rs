@@ -1,0 +1,1 @@
+//! The supervisor itself: a pure state machine (no I/O, no clock).

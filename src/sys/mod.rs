@@ -1,0 +1,2 @@
+//! The only module allowed `unsafe`: thin, documented syscall wrappers.
+#![allow(unsafe_code)]
