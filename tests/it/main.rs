@@ -1,0 +1,6 @@
+//! Integration tests: the real `pidvisord` (and `pidvisorctl`) on temp configs.
+
+// The fixture: start a daemon, wait with deadlines, clean up on Drop.
+mod fixture;
+// The daemon runs programs: states, restarts, privilege drop, logs, signals.
+mod runtime;

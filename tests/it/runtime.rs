@@ -1,0 +1,377 @@
+//! Issue 4: the daemon runs programs. Everything is observed from outside:
+//! the main log (Supervisor's messages), `/proc`, and files the children write.
+
+use crate::fixture::*;
+use std::fs;
+use std::time::Duration;
+
+/// Seconds since midnight of a main-log line's timestamp
+/// (`YYYY-MM-DD HH:MM:SS,mmm LEVL ...`).
+fn stamp(line: &str) -> f64 {
+    let t = &line[11..23];
+    let h: f64 = t[0..2].parse().unwrap();
+    let m: f64 = t[3..5].parse().unwrap();
+    let s: f64 = t[6..8].parse().unwrap();
+    let ms: f64 = t[9..12].parse().unwrap();
+    h * 3600.0 + m * 60.0 + s + ms / 1000.0
+}
+
+fn lines_with<'a>(log: &'a str, text: &str) -> Vec<&'a str> {
+    log.lines().filter(|l| l.contains(text)).collect()
+}
+
+#[test]
+fn autostart_then_running_after_startsecs() {
+    let d = Daemon::start("[program:sleeper]\ncommand=sleep 1000\nstartsecs=1\n");
+    let pid = d.wait_spawned("sleeper", 1);
+    assert!(alive(pid));
+    assert_eq!(proc_ppid(pid), Some(d.pid), "children are the daemon's own");
+    let log = d.wait_log(
+        "success: sleeper entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)",
+    );
+    // RUNNING is declared no earlier than startsecs after the spawn.
+    let spawned = stamp(lines_with(&log, "spawned: 'sleeper'")[0]);
+    let running = stamp(lines_with(&log, "success: sleeper")[0]);
+    assert!(running - spawned >= 0.99, "RUNNING after {}s", running - spawned);
+    // Own process group, like Supervisor's setpgrp.
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let pgrp: u32 = stat.rsplit(") ").next().unwrap().split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert_eq!(pgrp, pid);
+}
+
+#[test]
+fn too_quick_exits_back_off_then_fatal_with_linear_spacing() {
+    let d = Daemon::start(
+        "[program:quick]\ncommand=sh -c 'exit 0'\nstartsecs=1\nstartretries=3\nautorestart=true\n",
+    );
+    let log = d.wait_log("gave up: quick entered FATAL state, too many start retries too quickly");
+    let spawns: Vec<f64> = lines_with(&log, "spawned: 'quick'").iter().map(|l| stamp(l)).collect();
+    assert_eq!(spawns.len(), 4, "startretries + 1 attempts:\n{log}");
+    // Retry k comes no earlier than k seconds after the k-th failure.
+    let exits: Vec<f64> = lines_with(&log, "exited: quick").iter().map(|l| stamp(l)).collect();
+    assert_eq!(exits.len(), 4);
+    for k in 1..4 {
+        let gap = spawns[k] - exits[k - 1];
+        assert!(gap >= k as f64 - 0.01, "retry {k} came {gap}s after failure {k}:\n{log}");
+    }
+    assert!(log.contains("exited: quick (exit status 0; not expected)"), "{log}");
+}
+
+#[test]
+fn autorestart_true_false_unexpected() {
+    let d = Daemon::start(
+        "[program:always]\ncommand=sh -c 'sleep 0.1; exit 0'\nstartsecs=0\nautorestart=true\n\
+         [program:never]\ncommand=sh -c 'sleep 0.1; exit 3'\nstartsecs=0\nautorestart=false\n\
+         [program:unexp_ok]\ncommand=sh -c 'sleep 0.1; exit 0'\nstartsecs=0\nautorestart=unexpected\n\
+         [program:unexp_bad]\ncommand=sh -c 'sleep 0.1; exit 3'\nstartsecs=0\nautorestart=unexpected\n\
+         [program:unexp_listed]\ncommand=sh -c 'sleep 0.1; exit 3'\nstartsecs=0\nautorestart=unexpected\nexitcodes=0,3\n",
+    );
+    // `always` restarts forever; while it restarts 5 times, the others have
+    // long had their chance to restart.
+    d.wait_log_count("spawned: 'always'", 6);
+    d.wait_log_count("spawned: 'unexp_bad'", 3);
+    let log = d.main_log();
+    assert_eq!(lines_with(&log, "spawned: 'never'").len(), 1, "{log}");
+    assert_eq!(lines_with(&log, "spawned: 'unexp_ok'").len(), 1, "{log}");
+    assert_eq!(lines_with(&log, "spawned: 'unexp_listed'").len(), 1, "{log}");
+    assert!(log.contains("exited: never (exit status 3; not expected)"));
+    assert!(log.contains("exited: unexp_ok (exit status 0; expected)"));
+    assert!(log.contains("exited: unexp_listed (exit status 3; expected)"));
+    assert!(log.contains("exited: always (exit status 0; expected)"));
+}
+
+#[test]
+fn kill_9_respawns_with_a_new_pid() {
+    let d = Daemon::start("[program:victim]\ncommand=sleep 1000\nstartsecs=0\n");
+    let first = d.wait_spawned("victim", 1);
+    send(first, 9);
+    let second = d.wait_spawned("victim", 2);
+    assert_ne!(first, second);
+    assert!(alive(second));
+    assert!(d.main_log().contains("exited: victim (terminated by SIGKILL; not expected)"));
+}
+
+#[test]
+fn shutdown_escalates_to_sigkill_for_a_term_ignoring_child() {
+    let mut d = Daemon::start(
+        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; echo ready; while :; do sleep 0.05; done'\n\
+         startsecs=0\nstopwaitsecs=1\nstdout_logfile={dir}/stubborn.log\n",
+    );
+    let pid = d.wait_spawned("stubborn", 1);
+    wait_file(&d.path("stubborn.log")); // the trap is installed
+    assert_eq!(d.stop(), Some(0), "shutdown exits 0");
+    let log = d.main_log();
+    assert!(log.contains("received SIGTERM indicating exit request"), "{log}");
+    assert!(log.contains(&format!("killing 'stubborn' ({pid}) with SIGKILL")), "{log}");
+    assert!(log.contains("stopped: stubborn (terminated by SIGKILL)"), "{log}");
+    assert!(!alive(pid));
+}
+
+#[test]
+fn priority_orders_start_and_reverse_orders_shutdown() {
+    let mut d = Daemon::start(
+        "[program:c]\ncommand=sleep 1000\npriority=300\nstartsecs=0\n\
+         [program:a]\ncommand=sleep 1000\npriority=100\nstartsecs=0\n\
+         [program:b]\ncommand=sleep 1000\npriority=200\nstartsecs=0\n",
+    );
+    d.wait_spawned("c", 1);
+    let log = d.main_log();
+    let pos = |t: &str| log.find(t).unwrap_or_else(|| panic!("{t} missing:\n{log}"));
+    assert!(pos("spawned: 'a'") < pos("spawned: 'b'"));
+    assert!(pos("spawned: 'b'") < pos("spawned: 'c'"));
+    assert_eq!(d.stop(), Some(0));
+    let log = d.main_log();
+    let pos = |t: &str| log.find(t).unwrap_or_else(|| panic!("{t} missing:\n{log}"));
+    assert!(pos("stopped: c") < pos("stopped: b"));
+    assert!(pos("stopped: b") < pos("stopped: a"));
+}
+
+#[test]
+fn user_nobody_drops_groups_ids_and_capabilities() {
+    let d = Daemon::start("[program:low]\ncommand=sleep 1000\nuser=nobody\nstartsecs=0\n");
+    let pid = d.wait_spawned("low", 1);
+    wait_for("the exec as nobody", TIMEOUT, || {
+        (proc_status(pid, "Uid")? == "65534\t65534\t65534\t65534").then_some(())
+    });
+    assert_eq!(proc_status(pid, "Gid").unwrap(), "65534\t65534\t65534\t65534");
+    assert_eq!(proc_status(pid, "Groups").unwrap(), "65534");
+    for cap in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+        assert_eq!(proc_status(pid, cap).unwrap(), "0000000000000000", "{cap}");
+    }
+    let env = proc_environ(pid);
+    assert!(env.contains(&"USER=nobody".to_string()), "{env:?}");
+    assert!(env.contains(&"LOGNAME=nobody".to_string()), "{env:?}");
+    assert!(env.contains(&"HOME=/nonexistent".to_string()), "{env:?}");
+}
+
+#[test]
+fn directory_umask_environment_and_expansions() {
+    let d = Daemon::prepare(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\n\
+         environment=DAEMON_VAR=\"from-daemon\",OVERRIDE=\"daemon\"\n\
+         [program:envy]\ncommand=sh -c 'pwd > %(here)s/pwd.txt; umask > %(here)s/umask.txt; \
+         echo \"$FOO|$OVERRIDE|$DAEMON_VAR|$SUPERVISOR_ENABLED|$SUPERVISOR_PROCESS_NAME|$SUPERVISOR_GROUP_NAME\" > %(here)s/env.txt; exec sleep 1000'\n\
+         directory={dir}/work\numask=027\nstartsecs=0\n\
+         environment=FOO=\"%(program_name)s-%(process_num)d\",OVERRIDE=\"program\"\n",
+    );
+    fs::create_dir(d.path("work")).unwrap();
+    let d = d.launch();
+    d.wait_spawned("envy", 1);
+    assert_eq!(wait_file(&d.path("pwd.txt")).trim(), d.path("work").to_str().unwrap());
+    assert_eq!(wait_file(&d.path("umask.txt")).trim(), "0027");
+    assert_eq!(wait_file(&d.path("env.txt")).trim(), "envy-0|program|from-daemon|1|envy|envy");
+}
+
+#[test]
+fn numprocs_names_and_group() {
+    let d = Daemon::start(
+        "[program:pool]\ncommand=sh -c 'echo %(process_num)02d > %(here)s/pool_%(process_num)02d; exec sleep 1000'\n\
+         process_name=%(program_name)s_%(process_num)02d\nnumprocs=3\nnumprocs_start=1\nstartsecs=0\n",
+    );
+    for n in 1..=3 {
+        d.wait_spawned(&format!("pool_{n:02}"), 1);
+        assert_eq!(wait_file(&d.path(&format!("pool_{n:02}"))).trim(), format!("{n:02}"));
+    }
+}
+
+#[test]
+fn log_files_path_auto_none_and_redirect() {
+    let d = Daemon::start(
+        "[program:paths]\ncommand=sh -c 'echo out; echo err >&2; exec sleep 1000'\nstartsecs=0\n\
+         stdout_logfile={dir}/paths.out\nstderr_logfile={dir}/paths.err\n\
+         [program:auto]\ncommand=sh -c 'echo auto-out; echo auto-err >&2; exec sleep 1000'\nstartsecs=0\n\
+         [program:none]\ncommand=sh -c 'echo nothing; exec sleep 1000'\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n\
+         [program:redir]\ncommand=sh -c 'echo one; echo two >&2; exec sleep 1000'\nstartsecs=0\n\
+         redirect_stderr=true\nstdout_logfile={dir}/redir.log\n",
+    );
+    assert_eq!(wait_file(&d.path("paths.out")), "out\n");
+    assert_eq!(wait_file(&d.path("paths.err")), "err\n");
+    let redir = wait_for("both lines in redir.log", TIMEOUT, || {
+        let s = fs::read_to_string(d.path("redir.log")).ok()?;
+        (s.lines().count() == 2).then_some(s)
+    });
+    assert!(redir.contains("one\n") && redir.contains("two\n"));
+    // AUTO: <childlogdir>/<name>-<channel>---<identifier>-<random>.log
+    let auto = |channel: &str| {
+        wait_for(&format!("AUTO {channel} log"), TIMEOUT, || {
+            fs::read_dir(d.dir.path()).unwrap().flatten().find_map(|e| {
+                let n = e.file_name().to_string_lossy().into_owned();
+                let ok = n.starts_with(&format!("auto-{channel}---supervisor-")) && n.ends_with(".log");
+                let body = fs::read_to_string(e.path()).ok()?;
+                (ok && !body.is_empty()).then_some((n, body))
+            })
+        })
+    };
+    let (name, body) = auto("stdout");
+    assert_eq!(body, "auto-out\n");
+    assert_eq!(name.len(), "auto-stdout---supervisor-".len() + 8 + ".log".len(), "{name}");
+    assert_eq!(auto("stderr").1, "auto-err\n");
+    d.wait_spawned("none", 1);
+    let none_files: Vec<_> = fs::read_dir(d.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("none-"))
+        .collect();
+    assert!(none_files.is_empty());
+    // No stderr log exists for the redirected program.
+    assert!(!fs::read_dir(d.dir.path())
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("redir-stderr")));
+}
+
+#[test]
+fn rotation_names_and_byte_exact_reassembly() {
+    // 150000 numbered lines (~1 MiB) written as fast as `seq` can, into 64 KiB
+    // files with enough backups to keep everything: reassembled, the files
+    // must equal the output exactly.
+    let d = Daemon::start(
+        "[program:fast]\ncommand=sh -c 'seq 1 150000; exec sleep 1000'\nstartsecs=0\n\
+         stdout_logfile={dir}/fast.log\nstdout_logfile_maxbytes=64KB\nstdout_logfile_backups=40\n\
+         [program:small]\ncommand=sh -c 'seq 1 2000; exec sleep 1000'\nstartsecs=0\n\
+         stdout_logfile={dir}/small.log\nstdout_logfile_maxbytes=1KB\nstdout_logfile_backups=2\n",
+    );
+    let expected: String = (1..=150000).map(|n| format!("{n}\n")).collect();
+    let got = wait_for("all of seq's output in fast.log*", TIMEOUT, || {
+        let mut all = Vec::new();
+        for i in (1..=40).rev() {
+            if let Ok(b) = fs::read(d.path(&format!("fast.log.{i}"))) {
+                all.extend(b);
+            }
+        }
+        all.extend(fs::read(d.path("fast.log")).ok()?);
+        (all.len() >= expected.len()).then_some(all)
+    });
+    assert!(got == expected.as_bytes(), "reassembled output differs ({} bytes vs {})", got.len(), expected.len());
+    for i in 1..=40 {
+        if let Ok(m) = fs::metadata(d.path(&format!("fast.log.{i}"))) {
+            assert!(m.len() >= 64 * 1024, "a backup is only rotated when full");
+        }
+    }
+    // With backups=2 only small.log, small.log.1 and small.log.2 exist, and
+    // the newest data is in small.log.
+    wait_for("small's output to end", TIMEOUT, || {
+        fs::read_to_string(d.path("small.log")).ok()?.ends_with("2000\n").then_some(())
+    });
+    assert!(d.path("small.log.1").exists() && d.path("small.log.2").exists());
+    assert!(!d.path("small.log.3").exists());
+}
+
+#[test]
+fn sigusr2_reopens_child_and_main_logs() {
+    let d = Daemon::start(
+        "[program:ticker]\ncommand=sh -c 'while :; do echo tick; sleep 0.05; done'\nstartsecs=0\n\
+         stdout_logfile={dir}/ticker.log\n",
+    );
+    wait_file(&d.path("ticker.log"));
+    fs::rename(d.path("ticker.log"), d.path("ticker.log.old")).unwrap();
+    fs::rename(d.path("main.log"), d.path("main.log.old")).unwrap();
+    d.signal(12);
+    // Both files are created again at their configured paths and receive data.
+    assert!(wait_file(&d.path("ticker.log")).contains("tick"));
+    wait_for("main.log reopened", TIMEOUT, || d.path("main.log").exists().then_some(()));
+    let old = fs::read_to_string(d.path("main.log.old")).unwrap();
+    assert!(old.contains("received SIGUSR2 indicating log reopen request"), "{old}");
+}
+
+#[test]
+fn spawn_errors_missing_command_and_bad_directory() {
+    let d = Daemon::start(
+        "[program:missing]\ncommand=/no/such/command\nstartretries=0\n\
+         [program:baddir]\ncommand=sleep 1000\ndirectory=/no/such/dir\nstartretries=0\n\
+         stderr_logfile={dir}/baddir.err\n",
+    );
+    let log = d.wait_log("gave up: missing entered FATAL state");
+    assert!(log.contains("spawnerr: can't find command '/no/such/command'"), "{log}");
+    d.wait_log("gave up: baddir entered FATAL state");
+    let err = wait_file(&d.path("baddir.err"));
+    assert!(err.contains("supervisor: couldn't chdir to /no/such/dir: ENOENT"), "{err}");
+    assert!(err.contains("supervisor: child process was not spawned"), "{err}");
+}
+
+#[test]
+fn unknown_user_is_a_config_error_and_nothing_starts() {
+    let d = Daemon::prepare("[program:x]\ncommand=sleep 1000\nuser=no_such_user_here\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pidvisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Invalid user name no_such_user_here"), "{err}");
+    assert!(err.contains("For help, use"), "{err}");
+}
+
+#[test]
+fn exit_storm_of_1000_children_every_status_right_no_zombie() {
+    let d = Daemon::prepare(
+        "[program:storm]\ncommand=sh -c 'exec < %(here)s/fifo; read x; exit %(process_num)d'\n\
+         process_name=storm_%(process_num)04d\nnumprocs=1000\nstartsecs=0\nautorestart=false\n\
+         stdout_logfile=NONE\nstderr_logfile=NONE\n",
+    );
+    let fifo = d.path("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    // Hold the FIFO open so the children's open() does not block; closing it
+    // then makes every child see EOF and exit at once.
+    let writer = fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let d = d.launch();
+    d.wait_log_count("spawned: 'storm_", 1000);
+    let log = d.main_log();
+    let pids: Vec<u32> = (0..1000)
+        .map(|n| {
+            let needle = format!("spawned: 'storm_{n:04}' with pid ");
+            let at = log.find(&needle).unwrap() + needle.len();
+            log[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+        })
+        .collect();
+    wait_for("every child to hold the FIFO", TIMEOUT, || {
+        pids.iter()
+            .all(|p| fs::read_link(format!("/proc/{p}/fd/0")).map(|l| l == fifo).unwrap_or(false))
+            .then_some(())
+    });
+    drop(writer);
+    let log = d.wait_log_count("exited: storm_", 1000);
+    for n in 0..1000 {
+        let code = n % 256;
+        let expected = if code == 0 { "expected" } else { "not expected" };
+        let line = format!("exited: storm_{n:04} (exit status {code}; {expected})");
+        assert!(log.contains(&line), "missing {line:?}");
+    }
+    let zombies: Vec<u32> = descendants(d.pid).into_iter().filter(|&p| !alive(p)).collect();
+    assert!(zombies.is_empty(), "zombies left: {zombies:?}");
+}
+
+#[test]
+fn idle_daemon_with_100_programs_makes_no_context_switches() {
+    let d = Daemon::start(
+        "[program:idle]\ncommand=sleep 100000\nprocess_name=idle_%(process_num)03d\nnumprocs=100\n\
+         startsecs=1\nstdout_logfile=NONE\nstderr_logfile=NONE\n",
+    );
+    d.wait_log_count("success: idle_", 100);
+    let switches = || -> u64 {
+        let mut total = 0;
+        for t in fs::read_dir(format!("/proc/{}/task", d.pid)).unwrap().flatten() {
+            let s = fs::read_to_string(t.path().join("status")).unwrap_or_default();
+            for l in s.lines() {
+                if l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches") {
+                    total += l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap();
+                }
+            }
+        }
+        total
+    };
+    // Let the last RUNNING transitions settle: the counter must be still for
+    // one quiet second before the measured window starts.
+    let mut before = switches();
+    wait_for("the daemon to go idle", TIMEOUT, || {
+        pidvisor::clock::sleep(Duration::from_secs(1));
+        let now = switches();
+        let still = now == before;
+        before = now;
+        still.then_some(())
+    });
+    // The measured window itself (a measurement, not a wait for a state).
+    pidvisor::clock::sleep(Duration::from_secs(5));
+    assert_eq!(switches(), before, "the idle daemon woke up");
+}
