@@ -1,0 +1,519 @@
+//! Supervisor's XML-RPC methods (spec §6): which core command each maps to,
+//! what is answered here without the core (versions, logs, `system.*`), and
+//! how core answers become XML-RPC values.
+
+use crate::control::xmlrpc::{Fault as XmlFault, Value};
+use crate::core::{Answer, Command, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Reply};
+
+/// Supervisor's RPC API version.
+pub const API_VERSION: &str = "3.0";
+/// The Supervisor version we are compatible with (what `version` prints).
+pub const SUPERVISOR_VERSION: &str = "4.3.0";
+
+/// What to do with one call.
+#[derive(Debug)]
+pub enum Plan {
+    /// Answered on the spot.
+    Now(Result<Value, XmlFault>),
+    /// Hand to the core; the answer comes back as a reply effect.
+    Core(Command),
+    /// Needs the reactor's file descriptors or files (logs, stdin, config).
+    Local(Local),
+    /// `system.multicall`: run these one after the other.
+    Multi(Vec<Result<(String, Vec<Value>), XmlFault>>),
+}
+
+/// Work the reactor does itself.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Local {
+    ReadMainLog { offset: i64, length: i64 },
+    ClearMainLog,
+    ReadProcessLog { name: String, stderr: bool, offset: i64, length: i64 },
+    TailProcessLog { name: String, stderr: bool, offset: i64, length: i64 },
+    ClearProcessLogs { name: String },
+    ClearAllProcessLogs,
+    SendStdin { name: String, chars: String },
+    Reread,
+    GetPid,
+    GetIdentification,
+}
+
+pub fn fault(code: FaultCode, detail: &str) -> XmlFault {
+    let f = Fault::new(code, detail);
+    XmlFault {
+        code: i64::from(f.code.code()),
+        string: f.text,
+    }
+}
+
+fn incorrect() -> XmlFault {
+    fault(FaultCode::IncorrectParameters, "")
+}
+
+fn str_arg(p: &[Value], i: usize) -> Result<String, XmlFault> {
+    match p.get(i) {
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Int(n)) => Ok(n.to_string()),
+        _ => Err(incorrect()),
+    }
+}
+
+fn int_arg(p: &[Value], i: usize) -> Result<i64, XmlFault> {
+    match p.get(i) {
+        Some(Value::Int(n)) => Ok(*n),
+        Some(Value::Bool(b)) => Ok(i64::from(*b)),
+        _ => Err(incorrect()),
+    }
+}
+
+/// `wait` defaults to true; anything but a false boolean/0 means true.
+fn wait_arg(p: &[Value], i: usize) -> Result<bool, XmlFault> {
+    match p.get(i) {
+        None => Ok(true),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::Int(n)) => Ok(*n != 0),
+        Some(Value::String(s)) => Ok(!s.is_empty()),
+        Some(_) => Ok(true),
+    }
+}
+
+fn arity(p: &[Value], min: usize, max: usize) -> Result<(), XmlFault> {
+    if p.len() < min || p.len() > max {
+        return Err(incorrect());
+    }
+    Ok(())
+}
+
+/// `GROUP:*` and `GROUP:` address the whole group.
+fn group_form(name: &str) -> Option<&str> {
+    name.strip_suffix(":*").or_else(|| name.strip_suffix(':'))
+}
+
+/// Decide what one call needs. Unknown or private names are UNKNOWN_METHOD.
+pub fn plan(method: &str, p: &[Value]) -> Plan {
+    match plan_inner(method, p) {
+        Ok(plan) => plan,
+        Err(f) => Plan::Now(Err(f)),
+    }
+}
+
+fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
+    let Some((ns, name)) = crate::control::xmlrpc::split_method_name(method) else {
+        return Err(fault(FaultCode::UnknownMethod, ""));
+    };
+    let core = |c: Command| Ok(Plan::Core(c));
+    let local = |l: Local| Ok(Plan::Local(l));
+    let now = |v: Value| Ok(Plan::Now(Ok(v)));
+    match (ns, name) {
+        ("supervisor", "getAPIVersion") | ("supervisor", "getVersion") => {
+            arity(p, 0, 0)?;
+            now(API_VERSION.into())
+        }
+        ("supervisor", "getSupervisorVersion") => {
+            arity(p, 0, 0)?;
+            now(SUPERVISOR_VERSION.into())
+        }
+        ("supervisor", "getIdentification") => {
+            arity(p, 0, 0)?;
+            local(Local::GetIdentification)
+        }
+        ("supervisor", "getState") => {
+            arity(p, 0, 0)?;
+            core(Command::GetState)
+        }
+        ("supervisor", "getPID") => {
+            arity(p, 0, 0)?;
+            local(Local::GetPid)
+        }
+        ("supervisor", "readLog") | ("supervisor", "readMainLog") => {
+            arity(p, 2, 2)?;
+            local(Local::ReadMainLog {
+                offset: int_arg(p, 0)?,
+                length: int_arg(p, 1)?,
+            })
+        }
+        ("supervisor", "clearLog") => {
+            arity(p, 0, 0)?;
+            local(Local::ClearMainLog)
+        }
+        ("supervisor", "shutdown") => {
+            arity(p, 0, 0)?;
+            core(Command::Shutdown)
+        }
+        ("supervisor", "restart") => {
+            arity(p, 0, 0)?;
+            core(Command::Restart)
+        }
+        ("supervisor", "reloadConfig") => {
+            arity(p, 0, 0)?;
+            local(Local::Reread)
+        }
+        ("supervisor", "addProcessGroup") => {
+            arity(p, 1, 1)?;
+            core(Command::AddProcessGroup { name: str_arg(p, 0)? })
+        }
+        ("supervisor", "removeProcessGroup") => {
+            arity(p, 1, 1)?;
+            core(Command::RemoveProcessGroup { name: str_arg(p, 0)? })
+        }
+        ("supervisor", "startProcess") => {
+            arity(p, 1, 2)?;
+            let name = str_arg(p, 0)?;
+            let wait = wait_arg(p, 1)?;
+            match group_form(&name) {
+                Some(g) => core(Command::StartProcessGroup { name: g.into(), wait }),
+                None => core(Command::StartProcess { name, wait }),
+            }
+        }
+        ("supervisor", "startProcessGroup") => {
+            arity(p, 1, 2)?;
+            core(Command::StartProcessGroup {
+                name: str_arg(p, 0)?,
+                wait: wait_arg(p, 1)?,
+            })
+        }
+        ("supervisor", "startAllProcesses") => {
+            arity(p, 0, 1)?;
+            core(Command::StartAllProcesses { wait: wait_arg(p, 0)? })
+        }
+        ("supervisor", "stopProcess") => {
+            arity(p, 1, 2)?;
+            let name = str_arg(p, 0)?;
+            let wait = wait_arg(p, 1)?;
+            match group_form(&name) {
+                Some(g) => core(Command::StopProcessGroup { name: g.into(), wait }),
+                None => core(Command::StopProcess { name, wait }),
+            }
+        }
+        ("supervisor", "stopProcessGroup") => {
+            arity(p, 1, 2)?;
+            core(Command::StopProcessGroup {
+                name: str_arg(p, 0)?,
+                wait: wait_arg(p, 1)?,
+            })
+        }
+        ("supervisor", "stopAllProcesses") => {
+            arity(p, 0, 1)?;
+            core(Command::StopAllProcesses { wait: wait_arg(p, 0)? })
+        }
+        ("supervisor", "signalProcess") => {
+            arity(p, 2, 2)?;
+            let name = str_arg(p, 0)?;
+            let signal = str_arg(p, 1)?;
+            match group_form(&name) {
+                Some(g) => core(Command::SignalProcessGroup { name: g.into(), signal }),
+                None => core(Command::SignalProcess { name, signal }),
+            }
+        }
+        ("supervisor", "signalProcessGroup") => {
+            arity(p, 2, 2)?;
+            core(Command::SignalProcessGroup {
+                name: str_arg(p, 0)?,
+                signal: str_arg(p, 1)?,
+            })
+        }
+        ("supervisor", "signalAllProcesses") => {
+            arity(p, 1, 1)?;
+            core(Command::SignalAllProcesses { signal: str_arg(p, 0)? })
+        }
+        ("supervisor", "getProcessInfo") => {
+            arity(p, 1, 1)?;
+            core(Command::GetProcessInfo { name: str_arg(p, 0)? })
+        }
+        ("supervisor", "getAllProcessInfo") => {
+            arity(p, 0, 0)?;
+            core(Command::GetAllProcessInfo)
+        }
+        ("supervisor", "getAllConfigInfo") => {
+            arity(p, 0, 0)?;
+            core(Command::GetAllConfigInfo)
+        }
+        ("supervisor", m @ ("readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog")) => {
+            arity(p, 3, 3)?;
+            local(Local::ReadProcessLog {
+                name: str_arg(p, 0)?,
+                stderr: m == "readProcessStderrLog",
+                offset: int_arg(p, 1)?,
+                length: int_arg(p, 2)?,
+            })
+        }
+        ("supervisor", m @ ("tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog")) => {
+            arity(p, 3, 3)?;
+            local(Local::TailProcessLog {
+                name: str_arg(p, 0)?,
+                stderr: m == "tailProcessStderrLog",
+                offset: int_arg(p, 1)?,
+                length: int_arg(p, 2)?,
+            })
+        }
+        ("supervisor", "clearProcessLogs") | ("supervisor", "clearProcessLog") => {
+            arity(p, 1, 1)?;
+            local(Local::ClearProcessLogs { name: str_arg(p, 0)? })
+        }
+        ("supervisor", "clearAllProcessLogs") => {
+            arity(p, 0, 0)?;
+            local(Local::ClearAllProcessLogs)
+        }
+        ("supervisor", "sendProcessStdin") => {
+            arity(p, 2, 2)?;
+            let name = str_arg(p, 0)?;
+            let Some(Value::String(chars)) = p.get(1) else {
+                return Err(fault(FaultCode::IncorrectParameters, ""));
+            };
+            local(Local::SendStdin {
+                name,
+                chars: chars.clone(),
+            })
+        }
+        ("supervisor", "sendRemoteCommEvent") => {
+            arity(p, 2, 2)?;
+            str_arg(p, 0)?;
+            str_arg(p, 1)?;
+            // Event listeners are not implemented yet: with no listener, an
+            // event has nowhere to go, which is what Supervisor does too.
+            now(Value::Bool(true))
+        }
+        ("system", "listMethods") => {
+            arity(p, 0, 0)?;
+            let mut names: Vec<Value> = METHODS.iter().map(|m| Value::from(m.0)).collect();
+            names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            now(Value::Array(names))
+        }
+        ("system", "methodHelp") => {
+            arity(p, 1, 1)?;
+            let m = str_arg(p, 0)?;
+            match METHODS.iter().find(|x| x.0 == m) {
+                Some(x) => now(x.2.into()),
+                None => Err(fault(FaultCode::SignatureUnsupported, "")),
+            }
+        }
+        ("system", "methodSignature") => {
+            arity(p, 1, 1)?;
+            let m = str_arg(p, 0)?;
+            match METHODS.iter().find(|x| x.0 == m) {
+                Some(x) => now(Value::Array(x.1.iter().map(|t| Value::from(*t)).collect())),
+                None => Err(fault(FaultCode::SignatureUnsupported, "")),
+            }
+        }
+        ("system", "multicall") => {
+            arity(p, 1, 1)?;
+            let Some(Value::Array(calls)) = p.first() else {
+                return Err(incorrect());
+            };
+            let calls = calls
+                .iter()
+                .map(|c| {
+                    let name = match c.get("methodName") {
+                        Some(Value::String(s)) => s.clone(),
+                        _ => return Err(fault(FaultCode::IncorrectParameters, "No methodName")),
+                    };
+                    if name == "system.multicall" {
+                        return Err(fault(
+                            FaultCode::IncorrectParameters,
+                            "Recursive system.multicall forbidden",
+                        ));
+                    }
+                    let params = match c.get("params") {
+                        Some(Value::Array(a)) => a.clone(),
+                        None => Vec::new(),
+                        Some(_) => return Err(incorrect()),
+                    };
+                    Ok((name, params))
+                })
+                .collect();
+            Ok(Plan::Multi(calls))
+        }
+        _ => Err(fault(FaultCode::UnknownMethod, "")),
+    }
+}
+
+/// Every method with its signature (`[return, params...]`) and help text.
+pub const METHODS: &[(&str, &[&str], &str)] = &[
+    ("supervisor.addProcessGroup", &["boolean", "string"], "Update the config for a running process from config file.\n\n@param string name         name of process group to add\n@return boolean result     true if successful"),
+    ("supervisor.clearAllProcessLogs", &["array"], "Clear all process log files\n\n@return array result   An array of process status info structs"),
+    ("supervisor.clearLog", &["boolean"], "Clear the main log.\n\n@return boolean result always returns True unless error"),
+    ("supervisor.clearProcessLog", &["boolean", "string"], "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error"),
+    ("supervisor.clearProcessLogs", &["boolean", "string"], "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error"),
+    ("supervisor.getAPIVersion", &["string"], "Return the version of the RPC API used by supervisord\n\n@return string version version id"),
+    ("supervisor.getAllConfigInfo", &["array"], "Get info about all available process configurations. Each struct\nrepresents a single process (i.e. groups get flattened).\n\n@return array result  An array of process config info structs"),
+    ("supervisor.getAllProcessInfo", &["array"], "Get info about all processes\n\n@return array result  An array of process status results"),
+    ("supervisor.getIdentification", &["string"], "Return identifying string of supervisord\n\n@return string identifier identifying string"),
+    ("supervisor.getPID", &["int"], "Return the PID of supervisord\n\n@return int PID"),
+    ("supervisor.getProcessInfo", &["struct", "string"], "Get info about a process named name\n\n@param string name The name of the process (or 'group:name')\n@return struct result     A structure containing data about the process"),
+    ("supervisor.getState", &["struct"], "Return current state of supervisord as a struct\n\n@return struct A struct with keys int statecode, string statename"),
+    ("supervisor.getSupervisorVersion", &["string"], "Return the version of the supervisor package in use by supervisord\n\n@return string version version id"),
+    ("supervisor.getVersion", &["string"], "Return the version of the RPC API used by supervisord\n\nThis API is versioned separately from Supervisor itself. The API version\nreturned by getAPIVersion only changes if the API changes. Its purpose\nis to help the client identify with which version of the Supervisor API\nit is communicating.\n\nWhen writing software that communicates with this API, it is highly\nrecommended that you first test the API version for compatibility before\nmaking method calls.\n\n.. note::\n\n  The getAPIVersion method replaces getVersion found in Supervisor\n  versions prior to 3.0a1. It is aliased for compatibility but getVersion()\n  is deprecated and support will be dropped from Supervisor in a future\n  version.\n\n@return string version version id"),
+    ("supervisor.readLog", &["string", "int", "int"], "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
+    ("supervisor.readMainLog", &["string", "int", "int"], "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
+    ("supervisor.readProcessLog", &["string", "string", "int", "int"], "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
+    ("supervisor.readProcessStderrLog", &["string", "string", "int", "int"], "Read length bytes from name's stderr log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
+    ("supervisor.readProcessStdoutLog", &["string", "string", "int", "int"], "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
+    ("supervisor.reloadConfig", &["array"], "Reload the configuration.\n\nThe result contains three arrays containing names of process\ngroups:\n\n* `added` gives the process groups that have been added\n* `changed` gives the process groups whose contents have\n  changed\n* `removed` gives the process groups that are no longer\n  in the configuration\n\n@return array result  [[added, changed, removed]]"),
+    ("supervisor.removeProcessGroup", &["boolean", "string"], "Remove a stopped process from the active configuration.\n\n@param string name         name of process group to remove\n@return boolean result     Indicates whether the removal was successful"),
+    ("supervisor.restart", &["boolean"], "Restart the supervisor process\n\n@return boolean result  always return True unless error"),
+    ("supervisor.sendProcessStdin", &["boolean", "string", "string"], "Send a string of chars to the stdin of the process name.\nIf non-7-bit data is sent (unicode), it is encoded to utf-8\nbefore being sent to the process' stdin.  If chars is not a\nstring or is not unicode, raise INCORRECT_PARAMETERS.  If the\nprocess is not running, raise NOT_RUNNING.  If the process'\nstdin cannot accept input (e.g. it was closed by the child\nprocess), raise NO_FILE.\n\n@param string name        The process name to send to (or 'group:name')\n@param string chars       The character data to send to the process\n@return boolean result    Always return True unless error"),
+    ("supervisor.sendRemoteCommEvent", &["boolean", "string", "string"], "Send an event that will be received by event listener\nsubprocesses subscribing to the RemoteCommunicationEvent.\n\n@param  string  type  String for the \"type\" key in the event header\n@param  string  data  Data for the event body\n@return boolean       Always return True unless error"),
+    ("supervisor.shutdown", &["boolean"], "Shut down the supervisor process\n\n@return boolean result always returns True unless error"),
+    ("supervisor.signalAllProcesses", &["array", "string"], "Send a signal to all processes in the process list\n\n@param string signal    Signal to send, as name ('HUP') or number ('1')\n@return array          An array of process status info structs"),
+    ("supervisor.signalProcess", &["boolean", "string", "string"], "Send an arbitrary UNIX signal to the process named by name\n\n@param string name    Name of the process to signal (or 'group:name')\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return boolean"),
+    ("supervisor.signalProcessGroup", &["array", "string", "string"], "Send a signal to all processes in the group named 'name'\n\n@param string name    The group name\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array"),
+    ("supervisor.startAllProcesses", &["array", "boolean"], "Start all processes listed in the configuration file\n\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs"),
+    ("supervisor.startProcess", &["boolean", "string", "boolean"], "Start a process\n\n@param string name Process name (or ``group:name``, or ``group:*``)\n@param boolean wait Wait for process to be fully started\n@return boolean result     Always true unless error"),
+    ("supervisor.startProcessGroup", &["array", "string", "boolean"], "Start all processes in the group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs"),
+    ("supervisor.stopAllProcesses", &["array", "boolean"], "Stop all processes in the process list\n\n@param  boolean wait   Wait for each process to be fully stopped\n@return array result   An array of process status info structs"),
+    ("supervisor.stopProcess", &["boolean", "string", "boolean"], "Stop a process named by name\n\n@param string name  The name of the process to stop (or 'group:name')\n@param boolean wait        Wait for the process to be fully stopped\n@return boolean result     Always return True unless error"),
+    ("supervisor.stopProcessGroup", &["array", "string", "boolean"], "Stop all processes in the process group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully stopped\n@return array result   An array of process status info structs"),
+    ("supervisor.tailProcessLog", &["array", "string", "int", "int"], "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().  Use readProcessStdoutLog() to read\nchunks and tailProcessStdoutLog() to tail.\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]"),
+    ("supervisor.tailProcessStderrLog", &["array", "string", "int", "int"], "Provides a more efficient way to tail the (stderr) log than\nreadProcessStderrLog().  Use readProcessStderrLog() to read\nchunks and tailProcessStderrLog() to tail.\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]"),
+    ("supervisor.tailProcessStdoutLog", &["array", "string", "int", "int"], "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().  Use readProcessStdoutLog() to read\nchunks and tailProcessStdoutLog() to tail.\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]"),
+    ("system.listMethods", &["array"], "Return an array listing the available method names\n\n@return array result  An array of method names available (strings)."),
+    ("system.methodHelp", &["string", "string"], "Return a string showing the method's documentation\n\n@param string name   The name of the method.\n@return string result The documentation for the method name."),
+    ("system.methodSignature", &["array", "string"], "Return an array describing the method signature in the\nform [rtype, ptype, ptype...] where rtype is the return data type\nof the method, and ptypes are the parameter data types that the\nmethod accepts in method argument order.\n\n@param string name  The name of the method.\n@return array result  The result."),
+    ("system.multicall", &["array", "array"], "Process an array of calls, and return an array of\nresults. Calls should be structs of the form {'methodName':\nstring, 'params': array}. Each result will either be a\nsingle-item array containing the result value, or a struct\nof the form {'faultCode': int, 'faultString': string}. This\nis useful when you need to make lots of small calls without\nlots of round trips.\n\n@param array calls  An array of call requests\n@return array result  An array of results"),
+];
+
+/// XML-RPC ints are 32-bit: clamp timestamps like Supervisor does.
+fn int32(v: i64) -> Value {
+    Value::Int(v.clamp(i64::from(i32::MIN), i64::from(i32::MAX)))
+}
+
+pub fn info_value(i: &ProcessInfo) -> Value {
+    Value::record([
+        ("name", Value::from(i.name.as_str())),
+        ("group", i.group.as_str().into()),
+        ("start", int32(i.start)),
+        ("stop", int32(i.stop)),
+        ("now", int32(i.now)),
+        ("state", Value::Int(i64::from(i.state))),
+        ("statename", i.statename.as_str().into()),
+        ("spawnerr", i.spawnerr.as_str().into()),
+        ("exitstatus", Value::Int(i64::from(i.exitstatus))),
+        ("logfile", i.logfile.as_str().into()),
+        ("stdout_logfile", i.stdout_logfile.as_str().into()),
+        ("stderr_logfile", i.stderr_logfile.as_str().into()),
+        ("pid", Value::Int(i64::from(i.pid))),
+        ("description", i.description.as_str().into()),
+    ])
+}
+
+fn log_fields(out: &mut Vec<(String, Value)>, prefix: &str, l: &ConfigLogInfo) {
+    out.push((format!("{prefix}_capture_maxbytes"), Value::Int(l.capture_maxbytes)));
+    out.push((format!("{prefix}_events_enabled"), l.events_enabled.into()));
+    out.push((format!("{prefix}_logfile"), l.logfile.as_str().into()));
+    out.push((format!("{prefix}_logfile_backups"), Value::Int(l.logfile_backups)));
+    out.push((format!("{prefix}_logfile_maxbytes"), Value::Int(l.logfile_maxbytes)));
+    out.push((format!("{prefix}_syslog"), l.syslog.into()));
+}
+
+pub fn config_value(c: &ConfigInfo) -> Value {
+    let none = || Value::from("none");
+    let mut m: Vec<(String, Value)> = vec![
+        ("autostart".into(), c.autostart.into()),
+        ("directory".into(), c.directory.as_deref().map(Value::from).unwrap_or_else(none)),
+        ("uid".into(), c.uid.map(|u| Value::Int(i64::from(u))).unwrap_or_else(none)),
+        ("command".into(), c.command.as_str().into()),
+        ("exitcodes".into(), Value::Array(c.exitcodes.iter().map(|&e| Value::Int(i64::from(e))).collect())),
+        ("group".into(), c.group.as_str().into()),
+        ("group_prio".into(), Value::Int(c.group_prio)),
+        ("inuse".into(), c.inuse.into()),
+        ("killasgroup".into(), c.killasgroup.into()),
+        ("name".into(), c.name.as_str().into()),
+        ("process_prio".into(), Value::Int(c.process_prio)),
+        ("redirect_stderr".into(), c.redirect_stderr.into()),
+        ("startretries".into(), Value::Int(c.startretries)),
+        ("startsecs".into(), Value::Int(c.startsecs)),
+        ("stopsignal".into(), Value::Int(i64::from(c.stopsignal))),
+        ("stopwaitsecs".into(), Value::Int(c.stopwaitsecs)),
+        ("serverurl".into(), c.serverurl.as_str().into()),
+    ];
+    log_fields(&mut m, "stdout", &c.stdout);
+    log_fields(&mut m, "stderr", &c.stderr);
+    Value::Struct(m)
+}
+
+pub fn result_value(r: &ProcResult) -> Value {
+    Value::record([
+        ("name", Value::from(r.name.as_str())),
+        ("group", r.group.as_str().into()),
+        ("status", Value::Int(i64::from(r.status))),
+        ("description", r.description.as_str().into()),
+    ])
+}
+
+/// A core reply as an XML-RPC response.
+pub fn reply_value(reply: &Reply) -> Result<Value, XmlFault> {
+    match reply {
+        Err(f) => Err(XmlFault {
+            code: i64::from(f.code.code()),
+            string: f.text.clone(),
+        }),
+        Ok(a) => Ok(match a {
+            Answer::Bool(b) => Value::Bool(*b),
+            Answer::State { code, name } => Value::record([
+                ("statecode", Value::Int(i64::from(*code))),
+                ("statename", name.as_str().into()),
+            ]),
+            Answer::Info(i) => info_value(i),
+            Answer::Infos(v) => Value::Array(v.iter().map(info_value).collect()),
+            Answer::Results(v) => Value::Array(v.iter().map(result_value).collect()),
+            Answer::Diff { added, changed, removed } => {
+                let list = |v: &Vec<String>| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());
+                Value::Array(vec![Value::Array(vec![list(added), list(changed), list(removed)])])
+            }
+            Answer::ConfigInfos(v) => Value::Array(v.iter().map(config_value).collect()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_forms_delegate_to_group_commands() {
+        let p = [Value::from("grp:*")];
+        assert!(matches!(plan("supervisor.startProcess", &p), Plan::Core(Command::StartProcessGroup { ref name, wait: true }) if name == "grp"));
+        let p = [Value::from("grp:"), Value::Bool(false)];
+        assert!(matches!(plan("supervisor.stopProcess", &p), Plan::Core(Command::StopProcessGroup { ref name, wait: false }) if name == "grp"));
+    }
+
+    #[test]
+    fn unknown_private_and_badly_shaped_methods() {
+        for m in ["supervisor.nope", "supervisor._private", "a.b.c", "nodot"] {
+            match plan(m, &[]) {
+                Plan::Now(Err(f)) => assert_eq!((f.code, f.string.as_str()), (1, "UNKNOWN_METHOD"), "{m}"),
+                other => panic!("{m}: {other:?}"),
+            }
+        }
+        match plan("supervisor.getProcessInfo", &[]) {
+            Plan::Now(Err(f)) => assert_eq!(f.string, "INCORRECT_PARAMETERS"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_methods_is_sorted_and_complete() {
+        let Plan::Now(Ok(Value::Array(v))) = plan("system.listMethods", &[]) else { panic!() };
+        let names: Vec<&str> = v.iter().map(|x| x.as_str().unwrap()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+        assert_eq!(names.len(), 41, "Supervisor lists 41 methods in a stock setup");
+    }
+
+    #[test]
+    fn multicall_checks_each_call() {
+        let calls = Value::Array(vec![
+            Value::record([("methodName", Value::from("supervisor.getPID"))]),
+            Value::record([("params", Value::Array(vec![]))]),
+            Value::record([("methodName", Value::from("system.multicall"))]),
+        ]);
+        let Plan::Multi(v) = plan("system.multicall", &[calls]) else { panic!() };
+        assert!(v[0].is_ok());
+        assert_eq!(v[1].as_ref().unwrap_err().string, "INCORRECT_PARAMETERS: No methodName");
+        assert_eq!(
+            v[2].as_ref().unwrap_err().string,
+            "INCORRECT_PARAMETERS: Recursive system.multicall forbidden"
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! Children: spawn what the core asks for, watch each through its pidfd, and
+//! report exits back. Strays (orphans reparented to us as subreaper) are
+//! reaped by peek-then-dispatch, never by a blind `waitpid(-1)`.
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use mio::unix::SourceFd;
+use mio::{Interest, Token};
+
+use super::{now, Reactor, Source};
+use crate::config::LogLevel;
+use crate::core::{ExitStatus, ProcId};
+use crate::sys;
+
+/// One live child: what the pidfd belongs to.
+pub struct Child {
+    pub gen: u64,
+    pub pid: u32,
+    pub pidfd: OwnedFd,
+    pub token: Token,
+}
+
+#[derive(Default)]
+pub struct ChildTable {
+    by_id: HashMap<ProcId, Child>,
+    by_pid: HashMap<u32, ProcId>,
+}
+
+impl ChildTable {
+    pub fn get(&self, id: ProcId) -> Option<&Child> {
+        self.by_id.get(&id)
+    }
+
+    fn insert(&mut self, id: ProcId, child: Child) {
+        self.by_pid.insert(child.pid, id);
+        self.by_id.insert(id, child);
+    }
+
+    fn remove(&mut self, id: ProcId) -> Option<Child> {
+        let c = self.by_id.remove(&id)?;
+        self.by_pid.remove(&c.pid);
+        Some(c)
+    }
+
+    pub fn id_of(&self, pid: u32) -> Option<ProcId> {
+        self.by_pid.get(&pid).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+impl Reactor {
+    pub(super) fn spawn(&mut self, id: ProcId, gen: u64) {
+        let spec = self.core.spec(id).clone();
+        match self.start_child(id, gen, &spec) {
+            Ok(pid) => self.core.spawned(id, gen, pid, now()),
+            Err(text) => self.core.spawn_failed(id, gen, text, now()),
+        }
+    }
+
+    fn start_child(
+        &mut self,
+        id: ProcId,
+        gen: u64,
+        spec: &crate::config::ProgramSpec,
+    ) -> Result<u32, String> {
+        let ctx = crate::spawn::Context {
+            daemon_env: &self.config.supervisord.environment,
+            server_url: self.control.server_url(),
+            minfds: self.config.supervisord.minfds,
+        };
+        let prepared = crate::spawn::prepare(spec, &ctx)?;
+        let stdio = self.pipes.open(id, gen, spec, &self.config)?;
+        let child = match crate::spawn::spawn(&prepared, stdio.child_side()) {
+            Ok(c) => c,
+            Err(e) => {
+                self.pipes.close_process(id, gen, self.poll.registry(), &mut self.sources);
+                return Err(e.to_string());
+            }
+        };
+        // The child ends are closed here (dropped with `stdio`), so the
+        // pipes see EOF when the last writer is gone.
+        let parent = stdio.into_parent_side();
+        for (token_src, fd, stream) in parent {
+            let t = self.token(Source::Pipe);
+            let _ = token_src;
+            if self
+                .poll
+                .registry()
+                .register(&mut SourceFd(&fd.as_raw_fd()), t, Interest::READABLE)
+                .is_ok()
+            {
+                self.pipes.watch(t, id, gen, stream, fd);
+            }
+        }
+        let token = self.token(Source::Pidfd(id));
+        self.poll
+            .registry()
+            .register(
+                &mut SourceFd(&child.pidfd.as_raw_fd()),
+                token,
+                Interest::READABLE,
+            )
+            .map_err(|e| format!("unknown error during fork for '{}': {e}", spec.name))?;
+        let pid = child.pid;
+        self.children.insert(
+            id,
+            Child {
+                gen,
+                pid,
+                pidfd: child.pidfd,
+                token,
+            },
+        );
+        Ok(pid)
+    }
+
+    pub(super) fn signal(&mut self, id: ProcId, gen: u64, pid: u32, sig: i32, group: bool) {
+        let result = match self.children.get(id) {
+            Some(c) if c.gen == gen => {
+                if group {
+                    // The leader is not reaped yet (we hold its pidfd and only
+                    // reap through it), so its pgid cannot have been reused.
+                    sys::process::killpg(c.pid, sig)
+                } else {
+                    sys::pidfd::send_signal(&c.pidfd, sig)
+                }
+            }
+            // Already gone: like Supervisor's ESRCH, the exit will tell.
+            _ => Ok(()),
+        };
+        let _ = pid;
+        if let Err(e) = result {
+            if e.raw_os_error() != Some(libc::ESRCH) {
+                self.core.signal_failed(id, gen, e.to_string(), now());
+            }
+        }
+    }
+
+    pub(super) fn on_pidfd(&mut self, id: ProcId) {
+        let status = match self.children.get(id) {
+            Some(c) => match sys::wait::reap_pidfd(&c.pidfd) {
+                Ok(Some(s)) => s,
+                // Not exited after all (spurious wake-up).
+                Ok(None) => return,
+                Err(e) => {
+                    self.log(LogLevel::Critical, &format!("waitid on pidfd failed: {e}"));
+                    return;
+                }
+            },
+            None => return,
+        };
+        self.child_exited(id, status);
+    }
+
+    fn child_exited(&mut self, id: ProcId, status: ExitStatus) {
+        let Some(child) = self.children.remove(id) else { return };
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&child.pidfd.as_raw_fd()));
+        self.sources.remove(&child.token);
+        // Take in what the child wrote before it died, so its last words are
+        // logged before its exit is.
+        self.drain_pipes_of(id, child.gen);
+        self.core.exited(id, child.gen, status, now());
+    }
+
+    /// SIGCHLD: reap orphans that were reparented to us; an owned child that
+    /// shows up in the peek is handled through its pidfd right away.
+    pub(super) fn reap_strays(&mut self) {
+        for _ in 0..1024 {
+            let Ok(Some(pid)) = sys::wait::peek_any() else { break };
+            if let Some(id) = self.children.id_of(pid) {
+                self.on_pidfd(id);
+                continue;
+            }
+            match sys::wait::reap_pid(pid) {
+                Ok(status) => {
+                    let text = crate::core::describe_exit(&status);
+                    self.log(
+                        LogLevel::Info,
+                        &format!("reaped unknown pid {pid} ({text})"),
+                    );
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Child output: the pipes between the daemon and each child, and the logs
+//! the output goes to. A pipe lives until EOF, which may be after its
+//! process exited (a grandchild can hold it open).
+
+use std::collections::HashMap;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use mio::unix::SourceFd;
+use mio::{Registry, Token};
+
+use super::{Reactor, Source};
+use crate::config::{Config, LogFile, ProgramSpec};
+use crate::core::ProcId;
+use crate::logs::child::ChildLog;
+use crate::spawn::Stdio;
+
+/// Bytes read from a pipe at once (Supervisor reads 128 KiB chunks).
+const CHUNK: usize = 128 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+struct Watch {
+    id: ProcId,
+    gen: u64,
+    stream: Stream,
+    fd: OwnedFd,
+}
+
+/// The logs of one process, (re)opened at every spawn as Supervisor does.
+pub struct ProcLogs {
+    pub gen: u64,
+    pub stdout: ChildLog,
+    pub stderr: Option<ChildLog>,
+    /// Our end of the child's stdin, for `sendProcessStdin`.
+    pub stdin: Option<OwnedFd>,
+}
+
+#[derive(Default)]
+pub struct Pipes {
+    watches: HashMap<Token, Watch>,
+    logs: HashMap<ProcId, ProcLogs>,
+    /// AUTO file names, allocated once when the group is added.
+    pub auto_names: HashMap<(ProcId, Stream), PathBuf>,
+    buf: Vec<u8>,
+}
+
+/// The three pipes made for one spawn.
+pub struct SpawnPipes {
+    stdin: (OwnedFd, OwnedFd),
+    stdout: (OwnedFd, OwnedFd),
+    stderr: Option<(OwnedFd, OwnedFd)>,
+}
+
+impl SpawnPipes {
+    /// The ends the child gets as fds 0, 1, 2.
+    pub fn child_side(&self) -> Stdio<'_> {
+        Stdio {
+            stdin: &self.stdin.0,
+            stdout: &self.stdout.1,
+            stderr: self.stderr.as_ref().map(|p| &p.1).unwrap_or(&self.stdout.1),
+        }
+    }
+
+    /// Our read ends (the child's ends are closed as this is consumed).
+    pub fn into_parent_side(self) -> Vec<((), OwnedFd, Stream)> {
+        let mut v = vec![((), self.stdout.0, Stream::Stdout)];
+        if let Some((r, _w)) = self.stderr {
+            v.push(((), r, Stream::Stderr));
+        }
+        v
+    }
+}
+
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+    Ok((r, w))
+}
+
+fn nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    rustix::io::ioctl_fionbio(fd, true)?;
+    Ok(())
+}
+
+impl Pipes {
+    /// Make the pipes for a spawn and (re)open the process's logs.
+    pub fn open(
+        &mut self,
+        id: ProcId,
+        gen: u64,
+        spec: &ProgramSpec,
+        config: &Config,
+    ) -> Result<SpawnPipes, String> {
+        let made = (|| -> io::Result<SpawnPipes> {
+            let stdin = pipe()?;
+            let stdout = pipe()?;
+            let stderr = if spec.redirect_stderr { None } else { Some(pipe()?) };
+            nonblocking(&stdout.0)?;
+            if let Some(e) = &stderr {
+                nonblocking(&e.0)?;
+            }
+            nonblocking(&stdin.1)?;
+            Ok(SpawnPipes {
+                stdin,
+                stdout,
+                stderr,
+            })
+        })();
+        let pipes = made.map_err(|e| {
+            if e.raw_os_error() == Some(libc::EMFILE) {
+                format!("too many open files to spawn '{}'", spec.name)
+            } else {
+                format!(
+                    "unknown error making dispatchers for '{}': {}",
+                    spec.name,
+                    crate::sys::errno::name(e.raw_os_error().unwrap_or(0))
+                )
+            }
+        })?;
+        let strip = config.supervisord.strip_ansi;
+        let stdout = ChildLog::open(
+            &spec.name,
+            "stdout",
+            &spec.stdout,
+            self.path_of(id, Stream::Stdout, &spec.stdout.file),
+            strip,
+        );
+        let stderr = (!spec.redirect_stderr).then(|| {
+            ChildLog::open(
+                &spec.name,
+                "stderr",
+                &spec.stderr,
+                self.path_of(id, Stream::Stderr, &spec.stderr.file),
+                strip,
+            )
+        });
+        let stdin = pipes.stdin.1.try_clone().ok();
+        self.logs.insert(
+            id,
+            ProcLogs {
+                gen,
+                stdout,
+                stderr,
+                stdin,
+            },
+        );
+        Ok(pipes)
+    }
+
+    /// The file a stream logs to: the configured path, the AUTO name, or none.
+    pub fn path_of(&self, id: ProcId, stream: Stream, file: &LogFile) -> Option<PathBuf> {
+        match file {
+            LogFile::Path(p) => Some(p.clone()),
+            LogFile::Auto => self.auto_names.get(&(id, stream)).cloned(),
+            LogFile::None => None,
+        }
+    }
+
+    pub fn watch(&mut self, token: Token, id: ProcId, gen: u64, stream: Stream, fd: OwnedFd) {
+        self.watches.insert(
+            token,
+            Watch {
+                id,
+                gen,
+                stream,
+                fd,
+            },
+        );
+    }
+
+    pub fn logs_mut(&mut self, id: ProcId) -> Option<&mut ProcLogs> {
+        self.logs.get_mut(&id)
+    }
+
+    pub fn all_logs_mut(&mut self) -> impl Iterator<Item = &mut ProcLogs> {
+        self.logs.values_mut()
+    }
+
+    /// Forget a process's logs (it was removed).
+    pub fn forget(&mut self, id: ProcId) {
+        self.logs.remove(&id);
+        self.auto_names.retain(|(i, _), _| *i != id);
+    }
+
+    /// Close every pipe of one spawn (used when the spawn failed).
+    pub fn close_process(
+        &mut self,
+        id: ProcId,
+        gen: u64,
+        registry: &Registry,
+        sources: &mut HashMap<Token, Source>,
+    ) {
+        let tokens: Vec<Token> = self
+            .watches
+            .iter()
+            .filter(|(_, w)| w.id == id && w.gen == gen)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in tokens {
+            if let Some(w) = self.watches.remove(&t) {
+                let _ = registry.deregister(&mut SourceFd(&w.fd.as_raw_fd()));
+            }
+            sources.remove(&t);
+        }
+    }
+
+    /// Read what is there on one pipe; returns true at EOF or error.
+    fn read_ready(&mut self, token: Token) -> bool {
+        let Some(w) = self.watches.get(&token) else {
+            return true;
+        };
+        if self.buf.len() < CHUNK {
+            self.buf.resize(CHUNK, 0);
+        }
+        loop {
+            match rustix::io::read(&w.fd, &mut self.buf[..]) {
+                Ok(0) => return true,
+                Ok(n) => {
+                    if let Some(logs) = self.logs.get_mut(&w.id) {
+                        if logs.gen == w.gen {
+                            let log = match w.stream {
+                                Stream::Stdout => Some(&mut logs.stdout),
+                                Stream::Stderr => logs.stderr.as_mut(),
+                            };
+                            if let Some(log) = log {
+                                log.write(&self.buf[..n]);
+                            }
+                        }
+                    }
+                }
+                Err(rustix::io::Errno::AGAIN) => return false,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(_) => return true,
+            }
+        }
+    }
+}
+
+impl Reactor {
+    pub(super) fn on_pipe(&mut self, token: Token) {
+        if self.pipes.read_ready(token) {
+            self.close_pipe(token);
+        }
+    }
+
+    fn close_pipe(&mut self, token: Token) {
+        if let Some(w) = self.pipes.watches.remove(&token) {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&w.fd.as_raw_fd()));
+        }
+        self.sources.remove(&token);
+    }
+
+    /// Read everything already written by one spawn's process.
+    pub(super) fn drain_pipes_of(&mut self, id: ProcId, gen: u64) {
+        let tokens: Vec<Token> = self
+            .pipes
+            .watches
+            .iter()
+            .filter(|(_, w)| w.id == id && w.gen == gen)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in tokens {
+            self.on_pipe(t);
+        }
+    }
+
+    /// SIGUSR2: reopen the main log and every child log at its path.
+    pub(super) fn reopen_logs(&mut self) {
+        for logs in self.pipes.all_logs_mut() {
+            logs.stdout.reopen();
+            if let Some(e) = logs.stderr.as_mut() {
+                e.reopen();
+            }
+        }
+    }
+
+    /// A group was added: allocate its AUTO log names (stable while it lives).
+    pub(super) fn group_added(&mut self, name: &str) {
+        let dir = self.config.supervisord.childlogdir.clone();
+        let ident = self.config.supervisord.identifier.clone();
+        let ids: Vec<ProcId> = self.core.group_members(name);
+        for id in ids {
+            let spec = self.core.spec(id).clone();
+            for (stream, log) in [(Stream::Stdout, &spec.stdout), (Stream::Stderr, &spec.stderr)] {
+                if log.file != LogFile::Auto || (stream == Stream::Stderr && spec.redirect_stderr) {
+                    continue;
+                }
+                match crate::logs::auto::allocate_auto_name(&dir, &spec.name, stream.name(), &ident) {
+                    Ok(p) => {
+                        self.pipes.auto_names.insert((id, stream), p);
+                    }
+                    Err(e) => self.log(
+                        crate::config::LogLevel::Error,
+                        &format!("could not create AUTO log for {}: {e}", spec.name),
+                    ),
+                }
+            }
+            let out = self.pipes.path_of(id, Stream::Stdout, &spec.stdout.file);
+            let err = if spec.redirect_stderr {
+                None
+            } else {
+                self.pipes.path_of(id, Stream::Stderr, &spec.stderr.file)
+            };
+            self.core.set_log_paths(id, out, err);
+        }
+    }
+
+    pub(super) fn group_removed(&mut self, name: &str) {
+        for id in self.core.group_members(name) {
+            self.pipes.forget(id);
+        }
+    }
+}
