@@ -1,0 +1,162 @@
+//! What goes into the core (commands, runtime reports) and what comes out
+//! (effects).
+
+use super::reply::Reply;
+use super::state::ProcessState;
+use super::ProcId;
+use crate::config::{Config, LogLevel};
+
+/// One `supervisor.*` call that the core answers. `name` is a namespec as
+/// the client sent it (`name`, `group:name`, `group:*`, `group:`); it is
+/// echoed in fault texts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    GetState,
+    GetProcessInfo {
+        name: String,
+    },
+    GetAllProcessInfo,
+    GetAllConfigInfo,
+    StartProcess {
+        name: String,
+        wait: bool,
+    },
+    StartProcessGroup {
+        name: String,
+        wait: bool,
+    },
+    StartAllProcesses {
+        wait: bool,
+    },
+    StopProcess {
+        name: String,
+        wait: bool,
+    },
+    StopProcessGroup {
+        name: String,
+        wait: bool,
+    },
+    StopAllProcesses {
+        wait: bool,
+    },
+    /// `signal` as sent: a name (`HUP`, `SIGHUP`) or a number.
+    SignalProcess {
+        name: String,
+        signal: String,
+    },
+    SignalProcessGroup {
+        name: String,
+        signal: String,
+    },
+    SignalAllProcesses {
+        signal: String,
+    },
+    Shutdown,
+    /// `supervisor.restart`: stop everything, then [`Effect::Reload`].
+    Restart,
+    /// `reloadConfig`: the reactor has parsed the file (or failed to).
+    ReloadConfig {
+        config: Box<Result<Config, String>>,
+    },
+    AddProcessGroup {
+        name: String,
+    },
+    RemoveProcessGroup {
+        name: String,
+    },
+}
+
+/// How a child ended, as the runtime decoded its wait status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Code(i32),
+    Signal { sig: i32, core: bool },
+}
+
+impl ExitStatus {
+    /// Supervisor's `exitstatus`: the code, or -1 for a signal death (which
+    /// is therefore never "expected").
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => c,
+            ExitStatus::Signal { .. } => -1,
+        }
+    }
+
+    /// `exit status 0`, `terminated by SIGTERM`, `terminated by SIGSEGV (core dumped)`.
+    pub fn describe(self) -> String {
+        match self {
+            ExitStatus::Code(c) => format!("exit status {c}"),
+            ExitStatus::Signal { sig, core } => {
+                let core = if core { " (core dumped)" } else { "" };
+                format!(
+                    "terminated by {}{core}",
+                    crate::config::signal::signame(sig)
+                )
+            }
+        }
+    }
+}
+
+/// The result of the reactor's command check for `startProcess` (the only
+/// part of a start that needs the file system before spawning). The text is
+/// Supervisor's, e.g. `can't find command 'foo'`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandCheck {
+    Ok,
+    /// Raised as `NO_FILE`.
+    NotFound(String),
+    /// Directory, no x bit, no permission, bad quoting: `NOT_EXECUTABLE`.
+    NotExecutable(String),
+}
+
+/// Work for the runtime, in the order it must be done.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Fork/exec this process; report back with `spawned` or `spawn_failed`
+    /// quoting `gen`.
+    Spawn {
+        id: ProcId,
+        gen: u64,
+    },
+    /// Send `sig` to `pid` (to its process group/cgroup when `group`).
+    /// ESRCH is the runtime's to ignore; other errors go to `signal_failed`.
+    Signal {
+        id: ProcId,
+        gen: u64,
+        pid: u32,
+        sig: i32,
+        group: bool,
+    },
+    /// The answer to the command with this token.
+    Reply {
+        token: u64,
+        reply: Reply,
+    },
+    /// A process changed state (for events and D-Bus). `expected` is only
+    /// meaningful for EXITED.
+    StateChanged {
+        id: ProcId,
+        from: ProcessState,
+        to: ProcessState,
+        expected: bool,
+    },
+    /// A main-log line.
+    Log {
+        level: LogLevel,
+        message: String,
+    },
+    GroupAdded {
+        name: String,
+    },
+    /// The group and its processes are gone; its ids are never reused.
+    GroupRemoved {
+        name: String,
+    },
+    /// SIGUSR2: reopen the main log and every child log.
+    ReopenLogs,
+    /// Shutdown finished: every process is in a STOPPED state. Exit 0.
+    Exit,
+    /// Restart finished: re-read the config and build a new core.
+    Reload,
+}

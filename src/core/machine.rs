@@ -1,0 +1,832 @@
+//! The core: inputs from the runtime and the clock, transitions, effects.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::command::{CommandCheck, Effect, ExitStatus};
+use super::process::{Process, Timer};
+use super::reply::{Answer, Fault, FaultCode, ProcResult};
+use super::state::{Mood, ProcessState};
+use super::{Now, ProcId};
+use crate::config::signal::{py_repr, signame};
+use crate::config::{AutoRestart, Config, GroupSpec, LogLevel, ProgramSpec};
+
+const SIGKILL: i32 = 9;
+/// Supervisor's throttle for `waiting for ... to die`.
+const SHUTDOWN_REPORT_EVERY: Duration = Duration::from_secs(3);
+
+/// An active process group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// The spec it was created from (what `reread` compares against).
+    pub spec: GroupSpec,
+    /// In spec order: (priority, name).
+    pub procs: Vec<ProcId>,
+}
+
+/// The `startProcess` command check, done by the reactor (it needs the file
+/// system). The default accepts everything: spawn errors then surface as
+/// `SPAWN_ERROR` through `spawn_failed`.
+pub type Checker = Box<dyn Fn(&ProgramSpec) -> CommandCheck>;
+
+#[derive(Debug, Clone)]
+pub(super) enum WaitKind {
+    /// Reply when the spawn of `gen` is known to have worked (`wait=false`)
+    /// or the process reached RUNNING (`wait=true`).
+    Start {
+        wait: bool,
+    },
+    Stop,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct WaitItem {
+    pub id: ProcId,
+    pub gen: u64,
+    pub kind: WaitKind,
+    /// The name for fault texts (as given, or the namespec in group calls).
+    pub name: String,
+}
+
+/// A command whose reply waits for transitions.
+#[derive(Debug)]
+pub(super) struct Wait {
+    pub token: u64,
+    /// A single-process call replies `true` or a fault; group calls reply
+    /// result structs once every item is done.
+    pub single: bool,
+    pub items: Vec<WaitItem>,
+    pub results: Vec<ProcResult>,
+}
+
+/// The supervisor state machine. See the module docs of `core`.
+pub struct Core {
+    pub(super) groups: Vec<Group>,
+    pub(super) procs: BTreeMap<ProcId, Process>,
+    next_id: u32,
+    pub(super) pending: Config,
+    pub(super) mood: Mood,
+    /// Group names still to stop, ascending priority; set on the first
+    /// shutdown pass.
+    stop_groups: Option<Vec<String>>,
+    shutdown_report_at: Option<Instant>,
+    finished: bool,
+    pub(super) waits: Vec<Wait>,
+    effects: VecDeque<Effect>,
+    pub(super) local_time: fn(i64) -> String,
+    pub(super) check: Checker,
+}
+
+impl Core {
+    /// Build the supervisor for `config` and autostart its processes (the
+    /// `Spawn` effects are waiting in `poll_effect`).
+    pub fn new(config: Config, now: Now, local_time: fn(i64) -> String) -> Core {
+        let mut core = Core {
+            groups: Vec::new(),
+            procs: BTreeMap::new(),
+            next_id: 0,
+            pending: config.clone(),
+            mood: Mood::Running,
+            stop_groups: None,
+            shutdown_report_at: None,
+            finished: false,
+            waits: Vec::new(),
+            effects: VecDeque::new(),
+            local_time,
+            check: Box::new(|_| CommandCheck::Ok),
+        };
+        for g in &config.groups {
+            core.insert_group(g.clone());
+        }
+        let names: Vec<String> = core.groups.iter().map(|g| g.spec.name.clone()).collect();
+        for name in names {
+            core.autostart(&name, now);
+        }
+        core.drive(now);
+        core
+    }
+
+    /// Install the reactor's command check for `startProcess`.
+    pub fn set_command_check(&mut self, check: Checker) {
+        self.check = check;
+    }
+
+    /// Record the log file names the runtime chose (AUTO) for ProcessInfo.
+    pub fn set_log_paths(&mut self, id: ProcId, stdout: String, stderr: String) {
+        if let Some(p) = self.procs.get_mut(&id) {
+            p.stdout_logfile = stdout;
+            p.stderr_logfile = stderr;
+        }
+    }
+
+    // ----- read-only views -------------------------------------------------
+
+    pub fn process(&self, id: ProcId) -> Option<&Process> {
+        self.procs.get(&id)
+    }
+
+    pub fn spec(&self, id: ProcId) -> Option<&ProgramSpec> {
+        self.procs.get(&id).map(|p| &p.spec)
+    }
+
+    /// Every process in start order (group priority, then process priority).
+    pub fn processes(&self) -> impl Iterator<Item = (ProcId, &Process)> + '_ {
+        self.groups
+            .iter()
+            .flat_map(|g| g.procs.iter())
+            .map(move |&id| (id, &self.procs[&id]))
+    }
+
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    pub fn by_pid(&self, pid: u32) -> Option<ProcId> {
+        (pid != 0)
+            .then(|| self.procs.iter().find(|(_, p)| p.pid == pid))
+            .flatten()
+            .map(|(&id, _)| id)
+    }
+
+    pub fn mood(&self) -> Mood {
+        self.mood
+    }
+
+    /// The last config read (`reloadConfig`), which `addProcessGroup` uses.
+    pub fn pending_config(&self) -> &Config {
+        &self.pending
+    }
+
+    /// Resolve a namespec: `name`, `group:name`, `group:*`, `group:`, `all`.
+    pub fn find(&self, namespec: &str) -> Result<Vec<ProcId>, Fault> {
+        if namespec == "all" {
+            return Ok(self.processes().map(|(id, _)| id).collect());
+        }
+        let (gi, id) = self.lookup(namespec)?;
+        Ok(match id {
+            Some(id) => vec![id],
+            None => self.groups[gi].procs.clone(),
+        })
+    }
+
+    /// Supervisor's `_getGroupAndProcess`: split on the first `:`.
+    pub(super) fn lookup(&self, namespec: &str) -> Result<(usize, Option<ProcId>), Fault> {
+        let bad = || Fault::new(FaultCode::BadName, namespec);
+        let (group, name) = match namespec.split_once(':') {
+            Some((g, "" | "*")) => (g, None),
+            Some((g, n)) => (g, Some(n)),
+            None => (namespec, Some(namespec)),
+        };
+        let gi = self.group_index(group).ok_or_else(bad)?;
+        match name {
+            None => Ok((gi, None)),
+            Some(n) => {
+                let id = self.groups[gi]
+                    .procs
+                    .iter()
+                    .copied()
+                    .find(|id| self.procs[id].spec.name == n)
+                    .ok_or_else(bad)?;
+                Ok((gi, Some(id)))
+            }
+        }
+    }
+
+    pub(super) fn group_index(&self, name: &str) -> Option<usize> {
+        self.groups.iter().position(|g| g.spec.name == name)
+    }
+
+    // ----- the runtime's reports -------------------------------------------
+
+    /// The child of `gen` was forked with `pid`.
+    pub fn spawned(&mut self, id: ProcId, gen: u64, pid: u32, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
+            return;
+        }
+        p.pid = pid;
+        let state = p.state;
+        let msg = format!("spawned: {} with pid {pid}", py_repr(&p.spec.name));
+        if let Some(at) = p.startsecs_deadline() {
+            if state == ProcessState::Starting {
+                p.timers.set(Timer::StartSecs, at);
+            }
+        }
+        self.log(LogLevel::Info, msg);
+        if state == ProcessState::Stopping {
+            // A stop came before the pid was known: send it now.
+            let sig = self.procs[&id].spec.stopsignal;
+            self.kill(id, sig, now);
+        }
+        self.resolve_waits(id);
+        self.drive(now);
+    }
+
+    /// The spawn of `gen` failed before exec; `error` is Supervisor's spawnerr text.
+    pub fn spawn_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
+            return;
+        }
+        p.spawnerr = Some(error.clone());
+        let stopping = p.state == ProcessState::Stopping;
+        self.log(LogLevel::Info, format!("spawnerr: {error}"));
+        if stopping {
+            let p = self.proc_mut(id);
+            p.killing = false;
+            p.timers.clear_all();
+            // STOPPING -> STOPPED: nothing was started
+            self.set_state(id, ProcessState::Stopped, true, now);
+        } else {
+            // STARTING -> BACKOFF
+            self.set_state(id, ProcessState::Backoff, true, now);
+            self.maybe_give_up(id, now);
+        }
+        self.drive(now);
+    }
+
+    /// The child of `gen` was reaped.
+    pub fn exited(&mut self, id: ProcId, gen: u64, status: ExitStatus, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid == 0 {
+            return;
+        }
+        let es = status.code();
+        let expected = matches!(status, ExitStatus::Code(c) if p.spec.exitcodes.contains(&c));
+        let name = p.spec.name.clone();
+        let startsecs = Duration::from_secs(p.spec.startsecs.max(0) as u64);
+        let too_quickly = p.state == ProcessState::Starting && p.uptime(now.mono) < startsecs;
+        p.laststop = now.wall;
+        p.last_exit = Some(status);
+        p.pid = 0;
+        p.timers.clear_all();
+        let how = status.describe();
+        if p.killing {
+            p.killing = false;
+            p.exitstatus = Some(es);
+            let level = if expected {
+                LogLevel::Info
+            } else {
+                LogLevel::Warn
+            };
+            self.log(level, format!("stopped: {name} ({how})"));
+            // STOPPING -> STOPPED
+            self.set_state(id, ProcessState::Stopped, true, now);
+        } else if too_quickly {
+            p.exitstatus = None;
+            p.spawnerr = Some("Exited too quickly (process log may have details)".into());
+            self.log(
+                LogLevel::Warn,
+                format!("exited: {name} ({how}; not expected)"),
+            );
+            // STARTING -> BACKOFF
+            self.set_state(id, ProcessState::Backoff, true, now);
+            self.maybe_give_up(id, now);
+        } else {
+            p.backoff = 0;
+            p.exitstatus = Some(es);
+            if p.state == ProcessState::Starting {
+                // The exit raced the startsecs deadline: STARTING -> RUNNING first.
+                self.set_state(id, ProcessState::Running, true, now);
+            }
+            if expected {
+                self.log(LogLevel::Info, format!("exited: {name} ({how}; expected)"));
+            } else {
+                self.proc_mut(id).spawnerr = Some(format!("Bad exit code {es}"));
+                self.log(
+                    LogLevel::Warn,
+                    format!("exited: {name} ({how}; not expected)"),
+                );
+            }
+            // RUNNING (or UNKNOWN) -> EXITED
+            self.set_state(id, ProcessState::Exited, expected, now);
+            let restart = match self.procs[&id].spec.autorestart {
+                AutoRestart::Always => true,
+                AutoRestart::Unexpected => !expected,
+                AutoRestart::Never => false,
+            };
+            if restart && self.mood == Mood::Running {
+                self.proc_mut(id).restart_count += 1;
+                // EXITED -> STARTING
+                self.spawn(id, now);
+            }
+        }
+        self.drive(now);
+    }
+
+    /// Sending a signal to `gen` failed with an errno other than ESRCH.
+    pub fn signal_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid == 0 || !p.state.is_signallable() {
+            return;
+        }
+        let what = if p.state == ProcessState::Stopping {
+            "killing"
+        } else {
+            "sending sig"
+        };
+        let msg = format!("unknown problem {what} {} ({}):{error}", p.spec.name, p.pid);
+        p.killing = false;
+        p.timers.clear_all();
+        self.log(LogLevel::Critical, msg);
+        // STARTING/RUNNING/STOPPING -> UNKNOWN
+        self.set_state(id, ProcessState::Unknown, true, now);
+        self.drive(now);
+    }
+
+    /// A signal to the daemon itself (spec §3.9).
+    pub fn daemon_signal(&mut self, sig: i32, now: Now) {
+        let name = signame(sig);
+        match sig {
+            2 | 3 | 15 => {
+                self.log(
+                    LogLevel::Warn,
+                    format!("received {name} indicating exit request"),
+                );
+                self.mood = Mood::Shutdown;
+            }
+            1 => {
+                if self.mood == Mood::Shutdown {
+                    self.log(
+                        LogLevel::Warn,
+                        format!("ignored {name} indicating restart request (shutdown in progress)"),
+                    );
+                } else {
+                    self.log(
+                        LogLevel::Warn,
+                        format!("received {name} indicating restart request"),
+                    );
+                    self.mood = Mood::Restarting;
+                }
+            }
+            17 => self.log(
+                LogLevel::Debug,
+                format!("received {name} indicating a child quit"),
+            ),
+            12 => {
+                self.log(
+                    LogLevel::Info,
+                    format!("received {name} indicating log reopen request"),
+                );
+                self.log(LogLevel::Info, "supervisord logreopen".into());
+                self.effects.push_back(Effect::ReopenLogs);
+            }
+            _ => self.log(
+                LogLevel::Blather,
+                format!("received {name} indicating nothing"),
+            ),
+        }
+        self.drive(now);
+    }
+
+    /// Fire every timer that is due.
+    pub fn handle_timeout(&mut self, now: Now) {
+        self.drive(now);
+    }
+
+    /// The earliest armed deadline; never in the past after any input.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let procs = self
+            .procs
+            .values()
+            .filter_map(|p| p.timers.next().map(|(_, at)| at));
+        procs.chain(self.shutdown_report_at).min()
+    }
+
+    /// Which timer of `id` is armed, and when (for tests and diagnostics).
+    pub fn timer(&self, id: ProcId, t: Timer) -> Option<Instant> {
+        self.procs.get(&id).and_then(|p| p.timers.get(t))
+    }
+
+    pub fn poll_effect(&mut self) -> Option<Effect> {
+        self.effects.pop_front()
+    }
+
+    // ----- internals ---------------------------------------------------------
+
+    fn live(&mut self, id: ProcId, gen: u64) -> Option<&mut Process> {
+        self.procs.get_mut(&id).filter(|p| p.gen == gen)
+    }
+
+    pub(super) fn proc_mut(&mut self, id: ProcId) -> &mut Process {
+        self.procs
+            .get_mut(&id)
+            .expect("process id of an active group")
+    }
+
+    pub(super) fn log(&mut self, level: LogLevel, message: String) {
+        self.effects.push_back(Effect::Log { level, message });
+    }
+
+    pub(super) fn emit(&mut self, e: Effect) {
+        self.effects.push_back(e);
+    }
+
+    pub(super) fn insert_group(&mut self, spec: GroupSpec) {
+        let mut procs = Vec::new();
+        for ps in &spec.processes {
+            let id = ProcId(self.next_id);
+            self.next_id += 1;
+            self.procs.insert(id, Process::new(ps.clone()));
+            procs.push(id);
+        }
+        let at = self
+            .groups
+            .partition_point(|g| (g.spec.priority, &g.spec.name) <= (spec.priority, &spec.name));
+        self.groups.insert(at, Group { spec, procs });
+    }
+
+    pub(super) fn remove_group(&mut self, gi: usize) {
+        let g = self.groups.remove(gi);
+        for id in &g.procs {
+            self.procs.remove(id);
+        }
+        self.emit(Effect::GroupRemoved { name: g.spec.name });
+    }
+
+    /// Start the group's autostart processes that were never started.
+    pub(super) fn autostart(&mut self, group: &str, now: Now) {
+        let Some(gi) = self.group_index(group) else {
+            return;
+        };
+        for id in self.groups[gi].procs.clone() {
+            let p = &self.procs[&id];
+            if self.mood == Mood::Running
+                && p.spec.autostart
+                && p.spawn_count == 0
+                && p.state == ProcessState::Stopped
+            {
+                // STOPPED -> STARTING
+                self.spawn(id, now);
+            }
+        }
+    }
+
+    /// Every state change goes through here: checked against the table,
+    /// announced, and waiting replies resolved.
+    pub(super) fn set_state(&mut self, id: ProcId, to: ProcessState, expected: bool, now: Now) {
+        let p = self.proc_mut(id);
+        let from = p.state;
+        if from == to {
+            return;
+        }
+        debug_assert!(from.can_become(to), "illegal transition {from:?} -> {to:?}");
+        p.state = to;
+        if to == ProcessState::Backoff {
+            p.backoff += 1;
+            let at = now.mono + Duration::from_secs(p.backoff as u64);
+            p.timers.set(Timer::Backoff, at);
+        }
+        self.emit(Effect::StateChanged {
+            id,
+            from,
+            to,
+            expected,
+        });
+        self.resolve_waits(id);
+    }
+
+    /// Supervisor's `spawn()`: ask the runtime for a new child.
+    pub(super) fn spawn(&mut self, id: ProcId, now: Now) {
+        let p = self.proc_mut(id);
+        if p.pid != 0 {
+            let msg = format!("process {} already running", py_repr(&p.spec.name));
+            self.log(LogLevel::Warn, msg);
+            return;
+        }
+        p.killing = false;
+        p.spawnerr = None;
+        p.exitstatus = None;
+        p.timers.clear_all();
+        p.mark_started(now.mono, now.wall);
+        p.gen += 1;
+        p.spawn_count += 1;
+        let gen = p.gen;
+        self.set_state(id, ProcessState::Starting, true, now);
+        self.emit(Effect::Spawn { id, gen });
+    }
+
+    /// BACKOFF -> FATAL once the retries are used up.
+    fn maybe_give_up(&mut self, id: ProcId, now: Now) {
+        let p = &self.procs[&id];
+        if p.state == ProcessState::Backoff && p.backoff > p.spec.startretries {
+            let msg = format!(
+                "gave up: {} entered FATAL state, too many start retries too quickly",
+                p.spec.name
+            );
+            self.give_up(id, now);
+            self.log(LogLevel::Info, msg);
+        }
+    }
+
+    fn give_up(&mut self, id: ProcId, now: Now) {
+        let p = self.proc_mut(id);
+        p.backoff = 0;
+        p.timers.clear_all();
+        self.set_state(id, ProcessState::Fatal, true, now);
+    }
+
+    /// Supervisor's `kill(sig)`: the stop path. Returns a message when there
+    /// was nothing to signal.
+    pub(super) fn kill(&mut self, id: ProcId, sig: i32, now: Now) -> Option<String> {
+        let p = self.proc_mut(id);
+        let name = p.spec.name.clone();
+        if p.state == ProcessState::Backoff {
+            p.timers.clear_all();
+            self.log(
+                LogLevel::Debug,
+                format!("Attempted to kill {name}, which is in BACKOFF state."),
+            );
+            // BACKOFF -> STOPPED
+            self.set_state(id, ProcessState::Stopped, true, now);
+            return None;
+        }
+        let wait = Duration::from_secs(p.spec.stopwaitsecs.max(0) as u64);
+        if p.pid == 0 {
+            if p.state == ProcessState::Starting {
+                // Spawn requested, pid not reported yet: the signal goes out in `spawned`.
+                p.killing = true;
+                p.timers.clear_all();
+                p.timers.set(Timer::StopWait, now.mono + wait);
+                self.set_state(id, ProcessState::Stopping, true, now);
+                return None;
+            }
+            let msg = format!(
+                "attempted to kill {name} with sig {} but it wasn't running",
+                signame(sig)
+            );
+            self.log(LogLevel::Debug, msg.clone());
+            return Some(msg);
+        }
+        let stopping = p.state == ProcessState::Stopping;
+        let group = if stopping {
+            p.spec.killasgroup
+        } else {
+            p.spec.stopasgroup
+        };
+        // A repeated SIGKILL never re-arms in the past (stopwaitsecs=0 would spin).
+        let wait = if stopping {
+            wait.max(Duration::from_secs(1))
+        } else {
+            wait
+        };
+        let (pid, gen) = (p.pid, p.gen);
+        p.killing = true;
+        p.timers.clear_all();
+        p.timers.set(Timer::StopWait, now.mono + wait);
+        let as_group = if group { "process group " } else { "" };
+        self.log(
+            LogLevel::Debug,
+            format!(
+                "killing {name} (pid {pid}) {as_group}with signal {}",
+                signame(sig)
+            ),
+        );
+        // RUNNING/STARTING/STOPPING -> STOPPING
+        self.set_state(id, ProcessState::Stopping, true, now);
+        self.emit(Effect::Signal {
+            id,
+            gen,
+            pid,
+            sig,
+            group,
+        });
+        None
+    }
+
+    /// Supervisor's `signal(sig)`: any signal to the pid only.
+    pub(super) fn signal(&mut self, id: ProcId, sig: i32) -> Option<String> {
+        let p = &self.procs[&id];
+        let name = p.spec.name.clone();
+        let (pid, gen) = (p.pid, p.gen);
+        if pid == 0 {
+            let msg = format!(
+                "attempted to send {name} sig {} but it wasn't running",
+                signame(sig)
+            );
+            self.log(LogLevel::Debug, msg.clone());
+            return Some(msg);
+        }
+        self.log(
+            LogLevel::Debug,
+            format!("sending {name} (pid {pid}) sig {}", signame(sig)),
+        );
+        self.emit(Effect::Signal {
+            id,
+            gen,
+            pid,
+            sig,
+            group: false,
+        });
+        None
+    }
+
+    /// Group `stop_all` during shutdown: stop in descending priority; a
+    /// BACKOFF process gives up.
+    fn stop_all(&mut self, gi: usize, now: Now) {
+        for id in self.groups[gi].procs.clone().into_iter().rev() {
+            let p = &self.procs[&id];
+            match p.state {
+                ProcessState::Running | ProcessState::Starting => {
+                    let sig = p.spec.stopsignal;
+                    self.kill(id, sig, now);
+                }
+                // BACKOFF -> FATAL
+                ProcessState::Backoff => self.give_up(id, now),
+                _ => {}
+            }
+        }
+    }
+
+    /// Fire due timers and advance a shutdown, until nothing more is due.
+    pub(super) fn drive(&mut self, now: Now) {
+        // Each firing re-arms strictly later, so this terminates; the cap is a guard.
+        for _ in 0..10_000 {
+            let due: Vec<(ProcId, Timer)> = self
+                .processes()
+                .filter_map(|(id, p)| p.timers.next().map(|(t, at)| (id, t, at)))
+                .filter(|&(_, _, at)| at <= now.mono)
+                .map(|(id, t, _)| (id, t))
+                .collect();
+            if due.is_empty() {
+                break;
+            }
+            for (id, t) in due {
+                if self.procs.contains_key(&id) {
+                    self.fire(id, t, now);
+                }
+            }
+        }
+        self.drive_shutdown(now);
+    }
+
+    fn fire(&mut self, id: ProcId, t: Timer, now: Now) {
+        let running = self.mood == Mood::Running;
+        let p = self.proc_mut(id);
+        if p.timers.get(t).is_none_or(|at| at > now.mono) {
+            return;
+        }
+        p.timers.clear(t);
+        match t {
+            Timer::StartSecs if p.state == ProcessState::Starting && p.pid != 0 => {
+                p.backoff = 0;
+                let msg = format!(
+                    "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
+                    p.spec.name, p.spec.startsecs
+                );
+                // STARTING -> RUNNING
+                self.set_state(id, ProcessState::Running, true, now);
+                self.log(LogLevel::Info, msg);
+            }
+            Timer::Backoff if p.state == ProcessState::Backoff => {
+                if running && p.backoff <= p.spec.startretries {
+                    p.restart_count += 1;
+                    // BACKOFF -> STARTING
+                    self.spawn(id, now);
+                }
+            }
+            Timer::StopWait if p.state == ProcessState::Stopping => {
+                if p.pid == 0 {
+                    let wait = Duration::from_secs(p.spec.stopwaitsecs.max(1) as u64);
+                    p.timers.set(Timer::StopWait, now.mono + wait);
+                    return;
+                }
+                let msg = format!("killing {} ({}) with SIGKILL", py_repr(&p.spec.name), p.pid);
+                self.log(LogLevel::Warn, msg);
+                // STOPPING -> STOPPING
+                self.kill(id, SIGKILL, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Ordered shutdown (spec §3.2/§3.8): stop the highest-priority group,
+    /// move to the next one only when it is all in STOPPED states, and exit
+    /// once nothing anywhere is left running.
+    fn drive_shutdown(&mut self, now: Now) {
+        if self.mood == Mood::Running || self.finished {
+            return;
+        }
+        if self.stop_groups.is_none() {
+            self.stop_groups = Some(self.groups.iter().map(|g| g.spec.name.clone()).collect());
+            self.shutdown_report_at = Some(now.mono);
+        }
+        while let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) {
+            if let Some(gi) = self.group_index(&last) {
+                self.stop_all(gi, now);
+                let g = &self.groups[gi];
+                if !g.procs.iter().all(|id| self.procs[id].state.is_stopped()) {
+                    break;
+                }
+            }
+            if let Some(s) = self.stop_groups.as_mut() {
+                s.pop();
+            }
+        }
+        let unstopped: Vec<String> = self
+            .processes()
+            .filter(|(_, p)| !p.state.is_stopped())
+            .map(|(_, p)| p.spec.name.clone())
+            .collect();
+        if unstopped.is_empty() {
+            self.finished = true;
+            self.shutdown_report_at = None;
+            let e = if self.mood == Mood::Shutdown {
+                Effect::Exit
+            } else {
+                Effect::Reload
+            };
+            self.emit(e);
+        } else if self.shutdown_report_at.is_some_and(|at| at <= now.mono) {
+            self.log(
+                LogLevel::Info,
+                format!("waiting for {} to die", unstopped.join(", ")),
+            );
+            self.shutdown_report_at = Some(now.mono + SHUTDOWN_REPORT_EVERY);
+        }
+    }
+
+    // ----- waiting replies -------------------------------------------------
+
+    fn outcome(&self, item: &WaitItem) -> Option<Result<(), Fault>> {
+        let Some(p) = self.procs.get(&item.id) else {
+            return Some(Ok(()));
+        };
+        match item.kind {
+            WaitKind::Stop => p.state.is_stopped().then_some(Ok(())),
+            WaitKind::Start { wait } => {
+                let fault = |c| Some(Err(Fault::new(c, &item.name)));
+                if p.gen != item.gen {
+                    fault(FaultCode::AbnormalTermination)
+                } else if p.spawnerr.is_some() {
+                    fault(FaultCode::SpawnError)
+                } else if p.state == ProcessState::Running || (!wait && p.pid != 0) {
+                    Some(Ok(()))
+                } else if p.state != ProcessState::Starting {
+                    fault(FaultCode::AbnormalTermination)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Settle every waiting item about `id` whose outcome is now known.
+    pub(super) fn resolve_waits(&mut self, id: ProcId) {
+        let mut wi = 0;
+        while wi < self.waits.len() {
+            let mut ii = 0;
+            while ii < self.waits[wi].items.len() {
+                let item = &self.waits[wi].items[ii];
+                if item.id != id {
+                    ii += 1;
+                    continue;
+                }
+                let Some(res) = self.outcome(item) else {
+                    ii += 1;
+                    continue;
+                };
+                let item = self.waits[wi].items.remove(ii);
+                let r = self.result_struct(item.id, res.clone());
+                let w = &mut self.waits[wi];
+                if w.single {
+                    let token = w.token;
+                    self.waits.remove(wi);
+                    self.emit(Effect::Reply {
+                        token,
+                        reply: res.map(|()| Answer::Bool(true)),
+                    });
+                    return self.resolve_waits(id);
+                }
+                w.results.push(r);
+            }
+            if !self.waits[wi].single && self.waits[wi].items.is_empty() {
+                let w = self.waits.remove(wi);
+                self.emit(Effect::Reply {
+                    token: w.token,
+                    reply: Ok(Answer::Results(w.results)),
+                });
+            } else {
+                wi += 1;
+            }
+        }
+    }
+
+    pub(super) fn result_struct(&self, id: ProcId, res: Result<(), Fault>) -> ProcResult {
+        let (name, group) = self
+            .procs
+            .get(&id)
+            .map(|p| (p.spec.name.clone(), p.spec.group.clone()))
+            .unwrap_or_default();
+        let (status, description) = match res {
+            Ok(()) => (FaultCode::Success.code(), "OK".to_string()),
+            Err(f) => (f.code.code(), f.text),
+        };
+        ProcResult {
+            name,
+            group,
+            status,
+            description,
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! One supervised process: its spec, state, counters and armed timers.
+
+use std::time::{Duration, Instant};
+
+use super::command::ExitStatus;
+use super::state::ProcessState;
+use crate::config::{LogFile, ProgramSpec};
+
+/// The named per-process timers. At most one matters in any state, but
+/// naming them keeps "what is this deadline for" readable in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Timer {
+    /// STARTING -> RUNNING at `laststart + startsecs`.
+    StartSecs,
+    /// BACKOFF -> STARTING at `failure + backoff` seconds.
+    Backoff,
+    /// STOPPING: send SIGKILL (again) at this instant.
+    StopWait,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TimerTable {
+    slots: [Option<Instant>; 3],
+}
+
+impl TimerTable {
+    pub fn set(&mut self, t: Timer, at: Instant) {
+        self.slots[t as usize] = Some(at);
+    }
+    pub fn clear(&mut self, t: Timer) {
+        self.slots[t as usize] = None;
+    }
+    pub fn clear_all(&mut self) {
+        self.slots = [None; 3];
+    }
+    pub fn get(&self, t: Timer) -> Option<Instant> {
+        self.slots[t as usize]
+    }
+    /// The earliest armed timer.
+    pub fn next(&self) -> Option<(Timer, Instant)> {
+        [Timer::StartSecs, Timer::Backoff, Timer::StopWait]
+            .into_iter()
+            .filter_map(|t| self.get(t).map(|at| (t, at)))
+            .min_by_key(|&(_, at)| at)
+    }
+}
+
+/// A process as the core sees it. Read-only outside the core.
+#[derive(Debug, Clone)]
+pub struct Process {
+    pub spec: ProgramSpec,
+    pub state: ProcessState,
+    /// 0 when there is no child.
+    pub pid: u32,
+    /// Bumped by every spawn; inputs quoting another generation are stale.
+    pub gen: u64,
+    /// Failed starts in the current cycle (Supervisor's `backoff`).
+    pub backoff: i64,
+    /// Wall time of the last spawn (0.0 never) and of the last exit.
+    pub laststart: f64,
+    pub laststop: f64,
+    laststart_mono: Option<Instant>,
+    /// Supervisor's `spawnerr`.
+    pub spawnerr: Option<String>,
+    /// Supervisor's `exitstatus` (None after "exited too quickly").
+    pub exitstatus: Option<i32>,
+    /// The last exit as the runtime reported it (for D-Bus).
+    pub last_exit: Option<ExitStatus>,
+    /// A stop was requested and the next exit is its result.
+    pub killing: bool,
+    /// Autostart happens once per process object.
+    pub autostarted: bool,
+    pub spawn_count: u64,
+    /// Spawns done by autorestart or backoff retries.
+    pub restart_count: u64,
+    pub stdout_logfile: String,
+    pub stderr_logfile: String,
+    pub timers: TimerTable,
+}
+
+fn logfile_name(f: &LogFile) -> String {
+    match f {
+        LogFile::Path(p) => p.display().to_string(),
+        // AUTO names are made by the runtime and set with `set_log_paths`.
+        LogFile::Auto | LogFile::None => String::new(),
+    }
+}
+
+impl Process {
+    pub fn new(spec: ProgramSpec) -> Process {
+        Process {
+            stdout_logfile: logfile_name(&spec.stdout.file),
+            stderr_logfile: logfile_name(&spec.stderr.file),
+            spec,
+            state: ProcessState::Stopped,
+            pid: 0,
+            gen: 0,
+            backoff: 0,
+            laststart: 0.0,
+            laststop: 0.0,
+            laststart_mono: None,
+            spawnerr: None,
+            exitstatus: None,
+            last_exit: None,
+            killing: false,
+            autostarted: false,
+            spawn_count: 0,
+            restart_count: 0,
+            timers: TimerTable::default(),
+        }
+    }
+
+    pub fn namespec(&self) -> String {
+        self.spec.namespec()
+    }
+
+    pub(super) fn mark_started(&mut self, mono: Instant, wall: f64) {
+        self.laststart = wall;
+        self.laststart_mono = Some(mono);
+    }
+
+    /// Seconds since the spawn on the monotonic clock (immune to wall jumps,
+    /// which Supervisor has to special-case).
+    pub fn uptime(&self, now: Instant) -> Duration {
+        self.laststart_mono
+            .map(|s| now.saturating_duration_since(s))
+            .unwrap_or_default()
+    }
+
+    pub(super) fn startsecs_deadline(&self) -> Option<Instant> {
+        self.laststart_mono
+            .map(|s| s + Duration::from_secs(self.spec.startsecs.max(0) as u64))
+    }
+}

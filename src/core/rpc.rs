@@ -1,0 +1,421 @@
+//! `handle_command`: the `supervisor.*` calls the core answers (spec §6.5).
+
+use super::command::{Command, CommandCheck, Effect};
+use super::describe::{description, DescribeInput};
+use super::diff::diff;
+use super::machine::{Core, Wait, WaitItem, WaitKind};
+use super::reply::{Answer, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcessInfo, Reply};
+use super::state::{Mood, ProcessState};
+use super::{Now, ProcId};
+use crate::config::signal::{parse_signal, py_repr};
+use crate::config::{GroupSpec, LogFile, LogSpec, ProgramSpec};
+
+/// What a per-process step of a call decided.
+enum Step {
+    /// Done now (`OK`).
+    Done,
+    /// The reply waits for this item.
+    Wait(WaitItem),
+}
+
+fn clamp(t: f64) -> i64 {
+    (t as i64).clamp(i32::MIN as i64, i32::MAX as i64)
+}
+
+impl Core {
+    /// Run one command; its answer comes out as `Effect::Reply { token, .. }`,
+    /// now or at the transition it waits for.
+    pub fn handle_command(&mut self, token: u64, cmd: Command, now: Now) {
+        if self.mood != Mood::Running {
+            // Every supervisor.* method refuses while stopping (spec §6.3).
+            self.reply(token, Err(Fault::new(FaultCode::ShutdownState, "")));
+            return;
+        }
+        if let Some(reply) = self.command(token, cmd, now) {
+            self.reply(token, reply);
+        }
+        self.drive(now);
+    }
+
+    fn reply(&mut self, token: u64, reply: Reply) {
+        self.emit(Effect::Reply { token, reply });
+    }
+
+    /// `None` when the reply was registered as a wait.
+    fn command(&mut self, token: u64, cmd: Command, now: Now) -> Option<Reply> {
+        use Command::*;
+        Some(match cmd {
+            GetState => Ok(Answer::State {
+                code: self.mood.code(),
+                name: self.mood.name().into(),
+            }),
+            GetProcessInfo { name } => match self.lookup(&name) {
+                Ok((_, Some(id))) => Ok(Answer::Info(self.process_info(id, now))),
+                Ok((_, None)) => Err(Fault::new(FaultCode::BadName, &name)),
+                Err(f) => Err(f),
+            },
+            GetAllProcessInfo => {
+                let mut ids: Vec<ProcId> = self.processes().map(|(id, _)| id).collect();
+                ids.sort_by(|a, b| {
+                    let (a, b) = (&self.procs[a].spec, &self.procs[b].spec);
+                    (&a.group, &a.name).cmp(&(&b.group, &b.name))
+                });
+                Ok(Answer::Infos(
+                    ids.into_iter()
+                        .map(|id| self.process_info(id, now))
+                        .collect(),
+                ))
+            }
+            GetAllConfigInfo => Ok(Answer::ConfigInfos(self.config_infos())),
+            StartProcess { name, wait } => match self.lookup(&name) {
+                Err(f) => Err(f),
+                Ok((gi, None)) => return self.start_group(token, Some(gi), wait, now),
+                Ok((_, Some(id))) => {
+                    let step = self.start_one(&name, id, wait, now);
+                    return self.single(token, step);
+                }
+            },
+            StartProcessGroup { name, wait } => match self.group_index(&name) {
+                None => Err(Fault::new(FaultCode::BadName, &name)),
+                Some(gi) => return self.start_group(token, Some(gi), wait, now),
+            },
+            StartAllProcesses { wait } => return self.start_group(token, None, wait, now),
+            StopProcess { name, wait } => match self.lookup(&name) {
+                Err(f) => Err(f),
+                Ok((gi, None)) => return self.stop_group(token, Some(gi), wait, now),
+                Ok((_, Some(id))) => {
+                    let step = self.stop_one(&name, id, wait, now);
+                    return self.single(token, step);
+                }
+            },
+            StopProcessGroup { name, wait } => match self.group_index(&name) {
+                None => Err(Fault::new(FaultCode::BadName, &name)),
+                Some(gi) => return self.stop_group(token, Some(gi), wait, now),
+            },
+            StopAllProcesses { wait } => return self.stop_group(token, None, wait, now),
+            SignalProcess { name, signal } => match self.lookup(&name) {
+                Err(f) => Err(f),
+                Ok((gi, None)) => Ok(self.signal_group(Some(gi), &signal)),
+                Ok((_, Some(id))) => self
+                    .signal_one(&name, id, &signal)
+                    .map(|()| Answer::Bool(true)),
+            },
+            SignalProcessGroup { name, signal } => match self.group_index(&name) {
+                None => Err(Fault::new(FaultCode::BadName, &name)),
+                Some(gi) => Ok(self.signal_group(Some(gi), &signal)),
+            },
+            SignalAllProcesses { signal } => Ok(self.signal_group(None, &signal)),
+            Shutdown => {
+                self.mood = Mood::Shutdown;
+                Ok(Answer::Bool(true))
+            }
+            Restart => {
+                self.mood = Mood::Restarting;
+                Ok(Answer::Bool(true))
+            }
+            ReloadConfig { config } => match *config {
+                Err(msg) => Err(Fault::new(FaultCode::CantReread, &msg)),
+                Ok(config) => {
+                    self.pending = config;
+                    let (added, changed, removed) =
+                        diff(self.groups.iter().map(|g| &g.spec), &self.pending.groups);
+                    Ok(Answer::Diff {
+                        added,
+                        changed,
+                        removed,
+                    })
+                }
+            },
+            AddProcessGroup { name } => {
+                let Some(spec) = self.pending.group(&name).cloned() else {
+                    return Some(Err(Fault::new(FaultCode::BadName, &name)));
+                };
+                if self.group_index(&name).is_some() {
+                    return Some(Err(Fault::new(FaultCode::AlreadyAdded, &name)));
+                }
+                self.insert_group(spec);
+                self.emit(Effect::GroupAdded { name: name.clone() });
+                self.reply(token, Ok(Answer::Bool(true)));
+                self.autostart(&name, now);
+                return None;
+            }
+            RemoveProcessGroup { name } => {
+                let Some(gi) = self.group_index(&name) else {
+                    return Some(Err(Fault::new(FaultCode::BadName, &name)));
+                };
+                if self.groups[gi]
+                    .procs
+                    .iter()
+                    .any(|id| !self.procs[id].state.is_stopped())
+                {
+                    return Some(Err(Fault::new(FaultCode::StillRunning, &name)));
+                }
+                self.remove_group(gi);
+                Ok(Answer::Bool(true))
+            }
+        })
+    }
+
+    /// A single-process call: reply now, or when its item settles.
+    fn single(&mut self, token: u64, step: Result<Step, Fault>) -> Option<Reply> {
+        match step {
+            Err(f) => Some(Err(f)),
+            Ok(Step::Done) => Some(Ok(Answer::Bool(true))),
+            Ok(Step::Wait(item)) => {
+                let id = item.id;
+                self.waits.push(Wait {
+                    token,
+                    single: true,
+                    items: vec![item],
+                    results: vec![],
+                });
+                self.resolve_waits(id);
+                None
+            }
+        }
+    }
+
+    /// The processes of one group, or of all groups in priority order.
+    fn targets(&self, gi: Option<usize>) -> Vec<ProcId> {
+        match gi {
+            Some(gi) => self.groups[gi].procs.clone(),
+            None => self.processes().map(|(id, _)| id).collect(),
+        }
+    }
+
+    /// Supervisor's `make_allfunc`: run `f` on the selected processes;
+    /// faults become result structs, waits settle later.
+    fn all(
+        &mut self,
+        token: u64,
+        ids: Vec<ProcId>,
+        mut f: impl FnMut(&mut Core, &str, ProcId) -> Result<Step, Fault>,
+    ) -> Option<Reply> {
+        let mut wait = Wait {
+            token,
+            single: false,
+            items: vec![],
+            results: vec![],
+        };
+        for id in ids {
+            let namespec = self.procs[&id].namespec();
+            match f(self, &namespec, id) {
+                Ok(Step::Done) => wait.results.push(self.result_struct(id, Ok(()))),
+                Err(fault) => wait.results.push(self.result_struct(id, Err(fault))),
+                Ok(Step::Wait(item)) => wait.items.push(item),
+            }
+        }
+        if wait.items.is_empty() {
+            return Some(Ok(Answer::Results(wait.results)));
+        }
+        let ids: Vec<ProcId> = wait.items.iter().map(|i| i.id).collect();
+        self.waits.push(wait);
+        for id in ids {
+            self.resolve_waits(id);
+        }
+        None
+    }
+
+    fn start_group(
+        &mut self,
+        token: u64,
+        gi: Option<usize>,
+        wait: bool,
+        now: Now,
+    ) -> Option<Reply> {
+        let ids: Vec<ProcId> = self
+            .targets(gi)
+            .into_iter()
+            .filter(|id| !self.procs[id].state.is_running())
+            .collect();
+        self.all(token, ids, |core, name, id| {
+            core.start_one(name, id, wait, now)
+        })
+    }
+
+    fn stop_group(&mut self, token: u64, gi: Option<usize>, wait: bool, now: Now) -> Option<Reply> {
+        let ids: Vec<ProcId> = self
+            .targets(gi)
+            .into_iter()
+            .filter(|id| self.procs[id].state.is_running())
+            .collect();
+        self.all(token, ids, |core, name, id| {
+            core.stop_one(name, id, wait, now)
+        })
+    }
+
+    fn signal_group(&mut self, gi: Option<usize>, signal: &str) -> Answer {
+        let ids: Vec<ProcId> = self
+            .targets(gi)
+            .into_iter()
+            .filter(|id| self.procs[id].state.is_signallable())
+            .collect();
+        match self.all(0, ids, |core, name, id| {
+            core.signal_one(name, id, signal).map(|()| Step::Done)
+        }) {
+            Some(Ok(answer)) => answer,
+            _ => unreachable!("signals never wait"),
+        }
+    }
+
+    /// `startProcess` on one process.
+    fn start_one(&mut self, name: &str, id: ProcId, wait: bool, now: Now) -> Result<Step, Fault> {
+        match (self.check)(&self.procs[&id].spec) {
+            CommandCheck::Ok => {}
+            CommandCheck::NotFound(t) => return Err(Fault::new(FaultCode::NoFile, &t)),
+            CommandCheck::NotExecutable(t) => return Err(Fault::new(FaultCode::NotExecutable, &t)),
+        }
+        let p = &self.procs[&id];
+        match p.state {
+            s if s.is_running() => return Err(Fault::new(FaultCode::AlreadyStarted, name)),
+            ProcessState::Unknown => {
+                let msg = format!("{name} is in an unknown process state");
+                return Err(Fault::new(FaultCode::Failed, &msg));
+            }
+            ProcessState::Stopping => {
+                // Supervisor's spawn() refuses while a pid exists; the wait
+                // then sees the process outside STARTING/RUNNING.
+                let msg = format!("process {} already running", py_repr(&p.spec.name));
+                self.log(crate::config::LogLevel::Warn, msg);
+                return if wait {
+                    Err(Fault::new(FaultCode::AbnormalTermination, name))
+                } else {
+                    Ok(Step::Done)
+                };
+            }
+            _ => {}
+        }
+        // STOPPED/EXITED/FATAL -> STARTING
+        self.spawn(id, now);
+        let gen = self.procs[&id].gen;
+        Ok(Step::Wait(WaitItem {
+            id,
+            gen,
+            kind: WaitKind::Start { wait },
+            name: name.into(),
+        }))
+    }
+
+    /// `stopProcess` on one process.
+    fn stop_one(&mut self, name: &str, id: ProcId, wait: bool, now: Now) -> Result<Step, Fault> {
+        let p = &self.procs[&id];
+        if !p.state.is_running() {
+            return Err(Fault::new(FaultCode::NotRunning, name));
+        }
+        let sig = p.spec.stopsignal;
+        if let Some(msg) = self.kill(id, sig, now) {
+            return Err(Fault::new(FaultCode::Failed, &msg));
+        }
+        let p = &self.procs[&id];
+        if wait && !p.state.is_stopped() {
+            let gen = p.gen;
+            return Ok(Step::Wait(WaitItem {
+                id,
+                gen,
+                kind: WaitKind::Stop,
+                name: name.into(),
+            }));
+        }
+        Ok(Step::Done)
+    }
+
+    /// `signalProcess` on one process.
+    fn signal_one(&mut self, name: &str, id: ProcId, signal: &str) -> Result<(), Fault> {
+        let sig = parse_signal(signal).map_err(|_| Fault::new(FaultCode::BadSignal, signal))?;
+        if !self.procs[&id].state.is_signallable() {
+            return Err(Fault::new(FaultCode::NotRunning, name));
+        }
+        match self.signal(id, sig) {
+            Some(msg) => Err(Fault::new(FaultCode::Failed, &msg)),
+            None => Ok(()),
+        }
+    }
+
+    /// `getProcessInfo` for one process.
+    pub fn process_info(&self, id: ProcId, now: Now) -> ProcessInfo {
+        let p = &self.procs[&id];
+        let (start, stop, wall) = (clamp(p.laststart), clamp(p.laststop), clamp(now.wall));
+        let spawnerr = p.spawnerr.clone().unwrap_or_default();
+        let desc = description(
+            &DescribeInput {
+                state: p.state,
+                name: &p.spec.name,
+                pid: p.pid,
+                start,
+                stop,
+                now: wall,
+                spawnerr: &spawnerr,
+            },
+            self.local_time,
+        );
+        ProcessInfo {
+            name: p.spec.name.clone(),
+            group: p.spec.group.clone(),
+            description: desc,
+            start,
+            stop,
+            now: wall,
+            state: p.state.code(),
+            statename: p.state.name().into(),
+            spawnerr,
+            exitstatus: p.exitstatus.unwrap_or(0),
+            logfile: p.stdout_logfile.clone(),
+            stdout_logfile: p.stdout_logfile.clone(),
+            stderr_logfile: p.stderr_logfile.clone(),
+            pid: p.pid,
+        }
+    }
+
+    fn config_infos(&self) -> Vec<ConfigInfo> {
+        let mut out: Vec<ConfigInfo> = self
+            .pending
+            .groups
+            .iter()
+            .flat_map(|g| {
+                let inuse = self.group_index(&g.name).is_some();
+                g.processes.iter().map(move |p| config_info(g, p, inuse))
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+}
+
+fn log_info(l: &LogSpec) -> ConfigLogInfo {
+    ConfigLogInfo {
+        capture_maxbytes: l.capture_maxbytes,
+        events_enabled: l.events_enabled,
+        logfile: match &l.file {
+            LogFile::Auto => "auto".into(),
+            LogFile::None => "none".into(),
+            LogFile::Path(p) => p.display().to_string(),
+        },
+        logfile_backups: l.backups,
+        logfile_maxbytes: l.maxbytes,
+        syslog: l.syslog,
+    }
+}
+
+fn config_info(g: &GroupSpec, p: &ProgramSpec, inuse: bool) -> ConfigInfo {
+    ConfigInfo {
+        autostart: p.autostart,
+        directory: p.directory.as_ref().map(|d| d.display().to_string()),
+        uid: p.user.as_ref().map(|u| u.uid),
+        command: p.command.clone(),
+        exitcodes: p.exitcodes.clone(),
+        group: g.name.clone(),
+        group_prio: g.priority,
+        inuse,
+        killasgroup: p.killasgroup,
+        name: p.name.clone(),
+        process_prio: p.priority,
+        redirect_stderr: p.redirect_stderr,
+        startretries: p.startretries,
+        startsecs: p.startsecs,
+        stopsignal: p.stopsignal,
+        stopwaitsecs: p.stopwaitsecs,
+        serverurl: p.serverurl.clone().unwrap_or_else(|| "auto".into()),
+        stdout: log_info(&p.stdout),
+        stderr: log_info(&p.stderr),
+    }
+}
