@@ -1,0 +1,79 @@
+//! Credentials: `setgroups(2)`, `setresgid(2)`, `setresuid(2)`, `capset(2)`
+//! and the ambient capability set.
+//!
+//! These are the raw, per-thread syscalls (rustix `thread::set_thread_*`),
+//! not glibc's wrappers: glibc broadcasts credential changes to every thread
+//! it knows about, and after a raw `clone3` it still "knows" the parent's
+//! threads. In the single-threaded child, per-thread is per-process.
+//! All functions here are async-signal-safe.
+
+use std::io;
+
+use rustix::process::{Gid, Uid};
+use rustix::thread::{CapabilitySet, CapabilitySets};
+
+/// `getuid()`—the real uid of the calling process.
+pub fn getuid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// Turns raw gids into the form [`set_groups`] takes (build before fork).
+pub fn gids(raw: &[u32]) -> Vec<Gid> {
+    raw.iter().map(|&g| Gid::from_raw(g)).collect()
+}
+
+/// `setgroups(len, groups)`—set the supplementary group list (thread-local
+/// syscall). Async-signal-safe.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/setgroups.2.html)
+pub fn set_groups(groups: &[Gid]) -> io::Result<()> {
+    Ok(rustix::thread::set_thread_groups(groups)?)
+}
+
+/// `setresgid(gid, gid, gid)`—set real, effective and saved gid.
+/// Async-signal-safe.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/setresgid.2.html)
+pub fn set_res_gid(gid: u32) -> io::Result<()> {
+    let gid = Gid::from_raw(gid);
+    Ok(rustix::thread::set_thread_res_gid(gid, gid, gid)?)
+}
+
+/// `setresuid(uid, uid, uid)`—set real, effective and saved uid.
+/// Async-signal-safe.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/setresuid.2.html)
+pub fn set_res_uid(uid: u32) -> io::Result<()> {
+    let uid = Uid::from_raw(uid);
+    Ok(rustix::thread::set_thread_res_uid(uid, uid, uid)?)
+}
+
+/// `capset(v3, 0, {0, 0, 0})` then `prctl(PR_CAP_AMBIENT,
+/// PR_CAP_AMBIENT_CLEAR_ALL)`—empty the effective, permitted, inheritable
+/// and ambient capability sets. Lowering never needs privilege.
+///
+/// After `setresuid` to a non-root uid the kernel already clears permitted,
+/// effective and ambient, but not inheritable: file capabilities could then
+/// hand capabilities back at `execve`. Async-signal-safe.
+///
+/// # References
+///  - [capset](https://man7.org/linux/man-pages/man2/capset.2.html)
+///  - [PR_CAP_AMBIENT](https://man7.org/linux/man-pages/man2/PR_CAP_AMBIENT.2const.html)
+pub fn clear_capabilities() -> io::Result<()> {
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets {
+            effective: CapabilitySet::empty(),
+            permitted: CapabilitySet::empty(),
+            inheritable: CapabilitySet::empty(),
+        },
+    )?;
+    match rustix::thread::clear_ambient_capability_set() {
+        // Kernels before 4.3 have no ambient set: nothing to clear.
+        Err(rustix::io::Errno::INVAL) => Ok(()),
+        other => Ok(other?),
+    }
+}

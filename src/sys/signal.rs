@@ -1,0 +1,101 @@
+//! Signal masks and `signalfd(2)` for the daemon, and the child's reset of
+//! masks and dispositions before `execve`.
+//!
+//! The daemon blocks [`DAEMON_SIGNALS`] before any thread starts and reads
+//! them from a non-blocking signalfd. A blocked mask and `SIG_IGN`
+//! dispositions survive `execve` (and Rust's runtime sets `SIGPIPE` to
+//! `SIG_IGN`), so every child calls [`reset_for_exec`] first.
+
+use std::io;
+use std::ptr;
+
+use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+use super::cvt;
+
+/// The signals the daemon takes through its signalfd.
+pub const DAEMON_SIGNALS: [Signal; 6] = [
+    Signal::SIGCHLD,
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGHUP,
+    Signal::SIGUSR2,
+];
+
+/// The set of [`DAEMON_SIGNALS`].
+pub fn daemon_sigset() -> SigSet {
+    let mut set = SigSet::empty();
+    for sig in DAEMON_SIGNALS {
+        set.add(sig);
+    }
+    set
+}
+
+/// `pthread_sigmask(SIG_BLOCK, set, NULL)`—block `set` in the calling thread
+/// (threads created later inherit the mask). Call before starting threads.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)
+pub fn block(set: &SigSet) -> io::Result<()> {
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(set), None)?;
+    Ok(())
+}
+
+/// `pthread_sigmask(SIG_UNBLOCK, set, NULL)`—unblock `set` in the calling thread.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man3/pthread_sigmask.3.html)
+pub fn unblock(set: &SigSet) -> io::Result<()> {
+    nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_UNBLOCK, Some(set), None)?;
+    Ok(())
+}
+
+/// `signalfd(-1, set, SFD_NONBLOCK | SFD_CLOEXEC)`—a new signalfd for `set`.
+///
+/// The signals must already be blocked (see [`block`]) or they are delivered
+/// normally instead.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/signalfd.2.html)
+pub fn signalfd(set: &SigSet) -> io::Result<SignalFd> {
+    Ok(SignalFd::with_flags(
+        set,
+        SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC,
+    )?)
+}
+
+/// `read(signalfd, &siginfo, sizeof siginfo)`—the next pending signal number,
+/// or `None` when none is pending (`EAGAIN`). Drain until `None`.
+pub fn read_signal(fd: &SignalFd) -> io::Result<Option<i32>> {
+    Ok(fd.read_signal()?.map(|info| info.ssi_signo as i32))
+}
+
+/// `rt_sigaction(sig, SIG_DFL)` for every signal, then
+/// `rt_sigprocmask(SIG_SETMASK, {}, NULL)`—give the child default dispositions
+/// and an empty mask before `execve`.
+///
+/// Dispositions first, so no inherited handler can run once signals are
+/// unblocked. Errors for signals that cannot be changed (`SIGKILL`,
+/// `SIGSTOP`, glibc's internal ones) are ignored; only the mask reset can fail.
+///
+/// Async-signal-safe.
+pub fn reset_for_exec() -> io::Result<()> {
+    // SAFETY: an all-zero `sigaction` is valid: SIG_DFL (0) handler, empty
+    // mask, no flags.
+    let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
+    dfl.sa_sigaction = libc::SIG_DFL;
+    for sig in 1..libc::SIGRTMAX() + 1 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: `dfl` is a valid sigaction; a NULL old-action pointer is
+        // allowed. Installing SIG_DFL has no memory-safety requirements.
+        unsafe { libc::sigaction(sig, &dfl, ptr::null_mut()) };
+    }
+    // SAFETY: an all-zero `sigset_t` is the empty set.
+    let empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `empty` is a valid set; a NULL old-set pointer is allowed.
+    cvt(unsafe { libc::sigprocmask(libc::SIG_SETMASK, &empty, ptr::null_mut()) }).map(drop)
+}
