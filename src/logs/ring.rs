@@ -8,6 +8,8 @@ pub struct TailRing {
     /// Allocated to `capacity` on first push; byte `n` lives at `n % capacity`.
     buf: Vec<u8>,
     total: u64,
+    /// Bytes before this absolute offset were cleared.
+    floor: u64,
 }
 
 /// Default capacity per stream.
@@ -19,7 +21,13 @@ impl TailRing {
             capacity,
             buf: Vec::new(),
             total: 0,
+            floor: 0,
         }
+    }
+
+    /// The configured capacity.
+    pub fn capacity(&self) -> usize {
+        self.capacity
     }
 
     /// Bytes ever pushed (the absolute offset of the next byte).
@@ -29,11 +37,16 @@ impl TailRing {
 
     /// Bytes currently retained.
     pub fn len(&self) -> usize {
-        self.total.min(self.capacity as u64) as usize
+        (self.total - self.floor).min(self.capacity as u64) as usize
+    }
+
+    /// Forget the retained bytes; the absolute counter keeps counting.
+    pub fn clear(&mut self) {
+        self.floor = self.total;
     }
 
     pub fn is_empty(&self) -> bool {
-        self.total == 0
+        self.len() == 0
     }
 
     /// Absolute offset of the oldest retained byte.
@@ -127,6 +140,12 @@ mod tests {
 
     #[test]
     fn zero_capacity_counts_only() {
+        let mut r = TailRing::new(4);
+        r.push(b"ab");
+        r.clear();
+        assert!(r.is_empty());
+        r.push(b"c");
+        assert_eq!(r.since(0), (b"c".to_vec(), 3, true));
         let mut r = TailRing::new(0);
         r.push(b"abc");
         assert_eq!(r.total(), 3);
