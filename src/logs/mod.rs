@@ -26,7 +26,7 @@ pub mod syslog;
 
 pub use auto::{allocate_auto_name, cleanup_auto_logs, CleanupReport};
 pub use child::{ChildLog, ChildLogOptions, Target, Written};
-// pub use mainlog::MainLogger;
+pub use mainlog::MainLogger;
 pub use read::{read_window, tail_window, Follower, ReadError};
 pub use ring::TailRing;
 pub use rotate::{CreateMode, RotatingFile, Rotation};
