@@ -1,0 +1,470 @@
+//! [`ChildLog`]: where one stream (stdout or stderr) of one process goes.
+//!
+//! Per chunk read from the pipe, [`ChildLog::write`] does, in order:
+//! `strip_ansi` (if on) → capture-mode split (if `capture_maxbytes` > 0) →
+//! for the logged text: the file (written whole, then rotated if due), the
+//! tail ring, and syslog (`NAME <line>` per line, if `*_syslog`). Data is
+//! written exactly as read: no timestamps, no line re-assembly.
+//!
+//! The hot path allocates nothing once warm: the strip buffer is reused and
+//! the ring is allocated once.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::ansi::AnsiStripper;
+use super::capture::Capture;
+use super::ring::{TailRing, DEFAULT_RING_CAPACITY};
+use super::rotate::{CreateMode, RotatingFile, Rotation};
+use super::syslog::{severity, Syslog};
+use crate::config::types::{LogFile, LogSpec};
+
+/// Where a stream's log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Discarded (still kept in the tail ring).
+    None,
+    /// A configured path: opened append, created `0666 & ~umask`.
+    Path(PathBuf),
+    /// An AUTO file allocated by [`super::allocate_auto_name`] (0600).
+    Auto(PathBuf),
+}
+
+/// Everything a [`ChildLog`] needs.
+#[derive(Debug, Clone)]
+pub struct ChildLogOptions {
+    pub target: Target,
+    pub rotation: Rotation,
+    /// `*_capture_maxbytes`; 0 disables capture mode.
+    pub capture_maxbytes: usize,
+    /// `Some(process name)` when `*_syslog=true`.
+    pub syslog_name: Option<String>,
+    /// `[supervisord] strip_ansi`.
+    pub strip_ansi: bool,
+    /// Size of the in-memory tail ring.
+    pub ring_capacity: usize,
+}
+
+impl ChildLogOptions {
+    /// From a program's `LogSpec`. `auto_path` is the name allocated for
+    /// this stream when the group was created (used only for `AUTO`).
+    pub fn from_spec(
+        spec: &LogSpec,
+        auto_path: Option<&Path>,
+        name: &str,
+        strip_ansi: bool,
+    ) -> ChildLogOptions {
+        let target = match (&spec.file, auto_path) {
+            (LogFile::Path(p), _) => Target::Path(p.clone()),
+            (LogFile::Auto, Some(p)) => Target::Auto(p.to_path_buf()),
+            (LogFile::Auto, None) | (LogFile::None, _) => Target::None,
+        };
+        ChildLogOptions {
+            target,
+            rotation: Rotation::new(spec.maxbytes, spec.backups),
+            capture_maxbytes: spec.capture_maxbytes.max(0) as usize,
+            syslog_name: spec.syslog.then(|| name.to_string()),
+            strip_ansi,
+            ring_capacity: DEFAULT_RING_CAPACITY,
+        }
+    }
+
+    /// Options for a plain file with no extras (tests, tools).
+    pub fn file(path: &Path, rotation: Rotation) -> ChildLogOptions {
+        ChildLogOptions {
+            target: Target::Path(path.to_path_buf()),
+            rotation,
+            capture_maxbytes: 0,
+            syslog_name: None,
+            strip_ansi: false,
+            ring_capacity: DEFAULT_RING_CAPACITY,
+        }
+    }
+}
+
+/// The outcome of a write.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Completed captures, each the payload of one
+    /// `PROCESS_COMMUNICATION_STDOUT/STDERR` event.
+    pub communications: Vec<Vec<u8>>,
+    /// The first file error (write, rotation or reopen). The ring and
+    /// syslog still got the data; the next write retries the file.
+    pub error: Option<io::Error>,
+}
+
+/// One process stream's log.
+#[derive(Debug)]
+pub struct ChildLog {
+    file: Option<RotatingFile>,
+    path: Option<PathBuf>,
+    ansi: Option<AnsiStripper>,
+    capture: Option<Capture>,
+    syslog: Option<(Syslog, Vec<u8>)>,
+    ring: TailRing,
+    /// Reused buffer for the stripped chunk.
+    stripped: Vec<u8>,
+}
+
+impl ChildLog {
+    /// Open the target (append; never truncated on spawn).
+    pub fn open(opts: ChildLogOptions) -> io::Result<ChildLog> {
+        let (file, path) = match &opts.target {
+            Target::None => (None, None),
+            Target::Path(p) => (
+                Some(RotatingFile::open(p, CreateMode::Shared, opts.rotation)?),
+                Some(p.clone()),
+            ),
+            Target::Auto(p) => (
+                Some(RotatingFile::open(p, CreateMode::Private, opts.rotation)?),
+                Some(p.clone()),
+            ),
+        };
+        Ok(ChildLog {
+            file,
+            path,
+            ansi: opts.strip_ansi.then(AnsiStripper::new),
+            capture: (opts.capture_maxbytes > 0).then(|| Capture::new(opts.capture_maxbytes)),
+            syslog: opts.syslog_name.map(|name| {
+                let mut prefix = name.into_bytes();
+                prefix.push(b' ');
+                (Syslog::new("pidvisord"), prefix)
+            }),
+            ring: TailRing::new(opts.ring_capacity),
+            stripped: Vec::new(),
+        })
+    }
+
+    /// Replace the syslog client (tests, or another socket path).
+    pub fn set_syslog(&mut self, client: Syslog) {
+        if let Some((s, _)) = self.syslog.as_mut() {
+            *s = client;
+        }
+    }
+
+    /// The log file's path (`None` for NONE).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The in-memory tail of the logged text.
+    pub fn ring(&self) -> &TailRing {
+        &self.ring
+    }
+
+    /// Whether capture mode is between BEGIN and END.
+    pub fn is_capturing(&self) -> bool {
+        self.capture.as_ref().is_some_and(Capture::is_capturing)
+    }
+
+    /// The data of the last [`write`](Self::write) after `strip_ansi`, for
+    /// `PROCESS_LOG_*` events and the debug copy into the main log. Pass the
+    /// same chunk you wrote; it is returned as-is when `strip_ansi` is off.
+    /// (Tokens of capture mode are included, unlike Supervisor's events.)
+    pub fn output<'a>(&'a self, chunk: &'a [u8]) -> &'a [u8] {
+        if self.ansi.is_some() {
+            &self.stripped
+        } else {
+            chunk
+        }
+    }
+
+    /// Log one chunk as read from the pipe.
+    pub fn write(&mut self, chunk: &[u8]) -> Written {
+        let ChildLog {
+            file,
+            ansi,
+            capture,
+            syslog,
+            ring,
+            stripped,
+            ..
+        } = self;
+        let data: &[u8] = match ansi.as_mut() {
+            Some(a) => {
+                stripped.clear();
+                a.strip_into(chunk, stripped);
+                stripped
+            }
+            None => chunk,
+        };
+        let mut written = Written::default();
+        emit(file, ring, syslog, capture, data, &mut written);
+        written
+    }
+
+    /// End of stream (process exited): flush bytes held back to decide a
+    /// split escape sequence or capture token.
+    pub fn finish(&mut self) -> Written {
+        let mut written = Written::default();
+        let mut tail = Vec::new();
+        if let Some(a) = self.ansi.as_mut() {
+            a.finish(&mut tail);
+        }
+        let ChildLog {
+            file,
+            capture,
+            syslog,
+            ring,
+            ..
+        } = self;
+        emit(file, ring, syslog, capture, &tail, &mut written);
+        if let Some(c) = capture.as_mut() {
+            let mut sink = |piece: &[u8]| log_piece(file, ring, syslog, piece, &mut written.error);
+            c.finish(&mut sink);
+        }
+        written
+    }
+
+    /// Close and reopen the same path, no rotation (SIGUSR2).
+    pub fn reopen(&mut self) -> io::Result<()> {
+        match self.file.as_mut() {
+            Some(f) => f.reopen(),
+            None => Ok(()),
+        }
+    }
+
+    /// Delete and recreate the current file; backups are untouched
+    /// (`clearProcessLogs`). The tail ring is emptied too (its absolute
+    /// counter keeps counting, so followers of the ring stay consistent).
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.ring.clear();
+        match self.file.as_mut() {
+            Some(f) => f.clear(),
+            None => Ok(()),
+        }
+    }
+}
+
+fn emit(
+    file: &mut Option<RotatingFile>,
+    ring: &mut TailRing,
+    syslog: &mut Option<(Syslog, Vec<u8>)>,
+    capture: &mut Option<Capture>,
+    data: &[u8],
+    written: &mut Written,
+) {
+    if data.is_empty() {
+        return;
+    }
+    match capture.as_mut() {
+        None => log_piece(file, ring, syslog, data, &mut written.error),
+        Some(c) => {
+            let Written {
+                communications,
+                error,
+            } = written;
+            c.feed(
+                data,
+                &mut |piece| log_piece(file, ring, syslog, piece, error),
+                &mut |comm| communications.push(comm),
+            );
+        }
+    }
+}
+
+fn log_piece(
+    file: &mut Option<RotatingFile>,
+    ring: &mut TailRing,
+    syslog: &mut Option<(Syslog, Vec<u8>)>,
+    piece: &[u8],
+    error: &mut Option<io::Error>,
+) {
+    if let Some(f) = file.as_mut() {
+        if let Err(e) = f.write(piece) {
+            error.get_or_insert(e);
+        }
+    }
+    ring.push(piece);
+    if let Some((s, prefix)) = syslog.as_mut() {
+        s.send_lines(severity::INFO, prefix, piece, crate::clock::wall());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::rotate::numbered;
+
+    /// A byte stream where every line is unique: "000000 ...\n" numbered.
+    fn stream(n_lines: usize) -> Vec<u8> {
+        let mut v = Vec::new();
+        for i in 0..n_lines {
+            v.extend_from_slice(format!("{i:06} the quick brown fox {}\n", i % 7).as_bytes());
+        }
+        v
+    }
+
+    #[test]
+    fn reassembly_across_many_rotations_loses_and_duplicates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("fast.log");
+        let backups = 6u32;
+        let maxbytes = 4096u64;
+        let mut log =
+            ChildLog::open(ChildLogOptions::file(&p, Rotation { maxbytes, backups })).unwrap();
+        let all = stream(40_000);
+        // Odd chunk sizes that split lines anywhere, like pipe reads.
+        let mut pos = 0;
+        let mut boundaries = vec![0usize];
+        let mut k = 0usize;
+        while pos < all.len() {
+            k += 1;
+            let n = (k * 7919 % 1500 + 1).min(all.len() - pos);
+            let w = log.write(&all[pos..pos + n]);
+            assert!(w.error.is_none());
+            pos += n;
+            boundaries.push(pos);
+        }
+        let mut joined = Vec::new();
+        for i in (1..=backups).rev() {
+            let b = std::fs::read(numbered(&p, i)).unwrap();
+            // Every full backup reached maxbytes and overshot by < one chunk.
+            assert!(b.len() as u64 >= maxbytes && (b.len() as u64) < maxbytes + 1500);
+            joined.extend_from_slice(&b);
+        }
+        assert!(!numbered(&p, backups + 1).exists());
+        let current = std::fs::read(&p).unwrap();
+        assert!((current.len() as u64) < maxbytes);
+        joined.extend_from_slice(&current);
+        // The kept files are exactly the suffix of the stream that starts at
+        // a chunk boundary: nothing lost, nothing repeated, nothing split.
+        let start = all.len() - joined.len();
+        assert!(boundaries.contains(&start));
+        assert_eq!(joined, &all[start..]);
+        // The ring holds the last 64 KiB exactly.
+        assert_eq!(log.ring().total(), all.len() as u64);
+        assert_eq!(log.ring().last(usize::MAX), &all[all.len() - 65536..]);
+    }
+
+    #[test]
+    fn none_target_keeps_a_ring() {
+        let mut opts = ChildLogOptions::file(Path::new("/unused"), Rotation::default());
+        opts.target = Target::None;
+        opts.ring_capacity = 4;
+        let mut log = ChildLog::open(opts).unwrap();
+        assert!(log.path().is_none());
+        log.write(b"hello");
+        assert_eq!(log.ring().last(10), b"ello");
+        assert_eq!(log.ring().total(), 5);
+    }
+
+    #[test]
+    fn auto_target_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = crate::logs::allocate_auto_name(dir.path(), "w", "stderr", "sup").unwrap();
+        let mut opts = ChildLogOptions::file(&p, Rotation::new(10, 1));
+        opts.target = Target::Auto(p.clone());
+        let mut log = ChildLog::open(opts).unwrap();
+        log.write(&[b'x'; 12]);
+        for f in [p.clone(), numbered(&p, 1)] {
+            let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn dev_null_and_pipe_with_maxbytes_never_error() {
+        let mut log = ChildLog::open(ChildLogOptions::file(
+            Path::new("/dev/null"),
+            Rotation::new(1, 3),
+        ))
+        .unwrap();
+        for _ in 0..10 {
+            assert!(log.write(b"data\n").error.is_none());
+        }
+    }
+
+    #[test]
+    fn strip_ansi_and_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.log");
+        let mut opts = ChildLogOptions::file(&p, Rotation::default());
+        opts.strip_ansi = true;
+        let mut log = ChildLog::open(opts).unwrap();
+        let c1 = b"\x1b[1;3";
+        log.write(c1);
+        assert_eq!(log.output(c1), b"");
+        let c2 = b"1mred\x1b[0m\n\x1b";
+        log.write(c2);
+        assert_eq!(log.output(c2), b"red\n");
+        log.finish();
+        assert_eq!(std::fs::read(&p).unwrap(), b"red\n\x1b");
+    }
+
+    #[test]
+    fn capture_mode_diverts_and_returns_communications() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.log");
+        let mut opts = ChildLogOptions::file(&p, Rotation::default());
+        opts.capture_maxbytes = 1024;
+        let mut log = ChildLog::open(opts).unwrap();
+        let w = log.write(b"a<!--XSUPERVISOR:BEGIN-->secret<!--XSUPER");
+        assert!(w.communications.is_empty());
+        assert!(log.is_capturing());
+        let w = log.write(b"VISOR:END-->b\n<!--X");
+        assert_eq!(w.communications, vec![b"secret".to_vec()]);
+        log.finish();
+        assert_eq!(std::fs::read(&p).unwrap(), b"ab\n<!--X");
+        assert_eq!(log.ring().last(100), b"ab\n<!--X");
+    }
+
+    #[test]
+    fn syslog_lines_are_prefixed_with_the_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock_path = dir.path().join("devlog");
+        let server = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+        server.set_nonblocking(true).unwrap();
+        let mut opts = ChildLogOptions::file(&dir.path().join("s.log"), Rotation::default());
+        opts.syslog_name = Some("web".into());
+        let mut log = ChildLog::open(opts).unwrap();
+        log.set_syslog(Syslog::with_path(&sock_path, "pidvisord"));
+        log.write(b"l1\nl2\n");
+        let mut buf = [0u8; 512];
+        let mut got = Vec::new();
+        while let Ok(n) = server.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        assert_eq!(got.len(), 2);
+        assert!(got[0].ends_with(": web l1"), "{got:?}");
+        assert!(got[1].ends_with(": web l2"), "{got:?}");
+    }
+
+    #[test]
+    fn reopen_after_logrotate_rename_and_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.log");
+        let mut log = ChildLog::open(ChildLogOptions::file(&p, Rotation::new(0, 0))).unwrap();
+        log.write(b"one\n");
+        std::fs::rename(&p, dir.path().join("r.log.1")).unwrap();
+        log.reopen().unwrap();
+        log.write(b"two\n");
+        assert_eq!(std::fs::read(&p).unwrap(), b"two\n");
+        log.clear().unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"");
+        assert_eq!(std::fs::read(dir.path().join("r.log.1")).unwrap(), b"one\n");
+        assert!(log.ring().is_empty());
+        log.write(b"three\n");
+        assert_eq!(std::fs::read(&p).unwrap(), b"three\n");
+    }
+
+    #[test]
+    fn from_spec_maps_targets() {
+        let mut spec = LogSpec {
+            file: LogFile::Auto,
+            maxbytes: 100,
+            backups: 2,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: true,
+        };
+        let o = ChildLogOptions::from_spec(&spec, Some(Path::new("/x/a.log")), "n", false);
+        assert_eq!(o.target, Target::Auto("/x/a.log".into()));
+        assert_eq!(o.syslog_name.as_deref(), Some("n"));
+        assert_eq!(o.rotation, Rotation::new(100, 2));
+        spec.file = LogFile::None;
+        let o = ChildLogOptions::from_spec(&spec, None, "n", false);
+        assert_eq!(o.target, Target::None);
+    }
+}
