@@ -358,3 +358,6 @@ pub fn spawn_with(
         message,
     })
 }
+
+#[cfg(test)]
+mod tests;
