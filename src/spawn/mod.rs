@@ -1,1 +1,363 @@
-//! (to be written)
+//! Spawning a program: prepare everything before fork, then a child that only
+//! does async-signal-safe steps until `execve`.
+//!
+//! [`prepare`] resolves the command (Supervisor's exact `spawnerr` texts),
+//! builds `argv`, the environment, the group list and every message the child
+//! might print, once. [`spawn`] then creates the child with
+//! `clone3(CLONE_PIDFD)` (fork + `pidfd_open` where clone3 is unavailable)
+//! and waits on a close-on-exec report pipe only until `execve`: end of file
+//! means the program is running; an 8-byte `(stage, errno)` report means the
+//! child failed before exec, which becomes a [`SpawnError::Child`] such as
+//! `couldn't chdir to /nope: ENOENT` (the child also wrote Supervisor's
+//! `supervisor: couldn't ...` lines to its stderr). A [`Prepared`] can be
+//! reused for every restart of the same program.
+
+mod child;
+mod command;
+mod env;
+
+use std::ffi::{CStr, CString};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::config::signal::py_repr;
+use crate::config::types::ProgramSpec;
+use crate::sys;
+use crate::sys::clone::CloneMethod;
+use crate::sys::exec::CStrArray;
+use crate::sys::wait::ExitStatus;
+
+pub use child::ExecStage;
+pub use command::{resolve_command, search_path, shlex_split, DEFAULT_PATH};
+pub use env::{build as build_environment, DaemonEnv, Environment};
+
+/// Why a spawn failed. Messages are Supervisor's where it has one.
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// The command could not be resolved: `can't find command 'x'` etc.
+    #[error("{0}")]
+    Command(String),
+    /// An argument, variable or directory contains a NUL byte.
+    #[error("{what} contains a NUL byte: {value}")]
+    Nul { what: &'static str, value: String },
+    /// The report pipe could not be made.
+    #[error("couldn't make the spawn report pipe")]
+    Pipe(#[source] io::Error),
+    /// `clone3`/`fork` (or `pidfd_open` after fork) failed.
+    #[error("couldn't fork")]
+    Fork(#[source] io::Error),
+    /// The child failed before `execve` and exited 127 (already reaped).
+    #[error("{message}")]
+    Child {
+        pid: u32,
+        stage: ExecStage,
+        errno: i32,
+        /// E.g. `couldn't chdir to /nope: ENOENT`.
+        message: String,
+    },
+}
+
+impl SpawnError {
+    /// Supervisor's `spawnerr` text for this failure of program `name`.
+    pub fn spawnerr(&self, name: &str) -> String {
+        let errno = |e: &io::Error| sys::errno::errno_text(e.raw_os_error().unwrap_or(0));
+        match self {
+            SpawnError::Pipe(e) if e.raw_os_error() == Some(libc::EMFILE) => {
+                format!("too many open files to spawn {}", py_repr(name))
+            }
+            SpawnError::Pipe(e) => format!(
+                "unknown error making dispatchers for {}: {}",
+                py_repr(name),
+                errno(e)
+            ),
+            SpawnError::Fork(e) if e.raw_os_error() == Some(libc::EAGAIN) => format!(
+                "Too many processes in process table to spawn {}",
+                py_repr(name)
+            ),
+            SpawnError::Fork(e) => format!(
+                "unknown error during fork for {}: {}",
+                py_repr(name),
+                errno(e)
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// What `user=` means for the child.
+#[derive(Debug, Clone, PartialEq)]
+enum UserPlan {
+    /// No `user=`, or already that uid (Supervisor does nothing then).
+    Keep,
+    /// `user=` while the daemon is not root: the child reports and exits.
+    NotRoot,
+    /// setgroups, setresgid, setresuid, clear capabilities.
+    Drop {
+        uid: u32,
+        gid: u32,
+        groups: Vec<rustix::process::Gid>,
+    },
+}
+
+/// Everything the child needs, built before fork. Reusable across restarts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    filename: CString,
+    argv: CStrArray,
+    envp: CStrArray,
+    user: UserPlan,
+    directory: Option<CString>,
+    umask: Option<u32>,
+    /// `couldn't setuid to UID: ` (empty without `user=`).
+    msg_setuid: Vec<u8>,
+    /// `couldn't chdir to DIR: `.
+    msg_chdir: Vec<u8>,
+    /// `couldn't exec ARGV0: `.
+    msg_exec: Vec<u8>,
+}
+
+impl Prepared {
+    /// The file `execve` runs (resolved through PATH).
+    pub fn filename(&self) -> &CStr {
+        &self.filename
+    }
+
+    /// The argument vector, argv\[0\] as written in the command.
+    pub fn argv(&self) -> &[CString] {
+        self.argv.as_slice()
+    }
+
+    /// The environment as `KEY=VALUE` strings.
+    pub fn envp(&self) -> &[CString] {
+        self.envp.as_slice()
+    }
+}
+
+/// The daemon-wide inputs of [`prepare`].
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub env: DaemonEnv<'a>,
+    /// The daemon's working directory, for relative commands (Supervisor's
+    /// check happens in the daemon, before the child's chdir).
+    pub cwd: &'a Path,
+}
+
+/// Resolve and pre-build everything for one program.
+///
+/// Fails with [`SpawnError::Command`] carrying Supervisor's exact text
+/// (the caller records it as `spawnerr` and goes to BACKOFF without forking).
+pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnError> {
+    let daemon_path = ctx
+        .env
+        .environ
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .and_then(|(_, v)| v.to_str());
+    let path = search_path(&spec.environment, ctx.env.environment, daemon_path);
+    let (filename, argv) =
+        resolve_command(&spec.command, path, ctx.cwd).map_err(SpawnError::Command)?;
+
+    let nul = |what: &'static str, bytes: Vec<u8>| {
+        CString::new(bytes).map_err(|e| SpawnError::Nul {
+            what,
+            value: String::from_utf8_lossy(&e.into_vec()).into_owned(),
+        })
+    };
+    let msg_exec = format!("couldn't exec {}: ", argv[0]).into_bytes();
+    let filename = nul("command", filename.into_os_string().into_vec())?;
+    let argv = argv
+        .into_iter()
+        .map(|a| nul("command", a.into_bytes()))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let env = build_environment(spec, spec.user.as_ref(), &ctx.env);
+    let envp = env
+        .vars()
+        .iter()
+        .map(|(k, v)| {
+            let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
+            kv.extend_from_slice(k.as_bytes());
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            nul("environment", kv)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let (user, msg_setuid) = match &spec.user {
+        None => (UserPlan::Keep, Vec::new()),
+        Some(u) => {
+            let msg = format!("couldn't setuid to {}: ", u.uid).into_bytes();
+            let plan = if sys::cred::getuid() == u.uid {
+                UserPlan::Keep
+            } else if sys::cred::getuid() != 0 {
+                UserPlan::NotRoot
+            } else {
+                UserPlan::Drop {
+                    uid: u.uid,
+                    gid: u.gid,
+                    groups: sys::cred::gids(&supplementary_groups(&u.name, u.gid)),
+                }
+            };
+            (plan, msg)
+        }
+    };
+
+    let (directory, msg_chdir) = match &spec.directory {
+        None => (None, Vec::new()),
+        Some(dir) => (
+            Some(nul("directory", dir.as_os_str().as_bytes().to_vec())?),
+            format!("couldn't chdir to {}: ", dir.display()).into_bytes(),
+        ),
+    };
+
+    Ok(Prepared {
+        filename,
+        argv: CStrArray::new(argv),
+        envp: CStrArray::new(envp),
+        user,
+        directory,
+        umask: spec.umask,
+        msg_setuid,
+        msg_chdir,
+        msg_exec,
+    })
+}
+
+/// Supervisor's group list for `user=`: the primary gid first, then every
+/// group that lists the user (`getgrouplist`), without repeats.
+fn supplementary_groups(name: &str, primary: u32) -> Vec<u32> {
+    let mut groups = vec![primary];
+    let listed = CString::new(name)
+        .ok()
+        .and_then(|c| nix::unistd::getgrouplist(&c, nix::unistd::Gid::from_raw(primary)).ok())
+        .unwrap_or_default();
+    for g in listed {
+        if !groups.contains(&g.as_raw()) {
+            groups.push(g.as_raw());
+        }
+    }
+    groups
+}
+
+/// The child's ends of its stdio pipes (or other files). `stderr` may be the
+/// same descriptor as `stdout` (`redirect_stderr`). The caller keeps
+/// ownership and closes them after [`spawn`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct Stdio<'a> {
+    pub stdin: BorrowedFd<'a>,
+    pub stdout: BorrowedFd<'a>,
+    pub stderr: BorrowedFd<'a>,
+}
+
+/// Optional knobs for [`spawn_with`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SpawnOptions<'a> {
+    /// A cgroup v2 directory fd: the child starts inside it
+    /// (`CLONE_INTO_CGROUP`) when clone3 is used; see [`Child::in_cgroup`].
+    pub cgroup: Option<BorrowedFd<'a>>,
+    /// [`CloneMethod::Fork`] forces the fork + `pidfd_open` fallback.
+    pub method: CloneMethod,
+}
+
+/// A running child whose `execve` succeeded.
+#[derive(Debug)]
+pub struct Child {
+    pub pid: u32,
+    /// Keep it until the child is reaped through it.
+    pub pidfd: OwnedFd,
+    /// Whether it started inside [`SpawnOptions::cgroup`] (false on the
+    /// fork fallback: move it via `cgroup.procs`).
+    pub in_cgroup: bool,
+}
+
+impl Child {
+    /// `pidfd_send_signal(pidfd, sig)`; `ESRCH` once it has exited.
+    pub fn signal(&self, sig: i32) -> io::Result<()> {
+        sys::pidfd::pidfd_send_signal(&self.pidfd, sig)
+    }
+
+    /// Reap it if it has exited (`waitid(P_PIDFD, WNOHANG)`).
+    pub fn try_wait(&self) -> io::Result<Option<ExitStatus>> {
+        sys::pidfd::wait_pidfd(self.pidfd.as_fd())
+    }
+}
+
+/// [`spawn_with`] with default options (clone3 if available, no cgroup).
+pub fn spawn(prep: &Prepared, stdio: Stdio<'_>) -> Result<Child, SpawnError> {
+    spawn_with(prep, stdio, &SpawnOptions::default())
+}
+
+/// How long a child that reported a failure may take to exit before we
+/// SIGKILL it (it normally exits at once; only a full stderr pipe delays it).
+const FAILED_CHILD_GRACE: Duration = Duration::from_secs(1);
+
+/// Start the prepared program with the given stdio. Returns once the child
+/// has called `execve` (or failed before it).
+pub fn spawn_with(
+    prep: &Prepared,
+    stdio: Stdio<'_>,
+    opts: &SpawnOptions<'_>,
+) -> Result<Child, SpawnError> {
+    let (report_rd, report_wr) = sys::fd::pipe_cloexec().map_err(SpawnError::Pipe)?;
+    // The child keeps the write end across close_range by number, so it
+    // must not collide with 0..=2.
+    let report_wr = if report_wr.as_raw_fd() < 3 {
+        sys::fd::dup_cloexec_at_least(&report_wr, 3).map_err(SpawnError::Pipe)?
+    } else {
+        report_wr
+    };
+    let fds = child::ChildFds {
+        stdio: [
+            stdio.stdin.as_raw_fd(),
+            stdio.stdout.as_raw_fd(),
+            stdio.stderr.as_raw_fd(),
+        ],
+        report: report_wr.as_raw_fd(),
+    };
+    let cloned =
+        sys::clone::spawn_child(opts.method, opts.cgroup, || child::child_main(prep, &fds))
+            .map_err(SpawnError::Fork)?;
+    drop(report_wr);
+
+    let mut report = [0u8; 8];
+    // A read error other than EINTR cannot happen on our own pipe; if it
+    // did, treat the child as started: its pidfd still reports its exit.
+    let n = sys::fd::read_full(&report_rd, &mut report).unwrap_or(0);
+    if n == 0 {
+        return Ok(Child {
+            pid: cloned.pid,
+            pidfd: cloned.pidfd,
+            in_cgroup: cloned.in_cgroup,
+        });
+    }
+
+    // The child failed before exec and is exiting with 127: reap it here so
+    // the failure is one error, not an error plus a stray exit.
+    let pidfd = cloned.pidfd.as_fd();
+    if let Ok(None) = sys::pidfd::wait_pidfd_timeout(pidfd, FAILED_CHILD_GRACE) {
+        let _ = sys::pidfd::pidfd_send_signal(pidfd, libc::SIGKILL);
+        let _ = sys::pidfd::wait_pidfd_blocking(pidfd);
+    }
+    let raw_stage = u32::from_le_bytes([report[0], report[1], report[2], report[3]]);
+    let errno = i32::from_le_bytes([report[4], report[5], report[6], report[7]]);
+    let (stage, message) = match (n, ExecStage::from_u32(raw_stage)) {
+        (8, Some(stage)) => (stage, stage.message(prep, errno)),
+        _ => (
+            ExecStage::Exec,
+            format!("child sent a malformed spawn report ({n} bytes)"),
+        ),
+    };
+    Err(SpawnError::Child {
+        pid: cloned.pid,
+        stage,
+        errno,
+        message,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,7 +2,7 @@
 //! reaping through a pidfd.
 
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr;
 
 use rustix::process::{Pid, PidfdFlags};
@@ -49,4 +49,28 @@ pub fn pidfd_send_signal(pidfd: impl AsFd, sig: i32) -> io::Result<()> {
         )
     };
     cvt(ret).map(drop)
+}
+
+/// `poll({pidfd, POLLIN}, timeout)` then `waitid(P_PIDFD, …, WEXITED |
+/// WNOHANG)`—wait at most `timeout` for the child to exit and reap it.
+///
+/// Returns `None` if it is still running when the timeout expires.
+///
+/// # References
+///  - [pidfd_open](https://man7.org/linux/man-pages/man2/pidfd_open.2.html) (pollable)
+pub fn wait_pidfd_timeout(
+    pidfd: BorrowedFd<'_>,
+    timeout: std::time::Duration,
+) -> io::Result<Option<super::wait::ExitStatus>> {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let ts = Timespec {
+        tv_sec: timeout.as_secs() as i64,
+        tv_nsec: i64::from(timeout.subsec_nanos()),
+    };
+    let mut fds = [PollFd::from_borrowed_fd(pidfd, PollFlags::IN)];
+    match rustix::event::poll(&mut fds, Some(&ts)) {
+        Ok(_) | Err(rustix::io::Errno::INTR) => {}
+        Err(e) => return Err(e.into()),
+    }
+    wait_pidfd(pidfd)
 }

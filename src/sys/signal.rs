@@ -77,22 +77,35 @@ pub fn read_signal(fd: &SignalFd) -> io::Result<Option<i32>> {
 /// and an empty mask before `execve`.
 ///
 /// Dispositions first, so no inherited handler can run once signals are
-/// unblocked. Errors for signals that cannot be changed (`SIGKILL`,
-/// `SIGSTOP`, glibc's internal ones) are ignored; only the mask reset can fail.
+/// unblocked. The raw syscall, not glibc's `sigaction`, because glibc refuses
+/// its internal signals 32 and 33, and an ignored 32 inherited from our own
+/// parent would otherwise reach every program. Errors (`SIGKILL`, `SIGSTOP`)
+/// are ignored; only the mask reset can fail.
 ///
 /// Async-signal-safe.
 pub fn reset_for_exec() -> io::Result<()> {
-    // SAFETY: an all-zero `sigaction` is valid: SIG_DFL (0) handler, empty
-    // mask, no flags.
-    let mut dfl: libc::sigaction = unsafe { std::mem::zeroed() };
-    dfl.sa_sigaction = libc::SIG_DFL;
-    for sig in 1..libc::SIGRTMAX() + 1 {
+    // The kernel's `struct sigaction` is {handler, flags, [restorer,] mask};
+    // SIG_DFL is 0, so an all-zero buffer at least that large is "SIG_DFL,
+    // no flags, empty mask" whatever the architecture's field order.
+    let dfl = [0u64; 4];
+    // The kernel's sigset_t: _NSIG (64) bits on every architecture we build for.
+    const KERNEL_SIGSET_SIZE: usize = 8;
+    for sig in 1..=64 {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        // SAFETY: `dfl` is a valid sigaction; a NULL old-action pointer is
-        // allowed. Installing SIG_DFL has no memory-safety requirements.
-        unsafe { libc::sigaction(sig, &dfl, ptr::null_mut()) };
+        // SAFETY: `dfl` is a readable, zeroed kernel `struct sigaction`; a
+        // NULL old-action pointer is allowed. Installing SIG_DFL has no
+        // memory-safety requirements.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                dfl.as_ptr(),
+                ptr::null_mut::<u64>(),
+                KERNEL_SIGSET_SIZE,
+            )
+        };
     }
     // SAFETY: an all-zero `sigset_t` is the empty set.
     let empty: libc::sigset_t = unsafe { std::mem::zeroed() };

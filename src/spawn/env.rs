@@ -1,0 +1,187 @@
+//! The child's environment, built the way Supervisor builds it.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+
+use crate::config::types::{ProgramSpec, UserSpec};
+
+/// An ordered environment where setting an existing key replaces its value
+/// in place (Python dict semantics, so the child sees Supervisor's order).
+#[derive(Debug, Default, Clone)]
+pub struct Environment {
+    vars: Vec<(OsString, OsString)>,
+    index: HashMap<OsString, usize>,
+}
+
+impl Environment {
+    pub fn new() -> Environment {
+        Environment::default()
+    }
+
+    /// Set `key` to `value`; a later set wins.
+    pub fn set(&mut self, key: impl Into<OsString>, value: impl Into<OsString>) {
+        let (key, value) = (key.into(), value.into());
+        match self.index.get(&key) {
+            Some(&i) => self.vars[i].1 = value,
+            None => {
+                self.index.insert(key.clone(), self.vars.len());
+                self.vars.push((key, value));
+            }
+        }
+    }
+
+    pub fn get(&self, key: impl AsRef<OsStr>) -> Option<&OsStr> {
+        self.index
+            .get(key.as_ref())
+            .map(|&i| self.vars[i].1.as_os_str())
+    }
+
+    /// The variables in order.
+    pub fn vars(&self) -> &[(OsString, OsString)] {
+        &self.vars
+    }
+}
+
+/// What the daemon contributes to every child's environment.
+#[derive(Debug, Clone, Copy)]
+pub struct DaemonEnv<'a> {
+    /// The daemon's own environ (a snapshot taken once at start-up).
+    pub environ: &'a [(OsString, OsString)],
+    /// `[supervisord] environment`.
+    pub environment: &'a [(String, String)],
+    /// The daemon's own URL (first unix server as `unix://FILE`, else the
+    /// first inet server); a program's `serverurl` overrides it.
+    pub server_url: Option<&'a str>,
+}
+
+/// Supervisor's child environment, in order: the daemon's environ,
+/// `SUPERVISOR_ENABLED=1`, `SUPERVISOR_SERVER_URL` (omitted when there is no
+/// URL), `SUPERVISOR_PROCESS_NAME`, `SUPERVISOR_GROUP_NAME`, then (pidvisor)
+/// `HOME`/`USER`/`LOGNAME`/`SHELL` of `user=`, then `[supervisord]
+/// environment`, then the program's `environment`; later wins.
+///
+/// Setting the user's variables before the two `environment=` layers is what
+/// makes an explicit `environment=HOME=...` win (a documented divergence:
+/// Supervisor leaves the daemon's HOME/USER in place under `user=`).
+pub fn build(spec: &ProgramSpec, user: Option<&UserSpec>, daemon: &DaemonEnv<'_>) -> Environment {
+    let mut env = Environment::new();
+    for (k, v) in daemon.environ {
+        env.set(k.clone(), v.clone());
+    }
+    env.set("SUPERVISOR_ENABLED", "1");
+    if let Some(url) = spec
+        .serverurl
+        .as_deref()
+        .or(daemon.server_url)
+        .filter(|u| !u.is_empty())
+    {
+        env.set("SUPERVISOR_SERVER_URL", url);
+    }
+    env.set("SUPERVISOR_PROCESS_NAME", &spec.name);
+    env.set("SUPERVISOR_GROUP_NAME", &spec.group);
+    if let Some(user) = user {
+        env.set("HOME", user.home.as_os_str());
+        env.set("USER", &user.name);
+        env.set("LOGNAME", &user.name);
+        env.set("SHELL", user.shell.as_os_str());
+    }
+    for (k, v) in daemon.environment.iter().chain(&spec.environment) {
+        env.set(k, v);
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn os(pairs: &[(&str, &str)]) -> Vec<(OsString, OsString)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+    fn st(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+    fn flat(env: &Environment) -> Vec<(String, String)> {
+        env.vars()
+            .iter()
+            .map(|(k, v)| (k.to_str().unwrap().into(), v.to_str().unwrap().into()))
+            .collect()
+    }
+
+    #[test]
+    fn supervisor_order_and_precedence() {
+        let environ = os(&[
+            ("PATH", "/bin"),
+            ("HOME", "/root"),
+            ("SUPERVISOR_ENABLED", "0"),
+        ]);
+        let sup = st(&[("A", "sup"), ("B", "sup")]);
+        let mut spec = ProgramSpec::with_defaults("web_01", "x");
+        spec.group = "web".into();
+        spec.environment = st(&[("B", "prog"), ("SUPERVISOR_PROCESS_NAME", "mine")]);
+        let daemon = DaemonEnv {
+            environ: &environ,
+            environment: &sup,
+            server_url: Some("unix:///run/s.sock"),
+        };
+        let env = build(&spec, None, &daemon);
+        assert_eq!(
+            flat(&env),
+            st(&[
+                ("PATH", "/bin"),
+                ("HOME", "/root"),
+                ("SUPERVISOR_ENABLED", "1"),
+                ("SUPERVISOR_SERVER_URL", "unix:///run/s.sock"),
+                ("SUPERVISOR_PROCESS_NAME", "mine"),
+                ("SUPERVISOR_GROUP_NAME", "web"),
+                ("A", "sup"),
+                ("B", "prog"),
+            ])
+        );
+        // A program serverurl overrides; no URL at all omits the variable.
+        spec.serverurl = Some("http://h:1".into());
+        let env = build(&spec, None, &daemon);
+        assert_eq!(env.get("SUPERVISOR_SERVER_URL").unwrap(), "http://h:1");
+        spec.serverurl = None;
+        let none = DaemonEnv {
+            server_url: None,
+            ..daemon
+        };
+        assert!(build(&spec, None, &none)
+            .get("SUPERVISOR_SERVER_URL")
+            .is_none());
+    }
+
+    #[test]
+    fn user_vars_unless_environment_sets_them() {
+        let environ = os(&[("HOME", "/root"), ("USER", "root")]);
+        let user = UserSpec {
+            written: "nobody".into(),
+            name: "nobody".into(),
+            uid: 65534,
+            gid: 65534,
+            home: PathBuf::from("/nonexistent"),
+            shell: PathBuf::from("/usr/sbin/nologin"),
+        };
+        let mut spec = ProgramSpec::with_defaults("p", "x");
+        spec.environment = st(&[("SHELL", "/bin/sh")]);
+        let sup = st(&[("LOGNAME", "custom")]);
+        let daemon = DaemonEnv {
+            environ: &environ,
+            environment: &sup,
+            server_url: None,
+        };
+        let env = build(&spec, Some(&user), &daemon);
+        assert_eq!(env.get("HOME").unwrap(), "/nonexistent");
+        assert_eq!(env.get("USER").unwrap(), "nobody");
+        assert_eq!(env.get("LOGNAME").unwrap(), "custom");
+        assert_eq!(env.get("SHELL").unwrap(), "/bin/sh");
+    }
+}

@@ -1,0 +1,342 @@
+//! Real spawns (run as root for the `user=` test). Every process killed here
+//! was started here, and only through its pidfd.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+use crate::config::types::UserSpec;
+
+const DEADLINE: Duration = Duration::from_secs(10);
+const METHODS: [CloneMethod; 2] = [CloneMethod::Auto, CloneMethod::Fork];
+
+fn environ() -> Vec<(OsString, OsString)> {
+    std::env::vars_os().collect()
+}
+
+fn prep(spec: &ProgramSpec) -> Result<Prepared, SpawnError> {
+    let environ = environ();
+    let ctx = Context {
+        env: DaemonEnv {
+            environ: &environ,
+            environment: &[],
+            server_url: Some("unix:///tmp/test.sock"),
+        },
+        cwd: Path::new("/"),
+    };
+    prepare(spec, &ctx)
+}
+
+/// A spawned child with the parent ends of its stdout and stderr pipes.
+struct Running {
+    child: Child,
+    stdout: File,
+    stderr: File,
+}
+
+fn start(spec: &ProgramSpec, method: CloneMethod) -> Result<Running, (SpawnError, File)> {
+    let prepared = prep(spec).map_err(|e| (e, File::open("/dev/null").unwrap()))?;
+    let stdin = File::open("/dev/null").unwrap();
+    let (out_rd, out_wr) = sys::fd::pipe_cloexec().unwrap();
+    let (err_rd, err_wr) = sys::fd::pipe_cloexec().unwrap();
+    let stdio = Stdio {
+        stdin: stdin.as_fd(),
+        stdout: out_wr.as_fd(),
+        stderr: err_wr.as_fd(),
+    };
+    let opts = SpawnOptions {
+        cgroup: None,
+        method,
+    };
+    let result = spawn_with(&prepared, stdio, &opts);
+    // The parent's copies of the child ends go, so reads see EOF at exit.
+    drop((stdin, out_wr, err_wr));
+    match result {
+        Ok(child) => Ok(Running {
+            child,
+            stdout: File::from(out_rd),
+            stderr: File::from(err_rd),
+        }),
+        Err(e) => Err((e, File::from(err_rd))),
+    }
+}
+
+fn read_all(mut f: File) -> String {
+    let mut s = String::new();
+    f.read_to_string(&mut s).unwrap();
+    s
+}
+
+fn wait(child: &Child) -> ExitStatus {
+    sys::pidfd::wait_pidfd_timeout(child.pidfd.as_fd(), DEADLINE)
+        .unwrap()
+        .expect("child did not exit before the deadline")
+}
+
+fn spec(command: &str) -> ProgramSpec {
+    ProgramSpec::with_defaults("t", command)
+}
+
+/// `/proc/PID/status` field `name`, whitespace-normalised.
+fn status_field(pid: u32, name: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .unwrap_or_else(|| panic!("no {name} in status"))
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn kill(run: &Running) {
+    run.child.signal(libc::SIGKILL).unwrap();
+    assert_eq!(wait(&run.child), ExitStatus::Killed(libc::SIGKILL));
+}
+
+#[test]
+fn exit_codes_through_the_pidfd() {
+    for method in METHODS {
+        let run = start(&spec("/bin/true"), method).unwrap();
+        assert_eq!(wait(&run.child), ExitStatus::Exited(0), "{method:?}");
+        let run = start(&spec("sh -c 'exit 3'"), method).unwrap();
+        assert_eq!(wait(&run.child), ExitStatus::Exited(3), "{method:?}");
+        // Reaped: a second wait finds nothing (ECHILD), not a second exit.
+        assert!(run.child.try_wait().is_err());
+    }
+    // Auto really took the clone3 path on this kernel.
+    assert!(sys::clone::clone3_available());
+}
+
+#[test]
+fn kill_via_pidfd_send_signal() {
+    for method in METHODS {
+        let run = start(&spec("sleep 100"), method).unwrap();
+        assert_eq!(run.child.try_wait().unwrap(), None);
+        run.child.signal(libc::SIGTERM).unwrap();
+        assert_eq!(wait(&run.child), ExitStatus::Killed(libc::SIGTERM));
+        assert_eq!(
+            run.child.signal(0).unwrap_err().raw_os_error(),
+            Some(libc::ESRCH)
+        );
+    }
+}
+
+#[test]
+fn output_pipes_and_environment() {
+    let mut s = spec("sh -c 'echo out $SUPERVISOR_PROCESS_NAME $X; echo err >&2'");
+    s.environment = vec![("X".into(), "y z".into())];
+    let run = start(&s, CloneMethod::Auto).unwrap();
+    assert_eq!(wait(&run.child), ExitStatus::Exited(0));
+    assert_eq!(read_all(run.stdout), "out t y z\n");
+    assert_eq!(read_all(run.stderr), "err\n");
+}
+
+#[test]
+fn fresh_process_group_signals_and_fds() {
+    // Block SIGTERM in this thread (the daemon blocks it for its signalfd)
+    // and leave an fd without CLOEXEC: neither may reach the child.
+    let mut set = nix::sys::signal::SigSet::empty();
+    set.add(nix::sys::signal::Signal::SIGTERM);
+    sys::signal::block(&set).unwrap();
+    let leaked: OwnedFd = rustix::io::dup(File::open("/dev/null").unwrap()).unwrap();
+
+    for method in METHODS {
+        let run = start(&spec("sleep 100"), method).unwrap();
+        let pid = run.child.pid;
+        assert_eq!(status_field(pid, "SigBlk"), "0000000000000000");
+        // Rust ignores SIGPIPE; SIG_IGN survives exec unless reset.
+        assert_eq!(status_field(pid, "SigIgn"), "0000000000000000");
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+        let pgrp: u32 = after_comm.split(' ').nth(2).unwrap().parse().unwrap();
+        assert_eq!(pgrp, pid, "own process group");
+        let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        fds.sort();
+        assert_eq!(fds, ["0", "1", "2"], "{method:?}");
+        kill(&run);
+    }
+    sys::signal::unblock(&set).unwrap();
+    drop(leaked);
+}
+
+fn nobody() -> UserSpec {
+    let u = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    UserSpec {
+        written: "nobody".into(),
+        name: u.name,
+        uid: u.uid.as_raw(),
+        gid: u.gid.as_raw(),
+        home: u.dir,
+        shell: u.shell,
+    }
+}
+
+#[test]
+fn user_drops_ids_groups_and_capabilities() {
+    if sys::cred::getuid() != 0 {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let user = nobody();
+    for method in METHODS {
+        let mut s = spec("sleep 100");
+        s.user = Some(user.clone());
+        let run = start(&s, method).unwrap();
+        let pid = run.child.pid;
+        let uid = user.uid.to_string();
+        let gid = user.gid.to_string();
+        assert_eq!(status_field(pid, "Uid"), [uid.as_str(); 4].join(" "));
+        assert_eq!(status_field(pid, "Gid"), [gid.as_str(); 4].join(" "));
+        let want_groups = supplementary_groups(&user.name, user.gid);
+        let groups: Vec<u32> = status_field(pid, "Groups")
+            .split(' ')
+            .map(|g| g.parse().unwrap())
+            .collect();
+        assert_eq!(groups[0..1], want_groups[0..1]);
+        assert_eq!(groups.len(), want_groups.len());
+        for cap in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
+            assert_eq!(status_field(pid, cap), "0000000000000000", "{cap}");
+        }
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+        let vars: Vec<&[u8]> = environ.split(|&b| b == 0).collect();
+        let home = format!("HOME={}", user.home.display());
+        assert!(vars.contains(&home.as_bytes()));
+        assert!(vars.contains(&&b"USER=nobody"[..]));
+        assert!(vars.contains(&&b"LOGNAME=nobody"[..]));
+        kill(&run);
+    }
+}
+
+#[test]
+fn directory_and_umask_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    for method in METHODS {
+        let mut s = spec("sh -c 'pwd; umask; echo > made'");
+        s.directory = Some(dir.path().to_owned());
+        s.umask = Some(0o027);
+        let run = start(&s, method).unwrap();
+        assert_eq!(wait(&run.child), ExitStatus::Exited(0));
+        let real = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(read_all(run.stdout), format!("{}\n0027\n", real.display()));
+        let mode = std::fs::metadata(dir.path().join("made"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o640);
+        std::fs::remove_file(dir.path().join("made")).unwrap();
+    }
+}
+
+#[test]
+fn bad_directory_is_reported_by_stage() {
+    for method in METHODS {
+        let mut s = spec("/bin/true");
+        s.directory = Some(PathBuf::from("/nope"));
+        let (err, stderr) = start(&s, method).err().expect("spawn must fail");
+        match &err {
+            SpawnError::Child { stage, errno, .. } => {
+                assert_eq!(*stage, ExecStage::Chdir);
+                assert_eq!(*errno, libc::ENOENT);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(err.to_string(), "couldn't chdir to /nope: ENOENT");
+        assert_eq!(
+            read_all(stderr),
+            "supervisor: couldn't chdir to /nope: ENOENT\n\
+             supervisor: child process was not spawned\n"
+        );
+    }
+}
+
+#[test]
+fn exec_failure_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("garbage");
+    std::fs::write(&bad, b"\x7fELF\x00\x00not really").unwrap();
+    std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (err, stderr) = start(&spec(bad.to_str().unwrap()), CloneMethod::Auto)
+        .err()
+        .expect("spawn must fail");
+    let line = format!("couldn't exec {}: ENOEXEC", bad.display());
+    assert_eq!(err.to_string(), line);
+    assert_eq!(
+        read_all(stderr),
+        format!("supervisor: {line}\nsupervisor: child process was not spawned\n")
+    );
+}
+
+#[test]
+fn resolution_errors_are_supervisors_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    let d = dir.path().display();
+    let cases = [
+        (
+            "nonexistent-cmd-xyz -a".to_owned(),
+            "can't find command 'nonexistent-cmd-xyz'".to_owned(),
+        ),
+        (format!("{d}"), format!("command at '{d}' is a directory")),
+        (
+            format!("{d}/plain"),
+            format!("command at '{d}/plain' is not executable"),
+        ),
+        ("".to_owned(), "command is empty".to_owned()),
+        (
+            "echo 'x".to_owned(),
+            "can't parse command \"echo 'x\": No closing quotation".to_owned(),
+        ),
+    ];
+    for (command, want) in cases {
+        match prep(&spec(&command)) {
+            Err(SpawnError::Command(msg)) => assert_eq!(msg, want),
+            other => panic!("{command}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn spawnerr_texts_for_fork_and_pipe_failures() {
+    let e = SpawnError::Fork(io::Error::from_raw_os_error(libc::EAGAIN));
+    assert_eq!(
+        e.spawnerr("web"),
+        "Too many processes in process table to spawn 'web'"
+    );
+    let e = SpawnError::Fork(io::Error::from_raw_os_error(libc::ENOMEM));
+    assert_eq!(
+        e.spawnerr("web"),
+        "unknown error during fork for 'web': ENOMEM"
+    );
+    let e = SpawnError::Pipe(io::Error::from_raw_os_error(libc::EMFILE));
+    assert_eq!(e.spawnerr("web"), "too many open files to spawn 'web'");
+}
+
+#[test]
+fn prepared_is_reusable() {
+    let p = prep(&spec("sh -c 'exit 7'")).unwrap();
+    assert!(p.filename().to_str().unwrap().ends_with("/sh"));
+    assert!(p
+        .envp()
+        .iter()
+        .any(|v| v.to_bytes() == b"SUPERVISOR_ENABLED=1"));
+    let null = File::open("/dev/null").unwrap();
+    let stdio = Stdio {
+        stdin: null.as_fd(),
+        stdout: null.as_fd(),
+        stderr: null.as_fd(),
+    };
+    for _ in 0..3 {
+        let child = spawn(&p, stdio).unwrap();
+        assert_eq!(wait(&child), ExitStatus::Exited(7));
+    }
+}
