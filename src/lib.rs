@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod core;
+pub mod daemon;
 pub mod ctl;
 pub mod logs;
 pub mod reactor;

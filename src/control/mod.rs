@@ -4,4 +4,6 @@
 //! control server and by `pidvisorctl`. The server dispatch lives elsewhere.
 
 pub mod http;
+pub mod rpc;
+pub mod server;
 pub mod xmlrpc;

@@ -42,7 +42,7 @@ impl ServerError {
             return ServerError::InUse;
         }
         ServerError::Open {
-            name: crate::sys::errno::name(errno),
+            name: crate::sys::errno::errno_name(errno).unwrap_or("EIO"),
             errno,
         }
     }
@@ -543,7 +543,8 @@ impl ControlServer {
         let date = http::http_date(crate::clock::wall() as i64);
         let version = if req.version == 0 { "1.0" } else { "1.1" };
         let ctx = ReplyCtx { version, keep_alive: false, date: &date };
-        let follower = file.and_then(|f| Follower::open(&f).ok());
+        // Supervisor starts a tail with the last 1024 bytes.
+        let follower = file.and_then(|f| Follower::open(&f, 1024).ok());
         match follower {
             None => {
                 conn.outbuf.extend(http::error_response(&ctx, 404));

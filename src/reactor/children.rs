@@ -3,7 +3,7 @@
 //! reaped by peek-then-dispatch, never by a blind `waitpid(-1)`.
 
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
@@ -58,7 +58,7 @@ impl ChildTable {
 
 impl Reactor {
     pub(super) fn spawn(&mut self, id: ProcId, gen: u64) {
-        let spec = self.core.spec(id).clone();
+        let Some(spec) = self.core.spec(id).cloned() else { return };
         match self.start_child(id, gen, &spec) {
             Ok(pid) => self.core.spawned(id, gen, pid, now()),
             Err(text) => self.core.spawn_failed(id, gen, text, now()),
@@ -72,25 +72,28 @@ impl Reactor {
         spec: &crate::config::ProgramSpec,
     ) -> Result<u32, String> {
         let ctx = crate::spawn::Context {
-            daemon_env: &self.config.supervisord.environment,
-            server_url: self.control.server_url(),
-            minfds: self.config.supervisord.minfds,
+            env: crate::spawn::DaemonEnv {
+                environ: &self.environ,
+                environment: &self.config.supervisord.environment,
+                server_url: self.control.server_url(),
+            },
+            cwd: &self.cwd,
         };
-        let prepared = crate::spawn::prepare(spec, &ctx)?;
+        let prepared = crate::spawn::prepare(spec, &ctx).map_err(|e| e.spawnerr(&spec.name))?;
         let stdio = self.pipes.open(id, gen, spec, &self.config)?;
         let child = match crate::spawn::spawn(&prepared, stdio.child_side()) {
             Ok(c) => c,
             Err(e) => {
-                self.pipes.close_process(id, gen, self.poll.registry(), &mut self.sources);
-                return Err(e.to_string());
+                // The child may have written `supervisor: couldn't ...` to its
+                // stderr pipe before exiting: log it like any output.
+                self.log_failed_child_output(id, gen, stdio);
+                return Err(e.spawnerr(&spec.name));
             }
         };
         // The child ends are closed here (dropped with `stdio`), so the
         // pipes see EOF when the last writer is gone.
-        let parent = stdio.into_parent_side();
-        for (token_src, fd, stream) in parent {
+        for (fd, stream) in stdio.into_parent_side() {
             let t = self.token(Source::Pipe);
-            let _ = token_src;
             if self
                 .poll
                 .registry()
@@ -108,7 +111,13 @@ impl Reactor {
                 token,
                 Interest::READABLE,
             )
-            .map_err(|e| format!("unknown error during fork for '{}': {e}", spec.name))?;
+            .map_err(|e| {
+                format!(
+                    "unknown error during fork for '{}': {}",
+                    spec.name,
+                    sys::errno::errno_text(e.raw_os_error().unwrap_or(0))
+                )
+            })?;
         let pid = child.pid;
         self.children.insert(
             id,
@@ -122,32 +131,32 @@ impl Reactor {
         Ok(pid)
     }
 
-    pub(super) fn signal(&mut self, id: ProcId, gen: u64, pid: u32, sig: i32, group: bool) {
+    pub(super) fn signal(&mut self, id: ProcId, gen: u64, sig: i32, group: bool) {
         let result = match self.children.get(id) {
             Some(c) if c.gen == gen => {
                 if group {
                     // The leader is not reaped yet (we hold its pidfd and only
                     // reap through it), so its pgid cannot have been reused.
-                    sys::process::killpg(c.pid, sig)
+                    killpg(c.pid, sig)
                 } else {
-                    sys::pidfd::send_signal(&c.pidfd, sig)
+                    sys::pidfd::pidfd_send_signal(&c.pidfd, sig)
                 }
             }
             // Already gone: like Supervisor's ESRCH, the exit will tell.
             _ => Ok(()),
         };
-        let _ = pid;
         if let Err(e) = result {
             if e.raw_os_error() != Some(libc::ESRCH) {
-                self.core.signal_failed(id, gen, e.to_string(), now());
+                let text = sys::errno::errno_text(e.raw_os_error().unwrap_or(0));
+                self.core.signal_failed(id, gen, text, now());
             }
         }
     }
 
     pub(super) fn on_pidfd(&mut self, id: ProcId) {
         let status = match self.children.get(id) {
-            Some(c) => match sys::wait::reap_pidfd(&c.pidfd) {
-                Ok(Some(s)) => s,
+            Some(c) => match sys::wait::wait_pidfd(c.pidfd.as_fd()) {
+                Ok(Some(s)) => exit_status(s),
                 // Not exited after all (spurious wake-up).
                 Ok(None) => return,
                 Err(e) => {
@@ -177,21 +186,35 @@ impl Reactor {
     /// shows up in the peek is handled through its pidfd right away.
     pub(super) fn reap_strays(&mut self) {
         for _ in 0..1024 {
-            let Ok(Some(pid)) = sys::wait::peek_any() else { break };
+            let Ok(Some((pid, _))) = sys::wait::peek_any() else { break };
             if let Some(id) = self.children.id_of(pid) {
                 self.on_pidfd(id);
                 continue;
             }
             match sys::wait::reap_pid(pid) {
-                Ok(status) => {
-                    let text = crate::core::describe_exit(&status);
+                Ok(Some(status)) => {
+                    let text = exit_status(status).describe();
                     self.log(
                         LogLevel::Info,
                         &format!("reaped unknown pid {pid} ({text})"),
                     );
                 }
-                Err(_) => break,
+                Ok(None) | Err(_) => break,
             }
         }
     }
+}
+
+/// The kernel's view of an exit, in the core's terms.
+pub fn exit_status(s: sys::wait::ExitStatus) -> ExitStatus {
+    match s {
+        sys::wait::ExitStatus::Exited(code) => ExitStatus::Code(code),
+        sys::wait::ExitStatus::Killed(sig) => ExitStatus::Signal { sig, core: false },
+        sys::wait::ExitStatus::Dumped(sig) => ExitStatus::Signal { sig, core: true },
+    }
+}
+
+/// `killpg(pgid, sig)`: the process group whose leader is `pgid`.
+fn killpg(pgid: u32, sig: i32) -> std::io::Result<()> {
+    sys::daemon::killpg(pgid, sig)
 }

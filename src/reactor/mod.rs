@@ -3,31 +3,32 @@
 //! sockets and a waker; its timeout is the core's next deadline, and with
 //! nothing due it is infinite, so an idle daemon never wakes up.
 //!
-//! The reactor executes what the core decides (spawn, signal, reply, log) and
-//! feeds back what happened (spawned, exited, failed). It holds no supervisor
-//! state of its own beyond the file descriptors.
+//! The reactor carries out what the core decides (spawn, signal, reply, log)
+//! and feeds back what happened (spawned, exited, failed). It keeps no
+//! supervisor state of its own, only file descriptors.
 
 mod children;
+mod local;
 mod output;
 
 use std::collections::HashMap;
 use std::io;
 use std::os::fd::AsRawFd;
-use std::time::Duration;
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
 use crate::config::{Config, LogLevel};
-use crate::control::server::{ControlServer, Outcome};
+use crate::control::rpc::{self, Plan};
+use crate::control::server::{self, ControlServer, Job, TailRequest};
 use crate::core::{Core, Effect, Now, ProcId};
-use crate::logs::mainlog::MainLog;
-use crate::sys::signals::SignalReader;
+use crate::logs::MainLogger;
 
-pub use children::ChildTable;
+use children::ChildTable;
 use output::Pipes;
 
-/// Fixed tokens; everything from `FIRST_DYNAMIC` up is allocated.
+/// Fixed tokens; pidfds and pipes get tokens from `FIRST_DYNAMIC` up, the
+/// control server from `server::BASE` up.
 const SIGNAL: Token = Token(0);
 const WAKER: Token = Token(1);
 const FIRST_DYNAMIC: usize = 16;
@@ -37,7 +38,6 @@ const FIRST_DYNAMIC: usize = 16;
 enum Source {
     Pidfd(ProcId),
     Pipe,
-    Control,
 }
 
 /// Why the loop ended.
@@ -49,26 +49,30 @@ pub enum Ending {
     Reload,
 }
 
-/// Everything the loop needs from the daemon's set-up.
+/// What the loop needs from the daemon's set-up, and gives back at the end.
 pub struct Parts {
     pub config: Config,
-    pub mainlog: MainLog,
+    pub mainlog: MainLogger,
     pub control: ControlServer,
-    pub signals: SignalReader,
+    pub signals: nix::sys::signalfd::SignalFd,
 }
 
 pub struct Reactor {
     poll: Poll,
     core: Core,
     config: Config,
-    mainlog: MainLog,
+    mainlog: MainLogger,
     control: ControlServer,
-    signals: SignalReader,
+    signals: nix::sys::signalfd::SignalFd,
     children: ChildTable,
     pipes: Pipes,
     sources: HashMap<Token, Source>,
     next_token: usize,
-    waker: std::sync::Arc<mio::Waker>,
+    jobs: Vec<Job>,
+    tails: Vec<TailRequest>,
+    /// The daemon's environ and cwd, snapshotted once for every spawn.
+    environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    cwd: std::path::PathBuf,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -82,6 +86,33 @@ pub fn local_stop_time(epoch: i64) -> String {
     }
 }
 
+/// `startProcess`'s check of the command before spawning (NO_FILE,
+/// NOT_EXECUTABLE), resolved exactly as the spawn will resolve it.
+fn command_check(
+    config: &Config,
+    environ: &[(std::ffi::OsString, std::ffi::OsString)],
+    cwd: &std::path::Path,
+) -> crate::core::Checker {
+    use crate::core::CommandCheck;
+    let daemon_env = config.supervisord.environment.clone();
+    let daemon_path = environ
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .and_then(|(_, v)| v.to_str())
+        .map(str::to_owned);
+    let cwd = cwd.to_path_buf();
+    Box::new(move |spec| {
+        let path = crate::spawn::search_path(&spec.environment, &daemon_env, daemon_path.as_deref());
+        match crate::spawn::resolve_command(&spec.command, path, &cwd) {
+            Ok(_) => CommandCheck::Ok,
+            Err(e) if e.starts_with("can't find command") => CommandCheck::NotFound(e),
+            Err(e) => CommandCheck::NotExecutable(e),
+        }
+    })
+}
+
+/// The current time, for the core.
 pub fn now() -> Now {
     Now {
         mono: crate::clock::mono(),
@@ -92,39 +123,38 @@ pub fn now() -> Now {
 impl Reactor {
     pub fn new(parts: Parts) -> io::Result<Reactor> {
         let poll = Poll::new()?;
-        let waker = std::sync::Arc::new(mio::Waker::new(poll.registry(), WAKER)?);
         poll.registry().register(
             &mut SourceFd(&parts.signals.as_raw_fd()),
             SIGNAL,
             Interest::READABLE,
         )?;
-        let core = Core::new(parts.config.clone(), now(), local_stop_time);
-        let mut r = Reactor {
+        let mut control = parts.control;
+        control.register(poll.registry())?;
+        let mut core = Core::new(parts.config.clone(), now(), local_stop_time);
+        let environ: Vec<_> = std::env::vars_os().collect();
+        let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+        core.set_command_check(command_check(&parts.config, &environ, &cwd));
+        Ok(Reactor {
             poll,
             core,
             config: parts.config,
             mainlog: parts.mainlog,
-            control: parts.control,
+            control,
             signals: parts.signals,
             children: ChildTable::default(),
             pipes: Pipes::default(),
             sources: HashMap::new(),
             next_token: FIRST_DYNAMIC,
-            waker,
-        };
-        for fd in r.control.listener_fds() {
-            let t = r.token(Source::Control);
-            r.poll
-                .registry()
-                .register(&mut SourceFd(&fd), t, Interest::READABLE)?;
-            r.control.bind_token(fd, t);
-        }
-        Ok(r)
+            jobs: Vec::new(),
+            tails: Vec::new(),
+            environ,
+            cwd,
+        })
     }
 
-    /// A handle other threads use to wake the loop after queueing work.
-    pub fn waker(&self) -> std::sync::Arc<mio::Waker> {
-        self.waker.clone()
+    /// A waker other threads (D-Bus) use after queueing work.
+    pub fn waker(&self) -> io::Result<mio::Waker> {
+        mio::Waker::new(self.poll.registry(), WAKER)
     }
 
     fn token(&mut self, src: Source) -> Token {
@@ -138,113 +168,128 @@ impl Reactor {
         self.mainlog.log(level, msg);
     }
 
-    /// Run until shutdown or reload.
-    pub fn run(mut self) -> io::Result<(Ending, ReactorLeftovers)> {
+    /// Run until shutdown or reload; give back what outlives one config.
+    pub fn run(mut self) -> io::Result<(Ending, Parts)> {
         let mut events = Events::with_capacity(1024);
-        self.after_events();
-        loop {
-            let timeout = self
+        let mut ending = self.settle();
+        while ending.is_none() {
+            let mut timeout = self
                 .core
                 .next_deadline()
-                .map(|d| d.saturating_duration_since(crate::clock::mono()))
-                // Round up so we never wake a hair early and spin.
-                .map(|d| d + Duration::from_micros(500));
+                .map(|d| d.saturating_duration_since(crate::clock::mono()));
+            if self.control.following() {
+                timeout = Some(timeout.map_or(server::FOLLOW_EVERY, |t| t.min(server::FOLLOW_EVERY)));
+            }
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
             for ev in events.iter() {
-                let token = ev.token();
-                match token {
+                match ev.token() {
                     SIGNAL => self.on_signals(),
                     WAKER => {}
+                    t if t.0 >= server::BASE => {
+                        self.control
+                            .ready(t, self.poll.registry(), &mut self.jobs, &mut self.tails)
+                    }
                     t => match self.sources.get(&t).copied() {
                         Some(Source::Pidfd(id)) => self.on_pidfd(id),
                         Some(Source::Pipe) => self.on_pipe(t),
-                        Some(Source::Control) => self.on_control(t),
-                        // Spurious or already-closed source.
+                        // Spurious, or already closed.
                         None => {}
                     },
                 }
             }
-            if let Some(ending) = self.after_events() {
-                let leftovers = ReactorLeftovers {
-                    mainlog: self.mainlog,
-                    control: self.control,
-                    signals: self.signals,
-                };
-                return Ok((ending, leftovers));
+            if self.control.following() {
+                self.control.follow_tick(self.poll.registry());
             }
+            ending = self.settle();
         }
+        self.control.deregister(self.poll.registry());
+        let _ = self
+            .poll
+            .registry()
+            .deregister(&mut SourceFd(&self.signals.as_raw_fd()));
+        let parts = Parts {
+            config: self.config,
+            mainlog: self.mainlog,
+            control: self.control,
+            signals: self.signals,
+        };
+        Ok((ending.unwrap_or(Ending::Exit), parts))
     }
 
-    /// Fire due deadlines and execute every effect; returns the ending, if any.
-    fn after_events(&mut self) -> Option<Ending> {
-        self.core.handle_timeout(now());
+    /// Carry out calls, fire due deadlines and execute every effect until
+    /// nothing is left to do; returns the ending, if one came.
+    fn settle(&mut self) -> Option<Ending> {
         let mut ending = None;
-        while let Some(effect) = self.core.poll_effect() {
-            match effect {
-                Effect::Spawn { id, gen } => self.spawn(id, gen),
-                Effect::Signal {
-                    id,
-                    gen,
-                    pid,
-                    sig,
-                    group,
-                } => self.signal(id, gen, pid, sig, group),
-                Effect::Reply { token, reply } => self.control.reply(token, reply),
-                Effect::Log { level, message } => self.log(level, &message),
-                Effect::GroupAdded { name } => self.group_added(&name),
-                Effect::GroupRemoved { name } => self.group_removed(&name),
-                Effect::Exit => ending = Some(Ending::Exit),
-                Effect::Reload => ending = Some(Ending::Reload),
-                _ => {}
-            }
-            // Effects can cause more effects (a failed spawn goes to BACKOFF).
+        loop {
+            self.run_jobs();
             self.core.handle_timeout(now());
+            let mut any = false;
+            while let Some(effect) = self.core.poll_effect() {
+                any = true;
+                match effect {
+                    Effect::Spawn { id, gen } => self.spawn(id, gen),
+                    Effect::Signal { id, gen, sig, group, .. } => self.signal(id, gen, sig, group),
+                    Effect::Reply { token, reply } => {
+                        self.control.answer(token, rpc::reply_value(&reply), &mut self.jobs)
+                    }
+                    Effect::Log { level, message } => self.log(level, &message),
+                    Effect::GroupAdded { name } => self.group_added(&name),
+                    Effect::GroupRemoved { name } => self.group_removed(&name),
+                    Effect::ReopenLogs => self.reopen_logs(),
+                    Effect::StateChanged { .. } => {}
+                    Effect::Exit => ending = Some(Ending::Exit),
+                    Effect::Reload => ending = Some(Ending::Reload),
+                }
+            }
+            self.control.resume(&mut self.jobs, &mut self.tails);
+            if !any && self.jobs.is_empty() && self.tails.is_empty() {
+                break;
+            }
         }
-        self.control.flush(&mut self.core, now());
+        self.control.flush_all(self.poll.registry());
         ending
     }
 
+    /// Carry out the calls the control server parsed.
+    fn run_jobs(&mut self) {
+        while !self.jobs.is_empty() || !self.tails.is_empty() {
+            for tail in std::mem::take(&mut self.tails) {
+                self.start_tail(tail);
+            }
+            for job in std::mem::take(&mut self.jobs) {
+                match job.plan {
+                    Plan::Now(result) => self.control.answer(job.id, result, &mut self.jobs),
+                    Plan::Core(cmd) => self.core.handle_command(job.id, cmd, now()),
+                    Plan::Local(rpc::Local::Reread) => self.reread(job.id),
+                    Plan::Local(l) => {
+                        let result = self.local(l);
+                        self.control.answer(job.id, result, &mut self.jobs);
+                    }
+                    // The server unrolls multicalls itself.
+                    Plan::Multi(_) => {}
+                }
+            }
+        }
+    }
+
     fn on_signals(&mut self) {
-        while let Some(sig) = self.signals.read() {
-            if sig == libc::SIGCHLD {
-                self.reap_strays();
-                continue;
+        loop {
+            match crate::sys::signal::read_signal(&self.signals) {
+                Ok(Some(sig)) => {
+                    if sig == libc::SIGCHLD {
+                        self.reap_strays();
+                    } else {
+                        self.core.daemon_signal(sig, now());
+                    }
+                }
+                Ok(None) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
             }
-            if sig == libc::SIGUSR2 {
-                self.reopen_logs();
-            }
-            self.core.daemon_signal(sig, now());
         }
     }
-
-    fn on_control(&mut self, token: Token) {
-        let mut accepted = Vec::new();
-        let outcome = self.control.ready(token, &mut self.core, now(), &mut accepted);
-        for fd in accepted {
-            let t = self.token(Source::Control);
-            if self
-                .poll
-                .registry()
-                .register(&mut SourceFd(&fd), t, Interest::READABLE | Interest::WRITABLE)
-                .is_ok()
-            {
-                self.control.bind_token(fd, t);
-            }
-        }
-        if let Outcome::Closed(fd) = outcome {
-            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
-            self.sources.remove(&token);
-        }
-    }
-}
-
-/// What survives a reload: the main log, the sockets and the signalfd.
-pub struct ReactorLeftovers {
-    pub mainlog: MainLog,
-    pub control: ControlServer,
-    pub signals: SignalReader,
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use mio::unix::SourceFd;
@@ -13,7 +13,7 @@ use mio::{Registry, Token};
 use super::{Reactor, Source};
 use crate::config::{Config, LogFile, ProgramSpec};
 use crate::core::ProcId;
-use crate::logs::child::ChildLog;
+use crate::logs::{ChildLog, ChildLogOptions};
 use crate::spawn::Stdio;
 
 /// Bytes read from a pipe at once (Supervisor reads 128 KiB chunks).
@@ -70,17 +70,17 @@ impl SpawnPipes {
     /// The ends the child gets as fds 0, 1, 2.
     pub fn child_side(&self) -> Stdio<'_> {
         Stdio {
-            stdin: &self.stdin.0,
-            stdout: &self.stdout.1,
-            stderr: self.stderr.as_ref().map(|p| &p.1).unwrap_or(&self.stdout.1),
+            stdin: self.stdin.0.as_fd(),
+            stdout: self.stdout.1.as_fd(),
+            stderr: self.stderr.as_ref().map(|p| &p.1).unwrap_or(&self.stdout.1).as_fd(),
         }
     }
 
     /// Our read ends (the child's ends are closed as this is consumed).
-    pub fn into_parent_side(self) -> Vec<((), OwnedFd, Stream)> {
-        let mut v = vec![((), self.stdout.0, Stream::Stdout)];
+    pub fn into_parent_side(self) -> Vec<(OwnedFd, Stream)> {
+        let mut v = vec![(self.stdout.0, Stream::Stdout)];
         if let Some((r, _w)) = self.stderr {
-            v.push(((), r, Stream::Stderr));
+            v.push((r, Stream::Stderr));
         }
         v
     }
@@ -127,27 +127,30 @@ impl Pipes {
                 format!(
                     "unknown error making dispatchers for '{}': {}",
                     spec.name,
-                    crate::sys::errno::name(e.raw_os_error().unwrap_or(0))
+                    crate::sys::errno::errno_name(e.raw_os_error().unwrap_or(0)).unwrap_or("EIO")
                 )
             }
         })?;
         let strip = config.supervisord.strip_ansi;
-        let stdout = ChildLog::open(
-            &spec.name,
-            "stdout",
-            &spec.stdout,
-            self.path_of(id, Stream::Stdout, &spec.stdout.file),
-            strip,
-        );
-        let stderr = (!spec.redirect_stderr).then(|| {
-            ChildLog::open(
-                &spec.name,
-                "stderr",
-                &spec.stderr,
-                self.path_of(id, Stream::Stderr, &spec.stderr.file),
-                strip,
-            )
+        let open = |log: &crate::config::LogSpec, stream: Stream| {
+            let auto = self.auto_names.get(&(id, stream));
+            ChildLog::open(ChildLogOptions::from_spec(log, auto.map(|p| p.as_path()), &spec.name, strip))
+        };
+        let logs = open(&spec.stdout, Stream::Stdout).and_then(|out| {
+            let err = if spec.redirect_stderr {
+                None
+            } else {
+                Some(open(&spec.stderr, Stream::Stderr)?)
+            };
+            Ok((out, err))
         });
+        let (stdout, stderr) = logs.map_err(|e| {
+            format!(
+                "unknown error making dispatchers for '{}': {}",
+                spec.name,
+                crate::sys::errno::errno_name(e.raw_os_error().unwrap_or(0)).unwrap_or("EIO")
+            )
+        })?;
         let stdin = pipes.stdin.1.try_clone().ok();
         self.logs.insert(
             id,
@@ -190,10 +193,10 @@ impl Pipes {
         self.logs.values_mut()
     }
 
-    /// Forget a process's logs (it was removed).
-    pub fn forget(&mut self, id: ProcId) {
-        self.logs.remove(&id);
-        self.auto_names.retain(|(i, _), _| *i != id);
+    /// Forget the logs of processes that are gone.
+    pub fn retain_live(&mut self, live: &std::collections::HashSet<ProcId>) {
+        self.logs.retain(|id, _| live.contains(id));
+        self.auto_names.retain(|(id, _), _| live.contains(id));
     }
 
     /// Close every pipe of one spawn (used when the spawn failed).
@@ -237,7 +240,9 @@ impl Pipes {
                                 Stream::Stderr => logs.stderr.as_mut(),
                             };
                             if let Some(log) = log {
-                                log.write(&self.buf[..n]);
+                                // A file error is retried on the next write;
+                                // the tail ring still has the data.
+                                let _ = log.write(&self.buf[..n]);
                             }
                         }
                     }
@@ -267,6 +272,28 @@ impl Reactor {
         self.sources.remove(&token);
     }
 
+    /// A spawn failed after fork: log what the child wrote on its way out
+    /// (Supervisor's `supervisor: couldn't ...` lines), then drop the pipes.
+    pub(super) fn log_failed_child_output(&mut self, id: ProcId, gen: u64, pipes: SpawnPipes) {
+        for (fd, stream) in pipes.into_parent_side() {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = rustix::io::read(&fd, &mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if let Some(logs) = self.pipes.logs_mut(id).filter(|l| l.gen == gen) {
+                    let log = match stream {
+                        Stream::Stdout => Some(&mut logs.stdout),
+                        Stream::Stderr => logs.stderr.as_mut(),
+                    };
+                    if let Some(log) = log {
+                        let _ = log.write(&buf[..n]);
+                    }
+                }
+            }
+        }
+    }
+
     /// Read everything already written by one spawn's process.
     pub(super) fn drain_pipes_of(&mut self, id: ProcId, gen: u64) {
         let tokens: Vec<Token> = self
@@ -284,9 +311,9 @@ impl Reactor {
     /// SIGUSR2: reopen the main log and every child log at its path.
     pub(super) fn reopen_logs(&mut self) {
         for logs in self.pipes.all_logs_mut() {
-            logs.stdout.reopen();
+            let _ = logs.stdout.reopen();
             if let Some(e) = logs.stderr.as_mut() {
-                e.reopen();
+                let _ = e.reopen();
             }
         }
     }
@@ -295,14 +322,18 @@ impl Reactor {
     pub(super) fn group_added(&mut self, name: &str) {
         let dir = self.config.supervisord.childlogdir.clone();
         let ident = self.config.supervisord.identifier.clone();
-        let ids: Vec<ProcId> = self.core.group_members(name);
-        for id in ids {
-            let spec = self.core.spec(id).clone();
+        let members: Vec<(ProcId, ProgramSpec)> = self
+            .core
+            .processes()
+            .filter(|(_, p)| p.spec.group == name)
+            .map(|(id, p)| (id, p.spec.clone()))
+            .collect();
+        for (id, spec) in members {
             for (stream, log) in [(Stream::Stdout, &spec.stdout), (Stream::Stderr, &spec.stderr)] {
                 if log.file != LogFile::Auto || (stream == Stream::Stderr && spec.redirect_stderr) {
                     continue;
                 }
-                match crate::logs::auto::allocate_auto_name(&dir, &spec.name, stream.name(), &ident) {
+                match crate::logs::allocate_auto_name(&dir, &spec.name, stream.name(), &ident) {
                     Ok(p) => {
                         self.pipes.auto_names.insert((id, stream), p);
                     }
@@ -312,19 +343,20 @@ impl Reactor {
                     ),
                 }
             }
-            let out = self.pipes.path_of(id, Stream::Stdout, &spec.stdout.file);
+            let shown = |p: Option<PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
+            let out = shown(self.pipes.path_of(id, Stream::Stdout, &spec.stdout.file));
             let err = if spec.redirect_stderr {
-                None
+                String::new()
             } else {
-                self.pipes.path_of(id, Stream::Stderr, &spec.stderr.file)
+                shown(self.pipes.path_of(id, Stream::Stderr, &spec.stderr.file))
             };
             self.core.set_log_paths(id, out, err);
         }
     }
 
-    pub(super) fn group_removed(&mut self, name: &str) {
-        for id in self.core.group_members(name) {
-            self.pipes.forget(id);
-        }
+    /// A group was removed: forget its processes' logs (ids are never reused).
+    pub(super) fn group_removed(&mut self, _name: &str) {
+        let live: std::collections::HashSet<ProcId> = self.core.processes().map(|(id, _)| id).collect();
+        self.pipes.retain_live(&live);
     }
 }

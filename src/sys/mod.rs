@@ -12,6 +12,7 @@
 #![allow(unsafe_code)]
 
 pub mod clone;
+pub mod daemon;
 pub mod cred;
 pub mod errno;
 pub mod exec;

@@ -1,0 +1,293 @@
+//! The daemon's life, in Supervisor's order (spec §1.4): parse, drop
+//! privileges, raise limits, open the main log, clean AUTO logs, open the
+//! control sockets, daemonize, write the pidfile, run; on reload do it again
+//! (minus daemonizing and limits); on shutdown clean up and exit 0.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::cli::{daemon_help, usage_error, DaemonArgs, EXAMPLE_CONFIG};
+use crate::config::{self, Config, Env, LogLevel, MainLog};
+use crate::control::rpc::SUPERVISOR_VERSION;
+use crate::control::server::ControlServer;
+use crate::logs::MainLogger;
+use crate::reactor::{Ending, Parts, Reactor};
+
+/// A start-up failure: printed as Supervisor's usage error, exit 2.
+struct Usage(String);
+
+impl<E: std::fmt::Display> From<E> for Usage {
+    fn from(e: E) -> Usage {
+        Usage(e.to_string())
+    }
+}
+
+/// `pidvisord`'s whole life; returns the exit status.
+pub fn main(argv: Vec<OsString>) -> i32 {
+    let argv0 = argv
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "pidvisord".into());
+    let args = match DaemonArgs::try_parse_from(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+            eprint!("{}", usage_error(&argv0, &first));
+            return 2;
+        }
+    };
+    if args.help {
+        print!("{}", daemon_help(&argv0));
+        return 0;
+    }
+    if args.version {
+        println!("{SUPERVISOR_VERSION}");
+        return 0;
+    }
+    if args.example_config {
+        print!("{EXAMPLE_CONFIG}");
+        return 0;
+    }
+    match start(&args) {
+        Ok(code) => code,
+        Err(Usage(msg)) => {
+            eprint!("{}", usage_error(&argv0, &msg));
+            2
+        }
+    }
+}
+
+/// Find, load and check the configuration, with the command line's values
+/// on top (command line > file > default).
+fn load(args: &DaemonArgs, env: &Env) -> Result<Config, Usage> {
+    let path = match &args.configuration {
+        Some(p) => p.clone(),
+        None => config::find_config(args.user_mode(), env).ok_or_else(|| {
+            let paths: Vec<String> = config::search_paths(args.user_mode(), env)
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            Usage(format!(
+                "No config file found at default paths ({}); use the -c option to specify a config file at a different path",
+                paths.join(", ")
+            ))
+        })?,
+    };
+    if !path.exists() {
+        return Err(Usage(format!("could not find config file {}", path.display())));
+    }
+    let mut cfg = config::load(&path, env).map_err(|e| Usage(e.to_string()))?;
+    config::apply_cli(&mut cfg, args).map_err(Usage)?;
+    Ok(cfg)
+}
+
+fn start(args: &DaemonArgs) -> Result<i32, Usage> {
+    if !args.positional.is_empty() {
+        let list: Vec<String> = args.positional.iter().map(|p| config::signal::py_repr(p)).collect();
+        return Err(Usage(format!("positional arguments are not supported: [{}]", list.join(", "))));
+    }
+    let env = Env::from_process();
+    if args.check_config {
+        return Ok(check_config(args, &env));
+    }
+    let config = load(args, &env)?;
+    let mut queued: Vec<(LogLevel, String)> = Vec::new();
+    drop_privileges(&config, &mut queued)?;
+    raise_limits(&config, &mut queued)?;
+    let mut parts = open_parts(config, args, queued)?;
+    // Daemonize before any thread exists and before the pidfile is written.
+    if !parts.config.supervisord.nodaemon {
+        parts.mainlog.log(LogLevel::Info, "daemonizing the supervisord process");
+        let s = &parts.config.supervisord;
+        if let Err(e) = crate::sys::daemon::daemonize(s.directory.as_deref(), s.umask) {
+            parts.mainlog.log(LogLevel::Critical, format!("could not daemonize: {e}"));
+            return Ok(1);
+        }
+    }
+    let _ = crate::sys::prctl::set_child_subreaper();
+    loop {
+        write_pidfile(&mut parts);
+        let pid = std::process::id();
+        parts.mainlog.log(LogLevel::Info, format!("supervisord started with pid {pid}"));
+        let reactor = Reactor::new(parts).map_err(|e| Usage(format!("cannot start the event loop: {e}")))?;
+        let (ending, old) = reactor.run().map_err(|e| Usage(format!("event loop failed: {e}")))?;
+        let _ = std::fs::remove_file(&old.config.supervisord.pidfile);
+        old.control.unlink();
+        match ending {
+            Ending::Exit => return Ok(0),
+            Ending::Reload => {
+                // Supervisor re-reads with the same command line; a config that
+                // became invalid ends the daemon (exit 2), everything stopped.
+                let config = load(args, &env)?;
+                let signals = old.signals;
+                let mut mainlog = old.mainlog;
+                drop(old.control);
+                let control = ControlServer::open(&config)?;
+                cleanup_auto_logs(&config, &mut mainlog);
+                emit(&mut mainlog, &config.messages);
+                parts = Parts {
+                    config,
+                    mainlog,
+                    control,
+                    signals,
+                };
+            }
+        }
+    }
+}
+
+/// `--check-config`: every error, then exit 0 (valid) or 1.
+fn check_config(args: &DaemonArgs, env: &Env) -> i32 {
+    match load(args, env) {
+        Ok(cfg) => {
+            for (level, msg) in &cfg.messages {
+                if *level >= LogLevel::Warn {
+                    println!("{}: {msg}", level.tag());
+                }
+            }
+            let procs: usize = cfg.groups.iter().map(|g| g.processes.len()).sum();
+            println!(
+                "{}: OK ({} groups, {} processes)",
+                cfg.path.display(),
+                cfg.groups.len(),
+                procs
+            );
+            0
+        }
+        Err(Usage(msg)) => {
+            println!("{msg}");
+            1
+        }
+    }
+}
+
+/// `[supervisord] user=`: drop to it now, or refuse as Supervisor does.
+fn drop_privileges(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Result<(), Usage> {
+    let uid = crate::sys::cred::getuid();
+    match &config.supervisord.user {
+        None if uid == 0 => queued.push((
+            LogLevel::Critical,
+            "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".into(),
+        )),
+        None => {}
+        Some(u) if u.uid == uid => {}
+        Some(_) if uid != 0 => return Err(Usage("Can't drop privilege as nonroot user".into())),
+        Some(u) => {
+            let groups = supplementary_groups(u);
+            crate::sys::cred::set_groups(&crate::sys::cred::gids(&groups))
+                .and_then(|()| crate::sys::cred::set_res_gid(u.gid))
+                .and_then(|()| crate::sys::cred::set_res_uid(u.uid))
+                .map_err(|e| Usage(format!("Could not set user id of process to {}: {e}", u.uid)))?;
+            queued.push((LogLevel::Info, format!("Set uid to user {} succeeded", u.uid)));
+        }
+    }
+    Ok(())
+}
+
+/// The primary gid and every group that lists the user.
+fn supplementary_groups(u: &crate::config::UserSpec) -> Vec<u32> {
+    let Ok(name) = std::ffi::CString::new(u.name.clone()) else { return vec![u.gid] };
+    nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(u.gid))
+        .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
+        .unwrap_or_else(|_| vec![u.gid])
+}
+
+/// `minfds` / `minprocs`: raise the soft (and if need be hard) limits.
+fn raise_limits(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Result<(), Usage> {
+    use crate::sys::rlimit::{ensure_minimum, Limit};
+    let s = &config.supervisord;
+    for (limit, min, name, key) in [
+        (Limit::NoFile, s.minfds, "RLIMIT_NOFILE", "minfds"),
+        (Limit::NProc, s.minprocs, "RLIMIT_NPROC", "minprocs"),
+    ] {
+        match ensure_minimum(limit, min.max(0) as u64) {
+            Ok(true) => queued.push((LogLevel::Info, format!("Increased {name} limit to {min}"))),
+            Ok(false) => {}
+            Err(e) => {
+                return Err(Usage(format!(
+                    "The minimum number of {name} required to run this process is {min} as per the \"{key}\" command-line argument or config file setting. The current environment will only allow fewer. You will need to modify the limits of the environment or decrease {key} ({e})."
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+fn emit(mainlog: &mut MainLogger, messages: &[(LogLevel, String)]) {
+    // Supervisor emits parse messages by severity: criticals, warnings, infos.
+    for level in [LogLevel::Critical, LogLevel::Warn, LogLevel::Info] {
+        for (l, m) in messages {
+            if *l == level {
+                mainlog.log(level, m);
+            }
+        }
+    }
+}
+
+fn cleanup_auto_logs(config: &Config, mainlog: &mut MainLogger) {
+    let s = &config.supervisord;
+    if s.nocleanup {
+        return;
+    }
+    if let Err(e) = crate::logs::cleanup_auto_logs(&s.childlogdir, &s.identifier) {
+        mainlog.log(LogLevel::Warn, format!("could not clean up AUTO logs in {}: {e}", s.childlogdir.display()));
+    }
+}
+
+fn open_parts(config: Config, args: &DaemonArgs, queued: Vec<(LogLevel, String)>) -> Result<Parts, Usage> {
+    let s = &config.supervisord;
+    let mut mainlog = MainLogger::open(s).map_err(|e| {
+        let shown = match &s.logfile {
+            MainLog::File(p) => p.display().to_string(),
+            MainLog::Syslog => "syslog".into(),
+        };
+        Usage(format!("could not open the main log {shown}: {e}"))
+    })?;
+    mainlog.set_stdout(s.nodaemon && !s.silent);
+    emit(&mut mainlog, &queued);
+    emit(&mut mainlog, &config.messages);
+    cleanup_auto_logs(&config, &mut mainlog);
+    let control = ControlServer::open(&config)?;
+    for u in &config.unix_http_servers {
+        if u.auth.is_none() {
+            mainlog.log(
+                LogLevel::Critical,
+                format!("Server '{}' running without any HTTP authentication checking", u.section),
+            );
+        }
+    }
+    for i in &config.inet_http_servers {
+        if i.auth.is_none() {
+            mainlog.log(
+                LogLevel::Critical,
+                format!("Server '{}' running without any HTTP authentication checking", i.section),
+            );
+        }
+    }
+    let _ = args;
+    let set = crate::sys::signal::daemon_sigset();
+    crate::sys::signal::block(&set).map_err(|e| Usage(format!("cannot block signals: {e}")))?;
+    let signals = crate::sys::signal::signalfd(&set).map_err(|e| Usage(format!("cannot create a signalfd: {e}")))?;
+    Ok(Parts {
+        config,
+        mainlog,
+        control,
+        signals,
+    })
+}
+
+fn write_pidfile(parts: &mut Parts) {
+    let path: &Path = &parts.config.supervisord.pidfile;
+    if let Err(e) = std::fs::write(path, format!("{}\n", std::process::id())) {
+        let msg = format!("could not write pidfile {}: {e}", path.display());
+        parts.mainlog.log(LogLevel::Critical, msg);
+    }
+}
+
+/// The runtime directory for sockets in per-user mode (`$XDG_RUNTIME_DIR/pidvisor`).
+pub fn user_runtime_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_RUNTIME_DIR").map(|d| PathBuf::from(d).join("pidvisor"))
+}
