@@ -51,7 +51,10 @@ pub fn parse_signal(value: &str) -> Result<i32, String> {
         if n == 0 || NAMES.iter().any(|&(_, k)| k == n) {
             return Ok(n);
         }
-        return Err(format!("value {} is not a valid signal number", py_repr(value)));
+        return Err(format!(
+            "value {} is not a valid signal number",
+            py_repr(value)
+        ));
     }
     let upper = v.to_ascii_uppercase();
     let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
@@ -77,7 +80,11 @@ pub fn signame(sig: i32) -> String {
 /// Python's `repr()` of a str: single quotes unless the text has one and no
 /// double quote; backslashes and the chosen quote escaped.
 pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {

@@ -1,0 +1,827 @@
+//! Supervisor's data types (spec §2.3): each parser takes the expanded text
+//! and returns the typed value or Supervisor's error text.
+
+use std::path::{Path, PathBuf};
+
+use super::signal::py_repr;
+use super::types::{AutoRestart, LogLevel, UserSpec};
+
+const TRUTHY: &[&str] = &["yes", "true", "on", "1"];
+const FALSY: &[&str] = &["no", "false", "off", "0"];
+
+/// 2.3.1 boolean: `yes true on 1` / `no false off 0`, case-insensitive.
+pub fn parse_bool(v: &str) -> Result<bool, String> {
+    let l = v.to_lowercase();
+    if TRUTHY.contains(&l.as_str()) {
+        Ok(true)
+    } else if FALSY.contains(&l.as_str()) {
+        Ok(false)
+    } else {
+        Err(format!("not a valid boolean value: {}", py_repr(v)))
+    }
+}
+
+/// Python's `int(v)` (base 10): surrounding whitespace, a sign, and single
+/// underscores between digits are allowed.
+pub fn py_int(v: &str) -> Option<i64> {
+    let t = v.trim();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return None;
+    }
+    let n: i64 = digits.replace('_', "").parse().ok()?;
+    Some(if neg { -n } else { n })
+}
+
+fn int_error(v: &str) -> String {
+    format!("invalid literal for int() with base 10: {}", py_repr(v))
+}
+
+/// 2.3.2 integer: Python `int()`, no range check.
+pub fn parse_int(v: &str) -> Result<i64, String> {
+    py_int(v).ok_or_else(|| int_error(v))
+}
+
+/// 2.3.3 byte size: `KB`/`MB`/`GB` suffix (case-insensitive), else an int.
+/// The error shows the lower-cased numeric part, as Supervisor's does.
+pub fn parse_bytes(v: &str) -> Result<i64, String> {
+    let l = v.to_lowercase();
+    for (suffix, mult) in [("kb", 1i64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)] {
+        if let Some(num) = l.strip_suffix(suffix) {
+            let n = py_int(num).ok_or_else(|| int_error(num))?;
+            return n
+                .checked_mul(mult)
+                .ok_or_else(|| format!("byte size {} is too large", py_repr(v)));
+        }
+    }
+    py_int(&l).ok_or_else(|| int_error(&l))
+}
+
+/// 2.3.5 exitcodes: comma-separated ints in 0..=255; empty → none.
+pub fn parse_exitcodes(v: &str) -> Result<Vec<i32>, String> {
+    if v.is_empty() {
+        return Ok(Vec::new());
+    }
+    v.split(',')
+        .map(|p| {
+            py_int(p)
+                .filter(|n| (0..=255).contains(n))
+                .map(|n| n as i32)
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| format!("not a valid list of exit codes: {}", py_repr(v)))
+}
+
+/// 2.3.6 autorestart.
+pub fn parse_autorestart(v: &str) -> Result<AutoRestart, String> {
+    let l = v.to_lowercase();
+    if TRUTHY.contains(&l.as_str()) {
+        Ok(AutoRestart::Always)
+    } else if FALSY.contains(&l.as_str()) {
+        Ok(AutoRestart::Never)
+    } else if l == "unexpected" {
+        Ok(AutoRestart::Unexpected)
+    } else {
+        Err(format!("invalid 'autorestart' value {}", py_repr(&l)))
+    }
+}
+
+/// 2.3.7 octal: Python `int(v, 8)` (`022`, `0o22`, `777`).
+pub fn parse_octal(v: &str) -> Result<u32, String> {
+    let err = || format!("{v} can not be converted to an octal type");
+    let t = v.trim();
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let digits = t
+        .strip_prefix("0o")
+        .or_else(|| t.strip_prefix("0O"))
+        .map(|d| d.strip_prefix('_').unwrap_or(d))
+        .unwrap_or(t);
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.chars().all(|c| ('0'..='7').contains(&c) || c == '_')
+    {
+        return Err(err());
+    }
+    u32::from_str_radix(&digits.replace('_', ""), 8).map_err(|_| err())
+}
+
+/// 2.3.15 log level.
+pub fn parse_loglevel(v: &str) -> Result<LogLevel, String> {
+    Ok(match v.to_lowercase().as_str() {
+        "critical" => LogLevel::Critical,
+        "error" => LogLevel::Error,
+        "warn" => LogLevel::Warn,
+        "info" => LogLevel::Info,
+        "debug" => LogLevel::Debug,
+        "trace" => LogLevel::Trace,
+        "blather" => LogLevel::Blather,
+        _ => return Err(format!("bad logging level name {}", py_repr(v))),
+    })
+}
+
+/// 2.3.10 process/group name: stripped; no space, `:` or `/`.
+pub fn parse_name(v: &str) -> Result<String, String> {
+    let s = v.trim();
+    for c in [' ', ':', '/'] {
+        if s.contains(c) {
+            return Err(format!(
+                "Invalid name: {} because of character: {}",
+                py_repr(v),
+                py_repr(&c.to_string())
+            ));
+        }
+    }
+    Ok(s.to_string())
+}
+
+/// Python's `os.path.expanduser` for `~` and `~/...` (HOME from `home`), and
+/// `~user/...` from the password database.
+pub fn expanduser(v: &str, home: Option<&str>) -> String {
+    let Some(rest) = v.strip_prefix('~') else {
+        return v.to_string();
+    };
+    let (user, tail) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let dir = if user.is_empty() {
+        home.map(str::to_string).or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.dir.to_string_lossy().into_owned())
+        })
+    } else {
+        nix::unistd::User::from_name(user)
+            .ok()
+            .flatten()
+            .map(|u| u.dir.to_string_lossy().into_owned())
+    };
+    match dir {
+        Some(d) => {
+            let d = if d.len() > 1 {
+                d.trim_end_matches('/')
+            } else {
+                &d
+            };
+            format!("{d}{tail}")
+        }
+        None => v.to_string(),
+    }
+}
+
+/// Python's `os.path.normpath(os.path.abspath(p))` against `cwd`.
+pub fn normalize_path(p: &str, cwd: &Path) -> PathBuf {
+    let joined = cwd.join(p);
+    let mut out: Vec<&str> = Vec::new();
+    for comp in joined.to_str().unwrap_or(p).split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    PathBuf::from(format!("/{}", out.join("/")))
+}
+
+/// 2.3.11 (path part) `existing_dirpath`: the directory part, if any, must
+/// exist. Returns the `~`-expanded path.
+pub fn existing_dirpath(v: &str, home: Option<&str>, cwd: &Path) -> Result<String, String> {
+    let nv = expanduser(v, home);
+    let dir = match nv.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &nv[..i],
+        None => return Ok(nv),
+    };
+    if cwd.join(dir).is_dir() {
+        Ok(nv)
+    } else {
+        Err(format!(
+            "The directory named as part of the path {v} does not exist"
+        ))
+    }
+}
+
+/// 2.3.12 existing directory.
+pub fn existing_directory(v: &str, home: Option<&str>, cwd: &Path) -> Result<String, String> {
+    let nv = expanduser(v, home);
+    if cwd.join(&nv).is_dir() {
+        Ok(nv)
+    } else {
+        Err(format!("{v} is not an existing directory"))
+    }
+}
+
+/// A logfile option's value (2.3.11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogName {
+    None,
+    Auto,
+    Syslog,
+    Path(String),
+}
+
+/// 2.3.11 logfile name: NONE/OFF, AUTO, syslog, or a path whose dir exists.
+pub fn parse_logfile(v: &str, home: Option<&str>, cwd: &Path) -> Result<LogName, String> {
+    Ok(match v.to_lowercase().as_str() {
+        "none" | "off" => LogName::None,
+        "auto" => LogName::Auto,
+        "syslog" => LogName::Syslog,
+        _ => LogName::Path(existing_dirpath(v, home, cwd)?),
+    })
+}
+
+/// 2.3.13 url: Python `urlparse` must find a scheme and a netloc or path.
+pub fn parse_url(v: &str) -> Result<String, String> {
+    let bad = || format!("value {} is not a URL", py_repr(v));
+    let i = v.find(':').ok_or_else(bad)?;
+    let scheme = &v[..i];
+    let valid_scheme = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+    if !valid_scheme {
+        return Err(bad());
+    }
+    let rest = &v[i + 1..];
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    let (netloc, path) = match rest.strip_prefix("//") {
+        Some(r) => match r.find('/') {
+            Some(j) => (&r[..j], &r[j..]),
+            None => (r, ""),
+        },
+        None => ("", rest),
+    };
+    let path = path.split(';').next().unwrap_or("");
+    if netloc.is_empty() && path.is_empty() {
+        return Err(bad());
+    }
+    Ok(v.to_string())
+}
+
+/// 2.3.14 inet port: `PORT`, `HOST:PORT`, `*:PORT`, `:PORT`. Returns the
+/// lower-cased host (empty = all interfaces) and the port.
+pub fn parse_inet_address(v: &str) -> Result<(String, u16), String> {
+    let port_number = |s: &str| -> Result<u16, String> {
+        let n = parse_int(s)?;
+        if n < 1 {
+            return Err(format!("{n} is below lower bound (1)"));
+        }
+        if n > 65535 {
+            return Err(format!("{n} is above upper bound (65535)"));
+        }
+        Ok(n as u16)
+    };
+    let (host, port) = match v.rfind(':') {
+        Some(i) => {
+            let (host, port) = (&v[..i], &v[i + 1..]);
+            if port.is_empty() {
+                return Err(format!("no port number specified in {}", py_repr(port)));
+            }
+            (host.to_lowercase(), port_number(port)?)
+        }
+        None => (
+            String::new(),
+            port_number(v).map_err(|_| format!("not a valid port number: {} ", py_repr(v)))?,
+        ),
+    };
+    Ok((if host == "*" { String::new() } else { host }, port))
+}
+
+/// 2.3.9 environment: `KEY=val,KEY2="v,2"` as Supervisor's
+/// `dict_of_key_value_pairs` reads it (non-POSIX shlex, quirks included).
+/// Keys keep their case; a repeated key keeps its first position.
+pub fn parse_environment(v: &str) -> Result<Vec<(String, String)>, String> {
+    let tokens = shlex_nonposix(v)?;
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        if tokens.len() - i < 3 || tokens[i + 1] != "=" {
+            return Err(format!("Unexpected end of key/value pairs in value '{v}'"));
+        }
+        let key = tokens[i].clone();
+        let val = tokens[i + 2].trim_matches(['\'', '"']).to_string();
+        match out.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = val,
+            None => out.push((key, val)),
+        }
+        i += 4;
+    }
+    Ok(out)
+}
+
+/// Python's `shlex.shlex(s)` (posix=False) with `wordchars += '/.+-():'`.
+fn shlex_nonposix(s: &str) -> Result<Vec<String>, String> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || "_/.+-():".contains(c);
+    let is_space = |c: char| " \t\r\n".contains(c);
+    let chars: Vec<char> = s.chars().collect();
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    let skip_comment = |i: &mut usize| {
+        while *i < chars.len() && chars[*i] != '\n' {
+            *i += 1;
+        }
+        if *i < chars.len() {
+            *i += 1;
+        }
+    };
+    loop {
+        // Whitespace state.
+        let mut token = String::new();
+        let mut state = ' ';
+        while i < chars.len() {
+            let c = chars[i];
+            i += 1;
+            match state {
+                ' ' => {
+                    if is_space(c) {
+                        continue;
+                    } else if c == '#' {
+                        skip_comment(&mut i);
+                    } else if is_word(c) {
+                        token.push(c);
+                        state = 'a';
+                    } else if c == '\'' || c == '"' {
+                        token.push(c);
+                        state = c;
+                    } else {
+                        token.push(c);
+                        break;
+                    }
+                }
+                'a' => {
+                    if is_space(c) {
+                        break;
+                    } else if c == '#' {
+                        // Non-POSIX: the comment is skipped and the word goes on.
+                        skip_comment(&mut i);
+                    } else if is_word(c) || c == '\'' || c == '"' {
+                        token.push(c);
+                    } else {
+                        i -= 1;
+                        break;
+                    }
+                }
+                q => {
+                    token.push(c);
+                    if c == q {
+                        state = ' ';
+                        break;
+                    }
+                }
+            }
+        }
+        if state == '\'' || state == '"' {
+            return Err("No closing quotation".into());
+        }
+        if token.is_empty() {
+            return Ok(tokens);
+        }
+        tokens.push(token);
+    }
+}
+
+/// Look a user up as Supervisor's `name_to_uid` does, and fill a
+/// [`UserSpec`] from the password database.
+pub fn parse_user(v: &str) -> Result<UserSpec, String> {
+    use nix::unistd::{Uid, User};
+    let user = match py_int(v) {
+        Some(n) => u32::try_from(n)
+            .ok()
+            .and_then(|n| User::from_uid(Uid::from_raw(n)).ok().flatten())
+            .ok_or_else(|| format!("Invalid user id {v}"))?,
+        None => User::from_name(v)
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("Invalid user name {v}"))?,
+    };
+    Ok(UserSpec {
+        written: v.to_string(),
+        name: user.name,
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
+        home: user.dir,
+        shell: user.shell,
+    })
+}
+
+/// Supervisor's `name_to_gid`.
+pub fn parse_group(v: &str) -> Result<u32, String> {
+    use nix::unistd::{Gid, Group};
+    match py_int(v) {
+        Some(n) => u32::try_from(n)
+            .ok()
+            .filter(|&n| Group::from_gid(Gid::from_raw(n)).ok().flatten().is_some())
+            .ok_or_else(|| format!("Invalid group id {v}")),
+        None => Group::from_name(v)
+            .ok()
+            .flatten()
+            .map(|g| g.gid.as_raw())
+            .ok_or_else(|| format!("Invalid group name {v}")),
+    }
+}
+
+/// Supervisor's `colon_separated_user_group`: `user[:group]` to ids.
+pub fn parse_user_group(v: &str) -> Result<(u32, Option<u32>), String> {
+    let err = || format!("Invalid user:group definition {v}");
+    let (u, g) = match v.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (v, None),
+    };
+    let uid = parse_user(u).map_err(|_| err())?.uid;
+    let gid = match g {
+        Some(g) => Some(parse_group(g).map_err(|_| err())?),
+        None => None,
+    };
+    Ok((uid, gid))
+}
+
+/// Event type names Supervisor knows (`supervisor.events.EventTypes`).
+pub const EVENT_TYPES: &[&str] = &[
+    "EVENT",
+    "PROCESS_STATE",
+    "PROCESS_STATE_STOPPED",
+    "PROCESS_STATE_EXITED",
+    "PROCESS_STATE_STARTING",
+    "PROCESS_STATE_STOPPING",
+    "PROCESS_STATE_BACKOFF",
+    "PROCESS_STATE_FATAL",
+    "PROCESS_STATE_RUNNING",
+    "PROCESS_STATE_UNKNOWN",
+    "PROCESS_COMMUNICATION",
+    "PROCESS_COMMUNICATION_STDOUT",
+    "PROCESS_COMMUNICATION_STDERR",
+    "PROCESS_LOG",
+    "PROCESS_LOG_STDOUT",
+    "PROCESS_LOG_STDERR",
+    "REMOTE_COMMUNICATION",
+    "SUPERVISOR_STATE_CHANGE",
+    "SUPERVISOR_STATE_CHANGE_RUNNING",
+    "SUPERVISOR_STATE_CHANGE_STOPPING",
+    "TICK",
+    "TICK_5",
+    "TICK_60",
+    "TICK_3600",
+    "PROCESS_GROUP",
+    "PROCESS_GROUP_ADDED",
+    "PROCESS_GROUP_REMOVED",
+];
+
+/// pidvisor: `memory_max=` — `max` or a byte size ≥ 0, normalised to what
+/// cgroup v2's `memory.max` takes (`max` or a decimal byte count).
+pub fn parse_memory_max(v: &str) -> Result<String, String> {
+    if v.trim().eq_ignore_ascii_case("max") {
+        return Ok("max".into());
+    }
+    let n = parse_bytes(v)?;
+    if n < 0 {
+        return Err(format!("{} is not 'max' or a byte size >= 0", py_repr(v)));
+    }
+    Ok(n.to_string())
+}
+
+/// pidvisor: `pids_max=` — `max` or an integer ≥ 0 (cgroup v2 `pids.max`).
+pub fn parse_pids_max(v: &str) -> Result<String, String> {
+    if v.trim().eq_ignore_ascii_case("max") {
+        return Ok("max".into());
+    }
+    let n = parse_int(v)?;
+    if n < 0 {
+        return Err(format!("{} is not 'max' or an integer >= 0", py_repr(v)));
+    }
+    Ok(n.to_string())
+}
+
+/// pidvisor: `cpu_max=` — `max|QUOTA [PERIOD]` in microseconds, as cgroup
+/// v2's `cpu.max` takes it. The kernel's bounds apply: QUOTA ≥ 1000,
+/// 1000 ≤ PERIOD ≤ 1000000.
+pub fn parse_cpu_max(v: &str) -> Result<String, String> {
+    let bad = |why: &str| format!("{} is not a valid cpu.max value: {why}", py_repr(v));
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let (quota, period) = match parts.as_slice() {
+        [q] => (*q, None),
+        [q, p] => (*q, Some(*p)),
+        _ => return Err(bad("expected 'max' or 'QUOTA [PERIOD]'")),
+    };
+    let quota = if quota.eq_ignore_ascii_case("max") {
+        "max".to_string()
+    } else {
+        match py_int(quota) {
+            Some(q) if q >= 1000 => q.to_string(),
+            Some(_) => return Err(bad("QUOTA must be at least 1000 (microseconds)")),
+            None => return Err(bad("QUOTA must be 'max' or an integer")),
+        }
+    };
+    match period {
+        None => Ok(quota),
+        Some(p) => match py_int(p) {
+            Some(p) if (1000..=1_000_000).contains(&p) => Ok(format!("{quota} {p}")),
+            _ => Err(bad(
+                "PERIOD must be an integer from 1000 to 1000000 (microseconds)",
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn booleans() {
+        for t in ["yes", "TRUE", "On", "1"] {
+            assert_eq!(parse_bool(t), Ok(true));
+        }
+        for f in ["no", "False", "OFF", "0"] {
+            assert_eq!(parse_bool(f), Ok(false));
+        }
+        assert_eq!(
+            parse_bool("perhaps"),
+            Err("not a valid boolean value: 'perhaps'".into())
+        );
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_int(" -5 "), Ok(-5));
+        assert_eq!(parse_int("+1_000"), Ok(1000));
+        assert_eq!(parse_int("0"), Ok(0));
+        assert_eq!(
+            parse_int("abc"),
+            Err("invalid literal for int() with base 10: 'abc'".into())
+        );
+        assert_eq!(
+            parse_int("1.5"),
+            Err("invalid literal for int() with base 10: '1.5'".into())
+        );
+        assert!(parse_int("").is_err());
+        assert!(parse_int("1__0").is_err());
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("50MB"), Ok(50 * 1024 * 1024));
+        assert_eq!(parse_bytes("5 MB"), Ok(5 * 1024 * 1024));
+        assert_eq!(parse_bytes("1kb"), Ok(1024));
+        assert_eq!(parse_bytes("2GB"), Ok(2 << 30));
+        assert_eq!(parse_bytes("-1"), Ok(-1));
+        assert_eq!(parse_bytes("123"), Ok(123));
+        assert_eq!(
+            parse_bytes("50M"),
+            Err("invalid literal for int() with base 10: '50m'".into())
+        );
+        assert_eq!(
+            parse_bytes("1.5MB"),
+            Err("invalid literal for int() with base 10: '1.5'".into())
+        );
+        assert_eq!(
+            parse_bytes("50B"),
+            Err("invalid literal for int() with base 10: '50b'".into())
+        );
+    }
+
+    #[test]
+    fn exitcodes() {
+        assert_eq!(parse_exitcodes("0"), Ok(vec![0]));
+        assert_eq!(parse_exitcodes("0, 2,255"), Ok(vec![0, 2, 255]));
+        assert_eq!(parse_exitcodes(""), Ok(vec![]));
+        assert_eq!(
+            parse_exitcodes("0,256"),
+            Err("not a valid list of exit codes: '0,256'".into())
+        );
+        assert!(parse_exitcodes("a").is_err());
+        assert!(parse_exitcodes("1,").is_err());
+    }
+
+    #[test]
+    fn autorestart() {
+        assert_eq!(parse_autorestart("true"), Ok(AutoRestart::Always));
+        assert_eq!(parse_autorestart("Off"), Ok(AutoRestart::Never));
+        assert_eq!(parse_autorestart("UNEXPECTED"), Ok(AutoRestart::Unexpected));
+        assert_eq!(
+            parse_autorestart("Maybe"),
+            Err("invalid 'autorestart' value 'maybe'".into())
+        );
+    }
+
+    #[test]
+    fn octal() {
+        assert_eq!(parse_octal("022"), Ok(0o22));
+        assert_eq!(parse_octal("0o22"), Ok(0o22));
+        assert_eq!(parse_octal("777"), Ok(0o777));
+        assert_eq!(parse_octal("0"), Ok(0));
+        assert_eq!(
+            parse_octal("8"),
+            Err("8 can not be converted to an octal type".into())
+        );
+        assert!(parse_octal("").is_err());
+    }
+
+    #[test]
+    fn log_levels() {
+        assert_eq!(parse_loglevel("WARN"), Ok(LogLevel::Warn));
+        assert_eq!(parse_loglevel("blather"), Ok(LogLevel::Blather));
+        assert_eq!(parse_loglevel("critical"), Ok(LogLevel::Critical));
+        assert_eq!(
+            parse_loglevel("warning"),
+            Err("bad logging level name 'warning'".into())
+        );
+        assert!(parse_loglevel("crit").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(parse_name(" web "), Ok("web".into()));
+        assert_eq!(
+            parse_name("x y"),
+            Err("Invalid name: 'x y' because of character: ' '".into())
+        );
+        assert_eq!(
+            parse_name("a:b"),
+            Err("Invalid name: 'a:b' because of character: ':'".into())
+        );
+        assert_eq!(
+            parse_name("a/b"),
+            Err("Invalid name: 'a/b' because of character: '/'".into())
+        );
+    }
+
+    #[test]
+    fn environment_pairs_and_quirks() {
+        let p = |s: &str| parse_environment(s);
+        assert_eq!(
+            p("A=1, B=2,"),
+            Ok(vec![("A".into(), "1".into()), ("B".into(), "2".into())])
+        );
+        assert_eq!(
+            p("KEY=val,KEY2=\"v,2\""),
+            Ok(vec![
+                ("KEY".into(), "val".into()),
+                ("KEY2".into(), "v,2".into())
+            ])
+        );
+        assert_eq!(p("A=\"\""), Ok(vec![("A".into(), "".into())]));
+        assert_eq!(p("A=x#y"), Ok(vec![("A".into(), "x".into())]));
+        assert_eq!(
+            p("PATH=\"/usr/bin:/bin\",lower=a.b"),
+            Ok(vec![
+                ("PATH".into(), "/usr/bin:/bin".into()),
+                ("lower".into(), "a.b".into())
+            ])
+        );
+        assert_eq!(p("A=1,A=2"), Ok(vec![("A".into(), "2".into())]));
+        assert_eq!(p(""), Ok(vec![]));
+        for bad in ["A=", "A=1,,B=2", "A=1 B=2", "A=a*b", "A=h\u{e9}llo"] {
+            assert_eq!(
+                p(bad),
+                Err(format!(
+                    "Unexpected end of key/value pairs in value '{bad}'"
+                )),
+                "{bad}"
+            );
+        }
+        assert_eq!(p("A=\"x"), Err("No closing quotation".into()));
+    }
+
+    #[test]
+    fn urls() {
+        assert!(parse_url("http://localhost:9001").is_ok());
+        assert!(parse_url("unix:///tmp/s.sock").is_ok());
+        assert!(parse_url("localhost:9001").is_ok());
+        assert_eq!(parse_url("x"), Err("value 'x' is not a URL".into()));
+        assert!(parse_url("http://").is_err());
+        assert!(parse_url("://x").is_err());
+    }
+
+    #[test]
+    fn inet_addresses() {
+        assert_eq!(parse_inet_address("9001"), Ok((String::new(), 9001)));
+        assert_eq!(
+            parse_inet_address("LocalHost:9001"),
+            Ok(("localhost".into(), 9001))
+        );
+        assert_eq!(parse_inet_address("*:80"), Ok((String::new(), 80)));
+        assert_eq!(parse_inet_address(":80"), Ok((String::new(), 80)));
+        assert_eq!(
+            parse_inet_address("abc"),
+            Err("not a valid port number: 'abc' ".into())
+        );
+        assert_eq!(
+            parse_inet_address("h:0"),
+            Err("0 is below lower bound (1)".into())
+        );
+        assert_eq!(
+            parse_inet_address("h:70000"),
+            Err("70000 is above upper bound (65535)".into())
+        );
+        assert_eq!(
+            parse_inet_address("h:"),
+            Err("no port number specified in ''".into())
+        );
+        assert_eq!(
+            parse_inet_address("h:abc"),
+            Err("invalid literal for int() with base 10: 'abc'".into())
+        );
+    }
+
+    #[test]
+    fn users_and_groups() {
+        let root = parse_user("root").unwrap();
+        assert_eq!((root.uid, root.gid, root.name.as_str()), (0, 0, "root"));
+        assert_eq!(parse_user("0").unwrap().name, "root");
+        assert_eq!(
+            parse_user("nosuchuser"),
+            Err("Invalid user name nosuchuser".into())
+        );
+        assert_eq!(parse_user("987654"), Err("Invalid user id 987654".into()));
+        assert_eq!(parse_group("0"), Ok(0));
+        assert_eq!(parse_user_group("root:0"), Ok((0, Some(0))));
+        assert_eq!(parse_user_group("root"), Ok((0, None)));
+        assert_eq!(
+            parse_user_group("root:nosuchgroup"),
+            Err("Invalid user:group definition root:nosuchgroup".into())
+        );
+    }
+
+    #[test]
+    fn paths() {
+        let cwd = Path::new("/");
+        assert_eq!(expanduser("~/x", Some("/home/u")), "/home/u/x");
+        assert_eq!(expanduser("~", Some("/home/u/")), "/home/u");
+        assert_eq!(expanduser("a~", Some("/home/u")), "a~");
+        assert_eq!(
+            normalize_path("a/../b/./c", Path::new("/srv")),
+            PathBuf::from("/srv/b/c")
+        );
+        assert_eq!(existing_dirpath("x.log", None, cwd), Ok("x.log".into()));
+        assert_eq!(
+            existing_dirpath("/tmp/x.log", None, cwd),
+            Ok("/tmp/x.log".into())
+        );
+        assert_eq!(
+            existing_dirpath("/nonexistent/dir/x.log", None, cwd),
+            Err(
+                "The directory named as part of the path /nonexistent/dir/x.log does not exist"
+                    .into()
+            )
+        );
+        assert_eq!(existing_directory("/tmp", None, cwd), Ok("/tmp".into()));
+        assert_eq!(
+            existing_directory("/nope", None, cwd),
+            Err("/nope is not an existing directory".into())
+        );
+        assert_eq!(parse_logfile("OFF", None, cwd), Ok(LogName::None));
+        assert_eq!(parse_logfile("none", None, cwd), Ok(LogName::None));
+        assert_eq!(parse_logfile("Auto", None, cwd), Ok(LogName::Auto));
+        assert_eq!(parse_logfile("SYSLOG", None, cwd), Ok(LogName::Syslog));
+        assert_eq!(
+            parse_logfile("/tmp/a.log", None, cwd),
+            Ok(LogName::Path("/tmp/a.log".into()))
+        );
+    }
+
+    #[test]
+    fn cgroup_limits() {
+        assert_eq!(parse_memory_max("max"), Ok("max".into()));
+        assert_eq!(parse_memory_max("512MB"), Ok("536870912".into()));
+        assert_eq!(parse_memory_max("1000"), Ok("1000".into()));
+        assert!(parse_memory_max("-1").is_err());
+        assert_eq!(
+            parse_memory_max("lots"),
+            Err("invalid literal for int() with base 10: 'lots'".into())
+        );
+        assert_eq!(parse_pids_max("MAX"), Ok("max".into()));
+        assert_eq!(parse_pids_max("64"), Ok("64".into()));
+        assert!(parse_pids_max("-3").is_err());
+        assert_eq!(parse_cpu_max("max"), Ok("max".into()));
+        assert_eq!(parse_cpu_max("50000"), Ok("50000".into()));
+        assert_eq!(parse_cpu_max(" 50000   100000 "), Ok("50000 100000".into()));
+        assert_eq!(parse_cpu_max("max 100000"), Ok("max 100000".into()));
+        assert_eq!(
+            parse_cpu_max("10"),
+            Err(
+                "'10' is not a valid cpu.max value: QUOTA must be at least 1000 (microseconds)"
+                    .into()
+            )
+        );
+        assert!(parse_cpu_max("1000 5").is_err());
+        assert!(parse_cpu_max("1 2 3").is_err());
+        assert!(parse_cpu_max("half").is_err());
+    }
+}
