@@ -80,7 +80,7 @@ fn load(args: &DaemonArgs, env: &Env) -> Result<Config, Usage> {
         return Err(Usage(format!("could not find config file {}", path.display())));
     }
     let mut cfg = config::load(&path, env).map_err(|e| Usage(e.to_string()))?;
-    config::apply_cli(&mut cfg, args).map_err(Usage)?;
+    crate::cli::apply_overrides(args, &mut cfg).map_err(Usage)?;
     Ok(cfg)
 }
 

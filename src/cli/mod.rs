@@ -189,3 +189,72 @@ mod tests {
 }
 /// The commented example printed by `pidvisord --example-config`.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.conf");
+
+/// Put the command line's values over the config file's (Supervisor's
+/// precedence). Errors read `invalid value for -z 'abc': <why>`.
+pub fn apply_overrides(args: &DaemonArgs, cfg: &mut crate::config::Config) -> Result<(), String> {
+    use crate::config::{signal::py_repr, values as v, MainLog};
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let home = std::env::var("HOME").ok();
+    let bad = |flag: &str, value: &str, why: String| {
+        format!("invalid value for {flag} {}: {why}", py_repr(value))
+    };
+    let s = &mut cfg.supervisord;
+    if args.nodaemon {
+        s.nodaemon = true;
+    }
+    if args.silent {
+        s.silent = true;
+    }
+    if args.nocleanup {
+        s.nocleanup = true;
+    }
+    if args.strip_ansi {
+        s.strip_ansi = true;
+    }
+    if let Some(u) = args.run_as() {
+        s.user = Some(v::parse_user(u).map_err(|e| bad("-u", u, e))?);
+    }
+    if let Some(x) = &args.umask {
+        s.umask = v::parse_octal(x).map_err(|e| bad("-m", x, e))?;
+    }
+    if let Some(x) = &args.directory {
+        let d = v::existing_directory(x, home.as_deref(), &cwd).map_err(|e| bad("-d", x, e))?;
+        s.directory = Some(d.into());
+    }
+    if let Some(x) = &args.logfile {
+        s.logfile = if x.eq_ignore_ascii_case("syslog") {
+            MainLog::Syslog
+        } else {
+            let p = v::existing_dirpath(x, home.as_deref(), &cwd).map_err(|e| bad("-l", x, e))?;
+            MainLog::File(v::normalize_path(&p, &cwd))
+        };
+    }
+    if let Some(x) = &args.logfile_maxbytes {
+        s.logfile_maxbytes = v::parse_bytes(x).map_err(|e| bad("-y", x, e))?;
+    }
+    if let Some(x) = &args.logfile_backups {
+        s.logfile_backups = v::parse_int(x).map_err(|e| bad("-z", x, e))?;
+    }
+    if let Some(x) = &args.loglevel {
+        s.loglevel = v::parse_loglevel(x).map_err(|e| bad("-e", x, e))?;
+    }
+    if let Some(x) = &args.pidfile {
+        let p = v::existing_dirpath(x, home.as_deref(), &cwd).map_err(|e| bad("-j", x, e))?;
+        s.pidfile = v::normalize_path(&p, &cwd);
+    }
+    if let Some(x) = &args.identifier {
+        s.identifier = x.clone();
+    }
+    if let Some(x) = &args.childlogdir {
+        let d = v::existing_directory(x, home.as_deref(), &cwd).map_err(|e| bad("-q", x, e))?;
+        s.childlogdir = d.into();
+    }
+    if let Some(x) = &args.minfds {
+        s.minfds = v::parse_int(x).map_err(|e| bad("-a", x, e))?;
+    }
+    if let Some(x) = &args.minprocs {
+        s.minprocs = v::parse_int(x).map_err(|e| bad("--minprocs", x, e))?;
+    }
+    Ok(())
+}

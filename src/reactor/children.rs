@@ -46,14 +46,6 @@ impl ChildTable {
     pub fn id_of(&self, pid: u32) -> Option<ProcId> {
         self.by_pid.get(&pid).copied()
     }
-
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
 }
 
 impl Reactor {

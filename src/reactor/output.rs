@@ -8,9 +8,9 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use mio::unix::SourceFd;
-use mio::{Registry, Token};
+use mio::Token;
 
-use super::{Reactor, Source};
+use super::Reactor;
 use crate::config::{Config, LogFile, ProgramSpec};
 use crate::core::ProcId;
 use crate::logs::{ChildLog, ChildLogOptions};
@@ -197,28 +197,6 @@ impl Pipes {
     pub fn retain_live(&mut self, live: &std::collections::HashSet<ProcId>) {
         self.logs.retain(|id, _| live.contains(id));
         self.auto_names.retain(|(id, _), _| live.contains(id));
-    }
-
-    /// Close every pipe of one spawn (used when the spawn failed).
-    pub fn close_process(
-        &mut self,
-        id: ProcId,
-        gen: u64,
-        registry: &Registry,
-        sources: &mut HashMap<Token, Source>,
-    ) {
-        let tokens: Vec<Token> = self
-            .watches
-            .iter()
-            .filter(|(_, w)| w.id == id && w.gen == gen)
-            .map(|(t, _)| *t)
-            .collect();
-        for t in tokens {
-            if let Some(w) = self.watches.remove(&t) {
-                let _ = registry.deregister(&mut SourceFd(&w.fd.as_raw_fd()));
-            }
-            sources.remove(&t);
-        }
     }
 
     /// Read what is there on one pipe; returns true at EOF or error.
