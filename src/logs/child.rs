@@ -344,6 +344,49 @@ mod tests {
     }
 
     #[test]
+    fn real_writer_through_a_pipe_reassembles_exactly() {
+        use std::io::Read;
+        use std::process::{Command, Stdio};
+        let n = 300_000;
+        let mut child = match Command::new("seq")
+            .arg(n.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(_) => return, // no coreutils: nothing to test against
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("seq.log");
+        let rotation = Rotation::new(64 * 1024, 4);
+        let mut log = ChildLog::open(ChildLogOptions::file(&p, rotation)).unwrap();
+        let mut pipe = child.stdout.take().unwrap();
+        let mut buf = vec![0u8; 128 * 1024];
+        let mut boundaries = vec![0usize];
+        loop {
+            let got = pipe.read(&mut buf).unwrap();
+            if got == 0 {
+                break;
+            }
+            assert!(log.write(&buf[..got]).error.is_none());
+            boundaries.push(boundaries.last().unwrap() + got);
+        }
+        assert!(child.wait().unwrap().success());
+        let all: Vec<u8> = (1..=n)
+            .flat_map(|i| format!("{i}\n").into_bytes())
+            .collect();
+        assert_eq!(*boundaries.last().unwrap(), all.len());
+        let mut joined = Vec::new();
+        for i in (1..=4).rev() {
+            joined.extend_from_slice(&std::fs::read(numbered(&p, i)).unwrap());
+        }
+        joined.extend_from_slice(&std::fs::read(&p).unwrap());
+        let start = all.len() - joined.len();
+        assert!(boundaries.contains(&start));
+        assert_eq!(joined, &all[start..]);
+    }
+
+    #[test]
     fn none_target_keeps_a_ring() {
         let mut opts = ChildLogOptions::file(Path::new("/unused"), Rotation::default());
         opts.target = Target::None;
