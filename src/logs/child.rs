@@ -414,7 +414,7 @@ mod tests {
     }
 
     #[test]
-    fn dev_null_and_pipe_with_maxbytes_never_error() {
+    fn dev_null_with_maxbytes_never_errors() {
         let mut log = ChildLog::open(ChildLogOptions::file(
             Path::new("/dev/null"),
             Rotation::new(1, 3),
