@@ -30,6 +30,11 @@ impl AnsiStripper {
         AnsiStripper::default()
     }
 
+    /// Whether `input` would come out unchanged (no copy needed).
+    pub fn is_clean(&self, input: &[u8]) -> bool {
+        self.state == State::Text && find_esc(input).is_none()
+    }
+
     /// Append `input` without escape sequences to `out`.
     pub fn strip_into(&mut self, input: &[u8], out: &mut Vec<u8>) {
         let mut i = 0;
@@ -55,7 +60,7 @@ impl AnsiStripper {
                     }
                     None => return,
                 },
-                _ => match input[i..].iter().position(|&b| b == ESC) {
+                _ => match find_esc(&input[i..]) {
                     None => {
                         out.extend_from_slice(&input[i..]);
                         return;
@@ -86,6 +91,24 @@ impl AnsiStripper {
     }
 }
 
+/// The first ESC in `hay`, eight bytes at a time (SWAR): this scan is the
+/// whole cost of `strip_ansi` on ordinary output.
+fn find_esc(hay: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const PAT: u64 = LO * ESC as u64;
+    let mut words = hay.chunks_exact(8);
+    let mut base = 0;
+    for w in words.by_ref() {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]) ^ PAT;
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            break;
+        }
+        base += 8;
+    }
+    hay[base..].iter().position(|&b| b == ESC).map(|n| base + n)
+}
+
 /// Strip a whole buffer at once.
 pub fn strip_ansi(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(input.len());
@@ -109,6 +132,18 @@ mod tests {
         assert_eq!(strip_ansi(b"a\x1b"), b"a\x1b");
         // An unterminated sequence swallows the rest (as Supervisor does).
         assert_eq!(strip_ansi(b"a\x1b[12;3"), b"a");
+    }
+
+    #[test]
+    fn find_esc_matches_naive() {
+        let mut v = vec![b'a'; 40];
+        assert_eq!(find_esc(&v), None);
+        for i in 0..40 {
+            v[i] = ESC;
+            assert_eq!(find_esc(&v), Some(i));
+            assert_eq!(find_esc(&v[..i]), None);
+            v[i] = 0x9b; // high bit set, must not match
+        }
     }
 
     #[test]

@@ -13,6 +13,27 @@
 //!
 //! Nothing here blocks on anything but a local file write, reads the clock
 //! outside `crate::clock`, or starts a thread: the reactor drives it all.
+//!
+//! # Divergences from Supervisor 4.3 (for the man page's COMPATIBILITY)
+//!
+//! * A non-regular log target (`/dev/stdout`, a pipe, a tty) with
+//!   `maxbytes` > 0 is simply never rotated; Supervisor fails every write
+//!   with "Illegal seek" (#935, #1078, #1224). `/dev/stdout`/`/dev/stderr`
+//!   are dup'ed from our fds 1/2 rather than reopened (works on sockets).
+//! * `clear` never deletes a non-regular target (Supervisor would unlink
+//!   `/dev/null` if told to clear it while running as root).
+//! * AUTO logs stay 0600 when re-created by rotation or `clear`.
+//! * `strip_ansi` removes sequences split across two reads.
+//! * Capture mode never loses a short trailing chunk (Supervisor's
+//!   "≤ token length is held back" quirk, §4.4) and keeps the last
+//!   `capture_maxbytes` bytes of an over-long capture.
+//! * `/logtail` sends what was appended to the old file before switching to
+//!   the rotated-in file, and sends the data following a truncation marker
+//!   in the same poll.
+//! * Main-log syslog records carry a severity mapped from the level.
+//! * Rotation decisions use a tracked size (fstat only when the tracked size
+//!   reaches `maxbytes`), see [`rotate`]: appends by *another* writer alone
+//!   do not trigger our rotation.
 
 pub mod ansi;
 pub mod auto;
