@@ -30,7 +30,7 @@ fn line_of(file: &Path, needle: &str) -> usize {
 }
 
 #[test]
-fn sample_conf_loads_into_expected_specs() {
+fn config_sample_conf_loads_into_expected_specs() {
     let here = fixtures();
     let h = here.display().to_string();
     let main = here.join("sample.conf");
@@ -224,7 +224,7 @@ fn sample_conf_loads_into_expected_specs() {
 }
 
 #[test]
-fn five_mistakes_give_five_errors_with_file_and_line() {
+fn config_five_mistakes_give_five_errors_with_file_and_line() {
     let path = fixtures().join("five_mistakes.conf");
     let errors = load(&path, &env()).unwrap_err();
     let f = path.display().to_string();
