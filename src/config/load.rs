@@ -1357,3 +1357,7 @@ fn parse_dbus(v: &str) -> Result<DbusMode, String> {
         )),
     }
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;
