@@ -69,7 +69,7 @@ fn config_sample_conf_loads_into_expected_specs() {
             ("MODE".into(), "prod".into()),
         ],
         identifier: "sample-alpha".into(),
-        cgroups: false,
+        cgroups: true,
         dbus: DbusMode::On,
         dbus_group: Some("root".into()),
     };

@@ -474,7 +474,7 @@ impl<'a> Loader<'a> {
             _ => Vec::new(),
         };
         let cgroups = self
-            .req(s, "cgroups", "true", &n, parse_bool)
+            .req(s, "cgroups", "false", &n, parse_bool)
             .unwrap_or(true);
         let dbus = self
             .req(s, "dbus", "auto", &n, parse_dbus)

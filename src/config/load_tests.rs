@@ -96,7 +96,7 @@ fn supervisord_defaults() {
     assert_eq!(s.directory, None);
     assert_eq!(s.identifier, "supervisor");
     assert!(s.environment.is_empty());
-    assert!(s.cgroups);
+    assert!(!s.cgroups, "cgroups are opt-in (issue 6)");
     assert_eq!(s.dbus, DbusMode::Auto);
     assert_eq!(s.dbus_group, None);
     assert_eq!(c.supervisorctl, CtlSpec::default());
@@ -359,10 +359,10 @@ fn supervisord_error_texts_and_values() {
     for (line, want) in cases {
         assert_eq!(&t.err1(&format!("[supervisord]\n{line}\n")), want, "{line}");
     }
-    let c = t.ok("[supervisord]\nlogfile=syslog\ndbus=false\ncgroups=no\nuser=0\n");
+    let c = t.ok("[supervisord]\nlogfile=syslog\ndbus=false\ncgroups=yes\nuser=0\n");
     assert_eq!(c.supervisord.logfile, MainLog::Syslog);
     assert_eq!(c.supervisord.dbus, DbusMode::Off);
-    assert!(!c.supervisord.cgroups);
+    assert!(c.supervisord.cgroups);
     assert_eq!(c.supervisord.user.as_ref().unwrap().name, "root");
     assert_eq!(c.supervisord.user.as_ref().unwrap().written, "0");
     std::fs::create_dir(t.path("run")).unwrap();

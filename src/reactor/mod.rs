@@ -134,7 +134,8 @@ impl Reactor {
         let environ: Vec<_> = std::env::vars_os().collect();
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         core.set_command_check(command_check(&parts.config, &environ, &cwd));
-        Ok(Reactor {
+        let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
+        let mut r = Reactor {
             poll,
             core,
             config: parts.config,
@@ -149,7 +150,13 @@ impl Reactor {
             tails: Vec::new(),
             environ,
             cwd,
-        })
+        };
+        // The initial groups are "added" too: allocate their AUTO log names
+        // before anything spawns.
+        for g in groups {
+            r.group_added(&g);
+        }
+        Ok(r)
     }
 
     /// A waker other threads (D-Bus) use after queueing work.

@@ -288,6 +288,9 @@ impl Reactor {
 
     /// SIGUSR2: reopen the main log and every child log at its path.
     pub(super) fn reopen_logs(&mut self) {
+        if let Err(e) = self.mainlog.reopen() {
+            eprintln!("could not reopen the main log: {e}");
+        }
         for logs in self.pipes.all_logs_mut() {
             let _ = logs.stdout.reopen();
             if let Some(e) = logs.stderr.as_mut() {
