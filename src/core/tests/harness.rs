@@ -161,6 +161,10 @@ impl Harness {
             }
             self.effects.push(e.clone());
             if let Effect::Spawn { id, gen } = e {
+                assert!(
+                    !self.live.iter().any(|&(i, _)| i == id),
+                    "spawn of {id:?} while a child of it is alive"
+                );
                 if self.manual_spawn {
                     self.unanswered.push((id, gen));
                     continue;
