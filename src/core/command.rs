@@ -111,6 +111,9 @@ pub enum CommandCheck {
 }
 
 /// Work for the runtime, in the order it must be done.
+// Replies are large (ProcessInfo lists) but effects are short-lived and
+// drained at once; boxing would only add an allocation per effect.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Fork/exec this process; report back with `spawned` or `spawn_failed`

@@ -663,7 +663,7 @@ impl Core {
     fn fire(&mut self, id: ProcId, t: Timer, now: Now) {
         let running = self.mood == Mood::Running;
         let p = self.proc_mut(id);
-        if p.timers.get(t).is_none_or(|at| at > now.mono) {
+        if p.timers.get(t).map_or(true, |at| at > now.mono) {
             return;
         }
         p.timers.clear(t);
@@ -678,12 +678,14 @@ impl Core {
                 self.set_state(id, ProcessState::Running, true, now);
                 self.log(LogLevel::Info, msg);
             }
-            Timer::Backoff if p.state == ProcessState::Backoff => {
-                if running && p.backoff <= p.spec.startretries {
-                    p.restart_count += 1;
-                    // BACKOFF -> STARTING
-                    self.spawn(id, now);
-                }
+            Timer::Backoff
+                if p.state == ProcessState::Backoff
+                    && running
+                    && p.backoff <= p.spec.startretries =>
+            {
+                p.restart_count += 1;
+                // BACKOFF -> STARTING
+                self.spawn(id, now);
             }
             Timer::StopWait if p.state == ProcessState::Stopping => {
                 if p.pid == 0 {

@@ -1,0 +1,211 @@
+//! Random inputs never break the invariants: only legal transitions (the
+//! harness asserts each `StateChanged`), never two live generations of one
+//! process, and no deadline in the past once an input has been handled.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+
+use super::harness::*;
+use crate::config::{AutoRestart, GroupSpec};
+use crate::core::{Command, ExitStatus, ProcId};
+
+#[derive(Debug, Clone)]
+enum Op {
+    Advance(u64),
+    Exit(usize, i32),
+    Killed(usize),
+    StaleExit(usize),
+    SpawnOk(usize),
+    SpawnFail(usize),
+    SignalFailed(usize),
+    Start(usize, bool),
+    Stop(usize, bool),
+    Signal(usize),
+    StartAll(bool),
+    StopGroup(usize, bool),
+    StopAll(bool),
+    Remove(usize),
+    Add(usize),
+    Reread(bool),
+    Daemon(i32),
+    Shutdown,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0u64..4000).prop_map(Op::Advance),
+        3 => (0usize..8, 0i32..3).prop_map(|(i, c)| Op::Exit(i, c)),
+        1 => (0usize..8).prop_map(Op::Killed),
+        1 => (0usize..8).prop_map(Op::StaleExit),
+        4 => (0usize..8).prop_map(Op::SpawnOk),
+        2 => (0usize..8).prop_map(Op::SpawnFail),
+        1 => (0usize..8).prop_map(Op::SignalFailed),
+        2 => (0usize..8, any::<bool>()).prop_map(|(i, w)| Op::Start(i, w)),
+        2 => (0usize..8, any::<bool>()).prop_map(|(i, w)| Op::Stop(i, w)),
+        1 => (0usize..8).prop_map(Op::Signal),
+        1 => any::<bool>().prop_map(Op::StartAll),
+        1 => (0usize..3, any::<bool>()).prop_map(|(i, w)| Op::StopGroup(i, w)),
+        1 => any::<bool>().prop_map(Op::StopAll),
+        1 => (0usize..3).prop_map(Op::Remove),
+        1 => (0usize..3).prop_map(Op::Add),
+        1 => any::<bool>().prop_map(Op::Reread),
+        1 => prop_oneof![Just(1), Just(12), Just(17), Just(15)].prop_map(Op::Daemon),
+        1 => Just(Op::Shutdown),
+    ]
+}
+
+fn groups(variant: bool) -> Vec<GroupSpec> {
+    let mut a = prog("a");
+    a.startsecs = 0;
+    a.autorestart = AutoRestart::Always;
+    a.stopwaitsecs = 0;
+    let mut b = prog("b");
+    b.startretries = 1;
+    b.stopasgroup = true;
+    b.stopwaitsecs = 2;
+    let mut c = prog("c");
+    c.startsecs = 2;
+    c.autorestart = AutoRestart::Never;
+    c.startretries = 0;
+    let mut d = prog("d");
+    d.autostart = false;
+    d.exitcodes = vec![0, 2];
+    if variant {
+        d.command = "/bin/true".into();
+    }
+    vec![
+        group("g1", 5, vec![a, b]),
+        group("g2", 10, vec![c]),
+        program(d),
+    ]
+}
+
+fn ids(h: &Harness) -> Vec<ProcId> {
+    h.core.processes().map(|(id, _)| id).collect()
+}
+
+fn apply(h: &mut Harness, op: Op) {
+    let all = ids(h);
+    let pick = |i: usize| (!all.is_empty()).then(|| all[i % all.len()]);
+    let namespec = |h: &Harness, id: ProcId| h.core.spec(id).unwrap().namespec();
+    let gname = |i: usize| ["g1", "g2", "d"][i % 3].to_string();
+    let now = h.now();
+    match op {
+        Op::Advance(ms) => h.advance(Duration::from_millis(ms)),
+        Op::Exit(i, code) => {
+            if let Some(id) = pick(i).filter(|id| h.core.process(*id).unwrap().pid != 0) {
+                h.exit(&namespec(h, id), ExitStatus::Code(code));
+            }
+        }
+        Op::Killed(i) => {
+            if let Some(id) = pick(i).filter(|id| h.core.process(*id).unwrap().pid != 0) {
+                h.exit(
+                    &namespec(h, id),
+                    ExitStatus::Signal {
+                        sig: 9,
+                        core: false,
+                    },
+                );
+            }
+        }
+        Op::StaleExit(i) => {
+            if let Some(id) = pick(i) {
+                let gen = h.core.process(id).unwrap().gen;
+                h.core
+                    .exited(id, gen.wrapping_sub(1), ExitStatus::Code(0), now);
+            }
+        }
+        Op::SpawnOk(i) | Op::SpawnFail(i) => {
+            if h.unanswered.is_empty() {
+                return;
+            }
+            let (id, gen) = h.unanswered.remove(i % h.unanswered.len());
+            if matches!(op, Op::SpawnFail(_)) {
+                h.core
+                    .spawn_failed(id, gen, "can't find command 'x'".into(), now);
+            } else if h.core.process(id).is_some_and(|p| p.gen == gen) {
+                h.answer_spawn(id, gen);
+            }
+        }
+        Op::SignalFailed(i) => {
+            if let Some(id) = pick(i) {
+                let gen = h.core.process(id).unwrap().gen;
+                h.core.signal_failed(id, gen, "EPERM".into(), now);
+            }
+        }
+        Op::Start(i, wait) => {
+            if let Some(id) = pick(i) {
+                let name = namespec(h, id);
+                h.send(Command::StartProcess { name, wait });
+            }
+        }
+        Op::Stop(i, wait) => {
+            if let Some(id) = pick(i) {
+                let name = namespec(h, id);
+                h.send(Command::StopProcess { name, wait });
+            }
+        }
+        Op::Signal(i) => {
+            if let Some(id) = pick(i) {
+                let name = namespec(h, id);
+                h.send(Command::SignalProcess {
+                    name,
+                    signal: "HUP".into(),
+                });
+            }
+        }
+        Op::StartAll(wait) => {
+            h.send(Command::StartAllProcesses { wait });
+        }
+        Op::StopGroup(i, wait) => {
+            h.send(Command::StopProcessGroup {
+                name: gname(i),
+                wait,
+            });
+        }
+        Op::StopAll(wait) => {
+            h.send(Command::StopAllProcesses { wait });
+        }
+        Op::Remove(i) => {
+            h.send(Command::RemoveProcessGroup { name: gname(i) });
+        }
+        Op::Add(i) => {
+            h.send(Command::AddProcessGroup { name: gname(i) });
+        }
+        Op::Reread(variant) => {
+            let cfg = config(groups(variant));
+            h.send(Command::ReloadConfig {
+                config: Box::new(Ok(cfg)),
+            });
+        }
+        Op::Daemon(sig) => h.core.daemon_signal(sig, now),
+        Op::Shutdown => {
+            h.send(Command::Shutdown);
+        }
+    }
+    h.pump();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn random_inputs_keep_the_invariants(ops in proptest::collection::vec(op(), 1..80)) {
+        let mut h = Harness::new(groups(false));
+        h.manual_spawn = true;
+        h.pump();
+        for op in ops {
+            apply(&mut h, op);
+            let now = h.now().mono;
+            prop_assert!(h.core.next_deadline().map_or(true, |d| d >= now), "deadline in the past");
+            for (id, p) in h.core.processes() {
+                let live: Vec<u64> = h.live.iter().filter(|(i, _)| *i == id).map(|&(_, g)| g).collect();
+                prop_assert!(live.len() <= 1, "two live generations of {id:?}");
+                if p.pid != 0 {
+                    prop_assert_eq!(live, vec![p.gen]);
+                }
+                prop_assert_eq!(p.state.is_stopped() && p.state != crate::core::ProcessState::Unknown && p.pid != 0, false);
+            }
+        }
+    }
+}
