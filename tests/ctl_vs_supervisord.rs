@@ -226,14 +226,29 @@ struct Out {
 }
 
 fn run(bin: &Path, conf: &Path, args: &[&str]) -> Out {
-    let o = Command::new(bin)
+    run_with_input(bin, conf, args, None)
+}
+
+fn run_with_input(bin: &Path, conf: &Path, args: &[&str], input: Option<&str>) -> Out {
+    use std::io::Write;
+    let mut child = Command::new(bin)
         .arg("-c")
         .arg(conf)
         .args(args)
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .env("LANG", "C.UTF-8")
-        .output()
+        .spawn()
         .unwrap();
+    if let (Some(text), Some(mut stdin)) = (input, child.stdin.take()) {
+        stdin.write_all(text.as_bytes()).unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
     Out {
         stdout: mask(&String::from_utf8_lossy(&o.stdout), bin),
         stderr: mask(&String::from_utf8_lossy(&o.stderr), bin),
@@ -332,6 +347,8 @@ fn read_only_commands_match() {
         &["tail"],
         &["tail", "a", "b", "c", "d"],
         &["tail", "nosuch"],
+        &["tail", "-f", "nosuch"],
+        &["tail", "-f", "nosuch", "stderr"],
         &["maintail", "-x"],
         &["maintail", "x"],
         &["maintail", "a", "b"],
@@ -597,4 +614,21 @@ fn shutdown_and_reload_match() {
     // After exit the socket is gone: "no such file (already shut down?)".
     a.same(&["shutdown"]);
     a.same(&["status"]);
+}
+
+#[test]
+fn interactive_shell_matches() {
+    let v = require_venv!();
+    let d = Daemon::standard(&v);
+    let real = v.join("bin/supervisorctl");
+    for input in [
+        "help status\nfrobnicate\n\nstatus nosuch\n",
+        "version\n? stop\nstart nosuch\nquit\nstatus\n",
+        "pid nosuch\nexit\n",
+        "",
+    ] {
+        let a = run_with_input(&real, &d.conf, &[], Some(input));
+        let b = run_with_input(Path::new(OURS), &d.conf, &[], Some(input));
+        assert_same(&[input], &a, &b);
+    }
 }
