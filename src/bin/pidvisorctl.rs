@@ -1,3 +1,5 @@
+//! pidvisorctl: supervisorctl-compatible control client (see `pidvisor::ctl`).
+
 fn main() {
-    std::process::exit(2);
+    std::process::exit(pidvisor::ctl::run(std::env::args_os().collect()));
 }

@@ -1,0 +1,1491 @@
+//! The supervisorctl command interpreter: one method per action, printing
+//! the same lines and setting the same exit statuses as supervisorctl 4.3
+//! (spec §5). Everything goes to stdout, like supervisorctl; only the
+//! `/logtail` HTTP errors of `tail -f` go to stderr.
+
+use super::client::{CallError, Client, ServerUrl};
+use super::help;
+use crate::control::xmlrpc::{py_repr_str, Value};
+use std::io::{self, BufRead, Write};
+
+/// LSB init-script exit statuses (supervisorctl's `LSBInitExitStatuses`).
+pub mod exit {
+    pub const SUCCESS: i32 = 0;
+    pub const GENERIC: i32 = 1;
+    pub const INVALID_ARGS: i32 = 2;
+    pub const UNIMPLEMENTED_FEATURE: i32 = 3;
+    pub const INSUFFICIENT_PRIVILEGES: i32 = 4;
+    pub const NOT_INSTALLED: i32 = 5;
+    pub const NOT_RUNNING: i32 = 7;
+    /// LSB status: program not running.
+    pub const STATUS_NOT_RUNNING: i32 = 3;
+    /// LSB status: unknown.
+    pub const STATUS_UNKNOWN: i32 = 4;
+}
+
+/// Supervisor's fault codes that supervisorctl looks at.
+pub mod faults {
+    pub const UNKNOWN_METHOD: i64 = 1;
+    pub const SHUTDOWN_STATE: i64 = 6;
+    pub const BAD_NAME: i64 = 10;
+    pub const BAD_SIGNAL: i64 = 11;
+    pub const NO_FILE: i64 = 20;
+    pub const NOT_EXECUTABLE: i64 = 21;
+    pub const FAILED: i64 = 30;
+    pub const ABNORMAL_TERMINATION: i64 = 40;
+    pub const SPAWN_ERROR: i64 = 50;
+    pub const ALREADY_STARTED: i64 = 60;
+    pub const NOT_RUNNING: i64 = 70;
+    pub const SUCCESS: i64 = 80;
+    pub const ALREADY_ADDED: i64 = 90;
+    pub const STILL_RUNNING: i64 = 91;
+    pub const CANT_REREAD: i64 = 92;
+}
+
+/// Process state codes in `STOPPED_STATES` (STOPPED, EXITED, FATAL, UNKNOWN).
+const STOPPED_STATES: [i64; 4] = [0, 100, 200, 1000];
+const RUNNING: i64 = 20;
+
+type CmdResult = Result<(), CallError>;
+
+/// `reloadConfig`'s `(added, changed, removed)` group names.
+type Changes = (Vec<String>, Vec<String>, Vec<String>);
+
+/// `GROUP:NAME` -> (GROUP, Some(NAME)); `GROUP:` / `GROUP:*` -> (GROUP, None);
+/// `NAME` -> (NAME, Some(NAME)). Splits on the first `:` only.
+pub fn split_namespec(namespec: &str) -> (String, Option<String>) {
+    match namespec.split_once(':') {
+        Some((g, p)) if p.is_empty() || p == "*" => (g.to_string(), None),
+        Some((g, p)) => (g.to_string(), Some(p.to_string())),
+        None => (namespec.to_string(), Some(namespec.to_string())),
+    }
+}
+
+/// `NAME` when group and process names match, else `GROUP:NAME`.
+pub fn make_namespec(group: &str, name: &str) -> String {
+    if group == name {
+        name.to_string()
+    } else {
+        format!("{group}:{name}")
+    }
+}
+
+/// Render `status` lines (spec §5.4): `'%-Ws%-10s%s'`, W = max(30, longest) + 3.
+/// With `color`, the state word is coloured (padding computed on the plain text).
+pub fn format_status(infos: &[Value], color: bool) -> Vec<String> {
+    let names: Vec<String> = infos
+        .iter()
+        .map(|i| make_namespec(i.str_field("group"), i.str_field("name")))
+        .collect();
+    let width = names
+        .iter()
+        .map(|n| n.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(30)
+        + 3;
+    infos
+        .iter()
+        .zip(&names)
+        .map(|(info, name)| {
+            let state = info.str_field("statename");
+            let padded = format!("{state:<10}");
+            let state_col = if color {
+                let code = match state {
+                    "RUNNING" => "32",
+                    "STARTING" | "STOPPING" | "BACKOFF" => "33",
+                    "FATAL" | "EXITED" | "UNKNOWN" => "31",
+                    _ => "2",
+                };
+                format!(
+                    "\x1b[{code}m{state}\x1b[0m{}",
+                    &padded[state.len().min(padded.len())..]
+                )
+            } else {
+                padded
+            };
+            format!("{name:<width$}{state_col}{}", info.str_field("description"))
+        })
+        .collect()
+}
+
+/// A JSON rendering of process infos for `status --json` (our addition).
+pub fn status_json(infos: &[Value]) -> String {
+    let mut out = String::from("[");
+    for (i, info) in infos.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&json_value(info));
+    }
+    out.push(']');
+    out
+}
+
+fn json_value(v: &Value) -> String {
+    match v {
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Double(d) if d.is_finite() => format!("{d}"),
+        Value::Double(_) | Value::Nil => "null".into(),
+        Value::String(s) | Value::DateTime(s) => json_str(s),
+        Value::Base64(b) => json_str(&String::from_utf8_lossy(b)),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(json_value).collect::<Vec<_>>().join(",")
+        ),
+        Value::Struct(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{}:{}", json_str(k), json_value(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    }
+}
+
+fn json_str(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+    o
+}
+
+/// The interpreter. Holds the client, the output and the exit status.
+pub struct Controller {
+    pub client: Client,
+    /// The server URL as given (used verbatim in messages).
+    pub serverurl: String,
+    /// `-i` given or no action: confirmations and credential prompts.
+    pub interactive: bool,
+    pub exitstatus: i32,
+    /// Colour the status column (only ever true when stdout is a tty).
+    pub color: bool,
+    out: Box<dyn Write>,
+    /// Stdout went away (EPIPE); treated as success and output stops.
+    pub broken_pipe: bool,
+}
+
+/// Result of one command line: keep going or leave the shell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Quit,
+}
+
+impl Controller {
+    pub fn new(
+        serverurl: String,
+        username: Option<String>,
+        password: Option<String>,
+        out: Box<dyn Write>,
+    ) -> Controller {
+        let url = ServerUrl::parse(&serverurl).unwrap_or(ServerUrl::Http {
+            host: "localhost".into(),
+            port: 9001,
+        });
+        Controller {
+            client: Client::new(url, username, password),
+            serverurl,
+            interactive: false,
+            exitstatus: exit::SUCCESS,
+            color: false,
+            out,
+            broken_pipe: false,
+        }
+    }
+
+    /// Print one line (supervisorctl's `output`).
+    pub fn output(&mut self, line: &str) {
+        if self.broken_pipe {
+            return;
+        }
+        let r = self
+            .out
+            .write_all(line.as_bytes())
+            .and_then(|_| self.out.write_all(b"\n"))
+            .and_then(|_| self.out.flush());
+        if let Err(e) = r {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.broken_pipe = true;
+            }
+        }
+    }
+
+    fn write_raw(&mut self, data: &[u8]) -> bool {
+        if self.broken_pipe {
+            return false;
+        }
+        match self.out.write_all(data).and_then(|_| self.out.flush()) {
+            Ok(()) => true,
+            Err(e) => {
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    self.broken_pipe = true;
+                }
+                false
+            }
+        }
+    }
+
+    fn call(&mut self, method: &str, params: &[Value]) -> Result<Value, CallError> {
+        self.client.call(method, params)
+    }
+
+    fn sv(&mut self, method: &str, params: &[Value]) -> Result<Value, CallError> {
+        self.call(&format!("supervisor.{method}"), params)
+    }
+
+    fn set_exitstatus_from_fault(&mut self, code: i64, ignored: Option<i64>) {
+        if Some(code) == ignored || code == faults::SUCCESS {
+        } else if matches!(
+            code,
+            faults::SPAWN_ERROR | faults::ABNORMAL_TERMINATION | faults::NOT_RUNNING
+        ) {
+            self.exitstatus = exit::NOT_RUNNING;
+        } else {
+            self.exitstatus = exit::GENERIC;
+        }
+    }
+
+    /// Python cmd.Cmd's `parseline` + supervisorctl's `onecmd`.
+    pub fn onecmd(&mut self, line: &str) -> Flow {
+        let mut line = line.trim().to_string();
+        if line.is_empty() {
+            return Flow::Continue;
+        }
+        if let Some(rest) = line.strip_prefix('?') {
+            line = format!("help {rest}");
+        } else if let Some(rest) = line.strip_prefix('!') {
+            line = format!("shell {rest}");
+        }
+        let end = line
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(line.len());
+        let (cmd, arg) = (line[..end].to_string(), line[end..].trim().to_string());
+        if cmd.is_empty() || !self.known(&cmd) {
+            self.output(&format!("*** Unknown syntax: {line}"));
+            self.exitstatus = exit::GENERIC;
+            return Flow::Continue;
+        }
+        if matches!(cmd.as_str(), "EOF" | "quit" | "exit") {
+            self.output("");
+            return Flow::Quit;
+        }
+        let mut result = self.dispatch(&cmd, &arg);
+        if let Err(CallError::Protocol { status: 401, .. }) = &result {
+            self.output("Server requires authentication");
+            if self.interactive {
+                if let Some((u, p)) = prompt_credentials() {
+                    self.output("");
+                    self.client.username = Some(u);
+                    self.client.password = Some(p);
+                    return self.onecmd(&line);
+                }
+            }
+            self.exitstatus = exit::GENERIC;
+            result = self.dispatch(&cmd, &arg);
+        } else if let Err(CallError::Protocol { .. }) = &result {
+            self.exitstatus = exit::GENERIC;
+        }
+        if let Err(e) = result {
+            let (class, msg) = e.python_class_and_message();
+            self.output(&format!(
+                "error: <class '{class}'>, {msg}: file: {} line: {}",
+                file!(),
+                line!()
+            ));
+            self.exitstatus = exit::GENERIC;
+        }
+        Flow::Continue
+    }
+
+    fn known(&self, cmd: &str) -> bool {
+        matches!(
+            cmd,
+            "help"
+                | "EOF"
+                | "quit"
+                | "exit"
+                | "add"
+                | "avail"
+                | "clear"
+                | "fg"
+                | "maintail"
+                | "open"
+                | "pid"
+                | "reload"
+                | "remove"
+                | "reread"
+                | "restart"
+                | "shutdown"
+                | "signal"
+                | "start"
+                | "status"
+                | "stop"
+                | "tail"
+                | "update"
+                | "version"
+        )
+    }
+
+    fn dispatch(&mut self, cmd: &str, arg: &str) -> CmdResult {
+        match cmd {
+            "help" => {
+                self.do_help(arg);
+                Ok(())
+            }
+            "add" => self.do_add(arg),
+            "avail" => self.do_avail(arg),
+            "clear" => self.do_clear(arg),
+            "fg" => self.do_fg(arg),
+            "maintail" => self.do_maintail(arg),
+            "open" => self.do_open(arg),
+            "pid" => self.do_pid(arg),
+            "reload" => self.do_reload(arg),
+            "remove" => self.do_remove(arg),
+            "reread" => self.do_reread(arg),
+            "restart" => self.do_restart(arg),
+            "shutdown" => self.do_shutdown(arg),
+            "signal" => self.do_signal(arg),
+            "start" => self.do_start(arg),
+            "status" => self.do_status(arg),
+            "stop" => self.do_stop(arg),
+            "tail" => self.do_tail(arg),
+            "update" => self.do_update(arg),
+            "version" => self.do_version(arg),
+            _ => Ok(()),
+        }
+    }
+
+    fn help_for(&mut self, topic: &str) {
+        if let Some(t) = help::topic(topic) {
+            self.output(t);
+        }
+    }
+
+    /// `getVersion` must answer `3.0` (spec §5.1). `Ok(false)`: a message
+    /// was printed and the command must stop.
+    pub fn upcheck(&mut self) -> Result<bool, CallError> {
+        match self.sv("getVersion", &[]) {
+            Ok(v) => {
+                let api = match &v {
+                    Value::String(s) => s.clone(),
+                    other => format!("{other:?}"),
+                };
+                if api != "3.0" {
+                    self.output(&format!(
+                        "Sorry, this version of supervisorctl expects to talk to a server with \
+                         API version 3.0, but the remote version is {api}."
+                    ));
+                    self.exitstatus = exit::NOT_INSTALLED;
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+            Err(CallError::Fault(f)) if f.code == faults::UNKNOWN_METHOD => {
+                self.output(
+                    "Sorry, supervisord responded but did not recognize the supervisor namespace \
+                     commands that supervisorctl uses to control it.  Please check that the \
+                     [rpcinterface:supervisor] section is enabled in the configuration file \
+                     (see sample.conf).",
+                );
+                self.exitstatus = exit::UNIMPLEMENTED_FEATURE;
+                Ok(false)
+            }
+            Err(e) => match e.errno() {
+                Some(libc::ECONNREFUSED) => {
+                    self.output(&format!("{} refused connection", self.serverurl));
+                    self.exitstatus = exit::INSUFFICIENT_PRIVILEGES;
+                    Ok(false)
+                }
+                Some(libc::ENOENT) => {
+                    self.output(&format!("{} no such file", self.serverurl));
+                    self.exitstatus = exit::NOT_RUNNING;
+                    Ok(false)
+                }
+                _ => {
+                    if !matches!(e, CallError::Protocol { .. }) {
+                        self.exitstatus = exit::GENERIC;
+                    }
+                    Err(e)
+                }
+            },
+        }
+    }
+
+    fn do_help(&mut self, arg: &str) {
+        let arg = arg.trim();
+        if arg.is_empty() {
+            let t = help::TOPICS.strip_suffix('\n').unwrap_or(help::TOPICS);
+            self.output(t);
+        } else if help::topic(arg).is_some() {
+            self.help_for(arg);
+        } else {
+            self.output(&format!("*** No help on {arg}"));
+        }
+    }
+
+    // ---- status / pid ---------------------------------------------------
+
+    fn do_status(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            self.exitstatus = exit::STATUS_UNKNOWN;
+            return Ok(());
+        }
+        let all = self.sv("getAllProcessInfo", &[])?;
+        let all_infos = all.as_array().unwrap_or(&[]).to_vec();
+        let mut names: Vec<&str> = arg.split_whitespace().collect();
+        let json = names.contains(&"--json");
+        names.retain(|n| *n != "--json");
+        let matching: Vec<Value> = if names.is_empty() || names.contains(&"all") {
+            all_infos
+        } else {
+            let mut m = Vec::new();
+            for name in names {
+                let (group, process) = split_namespec(name);
+                let mut bad = true;
+                for info in &all_infos {
+                    let matched = info.str_field("group") == group
+                        && process
+                            .as_deref()
+                            .map_or(true, |p| info.str_field("name") == p);
+                    if matched {
+                        bad = false;
+                        m.push(info.clone());
+                    }
+                }
+                if bad {
+                    let msg = match process {
+                        None => format!("{group}: ERROR (no such group)"),
+                        Some(_) => format!("{name}: ERROR (no such process)"),
+                    };
+                    self.output(&msg);
+                    self.exitstatus = exit::STATUS_UNKNOWN;
+                }
+            }
+            m
+        };
+        if json {
+            let j = status_json(&matching);
+            self.output(&j);
+        } else {
+            for line in format_status(&matching, self.color) {
+                self.output(&line);
+            }
+        }
+        if matching
+            .iter()
+            .any(|i| STOPPED_STATES.contains(&i.int_field("state")))
+        {
+            self.exitstatus = exit::STATUS_NOT_RUNNING;
+        }
+        Ok(())
+    }
+
+    fn do_pid(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let names: Vec<&str> = arg.split_whitespace().collect();
+        if names.is_empty() {
+            let pid = self.sv("getPID", &[])?;
+            self.output(&pid.as_i64().unwrap_or(0).to_string());
+        } else if names.contains(&"all") {
+            let all = self.sv("getAllProcessInfo", &[])?;
+            for info in all.as_array().unwrap_or(&[]) {
+                self.output(&info.int_field("pid").to_string());
+            }
+        } else {
+            for name in names {
+                match self.sv("getProcessInfo", &[name.into()]) {
+                    Ok(info) => {
+                        let pid = info.int_field("pid");
+                        self.output(&pid.to_string());
+                        if pid == 0 {
+                            self.exitstatus = exit::NOT_RUNNING;
+                        }
+                    }
+                    Err(CallError::Fault(f)) => {
+                        self.exitstatus = exit::GENERIC;
+                        if f.code == faults::BAD_NAME {
+                            self.output(&format!("No such process {name}"));
+                        } else {
+                            return Err(CallError::Fault(f));
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ---- start / stop / restart / signal ------------------------------------
+
+    fn startresult(&self, r: &Value) -> String {
+        let name = make_namespec(r.str_field("group"), r.str_field("name"));
+        let what = match r.int_field("status") {
+            faults::BAD_NAME => "no such process",
+            faults::NO_FILE => "no such file",
+            faults::NOT_EXECUTABLE => "file is not executable",
+            faults::ALREADY_STARTED => "already started",
+            faults::SPAWN_ERROR => "spawn error",
+            faults::ABNORMAL_TERMINATION => "abnormal termination",
+            faults::SUCCESS => return format!("{name}: started"),
+            other => return format!("{name}: ERROR (unknown result code {other})"),
+        };
+        format!("{name}: ERROR ({what})")
+    }
+
+    fn signalresult(&self, r: &Value, success: &str) -> String {
+        let name = make_namespec(r.str_field("group"), r.str_field("name"));
+        let what = match r.int_field("status") {
+            faults::BAD_NAME => "no such process",
+            faults::BAD_SIGNAL => "bad signal name",
+            faults::NOT_RUNNING => "not running",
+            faults::SUCCESS => return format!("{name}: {success}"),
+            faults::FAILED => return r.str_field("description").to_string(),
+            other => return format!("{name}: ERROR (unknown result code {other})"),
+        };
+        format!("{name}: ERROR ({what})")
+    }
+
+    /// A fault on a single-process call as a result struct.
+    fn fault_result(code: i64, group: &str, process: &str, desc: &str) -> Value {
+        Value::record([
+            ("status", Value::Int(code)),
+            ("name", process.into()),
+            ("group", group.into()),
+            ("description", desc.into()),
+        ])
+    }
+
+    fn print_results(
+        &mut self,
+        results: &Value,
+        render: fn(&Self, &Value) -> String,
+        ignored: Option<i64>,
+    ) {
+        for r in results.as_array().unwrap_or(&[]) {
+            let line = render(self, r);
+            self.output(&line);
+            self.set_exitstatus_from_fault(r.int_field("status"), ignored);
+        }
+    }
+
+    fn do_start(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let names: Vec<&str> = arg.split_whitespace().collect();
+        if names.is_empty() {
+            self.output("Error: start requires a process name");
+            self.exitstatus = exit::INVALID_ARGS;
+            self.help_for("start");
+            return Ok(());
+        }
+        let ignored = Some(faults::ALREADY_STARTED);
+        if names.contains(&"all") {
+            let results = self.sv("startAllProcesses", &[])?;
+            self.print_results(&results, Self::startresult, ignored);
+            return Ok(());
+        }
+        for name in names {
+            let (group, process) = split_namespec(name);
+            match process {
+                None => match self.sv("startProcessGroup", &[group.as_str().into()]) {
+                    Ok(results) => self.print_results(&results, Self::startresult, ignored),
+                    Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
+                        self.output(&format!("{group}: ERROR (no such group)"));
+                        self.exitstatus = exit::INVALID_ARGS;
+                    }
+                    Err(e) => {
+                        self.exitstatus = exit::GENERIC;
+                        return Err(e);
+                    }
+                },
+                Some(process) => match self.sv("startProcess", &[name.into()]) {
+                    Ok(_) => {
+                        let n = make_namespec(&group, &process);
+                        self.output(&format!("{n}: started"));
+                    }
+                    Err(CallError::Fault(f)) => {
+                        let r = Self::fault_result(f.code, &group, &process, &f.string);
+                        let line = self.startresult(&r);
+                        self.output(&line);
+                        self.set_exitstatus_from_fault(f.code, ignored);
+                    }
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn stopresult(&self, r: &Value) -> String {
+        self.signalresult(r, "stopped")
+    }
+
+    fn signalled(&self, r: &Value) -> String {
+        self.signalresult(r, "signalled")
+    }
+
+    fn do_stop(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let names: Vec<&str> = arg.split_whitespace().collect();
+        if names.is_empty() {
+            self.output("Error: stop requires a process name");
+            self.exitstatus = exit::GENERIC;
+            self.help_for("stop");
+            return Ok(());
+        }
+        let ignored = Some(faults::NOT_RUNNING);
+        if names.contains(&"all") {
+            let results = self.sv("stopAllProcesses", &[])?;
+            self.print_results(&results, Self::stopresult, ignored);
+            return Ok(());
+        }
+        for name in names {
+            let (group, process) = split_namespec(name);
+            match process {
+                None => match self.sv("stopProcessGroup", &[group.as_str().into()]) {
+                    Ok(results) => self.print_results(&results, Self::stopresult, ignored),
+                    Err(CallError::Fault(f)) => {
+                        self.exitstatus = exit::GENERIC;
+                        if f.code == faults::BAD_NAME {
+                            self.output(&format!("{group}: ERROR (no such group)"));
+                        } else {
+                            return Err(CallError::Fault(f));
+                        }
+                    }
+                    Err(e) => return Err(e),
+                },
+                Some(process) => match self.sv("stopProcess", &[name.into()]) {
+                    Ok(_) => {
+                        let n = make_namespec(&group, &process);
+                        self.output(&format!("{n}: stopped"));
+                    }
+                    Err(CallError::Fault(f)) => {
+                        let r = Self::fault_result(f.code, &group, &process, &f.string);
+                        let line = self.stopresult(&r);
+                        self.output(&line);
+                        self.set_exitstatus_from_fault(f.code, ignored);
+                    }
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn do_signal(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let args: Vec<&str> = arg.split_whitespace().collect();
+        if args.len() < 2 {
+            self.output("Error: signal requires a signal name and a process name");
+            self.help_for("signal");
+            self.exitstatus = exit::GENERIC;
+            return Ok(());
+        }
+        let sig = args[0];
+        let names = &args[1..];
+        if names.contains(&"all") {
+            let results = self.sv("signalAllProcesses", &[sig.into()])?;
+            self.print_results(&results, Self::signalled, None);
+            return Ok(());
+        }
+        for name in names {
+            let (group, process) = split_namespec(name);
+            match process {
+                None => match self.sv("signalProcessGroup", &[group.as_str().into(), sig.into()]) {
+                    Ok(results) => self.print_results(&results, Self::signalled, None),
+                    Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
+                        self.output(&format!("{group}: ERROR (no such group)"));
+                        self.exitstatus = exit::GENERIC;
+                    }
+                    Err(e) => return Err(e),
+                },
+                Some(process) => match self.sv("signalProcess", &[(*name).into(), sig.into()]) {
+                    Ok(_) => {
+                        let n = make_namespec(&group, &process);
+                        self.output(&format!("{n}: signalled"));
+                    }
+                    Err(CallError::Fault(f)) => {
+                        let r = Self::fault_result(f.code, &group, &process, &f.string);
+                        let line = self.signalled(&r);
+                        self.output(&line);
+                        self.set_exitstatus_from_fault(f.code, None);
+                    }
+                    Err(e) => return Err(e),
+                },
+            }
+        }
+        Ok(())
+    }
+
+    fn do_restart(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        if arg.split_whitespace().next().is_none() {
+            self.output("Error: restart requires a process name");
+            self.exitstatus = exit::GENERIC;
+            self.help_for("restart");
+            return Ok(());
+        }
+        self.do_stop(arg)?;
+        self.do_start(arg)
+    }
+
+    // ---- logs -----------------------------------------------------------
+
+    fn do_tail(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let mut args: Vec<&str> = arg.split_whitespace().collect();
+        if args.is_empty() {
+            self.output("Error: too few arguments");
+            self.exitstatus = exit::GENERIC;
+            self.help_for("tail");
+            return Ok(());
+        }
+        if args.len() > 3 {
+            self.output("Error: too many arguments");
+            self.exitstatus = exit::GENERIC;
+            self.help_for("tail");
+            return Ok(());
+        }
+        let modifier = if args[0].starts_with('-') {
+            Some(args.remove(0))
+        } else {
+            None
+        };
+        let (name, channel) = if args.len() == 1 {
+            (args[0].to_string(), "stdout".to_string())
+        } else if !args.is_empty() {
+            let channel = args[args.len() - 1].to_lowercase();
+            if channel != "stderr" && channel != "stdout" {
+                self.output(&format!("Error: bad channel {}", py_repr_str(&channel)));
+                self.exitstatus = exit::GENERIC;
+                return Ok(());
+            }
+            (args[0].to_string(), channel)
+        } else {
+            self.output("Error: tail requires process name");
+            self.exitstatus = exit::GENERIC;
+            return Ok(());
+        };
+        let mut bytes: Option<i64> = Some(1600);
+        if let Some(m) = modifier {
+            let what = &m[1..];
+            if what == "f" {
+                bytes = None;
+            } else {
+                match parse_py_int(what) {
+                    Some(n) => bytes = Some(n),
+                    None => {
+                        self.output(&format!("Error: bad argument {m}"));
+                        self.exitstatus = exit::GENERIC;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        let Some(bytes) = bytes else {
+            return self.tailf(&format!("/logtail/{name}/{channel}"));
+        };
+        let method = if channel == "stdout" {
+            "readProcessStdoutLog"
+        } else {
+            "readProcessStderrLog"
+        };
+        match self.sv(
+            method,
+            &[name.as_str().into(), Value::Int(-bytes), Value::Int(0)],
+        ) {
+            Ok(v) => {
+                let s = v.as_str().unwrap_or("").to_string();
+                self.output(&s);
+            }
+            Err(CallError::Fault(f)) => {
+                self.exitstatus = exit::GENERIC;
+                let what = match f.code {
+                    faults::NO_FILE => "no log file",
+                    faults::FAILED => "unknown error reading log",
+                    faults::BAD_NAME => "no such process name",
+                    _ => return Err(CallError::Fault(f)),
+                };
+                self.output(&format!("{name}: ERROR ({what})"));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    fn do_maintail(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let args: Vec<&str> = arg.split_whitespace().collect();
+        let bytes = match args.as_slice() {
+            [] => 1600,
+            [a] => {
+                let Some(what) = a.strip_prefix('-') else {
+                    self.output(&format!("Error: bad argument {a}"));
+                    self.exitstatus = exit::GENERIC;
+                    return Ok(());
+                };
+                if what == "f" {
+                    return self.tailf("/mainlogtail");
+                }
+                match parse_py_int(what) {
+                    Some(n) => n,
+                    None => {
+                        self.output(&format!("Error: bad argument {a}"));
+                        self.exitstatus = exit::GENERIC;
+                        return Ok(());
+                    }
+                }
+            }
+            _ => {
+                self.output("Error: too many arguments");
+                self.exitstatus = exit::GENERIC;
+                self.help_for("maintail");
+                return Ok(());
+            }
+        };
+        match self.sv("readLog", &[Value::Int(-bytes), Value::Int(0)]) {
+            Ok(v) => {
+                let s = v.as_str().unwrap_or("").to_string();
+                self.output(&s);
+            }
+            Err(CallError::Fault(f)) => {
+                self.exitstatus = exit::GENERIC;
+                let what = match f.code {
+                    faults::NO_FILE => "no log file",
+                    faults::FAILED => "unknown error reading log",
+                    _ => return Err(CallError::Fault(f)),
+                };
+                self.output(&format!("supervisord: ERROR ({what})"));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Follow a `/logtail` stream until it ends or Ctrl-C (which exits the
+    /// program after printing a newline, see [`super::install_sigint_exit`]).
+    fn tailf(&mut self, path: &str) -> CmdResult {
+        self.output("==> Press Ctrl-C to exit <==");
+        super::install_sigint_exit("\n", self.exitstatus);
+        let url = format!("{}{}", self.serverurl, path);
+        let mut client = Client::new(
+            self.client.url.clone(),
+            self.client.username.clone(),
+            self.client.password.clone(),
+        );
+        let mut sink = |data: &[u8]| self.write_raw(data);
+        match client.stream_get(path, &mut sink) {
+            Ok(200) => {}
+            Ok(status) => {
+                eprintln!("{url} Cannot read, status code {status}");
+            }
+            Err(e) => {
+                let (_, msg) = e.python_class_and_message();
+                eprintln!("{url} {msg}");
+            }
+        }
+        Ok(())
+    }
+
+    fn do_clear(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let names: Vec<&str> = arg.split_whitespace().collect();
+        if names.is_empty() {
+            self.output("Error: clear requires a process name");
+            self.exitstatus = exit::GENERIC;
+            self.help_for("clear");
+            return Ok(());
+        }
+        fn clearresult(_: &Controller, r: &Value) -> String {
+            let name = make_namespec(r.str_field("group"), r.str_field("name"));
+            match r.int_field("status") {
+                faults::BAD_NAME => format!("{name}: ERROR (no such process)"),
+                faults::FAILED => format!("{name}: ERROR (failed)"),
+                faults::SUCCESS => format!("{name}: cleared"),
+                other => format!("{name}: ERROR (unknown result code {other})"),
+            }
+        }
+        if names.contains(&"all") {
+            let results = self.sv("clearAllProcessLogs", &[])?;
+            self.print_results(&results, clearresult, None);
+            return Ok(());
+        }
+        for name in names {
+            let (group, process) = split_namespec(name);
+            let process = process.unwrap_or_default();
+            match self.sv("clearProcessLogs", &[name.into()]) {
+                Ok(_) => {
+                    let n = make_namespec(&group, &process);
+                    self.output(&format!("{n}: cleared"));
+                }
+                Err(CallError::Fault(f)) => {
+                    let r = Self::fault_result(f.code, &group, &process, &f.string);
+                    let line = clearresult(self, &r);
+                    self.output(&line);
+                    self.set_exitstatus_from_fault(f.code, None);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    // ---- config ------------------------------------------------------------
+
+    fn no_args(&mut self, cmd: &str, arg: &str) -> bool {
+        if arg.is_empty() {
+            return true;
+        }
+        self.output(&format!("Error: {cmd} accepts no arguments"));
+        self.exitstatus = exit::GENERIC;
+        self.help_for(cmd);
+        false
+    }
+
+    fn do_avail(&mut self, arg: &str) -> CmdResult {
+        if !self.no_args("avail", arg) {
+            return Ok(());
+        }
+        match self.sv("getAllConfigInfo", &[]) {
+            Ok(v) => {
+                for c in v.as_array().unwrap_or(&[]) {
+                    let name = make_namespec(c.str_field("group"), c.str_field("name"));
+                    let truthy = |k: &str| c.get(k).and_then(Value::as_bool).unwrap_or(false);
+                    let inuse = if truthy("inuse") { "in use" } else { "avail" };
+                    let auto = if truthy("autostart") {
+                        "auto"
+                    } else {
+                        "manual"
+                    };
+                    let prio = format!(
+                        "{}:{}",
+                        c.int_field("group_prio"),
+                        c.int_field("process_prio")
+                    );
+                    self.output(&format!("{name:<32} {inuse:<9} {auto:<9} {prio}"));
+                }
+                Ok(())
+            }
+            Err(CallError::Fault(f)) if f.code == faults::SHUTDOWN_STATE => {
+                self.exitstatus = exit::GENERIC;
+                self.output("ERROR: supervisor shutting down");
+                Ok(())
+            }
+            Err(e) => {
+                self.exitstatus = exit::GENERIC;
+                Err(e)
+            }
+        }
+    }
+
+    fn reload_config(&mut self) -> Result<Changes, CallError> {
+        let v = self.sv("reloadConfig", &[])?;
+        let names = |x: Option<&Value>| -> Vec<String> {
+            x.and_then(Value::as_array)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        };
+        let first = v
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(Value::as_array);
+        let first = first.unwrap_or(&[]);
+        Ok((
+            names(first.first()),
+            names(first.get(1)),
+            names(first.get(2)),
+        ))
+    }
+
+    fn do_reread(&mut self, arg: &str) -> CmdResult {
+        if !self.no_args("reread", arg) {
+            return Ok(());
+        }
+        match self.reload_config() {
+            Ok((added, changed, dropped)) => {
+                let mut all: Vec<(String, &str)> = Vec::new();
+                for (list, what) in [
+                    (added, "available"),
+                    (changed, "changed"),
+                    (dropped, "disappeared"),
+                ] {
+                    for n in list {
+                        all.retain(|(k, _)| *k != n);
+                        all.push((n, what));
+                    }
+                }
+                if all.is_empty() {
+                    self.output("No config updates to processes");
+                } else {
+                    all.sort();
+                    for (n, what) in all {
+                        self.output(&format!("{n}: {what}"));
+                    }
+                }
+                Ok(())
+            }
+            Err(CallError::Fault(f)) => {
+                self.exitstatus = exit::GENERIC;
+                match f.code {
+                    faults::SHUTDOWN_STATE => self.output("ERROR: supervisor shutting down"),
+                    faults::CANT_REREAD => self.output(&format!("ERROR: {}", f.string)),
+                    _ => return Err(CallError::Fault(f)),
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.exitstatus = exit::GENERIC;
+                Err(e)
+            }
+        }
+    }
+
+    fn do_add(&mut self, arg: &str) -> CmdResult {
+        for name in arg.split_whitespace() {
+            match self.sv("addProcessGroup", &[name.into()]) {
+                Ok(_) => self.output(&format!("{name}: added process group")),
+                Err(CallError::Fault(f)) => match f.code {
+                    faults::SHUTDOWN_STATE => {
+                        self.output("ERROR: shutting down");
+                        self.exitstatus = exit::GENERIC;
+                    }
+                    faults::ALREADY_ADDED => self.output("ERROR: process group already active"),
+                    faults::BAD_NAME => {
+                        self.output(&format!("ERROR: no such process/group: {name}"));
+                        self.exitstatus = exit::GENERIC;
+                    }
+                    _ => {
+                        self.exitstatus = exit::GENERIC;
+                        return Err(CallError::Fault(f));
+                    }
+                },
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn do_remove(&mut self, arg: &str) -> CmdResult {
+        for name in arg.split_whitespace() {
+            match self.sv("removeProcessGroup", &[name.into()]) {
+                Ok(_) => self.output(&format!("{name}: removed process group")),
+                Err(CallError::Fault(f)) => {
+                    self.exitstatus = exit::GENERIC;
+                    match f.code {
+                        faults::STILL_RUNNING => {
+                            self.output(&format!("ERROR: process/group still running: {name}"))
+                        }
+                        faults::BAD_NAME => {
+                            self.output(&format!("ERROR: no such process/group: {name}"))
+                        }
+                        _ => return Err(CallError::Fault(f)),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn do_update(&mut self, arg: &str) -> CmdResult {
+        let (added, changed, removed) = match self.reload_config() {
+            Ok(r) => r,
+            Err(CallError::Fault(f)) if f.code == faults::SHUTDOWN_STATE => {
+                self.exitstatus = exit::GENERIC;
+                self.output("ERROR: already shutting down");
+                return Ok(());
+            }
+            Err(e) => {
+                self.exitstatus = exit::GENERIC;
+                return Err(e);
+            }
+        };
+        let mut valid: Vec<String> = Vec::new();
+        for g in arg.split_whitespace() {
+            if !valid.iter().any(|v| v == g) {
+                valid.push(g.to_string());
+            }
+        }
+        if valid.iter().any(|g| g == "all") {
+            valid.clear();
+        }
+        if !valid.is_empty() {
+            let infos = self.sv("getAllProcessInfo", &[])?;
+            let mut groups: Vec<String> = infos
+                .as_array()
+                .unwrap_or(&[])
+                .iter()
+                .map(|i| i.str_field("group").to_string())
+                .collect();
+            groups.extend(added.iter().cloned());
+            // Python iterates a set: order is unspecified; we keep argument order.
+            for g in &valid {
+                if !groups.contains(g) {
+                    self.output(&format!("ERROR: no such group: {g}"));
+                    self.exitstatus = exit::GENERIC;
+                }
+            }
+        }
+        let wanted = |g: &String| valid.is_empty() || valid.contains(g);
+        for g in removed.iter().filter(|g| wanted(g)) {
+            let results = self.sv("stopProcessGroup", &[g.as_str().into()])?;
+            self.output(&format!("{g}: stopped"));
+            let fails = results
+                .as_array()
+                .unwrap_or(&[])
+                .iter()
+                .any(|r| r.int_field("status") == faults::FAILED);
+            if fails {
+                self.output(&format!("{g}: has problems; not removing"));
+                self.exitstatus = exit::GENERIC;
+                continue;
+            }
+            self.sv("removeProcessGroup", &[g.as_str().into()])?;
+            self.output(&format!("{g}: removed process group"));
+        }
+        for g in changed.iter().filter(|g| wanted(g)) {
+            self.sv("stopProcessGroup", &[g.as_str().into()])?;
+            self.output(&format!("{g}: stopped"));
+            self.sv("removeProcessGroup", &[g.as_str().into()])?;
+            self.sv("addProcessGroup", &[g.as_str().into()])?;
+            self.output(&format!("{g}: updated process group"));
+        }
+        for g in added.iter().filter(|g| wanted(g)) {
+            self.sv("addProcessGroup", &[g.as_str().into()])?;
+            self.output(&format!("{g}: added process group"));
+        }
+        Ok(())
+    }
+
+    // ---- daemon ---------------------------------------------------------------
+
+    fn confirm(&mut self, question: &str) -> bool {
+        if !self.interactive {
+            return true;
+        }
+        let _ = self.write_raw(question.as_bytes());
+        let mut answer = String::new();
+        if io::stdin().lock().read_line(&mut answer).unwrap_or(0) == 0 {
+            return false;
+        }
+        answer.trim_start().to_lowercase().starts_with('y')
+    }
+
+    fn do_shutdown(&mut self, arg: &str) -> CmdResult {
+        if !self.no_args("shutdown", arg) {
+            return Ok(());
+        }
+        if !self.confirm("Really shut the remote supervisord process down y/N? ") {
+            return Ok(());
+        }
+        match self.sv("shutdown", &[]) {
+            Ok(_) => self.output("Shut down"),
+            Err(CallError::Fault(f)) if f.code == faults::SHUTDOWN_STATE => {
+                self.output("ERROR: already shutting down")
+            }
+            Err(e) => {
+                self.exitstatus = exit::GENERIC;
+                match e.errno() {
+                    Some(libc::ECONNREFUSED) => self.output(&format!(
+                        "ERROR: {} refused connection (already shut down?)",
+                        self.serverurl
+                    )),
+                    Some(libc::ENOENT) => self.output(&format!(
+                        "ERROR: {} no such file (already shut down?)",
+                        self.serverurl
+                    )),
+                    _ => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn do_reload(&mut self, arg: &str) -> CmdResult {
+        if !self.no_args("reload", arg) {
+            return Ok(());
+        }
+        if !self.confirm("Really restart the remote supervisord process y/N? ") {
+            return Ok(());
+        }
+        match self.sv("restart", &[]) {
+            Ok(_) => self.output("Restarted supervisord"),
+            Err(CallError::Fault(f)) => {
+                self.exitstatus = exit::GENERIC;
+                if f.code == faults::SHUTDOWN_STATE {
+                    self.output("ERROR: already shutting down");
+                } else {
+                    return Err(CallError::Fault(f));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    fn do_version(&mut self, arg: &str) -> CmdResult {
+        if !self.no_args("version", arg) {
+            return Ok(());
+        }
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let v = self.sv("getSupervisorVersion", &[])?;
+        let s = v.as_str().unwrap_or("").to_string();
+        self.output(&s);
+        Ok(())
+    }
+
+    fn do_open(&mut self, arg: &str) -> CmdResult {
+        let url = arg.trim();
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
+        let parsed = ServerUrl::parse(url);
+        if !(scheme == "unix" || scheme == "http") || parsed.is_none() {
+            self.output("ERROR: url must be http:// or unix://");
+            self.exitstatus = exit::GENERIC;
+            return Ok(());
+        }
+        self.serverurl = url.to_string();
+        if let Some(u) = parsed {
+            self.client = Client::new(u, self.client.username.take(), self.client.password.take());
+        }
+        let old = self.exitstatus;
+        let r = self.do_status("");
+        self.exitstatus = old;
+        r
+    }
+
+    fn do_fg(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let names: Vec<&str> = arg.split_whitespace().collect();
+        if names.is_empty() {
+            self.output("ERROR: no process name supplied");
+            self.exitstatus = exit::GENERIC;
+            self.help_for("fg");
+            return Ok(());
+        }
+        if names.len() > 1 {
+            self.output("ERROR: too many process names supplied");
+            self.exitstatus = exit::GENERIC;
+            return Ok(());
+        }
+        let name = names[0];
+        let info = match self.sv("getProcessInfo", &[name.into()]) {
+            Ok(i) => i,
+            Err(CallError::Fault(f)) => {
+                if f.code == faults::BAD_NAME {
+                    self.output("ERROR: bad process name supplied");
+                    self.exitstatus = exit::GENERIC;
+                } else {
+                    self.output(&format!("ERROR: {f}"));
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if info.int_field("state") != RUNNING {
+            self.output("ERROR: process not running");
+            self.exitstatus = exit::GENERIC;
+            return Ok(());
+        }
+        self.output("==> Press Ctrl-C to exit <==");
+        super::install_sigint_exit("Exiting foreground\n", self.exitstatus);
+        for channel in ["stdout", "stderr"] {
+            let mut c = Client::new(
+                self.client.url.clone(),
+                self.client.username.clone(),
+                self.client.password.clone(),
+            );
+            let path = format!("/logtail/{name}/{channel}");
+            std::thread::spawn(move || {
+                let mut sink = |d: &[u8]| {
+                    let mut o = io::stdout().lock();
+                    o.write_all(d).and_then(|_| o.flush()).is_ok()
+                };
+                let _ = c.stream_get(&path, &mut sink);
+            });
+        }
+        let stdin = io::stdin();
+        loop {
+            let mut line = String::new();
+            if stdin.lock().read_line(&mut line).unwrap_or(0) == 0 {
+                self.output("Exiting foreground");
+                return Ok(());
+            }
+            let inp = format!("{}\n", line.trim_end_matches(['\n', '\r']));
+            match self.sv("sendProcessStdin", &[name.into(), inp.into()]) {
+                Ok(_) => {}
+                Err(CallError::Fault(f)) => {
+                    if f.code == faults::NOT_RUNNING {
+                        self.output("Process got killed");
+                    } else {
+                        self.output(&format!("ERROR: {f}"));
+                    }
+                    self.output("Exiting foreground");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+            let info = self.sv("getProcessInfo", &[name.into()])?;
+            if info.int_field("state") != RUNNING {
+                self.output("Process got killed");
+                self.output("Exiting foreground");
+                return Ok(());
+            }
+        }
+    }
+
+    /// Group and process names for shell completion.
+    pub fn completion_names(&mut self) -> Vec<String> {
+        let Ok(v) = self.sv("getAllProcessInfo", &[]) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for i in v.as_array().unwrap_or(&[]) {
+            let (g, n) = (i.str_field("group"), i.str_field("name"));
+            out.push(make_namespec(g, n));
+            if g != n && !out.contains(&format!("{g}:*")) {
+                out.push(format!("{g}:*"));
+            }
+        }
+        out
+    }
+}
+
+/// Python's `int()` on a tail modifier (`-100` -> `100`, also `+5`, ` 7`).
+fn parse_py_int(s: &str) -> Option<i64> {
+    let t = s.trim().replace('_', "");
+    t.parse::<i64>().ok()
+}
+
+fn prompt_credentials() -> Option<(String, String)> {
+    let stdin = io::stdin();
+    let mut out = io::stdout();
+    let _ = out.write_all(b"Username:").and_then(|_| out.flush());
+    let mut user = String::new();
+    if stdin.lock().read_line(&mut user).ok()? == 0 {
+        return None;
+    }
+    let _ = out.write_all(b"Password:").and_then(|_| out.flush());
+    let password = super::read_password()?;
+    Some((user.trim_end_matches(['\n', '\r']).to_string(), password))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(group: &str, name: &str, state: i64, statename: &str, desc: &str) -> Value {
+        Value::record([
+            ("group", group.into()),
+            ("name", name.into()),
+            ("state", Value::Int(state)),
+            ("statename", statename.into()),
+            ("description", desc.into()),
+        ])
+    }
+
+    #[test]
+    fn namespecs() {
+        assert_eq!(split_namespec("a"), ("a".into(), Some("a".into())));
+        assert_eq!(split_namespec("g:p"), ("g".into(), Some("p".into())));
+        assert_eq!(split_namespec("g:"), ("g".into(), None));
+        assert_eq!(split_namespec("g:*"), ("g".into(), None));
+        assert_eq!(split_namespec("g:p:q"), ("g".into(), Some("p:q".into())));
+        assert_eq!(make_namespec("a", "a"), "a");
+        assert_eq!(make_namespec("g", "p"), "g:p");
+    }
+
+    #[test]
+    fn status_columns() {
+        let rows = [
+            info("grp", "ga", 20, "RUNNING", "pid 5179, uptime 0:00:11"),
+            info(
+                "quick",
+                "quick",
+                200,
+                "FATAL",
+                "Exited too quickly (process log may have details)",
+            ),
+            info("s", "s", 10, "STARTING", ""),
+        ];
+        let lines = format_status(&rows, false);
+        assert_eq!(
+            lines[0],
+            "grp:ga                           RUNNING   pid 5179, uptime 0:00:11"
+        );
+        assert_eq!(
+            lines[1],
+            "quick                            FATAL     Exited too quickly (process log may have details)"
+        );
+        assert_eq!(lines[2], format!("{:<33}STARTING  ", "s"));
+        let long = "x".repeat(39);
+        let lines = format_status(&[info(&long, &long, 0, "STOPPED", "Not started")], false);
+        assert_eq!(lines[0], format!("{long}   STOPPED   Not started"));
+        let colored = format_status(&rows[..1], true);
+        assert!(colored[0].contains("\x1b[32mRUNNING\x1b[0m   pid"));
+    }
+
+    #[test]
+    fn json() {
+        let j = status_json(&[info("g", "a\"b", 20, "RUNNING", "x\ny")]);
+        assert_eq!(
+            j,
+            r#"[{"group":"g","name":"a\"b","state":20,"statename":"RUNNING","description":"x\ny"}]"#
+        );
+    }
+
+    #[test]
+    fn offline_commands() {
+        let mut c = Controller::new(
+            "unix:///nonexistent/pidvisor-test.sock".into(),
+            None,
+            None,
+            Box::new(io::sink()),
+        );
+        assert_eq!(c.onecmd("help"), Flow::Continue);
+        assert_eq!(c.exitstatus, 0);
+        c.onecmd("frobnicate");
+        assert_eq!(c.exitstatus, 1);
+        c.exitstatus = 0;
+        c.onecmd("status");
+        assert_eq!(c.exitstatus, exit::STATUS_UNKNOWN);
+        c.onecmd("start x");
+        assert_eq!(c.exitstatus, exit::NOT_RUNNING);
+        assert_eq!(c.onecmd("quit"), Flow::Quit);
+        assert_eq!(c.onecmd("   "), Flow::Continue);
+    }
+}
