@@ -340,3 +340,45 @@ fn prepared_is_reusable() {
         assert_eq!(wait(&child), ExitStatus::Exited(7));
     }
 }
+
+/// Rough cost of 500 prepare + spawn + reap cycles of `/bin/true`
+/// (`cargo test --release spawn_500 -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn spawn_500_timing() {
+    for method in METHODS {
+        let null = File::open("/dev/null").unwrap();
+        let stdio = Stdio {
+            stdin: null.as_fd(),
+            stdout: null.as_fd(),
+            stderr: null.as_fd(),
+        };
+        let t0 = crate::clock::mono();
+        let mut prepare_time = Duration::ZERO;
+        let mut children = Vec::new();
+        for i in 0..500 {
+            let t = crate::clock::mono();
+            let p = prep(&ProgramSpec::with_defaults(&format!("p{i}"), "/bin/true")).unwrap();
+            prepare_time += crate::clock::mono() - t;
+            children.push(
+                spawn_with(
+                    &p,
+                    stdio,
+                    &SpawnOptions {
+                        cgroup: None,
+                        method,
+                    },
+                )
+                .unwrap(),
+            );
+        }
+        let spawned = crate::clock::mono() - t0;
+        for c in &children {
+            assert_eq!(wait(c), ExitStatus::Exited(0));
+        }
+        eprintln!(
+            "{method:?}: 500 spawns in {spawned:?} (prepare {prepare_time:?}), all reaped after {:?}",
+            crate::clock::mono() - t0
+        );
+    }
+}
