@@ -382,3 +382,78 @@ fn spawn_500_timing() {
         );
     }
 }
+
+/// Runs `body` in a forked child (so it may change its credentials) and
+/// returns the child's exit code.
+fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {
+    let c = sys::clone::spawn_child(CloneMethod::Fork, None, || -> std::convert::Infallible {
+        sys::exec::exit_now(body())
+    })
+    .unwrap();
+    sys::pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE)
+        .unwrap()
+        .expect("test child did not finish")
+}
+
+/// As a non-root daemon: `user=` of another uid fails with Supervisor's text,
+/// and a root-only executable gives `no permission to run command`.
+#[test]
+fn non_root_daemon_texts() {
+    if sys::cred::getuid() != 0 {
+        eprintln!("skipped: needs root to become nobody");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let private = dir.path().join("private");
+    std::fs::write(&private, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let nobody = nobody();
+    let root = UserSpec {
+        written: "root".into(),
+        name: "root".into(),
+        uid: 0,
+        gid: 0,
+        home: "/root".into(),
+        shell: "/bin/sh".into(),
+    };
+    let st = in_child(|| {
+        if sys::cred::set_res_gid(nobody.gid).is_err()
+            || sys::cred::set_res_uid(nobody.uid).is_err()
+        {
+            return 10;
+        }
+        match prep(&spec(private.to_str().unwrap())) {
+            Err(SpawnError::Command(m))
+                if m == format!(
+                    "no permission to run command {}",
+                    py_repr(private.to_str().unwrap())
+                ) => {}
+            _ => return 11,
+        }
+        let mut s = spec("/bin/true");
+        s.user = Some(root.clone());
+        let Err((err, stderr)) = start(&s, CloneMethod::Auto) else {
+            return 12;
+        };
+        let line = "couldn't setuid to 0: Can't drop privilege as nonroot user";
+        if !matches!(
+            err,
+            SpawnError::Child {
+                stage: ExecStage::NotRoot,
+                ..
+            }
+        ) {
+            return 13;
+        }
+        if err.to_string() != line {
+            return 14;
+        }
+        let want = format!("supervisor: {line}\nsupervisor: child process was not spawned\n");
+        if read_all(stderr) != want {
+            return 15;
+        }
+        0
+    });
+    assert_eq!(st, ExitStatus::Exited(0));
+}
