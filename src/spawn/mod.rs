@@ -26,9 +26,9 @@ use std::time::Duration;
 use crate::config::signal::py_repr;
 use crate::config::types::ProgramSpec;
 use crate::sys;
-use crate::sys::clone::CloneMethod;
+pub use crate::sys::clone::CloneMethod;
 use crate::sys::exec::CStrArray;
-use crate::sys::wait::ExitStatus;
+pub use crate::sys::wait::ExitStatus;
 
 pub use child::ExecStage;
 pub use command::{resolve_command, search_path, shlex_split, DEFAULT_PATH};

@@ -340,3 +340,120 @@ fn prepared_is_reusable() {
         assert_eq!(wait(&child), ExitStatus::Exited(7));
     }
 }
+
+/// Rough cost of 500 prepare + spawn + reap cycles of `/bin/true`
+/// (`cargo test --release spawn_500 -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn spawn_500_timing() {
+    for method in METHODS {
+        let null = File::open("/dev/null").unwrap();
+        let stdio = Stdio {
+            stdin: null.as_fd(),
+            stdout: null.as_fd(),
+            stderr: null.as_fd(),
+        };
+        let t0 = crate::clock::mono();
+        let mut prepare_time = Duration::ZERO;
+        let mut children = Vec::new();
+        for i in 0..500 {
+            let t = crate::clock::mono();
+            let p = prep(&ProgramSpec::with_defaults(&format!("p{i}"), "/bin/true")).unwrap();
+            prepare_time += crate::clock::mono() - t;
+            children.push(
+                spawn_with(
+                    &p,
+                    stdio,
+                    &SpawnOptions {
+                        cgroup: None,
+                        method,
+                    },
+                )
+                .unwrap(),
+            );
+        }
+        let spawned = crate::clock::mono() - t0;
+        for c in &children {
+            assert_eq!(wait(c), ExitStatus::Exited(0));
+        }
+        eprintln!(
+            "{method:?}: 500 spawns in {spawned:?} (prepare {prepare_time:?}), all reaped after {:?}",
+            crate::clock::mono() - t0
+        );
+    }
+}
+
+/// Runs `body` in a forked child (so it may change its credentials) and
+/// returns the child's exit code.
+fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {
+    let c = sys::clone::spawn_child(CloneMethod::Fork, None, || -> std::convert::Infallible {
+        sys::exec::exit_now(body())
+    })
+    .unwrap();
+    sys::pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE)
+        .unwrap()
+        .expect("test child did not finish")
+}
+
+/// As a non-root daemon: `user=` of another uid fails with Supervisor's text,
+/// and a root-only executable gives `no permission to run command`.
+#[test]
+fn non_root_daemon_texts() {
+    if sys::cred::getuid() != 0 {
+        eprintln!("skipped: needs root to become nobody");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let private = dir.path().join("private");
+    std::fs::write(&private, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let nobody = nobody();
+    let root = UserSpec {
+        written: "root".into(),
+        name: "root".into(),
+        uid: 0,
+        gid: 0,
+        home: "/root".into(),
+        shell: "/bin/sh".into(),
+    };
+    let st = in_child(|| {
+        if sys::cred::set_res_gid(nobody.gid).is_err()
+            || sys::cred::set_res_uid(nobody.uid).is_err()
+        {
+            return 10;
+        }
+        match prep(&spec(private.to_str().unwrap())) {
+            Err(SpawnError::Command(m))
+                if m == format!(
+                    "no permission to run command {}",
+                    py_repr(private.to_str().unwrap())
+                ) => {}
+            _ => return 11,
+        }
+        let mut s = spec("/bin/true");
+        s.user = Some(root.clone());
+        let Err((err, stderr)) = start(&s, CloneMethod::Auto) else {
+            return 12;
+        };
+        let line = "couldn't setuid to 0: Can't drop privilege as nonroot user";
+        if !matches!(
+            err,
+            SpawnError::Child {
+                stage: ExecStage::NotRoot,
+                ..
+            }
+        ) {
+            return 13;
+        }
+        if err.to_string() != line {
+            return 14;
+        }
+        let want = format!("supervisor: {line}\nsupervisor: child process was not spawned\n");
+        if read_all(stderr) != want {
+            return 15;
+        }
+        0
+    });
+    assert_eq!(st, ExitStatus::Exited(0));
+}

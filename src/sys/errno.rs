@@ -168,7 +168,7 @@ mod tests {
         assert_eq!(errno_name(libc::ENOENT), Some("ENOENT"));
         assert_eq!(errno_name(libc::EACCES), Some("EACCES"));
         assert_eq!(errno_name(libc::EPERM), Some("EPERM"));
-        assert_eq!(errno_name(libc::EHWPOISON), Some("EHWPOISON"));
+        assert_eq!(errno_name(libc::ENOTRECOVERABLE), Some("ENOTRECOVERABLE"));
         assert_eq!(errno_name(0), None);
         assert_eq!(errno_name(-1), None);
         assert_eq!(errno_text(9999), "9999");

@@ -52,3 +52,6 @@ impl IsMinusOne for i64 {
         *self == -1
     }
 }
+
+#[cfg(test)]
+mod tests;
