@@ -34,7 +34,12 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         Ok(a) => a,
         Err(e) => {
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .to_string();
             eprint!("{}", usage_error(&argv0, &first));
             return 2;
         }
@@ -77,7 +82,10 @@ fn load(args: &DaemonArgs, env: &Env) -> Result<Config, Usage> {
         })?,
     };
     if !path.exists() {
-        return Err(Usage(format!("could not find config file {}", path.display())));
+        return Err(Usage(format!(
+            "could not find config file {}",
+            path.display()
+        )));
     }
     let mut cfg = config::load(&path, env).map_err(|e| Usage(e.to_string()))?;
     crate::cli::apply_overrides(args, &mut cfg).map_err(Usage)?;
@@ -86,8 +94,15 @@ fn load(args: &DaemonArgs, env: &Env) -> Result<Config, Usage> {
 
 fn start(args: &DaemonArgs) -> Result<i32, Usage> {
     if !args.positional.is_empty() {
-        let list: Vec<String> = args.positional.iter().map(|p| config::signal::py_repr(p)).collect();
-        return Err(Usage(format!("positional arguments are not supported: [{}]", list.join(", "))));
+        let list: Vec<String> = args
+            .positional
+            .iter()
+            .map(|p| config::signal::py_repr(p))
+            .collect();
+        return Err(Usage(format!(
+            "positional arguments are not supported: [{}]",
+            list.join(", ")
+        )));
     }
     let env = Env::from_process();
     if args.check_config {
@@ -100,10 +115,14 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
     let mut parts = open_parts(config, args, queued)?;
     // Daemonize before any thread exists and before the pidfile is written.
     if !parts.config.supervisord.nodaemon {
-        parts.mainlog.log(LogLevel::Info, "daemonizing the supervisord process");
+        parts
+            .mainlog
+            .log(LogLevel::Info, "daemonizing the supervisord process");
         let s = &parts.config.supervisord;
         if let Err(e) = crate::sys::daemon::daemonize(s.directory.as_deref(), s.umask) {
-            parts.mainlog.log(LogLevel::Critical, format!("could not daemonize: {e}"));
+            parts
+                .mainlog
+                .log(LogLevel::Critical, format!("could not daemonize: {e}"));
             return Ok(1);
         }
     }
@@ -111,9 +130,15 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
     loop {
         write_pidfile(&mut parts);
         let pid = std::process::id();
-        parts.mainlog.log(LogLevel::Info, format!("supervisord started with pid {pid}"));
-        let reactor = Reactor::new(parts).map_err(|e| Usage(format!("cannot start the event loop: {e}")))?;
-        let (ending, old) = reactor.run().map_err(|e| Usage(format!("event loop failed: {e}")))?;
+        parts.mainlog.log(
+            LogLevel::Info,
+            format!("supervisord started with pid {pid}"),
+        );
+        let reactor =
+            Reactor::new(parts).map_err(|e| Usage(format!("cannot start the event loop: {e}")))?;
+        let (ending, old) = reactor
+            .run()
+            .map_err(|e| Usage(format!("event loop failed: {e}")))?;
         let _ = std::fs::remove_file(&old.config.supervisord.pidfile);
         old.control.unlink();
         match ending {
@@ -189,7 +214,9 @@ fn drop_privileges(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Res
 
 /// The primary gid and every group that lists the user.
 fn supplementary_groups(u: &crate::config::UserSpec) -> Vec<u32> {
-    let Ok(name) = std::ffi::CString::new(u.name.clone()) else { return vec![u.gid] };
+    let Ok(name) = std::ffi::CString::new(u.name.clone()) else {
+        return vec![u.gid];
+    };
     nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(u.gid))
         .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
         .unwrap_or_else(|_| vec![u.gid])
@@ -233,11 +260,21 @@ fn cleanup_auto_logs(config: &Config, mainlog: &mut MainLogger) {
         return;
     }
     if let Err(e) = crate::logs::cleanup_auto_logs(&s.childlogdir, &s.identifier) {
-        mainlog.log(LogLevel::Warn, format!("could not clean up AUTO logs in {}: {e}", s.childlogdir.display()));
+        mainlog.log(
+            LogLevel::Warn,
+            format!(
+                "could not clean up AUTO logs in {}: {e}",
+                s.childlogdir.display()
+            ),
+        );
     }
 }
 
-fn open_parts(config: Config, args: &DaemonArgs, queued: Vec<(LogLevel, String)>) -> Result<Parts, Usage> {
+fn open_parts(
+    config: Config,
+    args: &DaemonArgs,
+    queued: Vec<(LogLevel, String)>,
+) -> Result<Parts, Usage> {
     let s = &config.supervisord;
     let mut mainlog = MainLogger::open(s).map_err(|e| {
         let shown = match &s.logfile {
@@ -255,7 +292,10 @@ fn open_parts(config: Config, args: &DaemonArgs, queued: Vec<(LogLevel, String)>
         if u.auth.is_none() {
             mainlog.log(
                 LogLevel::Critical,
-                format!("Server '{}' running without any HTTP authentication checking", u.section),
+                format!(
+                    "Server '{}' running without any HTTP authentication checking",
+                    u.section
+                ),
             );
         }
     }
@@ -263,14 +303,18 @@ fn open_parts(config: Config, args: &DaemonArgs, queued: Vec<(LogLevel, String)>
         if i.auth.is_none() {
             mainlog.log(
                 LogLevel::Critical,
-                format!("Server '{}' running without any HTTP authentication checking", i.section),
+                format!(
+                    "Server '{}' running without any HTTP authentication checking",
+                    i.section
+                ),
             );
         }
     }
     let _ = args;
     let set = crate::sys::signal::daemon_sigset();
     crate::sys::signal::block(&set).map_err(|e| Usage(format!("cannot block signals: {e}")))?;
-    let signals = crate::sys::signal::signalfd(&set).map_err(|e| Usage(format!("cannot create a signalfd: {e}")))?;
+    let signals = crate::sys::signal::signalfd(&set)
+        .map_err(|e| Usage(format!("cannot create a signalfd: {e}")))?;
     Ok(Parts {
         config,
         mainlog,

@@ -9,7 +9,11 @@ use std::path::PathBuf;
 /// Options mirror supervisord's; values given here override the
 /// `[supervisord]` section of the config file.
 #[derive(Debug, Clone, Default, Parser)]
-#[command(name = "pidvisord", disable_version_flag = true, disable_help_flag = true)]
+#[command(
+    name = "pidvisord",
+    disable_version_flag = true,
+    disable_help_flag = true
+)]
 pub struct DaemonArgs {
     /// Configuration file path (searched for if not given).
     #[arg(short = 'c', long = "configuration", value_name = "FILE")]
@@ -146,47 +150,6 @@ pidvisor additions:\n\
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> DaemonArgs {
-        DaemonArgs::try_parse_from(std::iter::once("pidvisord").chain(args.iter().copied()))
-            .unwrap()
-    }
-
-    #[test]
-    fn supervisord_short_and_long_options() {
-        let a = parse(&["-c", "x.conf", "-n", "-u", "nobody", "-y", "1MB", "--minprocs", "5"]);
-        assert_eq!(a.configuration, Some(PathBuf::from("x.conf")));
-        assert!(a.nodaemon);
-        assert_eq!(a.run_as(), Some("nobody"));
-        assert!(!a.user_mode());
-        assert_eq!(a.logfile_maxbytes.as_deref(), Some("1MB"));
-        assert_eq!(a.minprocs.as_deref(), Some("5"));
-        let a = parse(&["--configuration=y.conf", "--logfile_backups=3", "-?"]);
-        assert_eq!(a.configuration, Some(PathBuf::from("y.conf")));
-        assert_eq!(a.logfile_backups.as_deref(), Some("3"));
-        assert!(a.help);
-    }
-
-    #[test]
-    fn bare_user_is_per_user_mode() {
-        let a = parse(&["--user", "-n"]);
-        assert!(a.user_mode());
-        assert_eq!(a.run_as(), None);
-        let a = parse(&["--user=www"]);
-        assert_eq!(a.run_as(), Some("www"));
-    }
-
-    #[test]
-    fn usage_error_is_two_lines() {
-        assert_eq!(
-            usage_error("pidvisord", "could not find config file /x"),
-            "Error: could not find config file /x\nFor help, use pidvisord -h\n"
-        );
-    }
-}
 /// The commented example printed by `pidvisord --example-config`.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.conf");
 
@@ -257,4 +220,56 @@ pub fn apply_overrides(args: &DaemonArgs, cfg: &mut crate::config::Config) -> Re
         s.minprocs = v::parse_int(x).map_err(|e| bad("--minprocs", x, e))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> DaemonArgs {
+        DaemonArgs::try_parse_from(std::iter::once("pidvisord").chain(args.iter().copied()))
+            .unwrap()
+    }
+
+    #[test]
+    fn supervisord_short_and_long_options() {
+        let a = parse(&[
+            "-c",
+            "x.conf",
+            "-n",
+            "-u",
+            "nobody",
+            "-y",
+            "1MB",
+            "--minprocs",
+            "5",
+        ]);
+        assert_eq!(a.configuration, Some(PathBuf::from("x.conf")));
+        assert!(a.nodaemon);
+        assert_eq!(a.run_as(), Some("nobody"));
+        assert!(!a.user_mode());
+        assert_eq!(a.logfile_maxbytes.as_deref(), Some("1MB"));
+        assert_eq!(a.minprocs.as_deref(), Some("5"));
+        let a = parse(&["--configuration=y.conf", "--logfile_backups=3", "-?"]);
+        assert_eq!(a.configuration, Some(PathBuf::from("y.conf")));
+        assert_eq!(a.logfile_backups.as_deref(), Some("3"));
+        assert!(a.help);
+    }
+
+    #[test]
+    fn bare_user_is_per_user_mode() {
+        let a = parse(&["--user", "-n"]);
+        assert!(a.user_mode());
+        assert_eq!(a.run_as(), None);
+        let a = parse(&["--user=www"]);
+        assert_eq!(a.run_as(), Some("www"));
+    }
+
+    #[test]
+    fn usage_error_is_two_lines() {
+        assert_eq!(
+            usage_error("pidvisord", "could not find config file /x"),
+            "Error: could not find config file /x\nFor help, use pidvisord -h\n"
+        );
+    }
 }

@@ -3,7 +3,9 @@
 //! how core answers become XML-RPC values.
 
 use crate::control::xmlrpc::{Fault as XmlFault, Value};
-use crate::core::{Answer, Command, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Reply};
+use crate::core::{
+    Answer, Command, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Reply,
+};
 
 /// Supervisor's RPC API version.
 pub const API_VERSION: &str = "3.0";
@@ -26,13 +28,31 @@ pub enum Plan {
 /// Work the reactor does itself.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Local {
-    ReadMainLog { offset: i64, length: i64 },
+    ReadMainLog {
+        offset: i64,
+        length: i64,
+    },
     ClearMainLog,
-    ReadProcessLog { name: String, stderr: bool, offset: i64, length: i64 },
-    TailProcessLog { name: String, stderr: bool, offset: i64, length: i64 },
-    ClearProcessLogs { name: String },
+    ReadProcessLog {
+        name: String,
+        stderr: bool,
+        offset: i64,
+        length: i64,
+    },
+    TailProcessLog {
+        name: String,
+        stderr: bool,
+        offset: i64,
+        length: i64,
+    },
+    ClearProcessLogs {
+        name: String,
+    },
     ClearAllProcessLogs,
-    SendStdin { name: String, chars: String },
+    SendStdin {
+        name: String,
+        chars: String,
+    },
     Reread,
     GetPid,
     GetIdentification,
@@ -150,18 +170,25 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
         }
         ("supervisor", "addProcessGroup") => {
             arity(p, 1, 1)?;
-            core(Command::AddProcessGroup { name: str_arg(p, 0)? })
+            core(Command::AddProcessGroup {
+                name: str_arg(p, 0)?,
+            })
         }
         ("supervisor", "removeProcessGroup") => {
             arity(p, 1, 1)?;
-            core(Command::RemoveProcessGroup { name: str_arg(p, 0)? })
+            core(Command::RemoveProcessGroup {
+                name: str_arg(p, 0)?,
+            })
         }
         ("supervisor", "startProcess") => {
             arity(p, 1, 2)?;
             let name = str_arg(p, 0)?;
             let wait = wait_arg(p, 1)?;
             match group_form(&name) {
-                Some(g) => core(Command::StartProcessGroup { name: g.into(), wait }),
+                Some(g) => core(Command::StartProcessGroup {
+                    name: g.into(),
+                    wait,
+                }),
                 None => core(Command::StartProcess { name, wait }),
             }
         }
@@ -174,14 +201,19 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
         }
         ("supervisor", "startAllProcesses") => {
             arity(p, 0, 1)?;
-            core(Command::StartAllProcesses { wait: wait_arg(p, 0)? })
+            core(Command::StartAllProcesses {
+                wait: wait_arg(p, 0)?,
+            })
         }
         ("supervisor", "stopProcess") => {
             arity(p, 1, 2)?;
             let name = str_arg(p, 0)?;
             let wait = wait_arg(p, 1)?;
             match group_form(&name) {
-                Some(g) => core(Command::StopProcessGroup { name: g.into(), wait }),
+                Some(g) => core(Command::StopProcessGroup {
+                    name: g.into(),
+                    wait,
+                }),
                 None => core(Command::StopProcess { name, wait }),
             }
         }
@@ -194,14 +226,19 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
         }
         ("supervisor", "stopAllProcesses") => {
             arity(p, 0, 1)?;
-            core(Command::StopAllProcesses { wait: wait_arg(p, 0)? })
+            core(Command::StopAllProcesses {
+                wait: wait_arg(p, 0)?,
+            })
         }
         ("supervisor", "signalProcess") => {
             arity(p, 2, 2)?;
             let name = str_arg(p, 0)?;
             let signal = str_arg(p, 1)?;
             match group_form(&name) {
-                Some(g) => core(Command::SignalProcessGroup { name: g.into(), signal }),
+                Some(g) => core(Command::SignalProcessGroup {
+                    name: g.into(),
+                    signal,
+                }),
                 None => core(Command::SignalProcess { name, signal }),
             }
         }
@@ -214,11 +251,15 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
         }
         ("supervisor", "signalAllProcesses") => {
             arity(p, 1, 1)?;
-            core(Command::SignalAllProcesses { signal: str_arg(p, 0)? })
+            core(Command::SignalAllProcesses {
+                signal: str_arg(p, 0)?,
+            })
         }
         ("supervisor", "getProcessInfo") => {
             arity(p, 1, 1)?;
-            core(Command::GetProcessInfo { name: str_arg(p, 0)? })
+            core(Command::GetProcessInfo {
+                name: str_arg(p, 0)?,
+            })
         }
         ("supervisor", "getAllProcessInfo") => {
             arity(p, 0, 0)?;
@@ -228,7 +269,10 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
             arity(p, 0, 0)?;
             core(Command::GetAllConfigInfo)
         }
-        ("supervisor", m @ ("readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog")) => {
+        (
+            "supervisor",
+            m @ ("readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog"),
+        ) => {
             arity(p, 3, 3)?;
             local(Local::ReadProcessLog {
                 name: str_arg(p, 0)?,
@@ -237,7 +281,10 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
                 length: int_arg(p, 2)?,
             })
         }
-        ("supervisor", m @ ("tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog")) => {
+        (
+            "supervisor",
+            m @ ("tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog"),
+        ) => {
             arity(p, 3, 3)?;
             local(Local::TailProcessLog {
                 name: str_arg(p, 0)?,
@@ -248,7 +295,9 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
         }
         ("supervisor", "clearProcessLogs") | ("supervisor", "clearProcessLog") => {
             arity(p, 1, 1)?;
-            local(Local::ClearProcessLogs { name: str_arg(p, 0)? })
+            local(Local::ClearProcessLogs {
+                name: str_arg(p, 0)?,
+            })
         }
         ("supervisor", "clearAllProcessLogs") => {
             arity(p, 0, 0)?;
@@ -397,11 +446,20 @@ pub fn info_value(i: &ProcessInfo) -> Value {
 }
 
 fn log_fields(out: &mut Vec<(String, Value)>, prefix: &str, l: &ConfigLogInfo) {
-    out.push((format!("{prefix}_capture_maxbytes"), Value::Int(l.capture_maxbytes)));
+    out.push((
+        format!("{prefix}_capture_maxbytes"),
+        Value::Int(l.capture_maxbytes),
+    ));
     out.push((format!("{prefix}_events_enabled"), l.events_enabled.into()));
     out.push((format!("{prefix}_logfile"), l.logfile.as_str().into()));
-    out.push((format!("{prefix}_logfile_backups"), Value::Int(l.logfile_backups)));
-    out.push((format!("{prefix}_logfile_maxbytes"), Value::Int(l.logfile_maxbytes)));
+    out.push((
+        format!("{prefix}_logfile_backups"),
+        Value::Int(l.logfile_backups),
+    ));
+    out.push((
+        format!("{prefix}_logfile_maxbytes"),
+        Value::Int(l.logfile_maxbytes),
+    ));
     out.push((format!("{prefix}_syslog"), l.syslog.into()));
 }
 
@@ -409,10 +467,24 @@ pub fn config_value(c: &ConfigInfo) -> Value {
     let none = || Value::from("none");
     let mut m: Vec<(String, Value)> = vec![
         ("autostart".into(), c.autostart.into()),
-        ("directory".into(), c.directory.as_deref().map(Value::from).unwrap_or_else(none)),
-        ("uid".into(), c.uid.map(|u| Value::Int(i64::from(u))).unwrap_or_else(none)),
+        (
+            "directory".into(),
+            c.directory.as_deref().map(Value::from).unwrap_or_else(none),
+        ),
+        (
+            "uid".into(),
+            c.uid.map(|u| Value::Int(i64::from(u))).unwrap_or_else(none),
+        ),
         ("command".into(), c.command.as_str().into()),
-        ("exitcodes".into(), Value::Array(c.exitcodes.iter().map(|&e| Value::Int(i64::from(e))).collect())),
+        (
+            "exitcodes".into(),
+            Value::Array(
+                c.exitcodes
+                    .iter()
+                    .map(|&e| Value::Int(i64::from(e)))
+                    .collect(),
+            ),
+        ),
         ("group".into(), c.group.as_str().into()),
         ("group_prio".into(), Value::Int(c.group_prio)),
         ("inuse".into(), c.inuse.into()),
@@ -456,9 +528,19 @@ pub fn reply_value(reply: &Reply) -> Result<Value, XmlFault> {
             Answer::Info(i) => info_value(i),
             Answer::Infos(v) => Value::Array(v.iter().map(info_value).collect()),
             Answer::Results(v) => Value::Array(v.iter().map(result_value).collect()),
-            Answer::Diff { added, changed, removed } => {
-                let list = |v: &Vec<String>| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());
-                Value::Array(vec![Value::Array(vec![list(added), list(changed), list(removed)])])
+            Answer::Diff {
+                added,
+                changed,
+                removed,
+            } => {
+                let list = |v: &Vec<String>| {
+                    Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect())
+                };
+                Value::Array(vec![Value::Array(vec![
+                    list(added),
+                    list(changed),
+                    list(removed),
+                ])])
             }
             Answer::ConfigInfos(v) => Value::Array(v.iter().map(config_value).collect()),
         }),
@@ -472,16 +554,22 @@ mod tests {
     #[test]
     fn group_forms_delegate_to_group_commands() {
         let p = [Value::from("grp:*")];
-        assert!(matches!(plan("supervisor.startProcess", &p), Plan::Core(Command::StartProcessGroup { ref name, wait: true }) if name == "grp"));
+        assert!(
+            matches!(plan("supervisor.startProcess", &p), Plan::Core(Command::StartProcessGroup { ref name, wait: true }) if name == "grp")
+        );
         let p = [Value::from("grp:"), Value::Bool(false)];
-        assert!(matches!(plan("supervisor.stopProcess", &p), Plan::Core(Command::StopProcessGroup { ref name, wait: false }) if name == "grp"));
+        assert!(
+            matches!(plan("supervisor.stopProcess", &p), Plan::Core(Command::StopProcessGroup { ref name, wait: false }) if name == "grp")
+        );
     }
 
     #[test]
     fn unknown_private_and_badly_shaped_methods() {
         for m in ["supervisor.nope", "supervisor._private", "a.b.c", "nodot"] {
             match plan(m, &[]) {
-                Plan::Now(Err(f)) => assert_eq!((f.code, f.string.as_str()), (1, "UNKNOWN_METHOD"), "{m}"),
+                Plan::Now(Err(f)) => {
+                    assert_eq!((f.code, f.string.as_str()), (1, "UNKNOWN_METHOD"), "{m}")
+                }
                 other => panic!("{m}: {other:?}"),
             }
         }
@@ -493,12 +581,18 @@ mod tests {
 
     #[test]
     fn list_methods_is_sorted_and_complete() {
-        let Plan::Now(Ok(Value::Array(v))) = plan("system.listMethods", &[]) else { panic!() };
+        let Plan::Now(Ok(Value::Array(v))) = plan("system.listMethods", &[]) else {
+            panic!()
+        };
         let names: Vec<&str> = v.iter().map(|x| x.as_str().unwrap()).collect();
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(names, sorted);
-        assert_eq!(names.len(), 41, "Supervisor lists 41 methods in a stock setup");
+        assert_eq!(
+            names.len(),
+            41,
+            "Supervisor lists 41 methods in a stock setup"
+        );
     }
 
     #[test]
@@ -508,9 +602,14 @@ mod tests {
             Value::record([("params", Value::Array(vec![]))]),
             Value::record([("methodName", Value::from("system.multicall"))]),
         ]);
-        let Plan::Multi(v) = plan("system.multicall", &[calls]) else { panic!() };
+        let Plan::Multi(v) = plan("system.multicall", &[calls]) else {
+            panic!()
+        };
         assert!(v[0].is_ok());
-        assert_eq!(v[1].as_ref().unwrap_err().string, "INCORRECT_PARAMETERS: No methodName");
+        assert_eq!(
+            v[1].as_ref().unwrap_err().string,
+            "INCORRECT_PARAMETERS: No methodName"
+        );
         assert_eq!(
             v[2].as_ref().unwrap_err().string,
             "INCORRECT_PARAMETERS: Recursive system.multicall forbidden"

@@ -95,7 +95,11 @@ impl Stream {
 enum Busy {
     Idle,
     /// An RPC answer with this request id.
-    Call { id: u64, version: u8, keep_alive: bool },
+    Call {
+        id: u64,
+        version: u8,
+        keep_alive: bool,
+    },
     /// A `system.multicall` in progress.
     Multi {
         id: u64,
@@ -154,15 +158,22 @@ pub struct ControlServer {
 
 /// Bind `<file>.<pid>`, chmod, and hard-link it to `<file>` as Supervisor
 /// does, so a live socket is never replaced; a stale one is.
-fn bind_unix(file: &Path, mode: u32, chown: Option<(u32, Option<u32>)>) -> Result<UnixListener, ServerError> {
+fn bind_unix(
+    file: &Path,
+    mode: u32,
+    chown: Option<(u32, Option<u32>)>,
+) -> Result<UnixListener, ServerError> {
     let tmp = PathBuf::from(format!("{}.{}", file.display(), std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     for attempt in 0..2 {
         let l = UnixListener::bind(&tmp).map_err(|e| ServerError::from_io(&e))?;
-        let setup = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).and_then(|()| match chown {
-            Some((uid, gid)) => std::os::unix::fs::chown(&tmp, Some(uid), gid),
-            None => Ok(()),
-        });
+        let setup =
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).and_then(|()| {
+                match chown {
+                    Some((uid, gid)) => std::os::unix::fs::chown(&tmp, Some(uid), gid),
+                    None => Ok(()),
+                }
+            });
         if let Err(e) = setup {
             let _ = std::fs::remove_file(&tmp);
             return Err(ServerError::from_io(&e));
@@ -213,18 +224,30 @@ impl ControlServer {
         for u in &config.unix_http_servers {
             let l = bind_unix(&u.file, u.chmod, u.chown)?;
             s.created.push(u.file.clone());
-            s.url.get_or_insert_with(|| format!("unix://{}", u.file.display()));
+            s.url
+                .get_or_insert_with(|| format!("unix://{}", u.file.display()));
             s.endpoints.push(Endpoint {
                 listener: Listener::Unix(l),
                 auth: creds(&u.auth),
             });
         }
         for i in &config.inet_http_servers {
-            let host = if i.host.is_empty() || i.host == "*" { "0.0.0.0" } else { &i.host };
-            let std = std::net::TcpListener::bind((host, i.port)).map_err(|e| ServerError::from_io(&e))?;
-            std.set_nonblocking(true).map_err(|e| ServerError::from_io(&e))?;
-            let shown = if i.host.is_empty() || i.host == "*" { "localhost" } else { &i.host };
-            s.url.get_or_insert_with(|| format!("http://{shown}:{}", i.port));
+            let host = if i.host.is_empty() || i.host == "*" {
+                "0.0.0.0"
+            } else {
+                &i.host
+            };
+            let std = std::net::TcpListener::bind((host, i.port))
+                .map_err(|e| ServerError::from_io(&e))?;
+            std.set_nonblocking(true)
+                .map_err(|e| ServerError::from_io(&e))?;
+            let shown = if i.host.is_empty() || i.host == "*" {
+                "localhost"
+            } else {
+                &i.host
+            };
+            s.url
+                .get_or_insert_with(|| format!("http://{shown}:{}", i.port));
             s.endpoints.push(Endpoint {
                 listener: Listener::Tcp(TcpListener::from_std(std)),
                 auth: creds(&i.auth),
@@ -272,17 +295,27 @@ impl ControlServer {
 
     /// A follower is active: the loop must wake to look for new data.
     pub fn following(&self) -> bool {
-        self.conns.values().any(|c| matches!(c.busy, Busy::Follow(_)))
+        self.conns
+            .values()
+            .any(|c| matches!(c.busy, Busy::Follow(_)))
     }
 
     /// Something is readable or writable on one of our tokens. Returns the
     /// calls to carry out and the log-tail requests to resolve.
-    pub fn ready(&mut self, token: Token, r: &Registry, jobs: &mut Vec<Job>, tails: &mut Vec<TailRequest>) {
+    pub fn ready(
+        &mut self,
+        token: Token,
+        r: &Registry,
+        jobs: &mut Vec<Job>,
+        tails: &mut Vec<TailRequest>,
+    ) {
         if token.0 < BASE + self.endpoints.len() {
             self.accept(token.0 - BASE, r);
             return;
         }
-        let Some(conn) = self.conns.get_mut(&token) else { return };
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
         // Read everything available.
         let mut eof = false;
         loop {
@@ -370,7 +403,9 @@ impl ControlServer {
     /// rest wait in the buffer.
     fn parse_requests(&mut self, token: Token, jobs: &mut Vec<Job>, tails: &mut Vec<TailRequest>) {
         loop {
-            let Some(conn) = self.conns.get_mut(&token) else { return };
+            let Some(conn) = self.conns.get_mut(&token) else {
+                return;
+            };
             if !matches!(conn.busy, Busy::Idle) || conn.closing || conn.inbuf.is_empty() {
                 return;
             }
@@ -379,7 +414,11 @@ impl ControlServer {
                 Ok(None) => return,
                 Err(e) => {
                     let date = http::http_date(crate::clock::wall() as i64);
-                    let ctx = ReplyCtx { version: "1.0", keep_alive: false, date: &date };
+                    let ctx = ReplyCtx {
+                        version: "1.0",
+                        keep_alive: false,
+                        date: &date,
+                    };
                     conn.outbuf.extend(http::error_response(&ctx, e.status()));
                     conn.inbuf.clear();
                     conn.closing = true;
@@ -402,7 +441,11 @@ impl ControlServer {
     ) {
         let date = http::http_date(crate::clock::wall() as i64);
         let keep_alive = req.keep_alive();
-        let ctx = ReplyCtx { version: req.version_str(), keep_alive, date: &date };
+        let ctx = ReplyCtx {
+            version: req.version_str(),
+            keep_alive,
+            date: &date,
+        };
         let fail = |s: &mut Self, status: u16| {
             let c = s.conns.get_mut(&token).expect("connection");
             c.outbuf.extend(http::error_response(&ctx, status));
@@ -437,7 +480,11 @@ impl ControlServer {
                 },
                 plan => {
                     jobs.push(Job { id, plan });
-                    Busy::Call { id, version: req.version, keep_alive }
+                    Busy::Call {
+                        id,
+                        version: req.version,
+                        keep_alive,
+                    }
                 }
             };
             if matches!(conn.busy, Busy::Multi { .. }) {
@@ -462,8 +509,17 @@ impl ControlServer {
             Some((name, stderr)) => {
                 // Held until the reactor resolves the file (or 404s).
                 let c = self.conns.get_mut(&token).expect("connection");
-                c.busy = Busy::Call { id: 0, version: req.version, keep_alive: false };
-                tails.push(TailRequest { conn: token, name, stderr, version: req.version });
+                c.busy = Busy::Call {
+                    id: 0,
+                    version: req.version,
+                    keep_alive: false,
+                };
+                tails.push(TailRequest {
+                    conn: token,
+                    name,
+                    stderr,
+                    version: req.version,
+                });
             }
             None => fail(self, 404),
         }
@@ -472,8 +528,19 @@ impl ControlServer {
     /// Start the next call of a multicall, or send the whole answer.
     fn next_multi(&mut self, token: Token, jobs: &mut Vec<Job>) {
         loop {
-            let Some(conn) = self.conns.get_mut(&token) else { return };
-            let Busy::Multi { id, queue, results, version, keep_alive } = &mut conn.busy else { return };
+            let Some(conn) = self.conns.get_mut(&token) else {
+                return;
+            };
+            let Busy::Multi {
+                id,
+                queue,
+                results,
+                version,
+                keep_alive,
+            } = &mut conn.busy
+            else {
+                return;
+            };
             match queue.pop_front() {
                 None => {
                     let body = xmlrpc::encode_response(&Value::Array(std::mem::take(results)));
@@ -499,13 +566,19 @@ impl ControlServer {
 
     /// The answer to a call (from the core or the reactor).
     pub fn answer(&mut self, id: u64, result: Result<Value, XmlFault>, jobs: &mut Vec<Job>) {
-        let Some(&token) = self.waiting.get(&id) else { return };
+        let Some(&token) = self.waiting.get(&id) else {
+            return;
+        };
         let Some(conn) = self.conns.get_mut(&token) else {
             self.waiting.remove(&id);
             return;
         };
         match &mut conn.busy {
-            Busy::Call { id: want, version, keep_alive } if *want == id => {
+            Busy::Call {
+                id: want,
+                version,
+                keep_alive,
+            } if *want == id => {
                 let body = match &result {
                     Ok(v) => xmlrpc::encode_response(v),
                     Err(f) => xmlrpc::encode_fault(f),
@@ -514,7 +587,9 @@ impl ControlServer {
                 self.waiting.remove(&id);
                 self.send_xml(token, v, k, body);
             }
-            Busy::Multi { id: want, results, .. } if *want == id => {
+            Busy::Multi {
+                id: want, results, ..
+            } if *want == id => {
                 results.push(multi_result(result));
                 self.next_multi(token, jobs);
             }
@@ -523,14 +598,17 @@ impl ControlServer {
     }
 
     fn send_xml(&mut self, token: Token, version: u8, keep_alive: bool, body: String) {
-        let Some(conn) = self.conns.get_mut(&token) else { return };
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
         let date = http::http_date(crate::clock::wall() as i64);
         let ctx = ReplyCtx {
             version: if version == 0 { "1.0" } else { "1.1" },
             keep_alive,
             date: &date,
         };
-        conn.outbuf.extend(http::xml_response(&ctx, body.as_bytes()));
+        conn.outbuf
+            .extend(http::xml_response(&ctx, body.as_bytes()));
         conn.busy = Busy::Idle;
         if !keep_alive {
             conn.closing = true;
@@ -539,10 +617,16 @@ impl ControlServer {
 
     /// Resolve a `/logtail` request: stream `file`, or 404.
     pub fn start_follow(&mut self, req: TailRequest, file: Option<PathBuf>, mainlog: bool) {
-        let Some(conn) = self.conns.get_mut(&req.conn) else { return };
+        let Some(conn) = self.conns.get_mut(&req.conn) else {
+            return;
+        };
         let date = http::http_date(crate::clock::wall() as i64);
         let version = if req.version == 0 { "1.0" } else { "1.1" };
-        let ctx = ReplyCtx { version, keep_alive: false, date: &date };
+        let ctx = ReplyCtx {
+            version,
+            keep_alive: false,
+            date: &date,
+        };
         // Supervisor starts a tail with the last 1024 bytes.
         let follower = file.and_then(|f| Follower::open(&f, 1024).ok());
         match follower {
@@ -560,7 +644,10 @@ impl ControlServer {
                 if !mainlog {
                     headers.push(("X-Accel-Buffering", "no"));
                 }
-                let ctx = ReplyCtx { keep_alive: true, ..ctx };
+                let ctx = ReplyCtx {
+                    keep_alive: true,
+                    ..ctx
+                };
                 conn.outbuf.extend(http::chunked_head(&ctx, 200, &headers));
                 if let Ok(data) = f.poll() {
                     conn.outbuf.extend(http::chunk(&data));
@@ -593,7 +680,9 @@ impl ControlServer {
 
     /// Write what is buffered; close when done and asked to.
     fn flush_conn(&mut self, token: Token, r: &Registry) {
-        let Some(conn) = self.conns.get_mut(&token) else { return };
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
         while !conn.outbuf.is_empty() {
             match conn.stream.write(&conn.outbuf) {
                 Ok(0) => {

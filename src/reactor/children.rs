@@ -50,7 +50,9 @@ impl ChildTable {
 
 impl Reactor {
     pub(super) fn spawn(&mut self, id: ProcId, gen: u64) {
-        let Some(spec) = self.core.spec(id).cloned() else { return };
+        let Some(spec) = self.core.spec(id).cloned() else {
+            return;
+        };
         match self.start_child(id, gen, &spec) {
             Ok(pid) => self.core.spawned(id, gen, pid, now()),
             Err(text) => self.core.spawn_failed(id, gen, text, now()),
@@ -162,7 +164,9 @@ impl Reactor {
     }
 
     fn child_exited(&mut self, id: ProcId, status: ExitStatus) {
-        let Some(child) = self.children.remove(id) else { return };
+        let Some(child) = self.children.remove(id) else {
+            return;
+        };
         let _ = self
             .poll
             .registry()
@@ -178,7 +182,9 @@ impl Reactor {
     /// shows up in the peek is handled through its pidfd right away.
     pub(super) fn reap_strays(&mut self) {
         for _ in 0..1024 {
-            let Ok(Some((pid, _))) = sys::wait::peek_any() else { break };
+            let Ok(Some((pid, _))) = sys::wait::peek_any() else {
+                break;
+            };
             if let Some(id) = self.children.id_of(pid) {
                 self.on_pidfd(id);
                 continue;

@@ -24,7 +24,10 @@ fn read_fault(e: ReadError) -> XmlFault {
 /// Log text as an XML-RPC string. Supervisor decodes strictly and fails the
 /// whole call on a split character; we replace it instead.
 fn text(bytes: Vec<u8>) -> Value {
-    Value::String(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    Value::String(
+        String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
 }
 
 impl Reactor {
@@ -66,7 +69,9 @@ impl Reactor {
                 let Some(path) = path else {
                     return Err(fault(FaultCode::NoFile, "None"));
                 };
-                read_window(&path, offset, length).map(text).map_err(read_fault)
+                read_window(&path, offset, length)
+                    .map(text)
+                    .map_err(read_fault)
             }
             Local::ClearMainLog => {
                 if self.mainlog.path().is_none() {
@@ -77,24 +82,42 @@ impl Reactor {
                     .map(|()| Value::Bool(true))
                     .map_err(|e| fault(FaultCode::Failed, &e.to_string()))
             }
-            Local::ReadProcessLog { name, stderr, offset, length } => {
+            Local::ReadProcessLog {
+                name,
+                stderr,
+                offset,
+                length,
+            } => {
                 let id = self.one_process(&name)?;
                 let Some(path) = self.log_path(id, stderr) else {
                     return Err(fault(FaultCode::NoFile, "None"));
                 };
-                read_window(&path, offset, length).map(text).map_err(read_fault)
+                read_window(&path, offset, length)
+                    .map(text)
+                    .map_err(read_fault)
             }
-            Local::TailProcessLog { name, stderr, offset, length } => {
+            Local::TailProcessLog {
+                name,
+                stderr,
+                offset,
+                length,
+            } => {
                 let id = self.one_process(&name)?;
                 let (data, offset, overflow) = match self.log_path(id, stderr) {
                     Some(path) => tail_window(&path, offset, length),
                     None => (Vec::new(), 0, false),
                 };
-                Ok(Value::Array(vec![text(data), Value::Int(offset), Value::Bool(overflow)]))
+                Ok(Value::Array(vec![
+                    text(data),
+                    Value::Int(offset),
+                    Value::Bool(overflow),
+                ]))
             }
             Local::ClearProcessLogs { name } => {
                 let id = self.one_process(&name)?;
-                self.clear_logs(id).map(|()| Value::Bool(true)).map_err(|_| fault(FaultCode::Failed, &name))
+                self.clear_logs(id)
+                    .map(|()| Value::Bool(true))
+                    .map_err(|_| fault(FaultCode::Failed, &name))
             }
             Local::ClearAllProcessLogs => {
                 let mut ids: Vec<(String, String, ProcId)> = self
@@ -135,7 +158,9 @@ impl Reactor {
                 };
                 match write_all_nonblocking(fd, chars.as_bytes()) {
                     Ok(()) => Ok(Value::Bool(true)),
-                    Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Err(fault(FaultCode::NoFile, &name)),
+                    Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
+                        Err(fault(FaultCode::NoFile, &name))
+                    }
                     Err(e) => Err(fault(FaultCode::Failed, &e.to_string())),
                 }
             }
@@ -148,7 +173,13 @@ impl Reactor {
     pub(super) fn reread(&mut self, id: u64) {
         let loaded = crate::config::load(&self.config.path, &crate::config::Env::from_process())
             .map_err(|e| e.to_string());
-        self.core.handle_command(id, Command::ReloadConfig { config: Box::new(loaded) }, now());
+        self.core.handle_command(
+            id,
+            Command::ReloadConfig {
+                config: Box::new(loaded),
+            },
+            now(),
+        );
     }
 
     /// Delete and recreate a running process's current log files.
@@ -167,7 +198,9 @@ impl Reactor {
         let (file, main) = match &req.name {
             None => (self.mainlog.path().map(Path::to_path_buf), true),
             Some(name) => (
-                self.one_process(name).ok().and_then(|id| self.log_path(id, req.stderr)),
+                self.one_process(name)
+                    .ok()
+                    .and_then(|id| self.log_path(id, req.stderr)),
                 false,
             ),
         };

@@ -103,7 +103,8 @@ fn command_check(
         .map(str::to_owned);
     let cwd = cwd.to_path_buf();
     Box::new(move |spec| {
-        let path = crate::spawn::search_path(&spec.environment, &daemon_env, daemon_path.as_deref());
+        let path =
+            crate::spawn::search_path(&spec.environment, &daemon_env, daemon_path.as_deref());
         match crate::spawn::resolve_command(&spec.command, path, &cwd) {
             Ok(_) => CommandCheck::Ok,
             Err(e) if e.starts_with("can't find command") => CommandCheck::NotFound(e),
@@ -185,7 +186,8 @@ impl Reactor {
                 .next_deadline()
                 .map(|d| d.saturating_duration_since(crate::clock::mono()));
             if self.control.following() {
-                timeout = Some(timeout.map_or(server::FOLLOW_EVERY, |t| t.min(server::FOLLOW_EVERY)));
+                timeout =
+                    Some(timeout.map_or(server::FOLLOW_EVERY, |t| t.min(server::FOLLOW_EVERY)));
             }
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
@@ -239,9 +241,16 @@ impl Reactor {
                 any = true;
                 match effect {
                     Effect::Spawn { id, gen } => self.spawn(id, gen),
-                    Effect::Signal { id, gen, sig, group, .. } => self.signal(id, gen, sig, group),
+                    Effect::Signal {
+                        id,
+                        gen,
+                        sig,
+                        group,
+                        ..
+                    } => self.signal(id, gen, sig, group),
                     Effect::Reply { token, reply } => {
-                        self.control.answer(token, rpc::reply_value(&reply), &mut self.jobs)
+                        self.control
+                            .answer(token, rpc::reply_value(&reply), &mut self.jobs)
                     }
                     Effect::Log { level, message } => self.log(level, &message),
                     Effect::GroupAdded { name } => self.group_added(&name),

@@ -72,7 +72,12 @@ impl SpawnPipes {
         Stdio {
             stdin: self.stdin.0.as_fd(),
             stdout: self.stdout.1.as_fd(),
-            stderr: self.stderr.as_ref().map(|p| &p.1).unwrap_or(&self.stdout.1).as_fd(),
+            stderr: self
+                .stderr
+                .as_ref()
+                .map(|p| &p.1)
+                .unwrap_or(&self.stdout.1)
+                .as_fd(),
         }
     }
 
@@ -108,7 +113,11 @@ impl Pipes {
         let made = (|| -> io::Result<SpawnPipes> {
             let stdin = pipe()?;
             let stdout = pipe()?;
-            let stderr = if spec.redirect_stderr { None } else { Some(pipe()?) };
+            let stderr = if spec.redirect_stderr {
+                None
+            } else {
+                Some(pipe()?)
+            };
             nonblocking(&stdout.0)?;
             if let Some(e) = &stderr {
                 nonblocking(&e.0)?;
@@ -134,7 +143,12 @@ impl Pipes {
         let strip = config.supervisord.strip_ansi;
         let open = |log: &crate::config::LogSpec, stream: Stream| {
             let auto = self.auto_names.get(&(id, stream));
-            ChildLog::open(ChildLogOptions::from_spec(log, auto.map(|p| p.as_path()), &spec.name, strip))
+            ChildLog::open(ChildLogOptions::from_spec(
+                log,
+                auto.map(|p| p.as_path()),
+                &spec.name,
+                strip,
+            ))
         };
         let logs = open(&spec.stdout, Stream::Stdout).and_then(|out| {
             let err = if spec.redirect_stderr {
@@ -310,7 +324,10 @@ impl Reactor {
             .map(|(id, p)| (id, p.spec.clone()))
             .collect();
         for (id, spec) in members {
-            for (stream, log) in [(Stream::Stdout, &spec.stdout), (Stream::Stderr, &spec.stderr)] {
+            for (stream, log) in [
+                (Stream::Stdout, &spec.stdout),
+                (Stream::Stderr, &spec.stderr),
+            ] {
                 if log.file != LogFile::Auto || (stream == Stream::Stderr && spec.redirect_stderr) {
                     continue;
                 }
@@ -337,7 +354,8 @@ impl Reactor {
 
     /// A group was removed: forget its processes' logs (ids are never reused).
     pub(super) fn group_removed(&mut self, _name: &str) {
-        let live: std::collections::HashSet<ProcId> = self.core.processes().map(|(id, _)| id).collect();
+        let live: std::collections::HashSet<ProcId> =
+            self.core.processes().map(|(id, _)| id).collect();
         self.pipes.retain_live(&live);
     }
 }

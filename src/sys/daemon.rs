@@ -12,7 +12,10 @@ use std::path::Path;
 /// # References
 ///  - [Linux](https://man7.org/linux/man-pages/man2/fork.2.html)
 pub fn daemonize(directory: Option<&Path>, umask: u32) -> io::Result<()> {
-    let devnull = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null")?;
+    let devnull = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/null")?;
     // SAFETY: the daemon is single-threaded here (documented precondition),
     // so the child may run arbitrary code after fork.
     match unsafe { libc::fork() } {

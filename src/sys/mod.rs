@@ -12,8 +12,8 @@
 #![allow(unsafe_code)]
 
 pub mod clone;
-pub mod daemon;
 pub mod cred;
+pub mod daemon;
 pub mod errno;
 pub mod exec;
 pub mod fd;

@@ -29,15 +29,6 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut cond: impl FnMut() -> Opti
     }
 }
 
-/// Skip (or, under `PIDVISOR_TEST_STRICT=1`, fail) when the machine lacks a
-/// kernel feature a test needs.
-pub fn skip_or_fail(reason: &str) {
-    if std::env::var("PIDVISOR_TEST_STRICT").as_deref() == Ok("1") {
-        panic!("required feature missing (strict mode): {reason}");
-    }
-    eprintln!("SKIPPED: {reason}");
-}
-
 pub struct Daemon {
     pub dir: tempfile::TempDir,
     pub conf: PathBuf,
@@ -56,7 +47,10 @@ impl Daemon {
 
     /// Like `start`, without launching: for tests that edit files first.
     pub fn prepare(body: &str) -> Daemon {
-        let dir = tempfile::Builder::new().prefix("pidvisor-it").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("pidvisor-it")
+            .tempdir()
+            .unwrap();
         let path = dir.path().to_str().unwrap().to_string();
         let mut text = body.replace("{dir}", &path);
         if !text.contains("[supervisord]") {
@@ -68,7 +62,12 @@ impl Daemon {
         }
         let conf = dir.path().join("pidvisord.conf");
         fs::write(&conf, text).unwrap();
-        Daemon { dir, conf, child: None, pid: 0 }
+        Daemon {
+            dir,
+            conf,
+            child: None,
+            pid: 0,
+        }
     }
 
     pub fn launch(mut self) -> Daemon {
@@ -173,14 +172,18 @@ impl Daemon {
     pub fn stop(&mut self) -> Option<i32> {
         let mut child = self.child.take()?;
         send(self.pid, 15);
-        let status = wait_for("pidvisord to exit", TIMEOUT, || child.try_wait().ok().flatten());
+        let status = wait_for("pidvisord to exit", TIMEOUT, || {
+            child.try_wait().ok().flatten()
+        });
         status.code()
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         let pids = descendants(self.pid);
         send(self.pid, 15);
         let deadline = clock::mono() + Duration::from_secs(15);
@@ -215,7 +218,9 @@ pub fn send(pid: u32, sig: i32) {
 pub fn descendants(root: u32) -> Vec<u32> {
     let mut parent = std::collections::HashMap::new();
     for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
         if let Some(ppid) = proc_ppid(pid) {
             parent.insert(pid, ppid);
         }
@@ -240,14 +245,21 @@ pub fn descendants(root: u32) -> Vec<u32> {
 /// The parent pid from `/proc/PID/stat`.
 pub fn proc_ppid(pid: u32) -> Option<u32> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.rsplit(") ").next()?.split_whitespace().nth(1)?.parse().ok()
+    stat.rsplit(") ")
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 /// One `Key:\tvalue` line of `/proc/PID/status`.
 pub fn proc_status(pid: u32, key: &str) -> Option<String> {
     let s = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    s.lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")).map(|v| v.trim().to_string()))
+    s.lines().find_map(|l| {
+        l.strip_prefix(&format!("{key}:"))
+            .map(|v| v.trim().to_string())
+    })
 }
 
 /// The environment of a process as `KEY=value` strings.
@@ -263,7 +275,10 @@ pub fn proc_environ(pid: u32) -> Vec<String> {
 /// Is `pid` alive (and not a zombie)?
 pub fn alive(pid: u32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => !matches!(stat.rsplit(") ").next().and_then(|s| s.chars().next()), Some('Z') | None),
+        Ok(stat) => !matches!(
+            stat.rsplit(") ").next().and_then(|s| s.chars().next()),
+            Some('Z') | None
+        ),
         Err(_) => false,
     }
 }

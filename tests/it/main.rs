@@ -4,3 +4,5 @@
 mod fixture;
 // The daemon runs programs: states, restarts, privilege drop, logs, signals.
 mod runtime;
+// The control socket driven by pidvisorctl: status, start/stop, reread/update.
+mod control;

@@ -32,10 +32,22 @@ fn autostart_then_running_after_startsecs() {
     // RUNNING is declared no earlier than startsecs after the spawn.
     let spawned = stamp(lines_with(&log, "spawned: 'sleeper'")[0]);
     let running = stamp(lines_with(&log, "success: sleeper")[0]);
-    assert!(running - spawned >= 0.99, "RUNNING after {}s", running - spawned);
+    assert!(
+        running - spawned >= 0.99,
+        "RUNNING after {}s",
+        running - spawned
+    );
     // Own process group, like Supervisor's setpgrp.
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let pgrp: u32 = stat.rsplit(") ").next().unwrap().split_whitespace().nth(2).unwrap().parse().unwrap();
+    let pgrp: u32 = stat
+        .rsplit(") ")
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(pgrp, pid);
 }
 
@@ -45,16 +57,28 @@ fn too_quick_exits_back_off_then_fatal_with_linear_spacing() {
         "[program:quick]\ncommand=sh -c 'exit 0'\nstartsecs=1\nstartretries=3\nautorestart=true\n",
     );
     let log = d.wait_log("gave up: quick entered FATAL state, too many start retries too quickly");
-    let spawns: Vec<f64> = lines_with(&log, "spawned: 'quick'").iter().map(|l| stamp(l)).collect();
+    let spawns: Vec<f64> = lines_with(&log, "spawned: 'quick'")
+        .iter()
+        .map(|l| stamp(l))
+        .collect();
     assert_eq!(spawns.len(), 4, "startretries + 1 attempts:\n{log}");
     // Retry k comes no earlier than k seconds after the k-th failure.
-    let exits: Vec<f64> = lines_with(&log, "exited: quick").iter().map(|l| stamp(l)).collect();
+    let exits: Vec<f64> = lines_with(&log, "exited: quick")
+        .iter()
+        .map(|l| stamp(l))
+        .collect();
     assert_eq!(exits.len(), 4);
     for k in 1..4 {
         let gap = spawns[k] - exits[k - 1];
-        assert!(gap >= k as f64 - 0.01, "retry {k} came {gap}s after failure {k}:\n{log}");
+        assert!(
+            gap >= k as f64 - 0.01,
+            "retry {k} came {gap}s after failure {k}:\n{log}"
+        );
     }
-    assert!(log.contains("exited: quick (exit status 0; not expected)"), "{log}");
+    assert!(
+        log.contains("exited: quick (exit status 0; not expected)"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -73,7 +97,11 @@ fn autorestart_true_false_unexpected() {
     let log = d.main_log();
     assert_eq!(lines_with(&log, "spawned: 'never'").len(), 1, "{log}");
     assert_eq!(lines_with(&log, "spawned: 'unexp_ok'").len(), 1, "{log}");
-    assert_eq!(lines_with(&log, "spawned: 'unexp_listed'").len(), 1, "{log}");
+    assert_eq!(
+        lines_with(&log, "spawned: 'unexp_listed'").len(),
+        1,
+        "{log}"
+    );
     assert!(log.contains("exited: never (exit status 3; not expected)"));
     assert!(log.contains("exited: unexp_ok (exit status 0; expected)"));
     assert!(log.contains("exited: unexp_listed (exit status 3; expected)"));
@@ -88,7 +116,9 @@ fn kill_9_respawns_with_a_new_pid() {
     let second = d.wait_spawned("victim", 2);
     assert_ne!(first, second);
     assert!(alive(second));
-    assert!(d.main_log().contains("exited: victim (terminated by SIGKILL; not expected)"));
+    assert!(d
+        .main_log()
+        .contains("exited: victim (terminated by SIGKILL; not expected)"));
 }
 
 #[test]
@@ -101,9 +131,18 @@ fn shutdown_escalates_to_sigkill_for_a_term_ignoring_child() {
     wait_file(&d.path("stubborn.log")); // the trap is installed
     assert_eq!(d.stop(), Some(0), "shutdown exits 0");
     let log = d.main_log();
-    assert!(log.contains("received SIGTERM indicating exit request"), "{log}");
-    assert!(log.contains(&format!("killing 'stubborn' ({pid}) with SIGKILL")), "{log}");
-    assert!(log.contains("stopped: stubborn (terminated by SIGKILL)"), "{log}");
+    assert!(
+        log.contains("received SIGTERM indicating exit request"),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("killing 'stubborn' ({pid}) with SIGKILL")),
+        "{log}"
+    );
+    assert!(
+        log.contains("stopped: stubborn (terminated by SIGKILL)"),
+        "{log}"
+    );
     assert!(!alive(pid));
 }
 
@@ -133,7 +172,10 @@ fn user_nobody_drops_groups_ids_and_capabilities() {
     wait_for("the exec as nobody", TIMEOUT, || {
         (proc_status(pid, "Uid")? == "65534\t65534\t65534\t65534").then_some(())
     });
-    assert_eq!(proc_status(pid, "Gid").unwrap(), "65534\t65534\t65534\t65534");
+    assert_eq!(
+        proc_status(pid, "Gid").unwrap(),
+        "65534\t65534\t65534\t65534"
+    );
     assert_eq!(proc_status(pid, "Groups").unwrap(), "65534");
     for cap in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
         assert_eq!(proc_status(pid, cap).unwrap(), "0000000000000000", "{cap}");
@@ -157,9 +199,15 @@ fn directory_umask_environment_and_expansions() {
     fs::create_dir(d.path("work")).unwrap();
     let d = d.launch();
     d.wait_spawned("envy", 1);
-    assert_eq!(wait_file(&d.path("pwd.txt")).trim(), d.path("work").to_str().unwrap());
+    assert_eq!(
+        wait_file(&d.path("pwd.txt")).trim(),
+        d.path("work").to_str().unwrap()
+    );
     assert_eq!(wait_file(&d.path("umask.txt")).trim(), "0027");
-    assert_eq!(wait_file(&d.path("env.txt")).trim(), "envy-0|program|from-daemon|1|envy|envy");
+    assert_eq!(
+        wait_file(&d.path("env.txt")).trim(),
+        "envy-0|program|from-daemon|1|envy|envy"
+    );
 }
 
 #[test]
@@ -170,7 +218,10 @@ fn numprocs_names_and_group() {
     );
     for n in 1..=3 {
         d.wait_spawned(&format!("pool_{n:02}"), 1);
-        assert_eq!(wait_file(&d.path(&format!("pool_{n:02}"))).trim(), format!("{n:02}"));
+        assert_eq!(
+            wait_file(&d.path(&format!("pool_{n:02}"))).trim(),
+            format!("{n:02}")
+        );
     }
 }
 
@@ -196,7 +247,8 @@ fn log_files_path_auto_none_and_redirect() {
         wait_for(&format!("AUTO {channel} log"), TIMEOUT, || {
             fs::read_dir(d.dir.path()).unwrap().flatten().find_map(|e| {
                 let n = e.file_name().to_string_lossy().into_owned();
-                let ok = n.starts_with(&format!("auto-{channel}---supervisor-")) && n.ends_with(".log");
+                let ok =
+                    n.starts_with(&format!("auto-{channel}---supervisor-")) && n.ends_with(".log");
                 let body = fs::read_to_string(e.path()).ok()?;
                 (ok && !body.is_empty()).then_some((n, body))
             })
@@ -204,7 +256,11 @@ fn log_files_path_auto_none_and_redirect() {
     };
     let (name, body) = auto("stdout");
     assert_eq!(body, "auto-out\n");
-    assert_eq!(name.len(), "auto-stdout---supervisor-".len() + 8 + ".log".len(), "{name}");
+    assert_eq!(
+        name.len(),
+        "auto-stdout---supervisor-".len() + 8 + ".log".len(),
+        "{name}"
+    );
     assert_eq!(auto("stderr").1, "auto-err\n");
     d.wait_spawned("none", 1);
     let none_files: Vec<_> = fs::read_dir(d.dir.path())
@@ -242,7 +298,12 @@ fn rotation_names_and_byte_exact_reassembly() {
         all.extend(fs::read(d.path("fast.log")).ok()?);
         (all.len() >= expected.len()).then_some(all)
     });
-    assert!(got == expected.as_bytes(), "reassembled output differs ({} bytes vs {})", got.len(), expected.len());
+    assert!(
+        got == expected.as_bytes(),
+        "reassembled output differs ({} bytes vs {})",
+        got.len(),
+        expected.len()
+    );
     for i in 1..=40 {
         if let Ok(m) = fs::metadata(d.path(&format!("fast.log.{i}"))) {
             assert!(m.len() >= 64 * 1024, "a backup is only rotated when full");
@@ -273,9 +334,14 @@ fn sigusr2_reopens_child_and_main_logs() {
     d.signal(12);
     // Both files are created again at their configured paths and receive data.
     assert!(wait_file(&d.path("ticker.log")).contains("tick"));
-    wait_for("main.log reopened", TIMEOUT, || d.path("main.log").exists().then_some(()));
+    wait_for("main.log reopened", TIMEOUT, || {
+        d.path("main.log").exists().then_some(())
+    });
     let old = fs::read_to_string(d.path("main.log.old")).unwrap();
-    assert!(old.contains("received SIGUSR2 indicating log reopen request"), "{old}");
+    assert!(
+        old.contains("received SIGUSR2 indicating log reopen request"),
+        "{old}"
+    );
 }
 
 #[test]
@@ -286,11 +352,20 @@ fn spawn_errors_missing_command_and_bad_directory() {
          stderr_logfile={dir}/baddir.err\n",
     );
     let log = d.wait_log("gave up: missing entered FATAL state");
-    assert!(log.contains("spawnerr: can't find command '/no/such/command'"), "{log}");
+    assert!(
+        log.contains("spawnerr: can't find command '/no/such/command'"),
+        "{log}"
+    );
     d.wait_log("gave up: baddir entered FATAL state");
     let err = wait_file(&d.path("baddir.err"));
-    assert!(err.contains("supervisor: couldn't chdir to /no/such/dir: ENOENT"), "{err}");
-    assert!(err.contains("supervisor: child process was not spawned"), "{err}");
+    assert!(
+        err.contains("supervisor: couldn't chdir to /no/such/dir: ENOENT"),
+        "{err}"
+    );
+    assert!(
+        err.contains("supervisor: child process was not spawned"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -315,10 +390,18 @@ fn exit_storm_of_1000_children_every_status_right_no_zombie() {
          stdout_logfile=NONE\nstderr_logfile=NONE\n",
     );
     let fifo = d.path("fifo");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     // Hold the FIFO open so the children's open() does not block; closing it
     // then makes every child see EOF and exit at once.
-    let writer = fs::OpenOptions::new().read(true).write(true).open(&fifo).unwrap();
+    let writer = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&fifo)
+        .unwrap();
     let d = d.launch();
     d.wait_log_count("spawned: 'storm_", 1000);
     let log = d.main_log();
@@ -326,23 +409,39 @@ fn exit_storm_of_1000_children_every_status_right_no_zombie() {
         .map(|n| {
             let needle = format!("spawned: 'storm_{n:04}' with pid ");
             let at = log.find(&needle).unwrap() + needle.len();
-            log[at..].split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+            log[at..]
+                .split(|c: char| !c.is_ascii_digit())
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
         })
         .collect();
     wait_for("every child to hold the FIFO", TIMEOUT, || {
         pids.iter()
-            .all(|p| fs::read_link(format!("/proc/{p}/fd/0")).map(|l| l == fifo).unwrap_or(false))
+            .all(|p| {
+                fs::read_link(format!("/proc/{p}/fd/0"))
+                    .map(|l| l == fifo)
+                    .unwrap_or(false)
+            })
             .then_some(())
     });
     drop(writer);
     let log = d.wait_log_count("exited: storm_", 1000);
     for n in 0..1000 {
         let code = n % 256;
-        let expected = if code == 0 { "expected" } else { "not expected" };
+        let expected = if code == 0 {
+            "expected"
+        } else {
+            "not expected"
+        };
         let line = format!("exited: storm_{n:04} (exit status {code}; {expected})");
         assert!(log.contains(&line), "missing {line:?}");
     }
-    let zombies: Vec<u32> = descendants(d.pid).into_iter().filter(|&p| !alive(p)).collect();
+    let zombies: Vec<u32> = descendants(d.pid)
+        .into_iter()
+        .filter(|&p| !alive(p))
+        .collect();
     assert!(zombies.is_empty(), "zombies left: {zombies:?}");
 }
 
@@ -355,10 +454,15 @@ fn idle_daemon_with_100_programs_makes_no_context_switches() {
     d.wait_log_count("success: idle_", 100);
     let switches = || -> u64 {
         let mut total = 0;
-        for t in fs::read_dir(format!("/proc/{}/task", d.pid)).unwrap().flatten() {
+        for t in fs::read_dir(format!("/proc/{}/task", d.pid))
+            .unwrap()
+            .flatten()
+        {
             let s = fs::read_to_string(t.path().join("status")).unwrap_or_default();
             for l in s.lines() {
-                if l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches") {
+                if l.starts_with("voluntary_ctxt_switches")
+                    || l.starts_with("nonvoluntary_ctxt_switches")
+                {
                     total += l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap();
                 }
             }

@@ -1,0 +1,112 @@
+//! The daemon's control socket driven by the real `pidvisorctl`: output lines
+//! and exit codes as supervisorctl prints them.
+
+use crate::fixture::*;
+
+fn out(o: &std::process::Output) -> (String, i32) {
+    let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&o.stderr));
+    (s, o.status.code().unwrap_or(-1))
+}
+
+#[test]
+fn status_start_stop_and_errors_through_pidvisorctl() {
+    let d = Daemon::start(
+        "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n\
+         [program:later]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n\
+         [program:broken]\ncommand=/no/such/binary\nautostart=false\n",
+    );
+    d.wait_spawned("sleeper", 1);
+    wait_for("sleeper RUNNING in status", TIMEOUT, || {
+        let (s, _) = out(&d.ctl(&["status", "sleeper"]));
+        s.starts_with("sleeper                          RUNNING   pid ")
+            .then_some(())
+    });
+    // A STOPPED process makes `status` exit 3.
+    let (s, rc) = out(&d.ctl(&["status"]));
+    assert!(
+        s.contains("later                            STOPPED   Not started"),
+        "{s}"
+    );
+    assert_eq!(rc, 3);
+    assert_eq!(
+        out(&d.ctl(&["start", "later"])),
+        ("later: started\n".into(), 0)
+    );
+    assert_eq!(
+        out(&d.ctl(&["start", "later"])),
+        ("later: ERROR (already started)\n".into(), 0)
+    );
+    assert_eq!(
+        out(&d.ctl(&["stop", "later"])),
+        ("later: stopped\n".into(), 0)
+    );
+    assert_eq!(
+        out(&d.ctl(&["stop", "later"])),
+        ("later: ERROR (not running)\n".into(), 0)
+    );
+    assert_eq!(
+        out(&d.ctl(&["start", "nosuch"])),
+        ("nosuch: ERROR (no such process)\n".into(), 1)
+    );
+    assert_eq!(
+        out(&d.ctl(&["start", "broken"])),
+        ("broken: ERROR (no such file)\n".into(), 1)
+    );
+    let pid = d.spawned_pid("sleeper").unwrap();
+    assert_eq!(out(&d.ctl(&["pid", "sleeper"])), (format!("{pid}\n"), 0));
+    assert_eq!(out(&d.ctl(&["pid"])), (format!("{}\n", d.pid), 0));
+    assert_eq!(out(&d.ctl(&["version"])), ("4.3.0\n".into(), 0));
+    // Stopping through the socket waits for the exit and is logged once.
+    assert_eq!(
+        out(&d.ctl(&["stop", "sleeper"])),
+        ("sleeper: stopped\n".into(), 0)
+    );
+    assert_eq!(d.log_count("stopped: sleeper (terminated by SIGTERM)"), 1);
+    assert!(!alive(pid));
+}
+
+#[test]
+fn reread_and_update_apply_a_config_change() {
+    let d = Daemon::start("[program:one]\ncommand=sleep 1000\nstartsecs=0\n");
+    let first = d.wait_spawned("one", 1);
+    let conf = std::fs::read_to_string(&d.conf).unwrap();
+    std::fs::write(
+        &d.conf,
+        format!("{conf}\n[program:two]\ncommand=sleep 1000\nstartsecs=0\n"),
+    )
+    .unwrap();
+    assert_eq!(out(&d.ctl(&["reread"])), ("two: available\n".into(), 0));
+    assert_eq!(
+        out(&d.ctl(&["update"])),
+        ("two: added process group\n".into(), 0)
+    );
+    d.wait_spawned("two", 1);
+    // The unchanged program kept running with the same pid.
+    assert_eq!(d.spawned_pid("one"), Some(first));
+    assert!(alive(first));
+    // A broken config is refused and nothing running is touched.
+    std::fs::write(
+        &d.conf,
+        format!("{conf}\n[program:bad]\ncommand=x\nstartsecs=soon\n"),
+    )
+    .unwrap();
+    let (s, rc) = out(&d.ctl(&["reread"]));
+    assert!(s.starts_with("ERROR: CANT_REREAD: "), "{s}");
+    assert!(s.contains("startsecs"), "names the option: {s}");
+    assert_eq!(rc, 1);
+    assert!(alive(first));
+}
+
+#[test]
+fn daemon_down_is_reported_like_supervisorctl() {
+    let mut d = Daemon::start("[program:x]\ncommand=sleep 1000\nstartsecs=0\n");
+    d.wait_spawned("x", 1);
+    assert_eq!(d.stop(), Some(0));
+    let (s, rc) = out(&d.ctl(&["status"]));
+    assert_eq!(
+        s,
+        format!("unix://{} no such file\n", d.path("ctl.sock").display())
+    );
+    assert_eq!(rc, 4);
+}
