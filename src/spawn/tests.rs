@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::types::UserSpec;
+use crate::sys::tests::in_child;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 const METHODS: [CloneMethod; 2] = [CloneMethod::Auto, CloneMethod::Fork];
@@ -381,18 +382,6 @@ fn spawn_500_timing() {
             crate::clock::mono() - t0
         );
     }
-}
-
-/// Runs `body` in a forked child (so it may change its credentials) and
-/// returns the child's exit code.
-fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {
-    let c = sys::clone::spawn_child(CloneMethod::Fork, None, || -> std::convert::Infallible {
-        sys::exec::exit_now(body())
-    })
-    .unwrap();
-    sys::pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE)
-        .unwrap()
-        .expect("test child did not finish")
 }
 
 /// As a non-root daemon: `user=` of another uid fails with Supervisor's text,

@@ -14,8 +14,9 @@ use super::*;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// Runs `body` in a forked child and returns its exit status.
-fn in_child(body: fn() -> i32) -> ExitStatus {
+/// Runs `body` in a forked child (free to change process-wide state or its
+/// credentials) and returns the child's exit status; `body` returns the code.
+pub(crate) fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {
     let c = spawn_child(CloneMethod::Fork, None, || -> Infallible {
         exec::exit_now(body())
     })
