@@ -147,6 +147,10 @@ pub struct Context<'a> {
 
 /// Resolve and pre-build everything for one program.
 ///
+/// Supervisor resolves the command at every spawn (a binary installed later
+/// is found on the next retry); call this per spawn for that behaviour, or
+/// keep the result while the spec and the daemon environment are unchanged.
+///
 /// Fails with [`SpawnError::Command`] carrying Supervisor's exact text
 /// (the caller records it as `spawnerr` and goes to BACKOFF without forking).
 pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnError> {
@@ -191,9 +195,10 @@ pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnE
         None => (UserPlan::Keep, Vec::new()),
         Some(u) => {
             let msg = format!("couldn't setuid to {}: ", u.uid).into_bytes();
-            let plan = if sys::cred::getuid() == u.uid {
+            let me = sys::cred::getuid();
+            let plan = if me == u.uid {
                 UserPlan::Keep
-            } else if sys::cred::getuid() != 0 {
+            } else if me != 0 {
                 UserPlan::NotRoot
             } else {
                 UserPlan::Drop {

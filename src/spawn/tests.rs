@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::types::UserSpec;
+use crate::sys::tests::in_child;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 const METHODS: [CloneMethod; 2] = [CloneMethod::Auto, CloneMethod::Fork];
@@ -109,8 +110,6 @@ fn exit_codes_through_the_pidfd() {
         // Reaped: a second wait finds nothing (ECHILD), not a second exit.
         assert!(run.child.try_wait().is_err());
     }
-    // Auto really took the clone3 path on this kernel.
-    assert!(sys::clone::clone3_available());
 }
 
 #[test]
@@ -381,18 +380,6 @@ fn spawn_500_timing() {
             crate::clock::mono() - t0
         );
     }
-}
-
-/// Runs `body` in a forked child (so it may change its credentials) and
-/// returns the child's exit code.
-fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {
-    let c = sys::clone::spawn_child(CloneMethod::Fork, None, || -> std::convert::Infallible {
-        sys::exec::exit_now(body())
-    })
-    .unwrap();
-    sys::pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE)
-        .unwrap()
-        .expect("test child did not finish")
 }
 
 /// As a non-root daemon: `user=` of another uid fails with Supervisor's text,

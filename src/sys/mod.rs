@@ -54,4 +54,4 @@ impl IsMinusOne for i64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
