@@ -6,3 +6,5 @@ mod fixture;
 mod runtime;
 // The control socket driven by pidvisorctl: status, start/stop, reread/update.
 mod control;
+// pidvisord's own command line: --check-config, --example-config, usage errors.
+mod cli;
