@@ -442,6 +442,10 @@ impl Core {
             self.procs.remove(id);
         }
         self.emit(Effect::GroupRemoved { name: g.spec.name });
+        // No reply may wait forever on a process that is gone.
+        for id in g.procs {
+            self.resolve_waits(id);
+        }
     }
 
     /// Start the group's autostart processes that were never started.
@@ -640,8 +644,9 @@ impl Core {
 
     /// Fire due timers and advance a shutdown, until nothing more is due.
     pub(super) fn drive(&mut self, now: Now) {
-        // Each firing re-arms strictly later, so this terminates; the cap is a guard.
-        for _ in 0..10_000 {
+        // Each firing re-arms strictly later, so this terminates; the cap
+        // turns a bug that re-arms in the past into a failed assertion.
+        for round in 0..100 {
             let due: Vec<(ProcId, Timer)> = self
                 .processes()
                 .filter_map(|(id, p)| p.timers.next().map(|(t, at)| (id, t, at)))
@@ -651,6 +656,7 @@ impl Core {
             if due.is_empty() {
                 break;
             }
+            debug_assert!(round < 99, "timers keep firing at one instant: {due:?}");
             for (id, t) in due {
                 if self.procs.contains_key(&id) {
                     self.fire(id, t, now);

@@ -875,3 +875,103 @@ fn get_state_and_fault_texts() {
         assert_eq!(c.code(), n);
     }
 }
+
+#[test]
+fn exit_racing_the_startsecs_deadline_is_running_then_exited() {
+    // STARTING -> RUNNING -> EXITED in one input
+    let mut h = Harness::programs(vec![prog("a")]);
+    h.t = secs(1.0); // the deadline is due but no timeout was handled yet
+    h.exited("a", 0);
+    let changes: Vec<(S, S)> = h
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StateChanged { from, to, .. } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (S::Stopped, S::Starting),
+            (S::Starting, S::Running),
+            (S::Running, S::Exited)
+        ]
+    );
+    assert!(h.has_log("INFO exited: a (exit status 0; expected)"));
+}
+
+#[test]
+fn stopwaitsecs_zero_kills_at_once_then_every_second() {
+    let mut p = prog("a");
+    p.stopwaitsecs = 0;
+    let mut h = Harness::programs(vec![p]);
+    h.secs(2.0);
+    h.send(stop("a", false));
+    let sigs: Vec<i32> = h.signals().iter().map(|s| s.2).collect();
+    assert_eq!(sigs, [15, 9]);
+    assert_eq!(h.timer("a", Timer::StopWait), Some(secs(3.0)));
+    h.secs(1.0);
+    assert_eq!(h.signals().len(), 3);
+}
+
+#[test]
+fn start_of_a_stopping_process() {
+    let mut h = Harness::programs(vec![prog("a")]);
+    h.secs(2.0);
+    h.send(stop("a", false));
+    assert_eq!(
+        h.call(start("a", true)),
+        fault(FaultCode::AbnormalTermination, "a")
+    );
+    assert!(h.has_log("WARN process 'a' already running"));
+    assert_eq!(h.call(start("a", false)), Ok(Answer::Bool(true)));
+    assert_eq!(h.state("a"), S::Stopping);
+}
+
+#[test]
+fn start_group_forms_delegate() {
+    let mut x = prog("x");
+    x.autostart = false;
+    x.startsecs = 0;
+    let mut h = Harness::new(vec![group("g", 1, vec![x])]);
+    let r = h.call(start("g:*", true));
+    let Ok(Answer::Results(rs)) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        (rs[0].name.as_str(), rs[0].group.as_str(), rs[0].status),
+        ("x", "g", 80)
+    );
+    let r = h.call(Command::StartProcessGroup {
+        name: "g".into(),
+        wait: true,
+    });
+    assert_eq!(r, Ok(Answer::Results(vec![])), "only not-running processes");
+    assert_eq!(
+        h.call(start("g:x", true)),
+        fault(FaultCode::AlreadyStarted, "g:x")
+    );
+}
+
+#[test]
+fn counters_for_dbus() {
+    let mut p = prog("a");
+    p.autorestart = AutoRestart::Always;
+    let mut h = Harness::programs(vec![p]);
+    h.secs(3.0);
+    h.killed("a", 15);
+    let a = h.core.process(h.id("a")).unwrap();
+    assert_eq!(a.restart_count, 1);
+    assert_eq!(a.spawn_count, 2);
+    assert_eq!(
+        a.last_exit,
+        Some(ExitStatus::Signal {
+            sig: 15,
+            core: false
+        })
+    );
+    assert_eq!(a.laststop, WALL0 + 3.0);
+    assert_eq!(a.laststart, WALL0 + 3.0);
+    assert_eq!(h.core.by_pid(101), Some(h.id("a")));
+}
