@@ -14,6 +14,8 @@ use crate::config::{AutoRestart, Config, GroupSpec, LogLevel, ProgramSpec};
 const SIGKILL: i32 = 9;
 /// Supervisor's throttle for `waiting for ... to die`.
 const SHUTDOWN_REPORT_EVERY: Duration = Duration::from_secs(3);
+/// Supervisor's throttle for `waiting for ... to stop`.
+const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
 /// An active process group.
 #[derive(Debug, Clone)]
@@ -576,7 +578,8 @@ impl Core {
         };
         let (pid, gen) = (p.pid, p.gen);
         p.killing = true;
-        p.timers.clear_all();
+        p.timers.clear(Timer::StartSecs);
+        p.timers.clear(Timer::Backoff);
         p.timers.set(Timer::StopWait, now.mono + wait);
         let as_group = if group { "process group " } else { "" };
         self.log(
@@ -704,6 +707,9 @@ impl Core {
                 // STOPPING -> STOPPING
                 self.kill(id, SIGKILL, now);
             }
+            Timer::StopReport if p.state == ProcessState::Stopping => {
+                self.stop_report(id, now);
+            }
             _ => {}
         }
     }
@@ -716,6 +722,7 @@ impl Core {
             return;
         }
         if self.stop_groups.is_none() {
+            self.emit(Effect::SupervisorStopping);
             self.stop_groups = Some(self.groups.iter().map(|g| g.spec.name.clone()).collect());
             self.shutdown_report_at = Some(now.mono);
         }
@@ -755,6 +762,44 @@ impl Core {
     }
 
     // ----- waiting replies -------------------------------------------------
+
+    /// Supervisor's `stop_report`: while a stop call waits on a STOPPING
+    /// process, `waiting for NAME to stop` at most every 2 s.
+    pub(super) fn stop_report(&mut self, id: ProcId, now: Now) {
+        let waited = self
+            .waits
+            .iter()
+            .flat_map(|w| &w.items)
+            .any(|i| i.id == id && matches!(i.kind, WaitKind::Stop));
+        let p = self.proc_mut(id);
+        if !waited || p.state != ProcessState::Stopping {
+            return;
+        }
+        p.timers
+            .set(Timer::StopReport, now.mono + STOP_REPORT_EVERY);
+        let msg = format!("waiting for {} to stop", p.spec.name);
+        self.log(LogLevel::Info, msg);
+    }
+
+    /// Start the stop reports of newly waited-on processes.
+    pub(super) fn start_stop_reports(&mut self, now: Now) {
+        let ids: Vec<ProcId> = self
+            .waits
+            .iter()
+            .flat_map(|w| &w.items)
+            .filter(|i| matches!(i.kind, WaitKind::Stop))
+            .map(|i| i.id)
+            .collect();
+        for id in ids {
+            if self
+                .procs
+                .get(&id)
+                .is_some_and(|p| p.timers.get(Timer::StopReport).is_none())
+            {
+                self.stop_report(id, now);
+            }
+        }
+    }
 
     fn outcome(&self, item: &WaitItem) -> Option<Result<(), Fault>> {
         let Some(p) = self.procs.get(&item.id) else {

@@ -666,6 +666,7 @@ fn shutdown_stops_groups_in_descending_priority() {
     ]);
     h.secs(2.0);
     assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert!(h.effects.contains(&Effect::SupervisorStopping));
     assert_eq!(h.signals(), [("high:h1".into(), 102, 15, false)]);
     assert!(h.has_log("INFO waiting for l1, l2, h1 to die"));
     assert_eq!(
@@ -974,4 +975,32 @@ fn counters_for_dbus() {
     assert_eq!(a.laststop, WALL0 + 3.0);
     assert_eq!(a.laststart, WALL0 + 3.0);
     assert_eq!(h.core.by_pid(101), Some(h.id("a")));
+}
+
+#[test]
+fn waiting_stop_call_reports_every_two_seconds() {
+    let mut h = Harness::programs(vec![prog("a")]);
+    h.secs(2.0);
+    let tok = h.send(stop("a", true));
+    let count = |h: &Harness| {
+        h.logs()
+            .iter()
+            .filter(|l| *l == "INFO waiting for a to stop")
+            .count()
+    };
+    assert_eq!(count(&h), 1);
+    assert_eq!(h.timer("a", Timer::StopReport), Some(secs(4.0)));
+    h.secs(5.0);
+    assert_eq!(count(&h), 3);
+    h.exited("a", 0);
+    assert_eq!(h.reply(tok), Some(Ok(Answer::Bool(true))));
+    h.secs(5.0);
+    assert_eq!(count(&h), 3);
+    assert_eq!(h.core.next_deadline(), None);
+    // without wait: no reports
+    h.send(start("a", false));
+    h.secs(2.0);
+    h.send(stop("a", false));
+    h.secs(3.0);
+    assert_eq!(count(&h), 3);
 }
