@@ -218,7 +218,7 @@ impl Core {
         if state == ProcessState::Stopping {
             // A stop came before the pid was known: send it now.
             let sig = self.procs[&id].spec.stopsignal;
-            self.kill(id, sig, now);
+            self.send_kill(id, sig, false, now);
         }
         self.resolve_waits(id);
         self.drive(now);
@@ -564,14 +564,25 @@ impl Core {
             self.log(LogLevel::Debug, msg.clone());
             return Some(msg);
         }
-        let stopping = p.state == ProcessState::Stopping;
-        let group = if stopping {
+        let escalating = p.state == ProcessState::Stopping;
+        self.send_kill(id, sig, escalating, now);
+        None
+    }
+
+    /// Signal a live child as part of a stop. `escalating` is the SIGKILL
+    /// after `stopwaitsecs` (to the group when `killasgroup`); otherwise it is
+    /// the stop signal (to the group when `stopasgroup`).
+    fn send_kill(&mut self, id: ProcId, sig: i32, escalating: bool, now: Now) {
+        let p = self.proc_mut(id);
+        let name = p.spec.name.clone();
+        let wait = Duration::from_secs(p.spec.stopwaitsecs.max(0) as u64);
+        let group = if escalating {
             p.spec.killasgroup
         } else {
             p.spec.stopasgroup
         };
         // A repeated SIGKILL never re-arms in the past (stopwaitsecs=0 would spin).
-        let wait = if stopping {
+        let wait = if escalating {
             wait.max(Duration::from_secs(1))
         } else {
             wait
@@ -598,7 +609,6 @@ impl Core {
             sig,
             group,
         });
-        None
     }
 
     /// Supervisor's `signal(sig)`: any signal to the pid only.

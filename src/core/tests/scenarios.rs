@@ -421,6 +421,8 @@ fn start_reply_waits_for_the_spawn_result() {
 fn stop_before_the_pid_is_known_signals_on_spawned() {
     let mut p = prog("a");
     p.autostart = false;
+    p.stopasgroup = true;
+    p.stopwaitsecs = 7;
     let mut h = Harness::programs(vec![p]);
     h.manual_spawn = true;
     h.send(start("a", false));
@@ -430,7 +432,8 @@ fn stop_before_the_pid_is_known_signals_on_spawned() {
     let (id, gen) = h.unanswered.pop().unwrap();
     h.answer_spawn(id, gen);
     h.pump();
-    assert_eq!(h.signals(), [("a".into(), 100, 15, false)]);
+    assert_eq!(h.signals(), [("a".into(), 100, 15, true)]);
+    assert_eq!(h.timer("a", Timer::StopWait), Some(secs(7.0)));
     h.exited("a", 0);
     assert_eq!(h.reply(tok), Some(Ok(Answer::Bool(true))));
 }
