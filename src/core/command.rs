@@ -156,6 +156,8 @@ pub enum Effect {
     GroupRemoved {
         name: String,
     },
+    /// The first step of a shutdown or reload (`SUPERVISOR_STATE_CHANGE_STOPPING`).
+    SupervisorStopping,
     /// SIGUSR2: reopen the main log and every child log.
     ReopenLogs,
     /// Shutdown finished: every process is in a STOPPED state. Exit 0.

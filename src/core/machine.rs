@@ -14,6 +14,8 @@ use crate::config::{AutoRestart, Config, GroupSpec, LogLevel, ProgramSpec};
 const SIGKILL: i32 = 9;
 /// Supervisor's throttle for `waiting for ... to die`.
 const SHUTDOWN_REPORT_EVERY: Duration = Duration::from_secs(3);
+/// Supervisor's throttle for `waiting for ... to stop`.
+const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
 /// An active process group.
 #[derive(Debug, Clone)]
@@ -216,7 +218,7 @@ impl Core {
         if state == ProcessState::Stopping {
             // A stop came before the pid was known: send it now.
             let sig = self.procs[&id].spec.stopsignal;
-            self.kill(id, sig, now);
+            self.send_kill(id, sig, false, now);
         }
         self.resolve_waits(id);
         self.drive(now);
@@ -442,6 +444,10 @@ impl Core {
             self.procs.remove(id);
         }
         self.emit(Effect::GroupRemoved { name: g.spec.name });
+        // No reply may wait forever on a process that is gone.
+        for id in g.procs {
+            self.resolve_waits(id);
+        }
     }
 
     /// Start the group's autostart processes that were never started.
@@ -558,21 +564,33 @@ impl Core {
             self.log(LogLevel::Debug, msg.clone());
             return Some(msg);
         }
-        let stopping = p.state == ProcessState::Stopping;
-        let group = if stopping {
+        let escalating = p.state == ProcessState::Stopping;
+        self.send_kill(id, sig, escalating, now);
+        None
+    }
+
+    /// Signal a live child as part of a stop. `escalating` is the SIGKILL
+    /// after `stopwaitsecs` (to the group when `killasgroup`); otherwise it is
+    /// the stop signal (to the group when `stopasgroup`).
+    fn send_kill(&mut self, id: ProcId, sig: i32, escalating: bool, now: Now) {
+        let p = self.proc_mut(id);
+        let name = p.spec.name.clone();
+        let wait = Duration::from_secs(p.spec.stopwaitsecs.max(0) as u64);
+        let group = if escalating {
             p.spec.killasgroup
         } else {
             p.spec.stopasgroup
         };
         // A repeated SIGKILL never re-arms in the past (stopwaitsecs=0 would spin).
-        let wait = if stopping {
+        let wait = if escalating {
             wait.max(Duration::from_secs(1))
         } else {
             wait
         };
         let (pid, gen) = (p.pid, p.gen);
         p.killing = true;
-        p.timers.clear_all();
+        p.timers.clear(Timer::StartSecs);
+        p.timers.clear(Timer::Backoff);
         p.timers.set(Timer::StopWait, now.mono + wait);
         let as_group = if group { "process group " } else { "" };
         self.log(
@@ -591,7 +609,6 @@ impl Core {
             sig,
             group,
         });
-        None
     }
 
     /// Supervisor's `signal(sig)`: any signal to the pid only.
@@ -640,8 +657,9 @@ impl Core {
 
     /// Fire due timers and advance a shutdown, until nothing more is due.
     pub(super) fn drive(&mut self, now: Now) {
-        // Each firing re-arms strictly later, so this terminates; the cap is a guard.
-        for _ in 0..10_000 {
+        // Each firing re-arms strictly later, so this terminates; the cap
+        // turns a bug that re-arms in the past into a failed assertion.
+        for round in 0..100 {
             let due: Vec<(ProcId, Timer)> = self
                 .processes()
                 .filter_map(|(id, p)| p.timers.next().map(|(t, at)| (id, t, at)))
@@ -651,6 +669,7 @@ impl Core {
             if due.is_empty() {
                 break;
             }
+            debug_assert!(round < 99, "timers keep firing at one instant: {due:?}");
             for (id, t) in due {
                 if self.procs.contains_key(&id) {
                     self.fire(id, t, now);
@@ -698,6 +717,9 @@ impl Core {
                 // STOPPING -> STOPPING
                 self.kill(id, SIGKILL, now);
             }
+            Timer::StopReport if p.state == ProcessState::Stopping => {
+                self.stop_report(id, now);
+            }
             _ => {}
         }
     }
@@ -710,6 +732,7 @@ impl Core {
             return;
         }
         if self.stop_groups.is_none() {
+            self.emit(Effect::SupervisorStopping);
             self.stop_groups = Some(self.groups.iter().map(|g| g.spec.name.clone()).collect());
             self.shutdown_report_at = Some(now.mono);
         }
@@ -749,6 +772,44 @@ impl Core {
     }
 
     // ----- waiting replies -------------------------------------------------
+
+    /// Supervisor's `stop_report`: while a stop call waits on a STOPPING
+    /// process, `waiting for NAME to stop` at most every 2 s.
+    pub(super) fn stop_report(&mut self, id: ProcId, now: Now) {
+        let waited = self
+            .waits
+            .iter()
+            .flat_map(|w| &w.items)
+            .any(|i| i.id == id && matches!(i.kind, WaitKind::Stop));
+        let p = self.proc_mut(id);
+        if !waited || p.state != ProcessState::Stopping {
+            return;
+        }
+        p.timers
+            .set(Timer::StopReport, now.mono + STOP_REPORT_EVERY);
+        let msg = format!("waiting for {} to stop", p.spec.name);
+        self.log(LogLevel::Info, msg);
+    }
+
+    /// Start the stop reports of newly waited-on processes.
+    pub(super) fn start_stop_reports(&mut self, now: Now) {
+        let ids: Vec<ProcId> = self
+            .waits
+            .iter()
+            .flat_map(|w| &w.items)
+            .filter(|i| matches!(i.kind, WaitKind::Stop))
+            .map(|i| i.id)
+            .collect();
+        for id in ids {
+            if self
+                .procs
+                .get(&id)
+                .is_some_and(|p| p.timers.get(Timer::StopReport).is_none())
+            {
+                self.stop_report(id, now);
+            }
+        }
+    }
 
     fn outcome(&self, item: &WaitItem) -> Option<Result<(), Fault>> {
         let Some(p) = self.procs.get(&item.id) else {

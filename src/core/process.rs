@@ -16,11 +16,13 @@ pub enum Timer {
     Backoff,
     /// STOPPING: send SIGKILL (again) at this instant.
     StopWait,
+    /// STOPPING with a stop call waiting: `waiting for x to stop` every 2 s.
+    StopReport,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct TimerTable {
-    slots: [Option<Instant>; 3],
+    slots: [Option<Instant>; 4],
 }
 
 impl TimerTable {
@@ -31,17 +33,22 @@ impl TimerTable {
         self.slots[t as usize] = None;
     }
     pub fn clear_all(&mut self) {
-        self.slots = [None; 3];
+        self.slots = [None; 4];
     }
     pub fn get(&self, t: Timer) -> Option<Instant> {
         self.slots[t as usize]
     }
     /// The earliest armed timer.
     pub fn next(&self) -> Option<(Timer, Instant)> {
-        [Timer::StartSecs, Timer::Backoff, Timer::StopWait]
-            .into_iter()
-            .filter_map(|t| self.get(t).map(|at| (t, at)))
-            .min_by_key(|&(_, at)| at)
+        [
+            Timer::StartSecs,
+            Timer::Backoff,
+            Timer::StopWait,
+            Timer::StopReport,
+        ]
+        .into_iter()
+        .filter_map(|t| self.get(t).map(|at| (t, at)))
+        .min_by_key(|&(_, at)| at)
     }
 }
 

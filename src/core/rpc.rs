@@ -34,6 +34,7 @@ impl Core {
         if let Some(reply) = self.command(token, cmd, now) {
             self.reply(token, reply);
         }
+        self.start_stop_reports(now);
         self.drive(now);
     }
 

@@ -421,6 +421,8 @@ fn start_reply_waits_for_the_spawn_result() {
 fn stop_before_the_pid_is_known_signals_on_spawned() {
     let mut p = prog("a");
     p.autostart = false;
+    p.stopasgroup = true;
+    p.stopwaitsecs = 7;
     let mut h = Harness::programs(vec![p]);
     h.manual_spawn = true;
     h.send(start("a", false));
@@ -430,7 +432,8 @@ fn stop_before_the_pid_is_known_signals_on_spawned() {
     let (id, gen) = h.unanswered.pop().unwrap();
     h.answer_spawn(id, gen);
     h.pump();
-    assert_eq!(h.signals(), [("a".into(), 100, 15, false)]);
+    assert_eq!(h.signals(), [("a".into(), 100, 15, true)]);
+    assert_eq!(h.timer("a", Timer::StopWait), Some(secs(7.0)));
     h.exited("a", 0);
     assert_eq!(h.reply(tok), Some(Ok(Answer::Bool(true))));
 }
@@ -666,6 +669,7 @@ fn shutdown_stops_groups_in_descending_priority() {
     ]);
     h.secs(2.0);
     assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert!(h.effects.contains(&Effect::SupervisorStopping));
     assert_eq!(h.signals(), [("high:h1".into(), 102, 15, false)]);
     assert!(h.has_log("INFO waiting for l1, l2, h1 to die"));
     assert_eq!(
@@ -874,4 +878,132 @@ fn get_state_and_fault_texts() {
     for (c, n) in codes {
         assert_eq!(c.code(), n);
     }
+}
+
+#[test]
+fn exit_racing_the_startsecs_deadline_is_running_then_exited() {
+    // STARTING -> RUNNING -> EXITED in one input
+    let mut h = Harness::programs(vec![prog("a")]);
+    h.t = secs(1.0); // the deadline is due but no timeout was handled yet
+    h.exited("a", 0);
+    let changes: Vec<(S, S)> = h
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StateChanged { from, to, .. } => Some((*from, *to)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (S::Stopped, S::Starting),
+            (S::Starting, S::Running),
+            (S::Running, S::Exited)
+        ]
+    );
+    assert!(h.has_log("INFO exited: a (exit status 0; expected)"));
+}
+
+#[test]
+fn stopwaitsecs_zero_kills_at_once_then_every_second() {
+    let mut p = prog("a");
+    p.stopwaitsecs = 0;
+    let mut h = Harness::programs(vec![p]);
+    h.secs(2.0);
+    h.send(stop("a", false));
+    let sigs: Vec<i32> = h.signals().iter().map(|s| s.2).collect();
+    assert_eq!(sigs, [15, 9]);
+    assert_eq!(h.timer("a", Timer::StopWait), Some(secs(3.0)));
+    h.secs(1.0);
+    assert_eq!(h.signals().len(), 3);
+}
+
+#[test]
+fn start_of_a_stopping_process() {
+    let mut h = Harness::programs(vec![prog("a")]);
+    h.secs(2.0);
+    h.send(stop("a", false));
+    assert_eq!(
+        h.call(start("a", true)),
+        fault(FaultCode::AbnormalTermination, "a")
+    );
+    assert!(h.has_log("WARN process 'a' already running"));
+    assert_eq!(h.call(start("a", false)), Ok(Answer::Bool(true)));
+    assert_eq!(h.state("a"), S::Stopping);
+}
+
+#[test]
+fn start_group_forms_delegate() {
+    let mut x = prog("x");
+    x.autostart = false;
+    x.startsecs = 0;
+    let mut h = Harness::new(vec![group("g", 1, vec![x])]);
+    let r = h.call(start("g:*", true));
+    let Ok(Answer::Results(rs)) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        (rs[0].name.as_str(), rs[0].group.as_str(), rs[0].status),
+        ("x", "g", 80)
+    );
+    let r = h.call(Command::StartProcessGroup {
+        name: "g".into(),
+        wait: true,
+    });
+    assert_eq!(r, Ok(Answer::Results(vec![])), "only not-running processes");
+    assert_eq!(
+        h.call(start("g:x", true)),
+        fault(FaultCode::AlreadyStarted, "g:x")
+    );
+}
+
+#[test]
+fn counters_for_dbus() {
+    let mut p = prog("a");
+    p.autorestart = AutoRestart::Always;
+    let mut h = Harness::programs(vec![p]);
+    h.secs(3.0);
+    h.killed("a", 15);
+    let a = h.core.process(h.id("a")).unwrap();
+    assert_eq!(a.restart_count, 1);
+    assert_eq!(a.spawn_count, 2);
+    assert_eq!(
+        a.last_exit,
+        Some(ExitStatus::Signal {
+            sig: 15,
+            core: false
+        })
+    );
+    assert_eq!(a.laststop, WALL0 + 3.0);
+    assert_eq!(a.laststart, WALL0 + 3.0);
+    assert_eq!(h.core.by_pid(101), Some(h.id("a")));
+}
+
+#[test]
+fn waiting_stop_call_reports_every_two_seconds() {
+    let mut h = Harness::programs(vec![prog("a")]);
+    h.secs(2.0);
+    let tok = h.send(stop("a", true));
+    let count = |h: &Harness| {
+        h.logs()
+            .iter()
+            .filter(|l| *l == "INFO waiting for a to stop")
+            .count()
+    };
+    assert_eq!(count(&h), 1);
+    assert_eq!(h.timer("a", Timer::StopReport), Some(secs(4.0)));
+    h.secs(5.0);
+    assert_eq!(count(&h), 3);
+    h.exited("a", 0);
+    assert_eq!(h.reply(tok), Some(Ok(Answer::Bool(true))));
+    h.secs(5.0);
+    assert_eq!(count(&h), 3);
+    assert_eq!(h.core.next_deadline(), None);
+    // without wait: no reports
+    h.send(start("a", false));
+    h.secs(2.0);
+    h.send(stop("a", false));
+    h.secs(3.0);
+    assert_eq!(count(&h), 3);
 }
