@@ -141,35 +141,8 @@ impl fmt::Display for Fault {
     }
 }
 
-/// Python's `repr()` of a str, close enough for messages: single quotes unless
-/// the text contains a single quote and no double quote.
-pub fn py_repr_str(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c)
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+/// Python's `repr()` of a str (one implementation, shared with the config).
+pub use crate::config::signal::py_repr as py_repr_str;
 
 /// A decoded `<methodResponse>`: either one value or a fault.
 pub type Response = Result<Value, Fault>;

@@ -256,7 +256,8 @@ impl Reactor {
                     Effect::GroupAdded { name } => self.group_added(&name),
                     Effect::GroupRemoved { name } => self.group_removed(&name),
                     Effect::ReopenLogs => self.reopen_logs(),
-                    Effect::StateChanged { .. } => {}
+                    // For event listeners and D-Bus, neither of which exists yet.
+                    Effect::StateChanged { .. } | Effect::SupervisorStopping => {}
                     Effect::Exit => ending = Some(Ending::Exit),
                     Effect::Reload => ending = Some(Ending::Reload),
                 }
