@@ -65,11 +65,14 @@
 mod command;
 pub mod describe;
 mod diff;
+mod inputs;
 mod machine;
 mod process;
 mod reply;
 mod rpc;
+mod shutdown;
 pub mod state;
+mod wait;
 
 #[cfg(test)]
 mod tests;
