@@ -1,4 +1,5 @@
-//! The `Core` record, its read-only views, and the transitions every input goes through (spawn, kill, timers).
+//! The `Core` record, its read-only views, and the transitions every input
+//! goes through (spawn, kill, timers).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
