@@ -1,21 +1,19 @@
-//! The core: inputs from the runtime and the clock, transitions, effects.
+//! The `Core` record, its read-only views, and the transitions every input
+//! goes through (spawn, kill, timers).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use super::command::{CommandCheck, Effect, ExitStatus};
+use super::command::{CommandCheck, Effect};
 use super::process::{Process, Timer};
-use super::reply::{Answer, Fault, FaultCode, ProcResult};
+use super::reply::{Fault, FaultCode};
 use super::state::{Mood, ProcessState};
+use super::wait::Wait;
 use super::{Now, ProcId};
 use crate::config::signal::{py_repr, signame};
-use crate::config::{AutoRestart, Config, GroupSpec, LogLevel, ProgramSpec};
+use crate::config::{Config, GroupSpec, LogLevel, ProgramSpec};
 
 const SIGKILL: i32 = 9;
-/// Supervisor's throttle for `waiting for ... to die`.
-const SHUTDOWN_REPORT_EVERY: Duration = Duration::from_secs(3);
-/// Supervisor's throttle for `waiting for ... to stop`.
-const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
 
 /// An active process group.
 #[derive(Debug, Clone)]
@@ -31,36 +29,6 @@ pub struct Group {
 /// `SPAWN_ERROR` through `spawn_failed`.
 pub type Checker = Box<dyn Fn(&ProgramSpec) -> CommandCheck>;
 
-#[derive(Debug, Clone)]
-pub(super) enum WaitKind {
-    /// Reply when the spawn of `gen` is known to have worked (`wait=false`)
-    /// or the process reached RUNNING (`wait=true`).
-    Start {
-        wait: bool,
-    },
-    Stop,
-}
-
-#[derive(Debug, Clone)]
-pub(super) struct WaitItem {
-    pub id: ProcId,
-    pub gen: u64,
-    pub kind: WaitKind,
-    /// The name for fault texts (as given, or the namespec in group calls).
-    pub name: String,
-}
-
-/// A command whose reply waits for transitions.
-#[derive(Debug)]
-pub(super) struct Wait {
-    pub token: u64,
-    /// A single-process call replies `true` or a fault; group calls reply
-    /// result structs once every item is done.
-    pub single: bool,
-    pub items: Vec<WaitItem>,
-    pub results: Vec<ProcResult>,
-}
-
 /// The supervisor state machine. See the module docs of `core`.
 pub struct Core {
     pub(super) groups: Vec<Group>,
@@ -70,11 +38,11 @@ pub struct Core {
     pub(super) mood: Mood,
     /// Group names still to stop, ascending priority; set on the first
     /// shutdown pass.
-    stop_groups: Option<Vec<String>>,
-    shutdown_report_at: Option<Instant>,
-    finished: bool,
+    pub(super) stop_groups: Option<Vec<String>>,
+    pub(super) shutdown_report_at: Option<Instant>,
+    pub(super) finished: bool,
     pub(super) waits: Vec<Wait>,
-    effects: VecDeque<Effect>,
+    pub(super) effects: VecDeque<Effect>,
     pub(super) local_time: fn(i64) -> String,
     pub(super) check: Checker,
 }
@@ -198,189 +166,6 @@ impl Core {
         self.groups.iter().position(|g| g.spec.name == name)
     }
 
-    // ----- the runtime's reports -------------------------------------------
-
-    /// The child of `gen` was forked with `pid`.
-    pub fn spawned(&mut self, id: ProcId, gen: u64, pid: u32, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
-        if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
-            return;
-        }
-        p.pid = pid;
-        let state = p.state;
-        let msg = format!("spawned: {} with pid {pid}", py_repr(&p.spec.name));
-        if let Some(at) = p.startsecs_deadline() {
-            if state == ProcessState::Starting {
-                p.timers.set(Timer::StartSecs, at);
-            }
-        }
-        self.log(LogLevel::Info, msg);
-        if state == ProcessState::Stopping {
-            // A stop came before the pid was known: send it now.
-            let sig = self.procs[&id].spec.stopsignal;
-            self.send_kill(id, sig, false, now);
-        }
-        self.resolve_waits(id);
-        self.drive(now);
-    }
-
-    /// The spawn of `gen` failed before exec; `error` is Supervisor's spawnerr text.
-    pub fn spawn_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
-        if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
-            return;
-        }
-        p.spawnerr = Some(error.clone());
-        let stopping = p.state == ProcessState::Stopping;
-        self.log(LogLevel::Info, format!("spawnerr: {error}"));
-        if stopping {
-            let p = self.proc_mut(id);
-            p.killing = false;
-            p.timers.clear_all();
-            // STOPPING -> STOPPED: nothing was started
-            self.set_state(id, ProcessState::Stopped, true, now);
-        } else {
-            // STARTING -> BACKOFF
-            self.set_state(id, ProcessState::Backoff, true, now);
-            self.maybe_give_up(id, now);
-        }
-        self.drive(now);
-    }
-
-    /// The child of `gen` was reaped.
-    pub fn exited(&mut self, id: ProcId, gen: u64, status: ExitStatus, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
-        if p.pid == 0 {
-            return;
-        }
-        let es = status.code();
-        let expected = matches!(status, ExitStatus::Code(c) if p.spec.exitcodes.contains(&c));
-        let name = p.spec.name.clone();
-        let startsecs = Duration::from_secs(p.spec.startsecs.max(0) as u64);
-        let too_quickly = p.state == ProcessState::Starting && p.uptime(now.mono) < startsecs;
-        p.laststop = now.wall;
-        p.last_exit = Some(status);
-        p.pid = 0;
-        p.timers.clear_all();
-        let how = status.describe();
-        if p.killing {
-            p.killing = false;
-            p.exitstatus = Some(es);
-            let level = if expected {
-                LogLevel::Info
-            } else {
-                LogLevel::Warn
-            };
-            self.log(level, format!("stopped: {name} ({how})"));
-            // STOPPING -> STOPPED
-            self.set_state(id, ProcessState::Stopped, true, now);
-        } else if too_quickly {
-            p.exitstatus = None;
-            p.spawnerr = Some("Exited too quickly (process log may have details)".into());
-            self.log(
-                LogLevel::Warn,
-                format!("exited: {name} ({how}; not expected)"),
-            );
-            // STARTING -> BACKOFF
-            self.set_state(id, ProcessState::Backoff, true, now);
-            self.maybe_give_up(id, now);
-        } else {
-            p.backoff = 0;
-            p.exitstatus = Some(es);
-            if p.state == ProcessState::Starting {
-                // The exit raced the startsecs deadline: STARTING -> RUNNING first.
-                self.set_state(id, ProcessState::Running, true, now);
-            }
-            if expected {
-                self.log(LogLevel::Info, format!("exited: {name} ({how}; expected)"));
-            } else {
-                self.proc_mut(id).spawnerr = Some(format!("Bad exit code {es}"));
-                self.log(
-                    LogLevel::Warn,
-                    format!("exited: {name} ({how}; not expected)"),
-                );
-            }
-            // RUNNING (or UNKNOWN) -> EXITED
-            self.set_state(id, ProcessState::Exited, expected, now);
-            let restart = match self.procs[&id].spec.autorestart {
-                AutoRestart::Always => true,
-                AutoRestart::Unexpected => !expected,
-                AutoRestart::Never => false,
-            };
-            if restart && self.mood == Mood::Running {
-                self.proc_mut(id).restart_count += 1;
-                // EXITED -> STARTING
-                self.spawn(id, now);
-            }
-        }
-        self.drive(now);
-    }
-
-    /// Sending a signal to `gen` failed with an errno other than ESRCH.
-    pub fn signal_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
-        if p.pid == 0 || !p.state.is_signallable() {
-            return;
-        }
-        let what = if p.state == ProcessState::Stopping {
-            "killing"
-        } else {
-            "sending sig"
-        };
-        let msg = format!("unknown problem {what} {} ({}):{error}", p.spec.name, p.pid);
-        p.killing = false;
-        p.timers.clear_all();
-        self.log(LogLevel::Critical, msg);
-        // STARTING/RUNNING/STOPPING -> UNKNOWN
-        self.set_state(id, ProcessState::Unknown, true, now);
-        self.drive(now);
-    }
-
-    /// A signal to the daemon itself (spec §3.9).
-    pub fn daemon_signal(&mut self, sig: i32, now: Now) {
-        let name = signame(sig);
-        match sig {
-            2 | 3 | 15 => {
-                self.log(
-                    LogLevel::Warn,
-                    format!("received {name} indicating exit request"),
-                );
-                self.mood = Mood::Shutdown;
-            }
-            1 => {
-                if self.mood == Mood::Shutdown {
-                    self.log(
-                        LogLevel::Warn,
-                        format!("ignored {name} indicating restart request (shutdown in progress)"),
-                    );
-                } else {
-                    self.log(
-                        LogLevel::Warn,
-                        format!("received {name} indicating restart request"),
-                    );
-                    self.mood = Mood::Restarting;
-                }
-            }
-            17 => self.log(
-                LogLevel::Debug,
-                format!("received {name} indicating a child quit"),
-            ),
-            12 => {
-                self.log(
-                    LogLevel::Info,
-                    format!("received {name} indicating log reopen request"),
-                );
-                self.log(LogLevel::Info, "supervisord logreopen".into());
-                self.effects.push_back(Effect::ReopenLogs);
-            }
-            _ => self.log(
-                LogLevel::Blather,
-                format!("received {name} indicating nothing"),
-            ),
-        }
-        self.drive(now);
-    }
-
     /// Fire every timer that is due.
     pub fn handle_timeout(&mut self, now: Now) {
         self.drive(now);
@@ -406,7 +191,7 @@ impl Core {
 
     // ----- internals ---------------------------------------------------------
 
-    fn live(&mut self, id: ProcId, gen: u64) -> Option<&mut Process> {
+    pub(super) fn live(&mut self, id: ProcId, gen: u64) -> Option<&mut Process> {
         self.procs.get_mut(&id).filter(|p| p.gen == gen)
     }
 
@@ -513,7 +298,7 @@ impl Core {
     }
 
     /// BACKOFF -> FATAL once the retries are used up.
-    fn maybe_give_up(&mut self, id: ProcId, now: Now) {
+    pub(super) fn maybe_give_up(&mut self, id: ProcId, now: Now) {
         let p = &self.procs[&id];
         if p.state == ProcessState::Backoff && p.backoff > p.spec.startretries {
             let msg = format!(
@@ -525,7 +310,7 @@ impl Core {
         }
     }
 
-    fn give_up(&mut self, id: ProcId, now: Now) {
+    pub(super) fn give_up(&mut self, id: ProcId, now: Now) {
         let p = self.proc_mut(id);
         p.backoff = 0;
         p.timers.clear_all();
@@ -572,7 +357,7 @@ impl Core {
     /// Signal a live child as part of a stop. `escalating` is the SIGKILL
     /// after `stopwaitsecs` (to the group when `killasgroup`); otherwise it is
     /// the stop signal (to the group when `stopasgroup`).
-    fn send_kill(&mut self, id: ProcId, sig: i32, escalating: bool, now: Now) {
+    pub(super) fn send_kill(&mut self, id: ProcId, sig: i32, escalating: bool, now: Now) {
         let p = self.proc_mut(id);
         let name = p.spec.name.clone();
         let wait = Duration::from_secs(p.spec.stopwaitsecs.max(0) as u64);
@@ -638,23 +423,6 @@ impl Core {
         None
     }
 
-    /// Group `stop_all` during shutdown: stop in descending priority; a
-    /// BACKOFF process gives up.
-    fn stop_all(&mut self, gi: usize, now: Now) {
-        for id in self.groups[gi].procs.clone().into_iter().rev() {
-            let p = &self.procs[&id];
-            match p.state {
-                ProcessState::Running | ProcessState::Starting => {
-                    let sig = p.spec.stopsignal;
-                    self.kill(id, sig, now);
-                }
-                // BACKOFF -> FATAL
-                ProcessState::Backoff => self.give_up(id, now),
-                _ => {}
-            }
-        }
-    }
-
     /// Fire due timers and advance a shutdown, until nothing more is due.
     pub(super) fn drive(&mut self, now: Now) {
         // Each firing re-arms strictly later, so this terminates; the cap
@@ -679,7 +447,7 @@ impl Core {
         self.drive_shutdown(now);
     }
 
-    fn fire(&mut self, id: ProcId, t: Timer, now: Now) {
+    pub(super) fn fire(&mut self, id: ProcId, t: Timer, now: Now) {
         let running = self.mood == Mood::Running;
         let p = self.proc_mut(id);
         if p.timers.get(t).map_or(true, |at| at > now.mono) {
@@ -721,175 +489,6 @@ impl Core {
                 self.stop_report(id, now);
             }
             _ => {}
-        }
-    }
-
-    /// Ordered shutdown (spec §3.2/§3.8): stop the highest-priority group,
-    /// move to the next one only when it is all in STOPPED states, and exit
-    /// once nothing anywhere is left running.
-    fn drive_shutdown(&mut self, now: Now) {
-        if self.mood == Mood::Running || self.finished {
-            return;
-        }
-        if self.stop_groups.is_none() {
-            self.emit(Effect::SupervisorStopping);
-            self.stop_groups = Some(self.groups.iter().map(|g| g.spec.name.clone()).collect());
-            self.shutdown_report_at = Some(now.mono);
-        }
-        while let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) {
-            if let Some(gi) = self.group_index(&last) {
-                self.stop_all(gi, now);
-                let g = &self.groups[gi];
-                if !g.procs.iter().all(|id| self.procs[id].state.is_stopped()) {
-                    break;
-                }
-            }
-            if let Some(s) = self.stop_groups.as_mut() {
-                s.pop();
-            }
-        }
-        let unstopped: Vec<String> = self
-            .processes()
-            .filter(|(_, p)| !p.state.is_stopped())
-            .map(|(_, p)| p.spec.name.clone())
-            .collect();
-        if unstopped.is_empty() {
-            self.finished = true;
-            self.shutdown_report_at = None;
-            let e = if self.mood == Mood::Shutdown {
-                Effect::Exit
-            } else {
-                Effect::Reload
-            };
-            self.emit(e);
-        } else if self.shutdown_report_at.is_some_and(|at| at <= now.mono) {
-            self.log(
-                LogLevel::Info,
-                format!("waiting for {} to die", unstopped.join(", ")),
-            );
-            self.shutdown_report_at = Some(now.mono + SHUTDOWN_REPORT_EVERY);
-        }
-    }
-
-    // ----- waiting replies -------------------------------------------------
-
-    /// Supervisor's `stop_report`: while a stop call waits on a STOPPING
-    /// process, `waiting for NAME to stop` at most every 2 s.
-    pub(super) fn stop_report(&mut self, id: ProcId, now: Now) {
-        let waited = self
-            .waits
-            .iter()
-            .flat_map(|w| &w.items)
-            .any(|i| i.id == id && matches!(i.kind, WaitKind::Stop));
-        let p = self.proc_mut(id);
-        if !waited || p.state != ProcessState::Stopping {
-            return;
-        }
-        p.timers
-            .set(Timer::StopReport, now.mono + STOP_REPORT_EVERY);
-        let msg = format!("waiting for {} to stop", p.spec.name);
-        self.log(LogLevel::Info, msg);
-    }
-
-    /// Start the stop reports of newly waited-on processes.
-    pub(super) fn start_stop_reports(&mut self, now: Now) {
-        let ids: Vec<ProcId> = self
-            .waits
-            .iter()
-            .flat_map(|w| &w.items)
-            .filter(|i| matches!(i.kind, WaitKind::Stop))
-            .map(|i| i.id)
-            .collect();
-        for id in ids {
-            if self
-                .procs
-                .get(&id)
-                .is_some_and(|p| p.timers.get(Timer::StopReport).is_none())
-            {
-                self.stop_report(id, now);
-            }
-        }
-    }
-
-    fn outcome(&self, item: &WaitItem) -> Option<Result<(), Fault>> {
-        let Some(p) = self.procs.get(&item.id) else {
-            return Some(Ok(()));
-        };
-        match item.kind {
-            WaitKind::Stop => p.state.is_stopped().then_some(Ok(())),
-            WaitKind::Start { wait } => {
-                let fault = |c| Some(Err(Fault::new(c, &item.name)));
-                if p.gen != item.gen {
-                    fault(FaultCode::AbnormalTermination)
-                } else if p.spawnerr.is_some() {
-                    fault(FaultCode::SpawnError)
-                } else if p.state == ProcessState::Running || (!wait && p.pid != 0) {
-                    Some(Ok(()))
-                } else if p.state != ProcessState::Starting {
-                    fault(FaultCode::AbnormalTermination)
-                } else {
-                    None
-                }
-            }
-        }
-    }
-
-    /// Settle every waiting item about `id` whose outcome is now known.
-    pub(super) fn resolve_waits(&mut self, id: ProcId) {
-        let mut wi = 0;
-        while wi < self.waits.len() {
-            let mut ii = 0;
-            while ii < self.waits[wi].items.len() {
-                let item = &self.waits[wi].items[ii];
-                if item.id != id {
-                    ii += 1;
-                    continue;
-                }
-                let Some(res) = self.outcome(item) else {
-                    ii += 1;
-                    continue;
-                };
-                let item = self.waits[wi].items.remove(ii);
-                let r = self.result_struct(item.id, res.clone());
-                let w = &mut self.waits[wi];
-                if w.single {
-                    let token = w.token;
-                    self.waits.remove(wi);
-                    self.emit(Effect::Reply {
-                        token,
-                        reply: res.map(|()| Answer::Bool(true)),
-                    });
-                    return self.resolve_waits(id);
-                }
-                w.results.push(r);
-            }
-            if !self.waits[wi].single && self.waits[wi].items.is_empty() {
-                let w = self.waits.remove(wi);
-                self.emit(Effect::Reply {
-                    token: w.token,
-                    reply: Ok(Answer::Results(w.results)),
-                });
-            } else {
-                wi += 1;
-            }
-        }
-    }
-
-    pub(super) fn result_struct(&self, id: ProcId, res: Result<(), Fault>) -> ProcResult {
-        let (name, group) = self
-            .procs
-            .get(&id)
-            .map(|p| (p.spec.name.clone(), p.spec.group.clone()))
-            .unwrap_or_default();
-        let (status, description) = match res {
-            Ok(()) => (FaultCode::Success.code(), "OK".to_string()),
-            Err(f) => (f.code.code(), f.text),
-        };
-        ProcResult {
-            name,
-            group,
-            status,
-            description,
         }
     }
 }

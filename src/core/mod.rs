@@ -41,17 +41,38 @@
 //! * A `start` reply is deferred until the runtime reports the spawn result,
 //!   even without `wait` (Supervisor's spawn is synchronous; ours is an effect).
 //!
+//! # API at a glance
+//!
+//! ```text
+//! Core::new(config: Config, now: Now, local_time: fn(i64) -> String) -> Core   // autostart queued
+//! core.set_command_check(Checker)            core.set_log_paths(id, stdout, stderr)
+//! core.handle_command(token: u64, cmd: Command, now)   // -> Effect::Reply { token, reply }
+//! core.spawned(id, gen, pid: u32, now)       core.spawn_failed(id, gen, error: String, now)
+//! core.exited(id, gen, ExitStatus, now)      core.signal_failed(id, gen, error: String, now)
+//! core.daemon_signal(sig: i32, now)          core.handle_timeout(now)
+//! core.next_deadline() -> Option<Instant>    core.poll_effect() -> Option<Effect>
+//! views: process(id), processes(), groups(), spec(id), find(namespec), by_pid(pid),
+//!        timer(id, Timer), mood(), pending_config(), process_info(id, now)
+//! ```
+//!
+//! A reactor loop: drain `poll_effect()` (carry out `Spawn`/`Signal`, send
+//! `Reply`s, write `Log`s, stop at `Exit`/`Reload`), then block until I/O or
+//! `next_deadline()`, feed what happened back in, call `handle_timeout(now)`.
+//!
 //! `reload` ends with [`Effect::Reload`]: the reactor re-reads the config
 //! and builds a new `Core`; nothing carries over (as in Supervisor).
 
 mod command;
 pub mod describe;
 mod diff;
+mod inputs;
 mod machine;
 mod process;
 mod reply;
 mod rpc;
+mod shutdown;
 pub mod state;
+mod wait;
 
 #[cfg(test)]
 mod tests;

@@ -3,9 +3,10 @@
 use super::command::{Command, CommandCheck, Effect};
 use super::describe::{description, DescribeInput};
 use super::diff::diff;
-use super::machine::{Core, Wait, WaitItem, WaitKind};
+use super::machine::Core;
 use super::reply::{Answer, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcessInfo, Reply};
 use super::state::{Mood, ProcessState};
+use super::wait::{Wait, WaitItem, WaitKind};
 use super::{Now, ProcId};
 use crate::config::signal::{parse_signal, py_repr};
 use crate::config::{GroupSpec, LogFile, LogSpec, ProgramSpec};

@@ -453,6 +453,23 @@ fn command_check_faults() {
     let r = h.call(start("a", true));
     assert_eq!(r.unwrap_err().text, "NO_FILE: can't find command 'sleep'");
     assert_eq!(h.state("a"), S::Stopped);
+    h.core.set_command_check(Box::new(|_| {
+        CommandCheck::NotExecutable("command at '/x' is a directory".into())
+    }));
+    let r = h.call(start("a", false));
+    assert_eq!(
+        r.unwrap_err().text,
+        "NOT_EXECUTABLE: command at '/x' is a directory"
+    );
+    // group calls report it per process
+    let r = h.call(Command::StartProcessGroup {
+        name: "a".into(),
+        wait: false,
+    });
+    let Ok(Answer::Results(rs)) = r else {
+        panic!("{r:?}")
+    };
+    assert_eq!((rs[0].status, rs[0].name.as_str()), (21, "a"));
 }
 
 #[test]
@@ -1006,4 +1023,29 @@ fn waiting_stop_call_reports_every_two_seconds() {
     h.send(stop("a", false));
     h.secs(3.0);
     assert_eq!(count(&h), 3);
+}
+
+#[test]
+fn sigterm_during_restart_turns_it_into_exit() {
+    let mut h = Harness::programs(vec![prog("a")]);
+    assert_eq!(h.call(Command::Restart), Ok(Answer::Bool(true)));
+    assert_eq!(
+        h.call(Command::Shutdown),
+        fault(FaultCode::ShutdownState, "")
+    );
+    let now = h.now();
+    h.core.daemon_signal(15, now);
+    h.exited("a", 0);
+    assert_eq!(h.effects.last(), Some(&Effect::Exit));
+    assert!(!h.effects.contains(&Effect::Reload));
+}
+
+#[test]
+fn shutdown_with_nothing_running_exits_at_once() {
+    let mut p = prog("a");
+    p.autostart = false;
+    let mut h = Harness::programs(vec![p]);
+    assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert_eq!(h.effects.last(), Some(&Effect::Exit));
+    assert!(!h.logs().iter().any(|l| l.contains("waiting for")));
 }

@@ -1,0 +1,197 @@
+//! What the runtime reports back: spawn results, exits, failed signals,
+//! and signals sent to the daemon itself.
+
+use std::time::Duration;
+
+use super::command::{Effect, ExitStatus};
+use super::machine::Core;
+use super::process::Timer;
+use super::state::{Mood, ProcessState};
+use super::{Now, ProcId};
+use crate::config::signal::{py_repr, signame};
+use crate::config::{AutoRestart, LogLevel};
+
+impl Core {
+    // ----- the runtime's reports -------------------------------------------
+
+    /// The child of `gen` was forked with `pid`.
+    pub fn spawned(&mut self, id: ProcId, gen: u64, pid: u32, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
+            return;
+        }
+        p.pid = pid;
+        let state = p.state;
+        let msg = format!("spawned: {} with pid {pid}", py_repr(&p.spec.name));
+        if let Some(at) = p.startsecs_deadline() {
+            if state == ProcessState::Starting {
+                p.timers.set(Timer::StartSecs, at);
+            }
+        }
+        self.log(LogLevel::Info, msg);
+        if state == ProcessState::Stopping {
+            // A stop came before the pid was known: send it now.
+            let sig = self.procs[&id].spec.stopsignal;
+            self.send_kill(id, sig, false, now);
+        }
+        self.resolve_waits(id);
+        self.drive(now);
+    }
+
+    /// The spawn of `gen` failed before exec; `error` is Supervisor's spawnerr text.
+    pub fn spawn_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
+            return;
+        }
+        p.spawnerr = Some(error.clone());
+        let stopping = p.state == ProcessState::Stopping;
+        self.log(LogLevel::Info, format!("spawnerr: {error}"));
+        if stopping {
+            let p = self.proc_mut(id);
+            p.killing = false;
+            p.timers.clear_all();
+            // STOPPING -> STOPPED: nothing was started
+            self.set_state(id, ProcessState::Stopped, true, now);
+        } else {
+            // STARTING -> BACKOFF
+            self.set_state(id, ProcessState::Backoff, true, now);
+            self.maybe_give_up(id, now);
+        }
+        self.drive(now);
+    }
+
+    /// The child of `gen` was reaped.
+    pub fn exited(&mut self, id: ProcId, gen: u64, status: ExitStatus, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid == 0 {
+            return;
+        }
+        let es = status.code();
+        let expected = matches!(status, ExitStatus::Code(c) if p.spec.exitcodes.contains(&c));
+        let name = p.spec.name.clone();
+        let startsecs = Duration::from_secs(p.spec.startsecs.max(0) as u64);
+        let too_quickly = p.state == ProcessState::Starting && p.uptime(now.mono) < startsecs;
+        p.laststop = now.wall;
+        p.last_exit = Some(status);
+        p.pid = 0;
+        p.timers.clear_all();
+        let how = status.describe();
+        if p.killing {
+            p.killing = false;
+            p.exitstatus = Some(es);
+            let level = if expected {
+                LogLevel::Info
+            } else {
+                LogLevel::Warn
+            };
+            self.log(level, format!("stopped: {name} ({how})"));
+            // STOPPING -> STOPPED
+            self.set_state(id, ProcessState::Stopped, true, now);
+        } else if too_quickly {
+            p.exitstatus = None;
+            p.spawnerr = Some("Exited too quickly (process log may have details)".into());
+            self.log(
+                LogLevel::Warn,
+                format!("exited: {name} ({how}; not expected)"),
+            );
+            // STARTING -> BACKOFF
+            self.set_state(id, ProcessState::Backoff, true, now);
+            self.maybe_give_up(id, now);
+        } else {
+            p.backoff = 0;
+            p.exitstatus = Some(es);
+            if p.state == ProcessState::Starting {
+                // The exit raced the startsecs deadline: STARTING -> RUNNING first.
+                self.set_state(id, ProcessState::Running, true, now);
+            }
+            if expected {
+                self.log(LogLevel::Info, format!("exited: {name} ({how}; expected)"));
+            } else {
+                self.proc_mut(id).spawnerr = Some(format!("Bad exit code {es}"));
+                self.log(
+                    LogLevel::Warn,
+                    format!("exited: {name} ({how}; not expected)"),
+                );
+            }
+            // RUNNING (or UNKNOWN) -> EXITED
+            self.set_state(id, ProcessState::Exited, expected, now);
+            let restart = match self.procs[&id].spec.autorestart {
+                AutoRestart::Always => true,
+                AutoRestart::Unexpected => !expected,
+                AutoRestart::Never => false,
+            };
+            if restart && self.mood == Mood::Running {
+                self.proc_mut(id).restart_count += 1;
+                // EXITED -> STARTING
+                self.spawn(id, now);
+            }
+        }
+        self.drive(now);
+    }
+
+    /// Sending a signal to `gen` failed with an errno other than ESRCH.
+    pub fn signal_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
+        let Some(p) = self.live(id, gen) else { return };
+        if p.pid == 0 || !p.state.is_signallable() {
+            return;
+        }
+        let what = if p.state == ProcessState::Stopping {
+            "killing"
+        } else {
+            "sending sig"
+        };
+        let msg = format!("unknown problem {what} {} ({}):{error}", p.spec.name, p.pid);
+        p.killing = false;
+        p.timers.clear_all();
+        self.log(LogLevel::Critical, msg);
+        // STARTING/RUNNING/STOPPING -> UNKNOWN
+        self.set_state(id, ProcessState::Unknown, true, now);
+        self.drive(now);
+    }
+
+    /// A signal to the daemon itself (spec §3.9).
+    pub fn daemon_signal(&mut self, sig: i32, now: Now) {
+        let name = signame(sig);
+        match sig {
+            2 | 3 | 15 => {
+                self.log(
+                    LogLevel::Warn,
+                    format!("received {name} indicating exit request"),
+                );
+                self.mood = Mood::Shutdown;
+            }
+            1 => {
+                if self.mood == Mood::Shutdown {
+                    self.log(
+                        LogLevel::Warn,
+                        format!("ignored {name} indicating restart request (shutdown in progress)"),
+                    );
+                } else {
+                    self.log(
+                        LogLevel::Warn,
+                        format!("received {name} indicating restart request"),
+                    );
+                    self.mood = Mood::Restarting;
+                }
+            }
+            17 => self.log(
+                LogLevel::Debug,
+                format!("received {name} indicating a child quit"),
+            ),
+            12 => {
+                self.log(
+                    LogLevel::Info,
+                    format!("received {name} indicating log reopen request"),
+                );
+                self.log(LogLevel::Info, "supervisord logreopen".into());
+                self.effects.push_back(Effect::ReopenLogs);
+            }
+            _ => self.log(
+                LogLevel::Blather,
+                format!("received {name} indicating nothing"),
+            ),
+        }
+        self.drive(now);
+    }
+}

@@ -1,0 +1,79 @@
+//! Ordered shutdown and reload (spec §3.2, §3.8): one group at a time,
+//! highest priority first.
+
+use std::time::Duration;
+
+use super::command::Effect;
+use super::machine::Core;
+use super::state::{Mood, ProcessState};
+use super::Now;
+use crate::config::LogLevel;
+
+/// Supervisor's throttle for `waiting for ... to die`.
+const SHUTDOWN_REPORT_EVERY: Duration = Duration::from_secs(3);
+
+impl Core {
+    /// Group `stop_all` during shutdown: stop in descending priority; a
+    /// BACKOFF process gives up.
+    pub(super) fn stop_all(&mut self, gi: usize, now: Now) {
+        for id in self.groups[gi].procs.clone().into_iter().rev() {
+            let p = &self.procs[&id];
+            match p.state {
+                ProcessState::Running | ProcessState::Starting => {
+                    let sig = p.spec.stopsignal;
+                    self.kill(id, sig, now);
+                }
+                // BACKOFF -> FATAL
+                ProcessState::Backoff => self.give_up(id, now),
+                _ => {}
+            }
+        }
+    }
+
+    /// Ordered shutdown (spec §3.2/§3.8): stop the highest-priority group,
+    /// move to the next one only when it is all in STOPPED states, and exit
+    /// once nothing anywhere is left running.
+    pub(super) fn drive_shutdown(&mut self, now: Now) {
+        if self.mood == Mood::Running || self.finished {
+            return;
+        }
+        if self.stop_groups.is_none() {
+            self.emit(Effect::SupervisorStopping);
+            self.stop_groups = Some(self.groups.iter().map(|g| g.spec.name.clone()).collect());
+            self.shutdown_report_at = Some(now.mono);
+        }
+        while let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) {
+            if let Some(gi) = self.group_index(&last) {
+                self.stop_all(gi, now);
+                let g = &self.groups[gi];
+                if !g.procs.iter().all(|id| self.procs[id].state.is_stopped()) {
+                    break;
+                }
+            }
+            if let Some(s) = self.stop_groups.as_mut() {
+                s.pop();
+            }
+        }
+        let unstopped: Vec<String> = self
+            .processes()
+            .filter(|(_, p)| !p.state.is_stopped())
+            .map(|(_, p)| p.spec.name.clone())
+            .collect();
+        if unstopped.is_empty() {
+            self.finished = true;
+            self.shutdown_report_at = None;
+            let e = if self.mood == Mood::Shutdown {
+                Effect::Exit
+            } else {
+                Effect::Reload
+            };
+            self.emit(e);
+        } else if self.shutdown_report_at.is_some_and(|at| at <= now.mono) {
+            self.log(
+                LogLevel::Info,
+                format!("waiting for {} to die", unstopped.join(", ")),
+            );
+            self.shutdown_report_at = Some(now.mono + SHUTDOWN_REPORT_EVERY);
+        }
+    }
+}

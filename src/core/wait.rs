@@ -1,0 +1,169 @@
+//! Replies that wait for transitions (`start`/`stop` with `wait`, group
+//! and all calls): settled at the transition, never by polling.
+
+use std::time::Duration;
+
+use super::command::Effect;
+use super::machine::Core;
+use super::process::Timer;
+use super::reply::{Answer, Fault, FaultCode, ProcResult};
+use super::state::ProcessState;
+use super::{Now, ProcId};
+use crate::config::LogLevel;
+
+/// Supervisor's throttle for `waiting for ... to stop`.
+const STOP_REPORT_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub(super) enum WaitKind {
+    /// Reply when the spawn of `gen` is known to have worked (`wait=false`)
+    /// or the process reached RUNNING (`wait=true`).
+    Start {
+        wait: bool,
+    },
+    Stop,
+}
+
+#[derive(Debug, Clone)]
+pub(super) struct WaitItem {
+    pub id: ProcId,
+    pub gen: u64,
+    pub kind: WaitKind,
+    /// The name for fault texts (as given, or the namespec in group calls).
+    pub name: String,
+}
+
+/// A command whose reply waits for transitions.
+#[derive(Debug)]
+pub(super) struct Wait {
+    pub token: u64,
+    /// A single-process call replies `true` or a fault; group calls reply
+    /// result structs once every item is done.
+    pub single: bool,
+    pub items: Vec<WaitItem>,
+    pub results: Vec<ProcResult>,
+}
+
+impl Core {
+    // ----- waiting replies -------------------------------------------------
+
+    /// Supervisor's `stop_report`: while a stop call waits on a STOPPING
+    /// process, `waiting for NAME to stop` at most every 2 s.
+    pub(super) fn stop_report(&mut self, id: ProcId, now: Now) {
+        let waited = self
+            .waits
+            .iter()
+            .flat_map(|w| &w.items)
+            .any(|i| i.id == id && matches!(i.kind, WaitKind::Stop));
+        let p = self.proc_mut(id);
+        if !waited || p.state != ProcessState::Stopping {
+            return;
+        }
+        p.timers
+            .set(Timer::StopReport, now.mono + STOP_REPORT_EVERY);
+        let msg = format!("waiting for {} to stop", p.spec.name);
+        self.log(LogLevel::Info, msg);
+    }
+
+    /// Start the stop reports of newly waited-on processes.
+    pub(super) fn start_stop_reports(&mut self, now: Now) {
+        let ids: Vec<ProcId> = self
+            .waits
+            .iter()
+            .flat_map(|w| &w.items)
+            .filter(|i| matches!(i.kind, WaitKind::Stop))
+            .map(|i| i.id)
+            .collect();
+        for id in ids {
+            if self
+                .procs
+                .get(&id)
+                .is_some_and(|p| p.timers.get(Timer::StopReport).is_none())
+            {
+                self.stop_report(id, now);
+            }
+        }
+    }
+
+    pub(super) fn outcome(&self, item: &WaitItem) -> Option<Result<(), Fault>> {
+        let Some(p) = self.procs.get(&item.id) else {
+            return Some(Ok(()));
+        };
+        match item.kind {
+            WaitKind::Stop => p.state.is_stopped().then_some(Ok(())),
+            WaitKind::Start { wait } => {
+                let fault = |c| Some(Err(Fault::new(c, &item.name)));
+                if p.gen != item.gen {
+                    fault(FaultCode::AbnormalTermination)
+                } else if p.spawnerr.is_some() {
+                    fault(FaultCode::SpawnError)
+                } else if p.state == ProcessState::Running || (!wait && p.pid != 0) {
+                    Some(Ok(()))
+                } else if p.state != ProcessState::Starting {
+                    fault(FaultCode::AbnormalTermination)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// Settle every waiting item about `id` whose outcome is now known.
+    pub(super) fn resolve_waits(&mut self, id: ProcId) {
+        let mut wi = 0;
+        while wi < self.waits.len() {
+            let mut ii = 0;
+            while ii < self.waits[wi].items.len() {
+                let item = &self.waits[wi].items[ii];
+                if item.id != id {
+                    ii += 1;
+                    continue;
+                }
+                let Some(res) = self.outcome(item) else {
+                    ii += 1;
+                    continue;
+                };
+                let item = self.waits[wi].items.remove(ii);
+                let r = self.result_struct(item.id, res.clone());
+                let w = &mut self.waits[wi];
+                if w.single {
+                    let token = w.token;
+                    self.waits.remove(wi);
+                    self.emit(Effect::Reply {
+                        token,
+                        reply: res.map(|()| Answer::Bool(true)),
+                    });
+                    return self.resolve_waits(id);
+                }
+                w.results.push(r);
+            }
+            if !self.waits[wi].single && self.waits[wi].items.is_empty() {
+                let w = self.waits.remove(wi);
+                self.emit(Effect::Reply {
+                    token: w.token,
+                    reply: Ok(Answer::Results(w.results)),
+                });
+            } else {
+                wi += 1;
+            }
+        }
+    }
+
+    pub(super) fn result_struct(&self, id: ProcId, res: Result<(), Fault>) -> ProcResult {
+        let (name, group) = self
+            .procs
+            .get(&id)
+            .map(|p| (p.spec.name.clone(), p.spec.group.clone()))
+            .unwrap_or_default();
+        let (status, description) = match res {
+            Ok(()) => (FaultCode::Success.code(), "OK".to_string()),
+            Err(f) => (f.code.code(), f.text),
+        };
+        ProcResult {
+            name,
+            group,
+            status,
+            description,
+        }
+    }
+}
