@@ -6,6 +6,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod cgroup;
 pub mod clock;
 pub mod config;
 pub mod control;
