@@ -67,6 +67,11 @@ impl Tree {
         }
     }
 
+    /// The daemon's cgroup the subtree hangs from.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
     /// The subtree's directory.
     pub fn root(&self) -> &Path {
         &self.root

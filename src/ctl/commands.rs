@@ -447,7 +447,9 @@ impl Controller {
         let all_infos = all.as_array().unwrap_or(&[]).to_vec();
         let mut names: Vec<&str> = arg.split_whitespace().collect();
         let json = names.contains(&"--json");
-        names.retain(|n| *n != "--json");
+        // `-v`: one indented line per pid of each process (pidvisor only).
+        let verbose = names.contains(&"-v");
+        names.retain(|n| *n != "--json" && *n != "-v");
         let matching: Vec<Value> = if names.is_empty() || names.contains(&"all") {
             all_infos
         } else {
@@ -480,8 +482,16 @@ impl Controller {
             let j = status_json(&matching);
             self.output(&j);
         } else {
-            for line in format_status(&matching, self.color) {
-                self.output(&line);
+            for (line, info) in format_status(&matching, self.color).iter().zip(&matching) {
+                self.output(line);
+                if verbose {
+                    let spec = make_namespec(info.str_field("group"), info.str_field("name"));
+                    let pids = self.call("pidvisor.listProcessPids", &[spec.into()])?;
+                    for p in pids.as_array().unwrap_or(&[]) {
+                        let text = format!("    {} {}", p.int_field("pid"), p.str_field("cmdline"));
+                        self.output(&text);
+                    }
+                }
             }
         }
         if matching

@@ -74,8 +74,14 @@ impl Reactor {
             cwd: &self.cwd,
         };
         let prepared = crate::spawn::prepare(spec, &ctx).map_err(|e| e.spawnerr(&spec.name))?;
+        self.prepare_leaf(id, spec)?;
         let stdio = self.pipes.open(id, gen, spec, &self.config)?;
-        let child = match crate::spawn::spawn(&prepared, stdio.child_side()) {
+        let opts = crate::spawn::SpawnOptions {
+            cgroup: self.cgroups.leaf_fd(id),
+            method: self.cgroups.method,
+        };
+        let spawned = crate::spawn::spawn_with(&prepared, stdio.child_side(), &opts);
+        let child = match spawned {
             Ok(c) => c,
             Err(e) => {
                 // The child may have written `supervisor: couldn't ...` to its
@@ -126,7 +132,14 @@ impl Reactor {
     }
 
     pub(super) fn signal(&mut self, id: ProcId, gen: u64, sig: i32, group: bool) {
+        let live = self.children.get(id).is_some_and(|c| c.gen == gen);
+        let leaf_result = if live || self.cgroups.is_held(id, gen) {
+            self.signal_leaf(id, sig, group)
+        } else {
+            None
+        };
         let result = match self.children.get(id) {
+            _ if leaf_result.is_some() => leaf_result.unwrap_or(Ok(())),
             Some(c) if c.gen == gen => {
                 if group {
                     // The leader is not reaped yet (we hold its pidfd and only
@@ -175,6 +188,11 @@ impl Reactor {
         // Take in what the child wrote before it died, so its last words are
         // logged before its exit is.
         self.drain_pipes_of(id, child.gen);
+        // With a leaf, a stopping process is STOPPED only once its leaf is
+        // empty: the exit waits for `populated 0` (see cgroups.rs).
+        if self.hold_exit(id, child.gen, status) {
+            return;
+        }
         self.core.exited(id, child.gen, status, now());
     }
 

@@ -63,6 +63,7 @@ impl Reactor {
         }
         match l {
             Local::GetPid => Ok(Value::Int(i64::from(std::process::id()))),
+            Local::ListProcessPids { name } => Ok(self.list_pids(self.one_process(&name)?)),
             Local::GetIdentification => Ok(self.config.supervisord.identifier.as_str().into()),
             Local::ReadMainLog { offset, length } => {
                 let path = self.mainlog.path().map(Path::to_path_buf);

@@ -7,6 +7,7 @@
 //! and feeds back what happened (spawned, exited, failed). It keeps no
 //! supervisor state of its own, only file descriptors.
 
+mod cgroups;
 mod children;
 mod local;
 mod output;
@@ -38,6 +39,8 @@ const FIRST_DYNAMIC: usize = 16;
 enum Source {
     Pidfd(ProcId),
     Pipe,
+    /// The inotify fd watching every leaf's `cgroup.events`.
+    Cgroup,
 }
 
 /// Why the loop ended.
@@ -65,6 +68,7 @@ pub struct Reactor {
     control: ControlServer,
     signals: nix::sys::signalfd::SignalFd,
     children: ChildTable,
+    cgroups: cgroups::Cgroups,
     pipes: Pipes,
     sources: HashMap<Token, Source>,
     next_token: usize,
@@ -144,6 +148,7 @@ impl Reactor {
             control,
             signals: parts.signals,
             children: ChildTable::default(),
+            cgroups: cgroups::Cgroups::default(),
             pipes: Pipes::default(),
             sources: HashMap::new(),
             next_token: FIRST_DYNAMIC,
@@ -157,6 +162,7 @@ impl Reactor {
         for g in groups {
             r.group_added(&g);
         }
+        r.setup_cgroups();
         Ok(r)
     }
 
@@ -205,6 +211,7 @@ impl Reactor {
                     t => match self.sources.get(&t).copied() {
                         Some(Source::Pidfd(id)) => self.on_pidfd(id),
                         Some(Source::Pipe) => self.on_pipe(t),
+                        Some(Source::Cgroup) => self.on_cgroup_events(),
                         // Spurious, or already closed.
                         None => {}
                     },
@@ -215,6 +222,7 @@ impl Reactor {
             }
             ending = self.settle();
         }
+        self.teardown_cgroups();
         self.control.deregister(self.poll.registry());
         let _ = self
             .poll
@@ -254,7 +262,10 @@ impl Reactor {
                     }
                     Effect::Log { level, message } => self.log(level, &message),
                     Effect::GroupAdded { name } => self.group_added(&name),
-                    Effect::GroupRemoved { name } => self.group_removed(&name),
+                    Effect::GroupRemoved { name } => {
+                        self.group_removed(&name);
+                        self.forget_removed_leaves();
+                    }
                     Effect::ReopenLogs => self.reopen_logs(),
                     // For event listeners and D-Bus, neither of which exists yet.
                     Effect::StateChanged { .. } | Effect::SupervisorStopping => {}

@@ -41,10 +41,13 @@ pub enum ExecStage {
     Chdir = 10,
     /// `execve`.
     Exec = 11,
+    /// Writing `0` to the leaf's `cgroup.procs` (fork fallback; a no-op
+    /// after `CLONE_INTO_CGROUP`).
+    Cgroup = 12,
 }
 
 impl ExecStage {
-    const ALL: [ExecStage; 11] = [
+    const ALL: [ExecStage; 12] = [
         ExecStage::Signals,
         ExecStage::ProcessGroup,
         ExecStage::Stdio,
@@ -56,6 +59,7 @@ impl ExecStage {
         ExecStage::Capabilities,
         ExecStage::Chdir,
         ExecStage::Exec,
+        ExecStage::Cgroup,
     ];
 
     pub(super) fn from_u32(raw: u32) -> Option<ExecStage> {
@@ -78,6 +82,7 @@ impl ExecStage {
     pub(super) fn prefix(self, prep: &Prepared) -> &[u8] {
         match self {
             ExecStage::Signals => b"couldn't reset signals: ",
+            ExecStage::Cgroup => b"couldn't join cgroup: ",
             ExecStage::ProcessGroup => b"couldn't setpgid: ",
             ExecStage::Stdio => b"couldn't set up stdin/stdout/stderr: ",
             ExecStage::CloseFds => b"couldn't close inherited file descriptors: ",
@@ -106,6 +111,8 @@ pub(super) struct ChildFds {
     pub stdio: [RawFd; 3],
     /// Write end of the report pipe; close-on-exec and at least 3.
     pub report: RawFd,
+    /// The leaf's `cgroup.procs` opened for writing, or -1.
+    pub cgroup_procs: RawFd,
 }
 
 /// The child's whole life: set up, `execve`, or report and `_exit(127)`.
@@ -147,6 +154,12 @@ fn setup_and_exec(
     use ExecStage as S;
     let at = |stage: ExecStage| move |e: io::Error| (stage, e);
 
+    // Join the leaf first, before anything the program could observe: on
+    // the fork fallback this is how the child gets into its cgroup (never
+    // moved after exec); after CLONE_INTO_CGROUP it is already there.
+    if fds.cgroup_procs >= 0 {
+        sys::fd::write_all(fds.cgroup_procs, b"0").map_err(at(S::Cgroup))?;
+    }
     sys::signal::reset_for_exec().map_err(at(S::Signals))?;
     sys::exec::setpgid_self().map_err(at(S::ProcessGroup))?;
 

@@ -43,6 +43,9 @@ pub enum SpawnError {
     /// An argument, variable or directory contains a NUL byte.
     #[error("{what} contains a NUL byte: {value}")]
     Nul { what: &'static str, value: String },
+    /// The cgroup's `cgroup.procs` could not be opened.
+    #[error("couldn't open cgroup.procs of the program's cgroup: {0}")]
+    Cgroup(#[source] io::Error),
     /// The report pipe could not be made.
     #[error("couldn't make the spawn report pipe")]
     Pipe(#[source] io::Error),
@@ -274,8 +277,10 @@ pub struct Child {
     pub pid: u32,
     /// Keep it until the child is reaped through it.
     pub pidfd: OwnedFd,
-    /// Whether it started inside [`SpawnOptions::cgroup`] (false on the
-    /// fork fallback: move it via `cgroup.procs`).
+    /// Whether it runs inside [`SpawnOptions::cgroup`]: started there by
+    /// `CLONE_INTO_CGROUP`, or (fork fallback) joined in the child before
+    /// `execve`; a failed join is a [`SpawnError::Child`] at
+    /// [`ExecStage::Cgroup`].
     pub in_cgroup: bool,
 }
 
@@ -288,6 +293,16 @@ impl Child {
     /// Reap it if it has exited (`waitid(P_PIDFD, WNOHANG)`).
     pub fn try_wait(&self) -> io::Result<Option<ExitStatus>> {
         sys::pidfd::wait_pidfd(self.pidfd.as_fd())
+    }
+}
+
+/// The spawn method, normally [`CloneMethod::Auto`]. Tests force the fork
+/// fallback with the hidden environment variable
+/// `PIDVISOR_SPAWN_METHOD=fork` in the daemon's environment.
+pub fn method_from_env() -> CloneMethod {
+    match std::env::var_os("PIDVISOR_SPAWN_METHOD") {
+        Some(v) if v == "fork" => CloneMethod::Fork,
+        _ => CloneMethod::Auto,
     }
 }
 
@@ -315,6 +330,11 @@ pub fn spawn_with(
     } else {
         report_wr
     };
+    // Opened here, written by the child: "0" moves the writer itself.
+    let cgroup_procs = match opts.cgroup {
+        Some(dir) => Some(sys::fd::open_write_at(dir, "cgroup.procs").map_err(SpawnError::Cgroup)?),
+        None => None,
+    };
     let fds = child::ChildFds {
         stdio: [
             stdio.stdin.as_raw_fd(),
@@ -322,11 +342,13 @@ pub fn spawn_with(
             stdio.stderr.as_raw_fd(),
         ],
         report: report_wr.as_raw_fd(),
+        cgroup_procs: cgroup_procs.as_ref().map_or(-1, |fd| fd.as_raw_fd()),
     };
     let cloned =
         sys::clone::spawn_child(opts.method, opts.cgroup, || child::child_main(prep, &fds))
             .map_err(SpawnError::Fork)?;
     drop(report_wr);
+    drop(cgroup_procs);
 
     let mut report = [0u8; 8];
     // A read error other than EINTR cannot happen on our own pipe; if it
@@ -336,7 +358,8 @@ pub fn spawn_with(
         return Ok(Child {
             pid: cloned.pid,
             pidfd: cloned.pidfd,
-            in_cgroup: cloned.in_cgroup,
+            // The fork fallback joined in the child before exec.
+            in_cgroup: opts.cgroup.is_some(),
         });
     }
 

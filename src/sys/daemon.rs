@@ -55,3 +55,20 @@ pub fn killpg(pgid: u32, sig: i32) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// `kill(pid, sig)`: signal one process (a pid read from `cgroup.procs`).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/kill.2.html)
+pub fn kill(pid: u32, sig: i32) -> io::Result<()> {
+    let pid = i32::try_from(pid).map_err(|_| io::Error::from_raw_os_error(libc::ESRCH))?;
+    if pid <= 1 {
+        // Never broadcast (-1, 0) or hit init by accident.
+        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+    }
+    // SAFETY: plain syscall on integers; the pid is checked above.
+    if unsafe { libc::kill(pid, sig) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

@@ -19,6 +19,21 @@ pub fn pipe_cloexec() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?)
 }
 
+/// `openat(dir, name, O_WRONLY | O_CLOEXEC)`—a file next to an open
+/// directory (a cgroup's `cgroup.procs`, for the child to join before exec).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/openat.2.html)
+pub fn open_write_at(dir: impl AsFd, name: &str) -> io::Result<OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    Ok(rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
 /// `fcntl(fd, F_DUPFD_CLOEXEC, min)`—a close-on-exec duplicate numbered at
 /// least `min`.
 ///
