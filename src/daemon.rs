@@ -173,6 +173,14 @@ fn check_config(args: &DaemonArgs, env: &Env) -> i32 {
                     println!("{}: {msg}", level.tag());
                 }
             }
+            // Limits this host cannot apply (issue 6): errors, not silence.
+            let limits = crate::cgroup::check_host(&cfg);
+            for e in &limits {
+                println!("{e}");
+            }
+            if !limits.is_empty() {
+                return 1;
+            }
             let procs: usize = cfg.groups.iter().map(|g| g.processes.len()).sum();
             println!(
                 "{}: OK ({} groups, {} processes)",

@@ -69,7 +69,12 @@ pub fn discover(proc: &Path) -> Result<Host, CgroupError> {
     let rel = parse_own_cgroup(&read("self/cgroup")?).ok_or_else(|| {
         CgroupError::Unavailable("no cgroup2 (0::) entry in /proc/self/cgroup".into())
     })?;
-    let own = mount.join(rel.trim_start_matches('/'));
+    let rel = rel.trim_matches('/');
+    let own = if rel.is_empty() {
+        mount.clone()
+    } else {
+        mount.join(rel)
+    };
     Ok(Host { mount, own })
 }
 

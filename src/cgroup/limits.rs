@@ -112,6 +112,27 @@ pub fn check_config(
     out
 }
 
+/// [`check_config`] against this host's cgroup2 (for `--check-config`).
+pub fn check_host(config: &Config) -> Vec<ConfigError> {
+    let any = config
+        .groups
+        .iter()
+        .flat_map(|g| &g.processes)
+        .any(|p| !limits_of(p).is_empty());
+    if !any {
+        return Vec::new();
+    }
+    let host = match super::discover(Path::new("/proc")) {
+        Ok(h) => h,
+        Err(e) => return check_config(config, Err(&e.to_string()), Path::new("")),
+    };
+    let tree = super::Tree::new(&host.mount, &host.own, &super::subtree_name(&config.path));
+    match super::read_controllers(tree.base()) {
+        Ok(list) => check_config(config, Ok(&list), tree.base()),
+        Err(e) => check_config(config, Err(&e.to_string()), tree.base()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

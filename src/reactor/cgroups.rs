@@ -152,6 +152,12 @@ impl Reactor {
     pub(super) fn setup_cgroups(&mut self) {
         let config = self.config.clone();
         let want = wanted(&config);
+        if self.cgroups.method == CloneMethod::Fork {
+            self.log(
+                LogLevel::Info,
+                "spawn: fork fallback forced by PIDVISOR_SPAWN_METHOD=fork",
+            );
+        }
         let host = match cgroup::discover(Path::new("/proc")) {
             Ok(h) => h,
             Err(e) => return self.cgroup_fallback(want, e.to_string()),

@@ -70,9 +70,15 @@ impl Daemon {
         }
     }
 
-    pub fn launch(mut self) -> Daemon {
+    pub fn launch(self) -> Daemon {
+        self.launch_env(&[])
+    }
+
+    /// `launch` with extra environment variables for the daemon itself.
+    pub fn launch_env(mut self, env: &[(&str, &str)]) -> Daemon {
         let out = fs::File::create(self.path("daemon.out")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_pidvisord"))
+            .envs(env.iter().copied())
             .arg("-n")
             .arg("-c")
             .arg(&self.conf)

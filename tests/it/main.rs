@@ -8,3 +8,5 @@ mod runtime;
 mod control;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
+mod cgroups;

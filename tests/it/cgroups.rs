@@ -1,0 +1,314 @@
+//! Issue 6: cgroup v2 leaves. Stop means every descendant is gone; children
+//! start inside their leaf; a SIGKILLed daemon's strays are reclaimed;
+//! limits fail loudly where their controller is missing; `cgroups=false`
+//! keeps Supervisor's behaviour.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::fixture::{alive, send, wait_file, wait_for, Daemon, TIMEOUT};
+
+/// The cgroup2 mount when this machine can run these tests; otherwise the
+/// reason is printed and the test skips (a failure under
+/// `PIDVISOR_TEST_STRICT=1`).
+fn cgroup2() -> Option<PathBuf> {
+    let reason = match probe() {
+        Ok(mount) => return Some(mount),
+        Err(r) => r,
+    };
+    if std::env::var("PIDVISOR_TEST_STRICT").as_deref() == Ok("1") {
+        panic!("cgroup test needs a writable cgroup2 with cgroup.kill: {reason}");
+    }
+    eprintln!("SKIP: no writable cgroup2 with cgroup.kill: {reason}");
+    None
+}
+
+fn probe() -> Result<PathBuf, String> {
+    let host = pidvisor::cgroup::discover("/proc".as_ref()).map_err(|e| e.to_string())?;
+    let dir = host
+        .own
+        .join(format!("pidvisor-probe-{}", std::process::id()));
+    fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let has_kill = dir.join("cgroup.kill").exists();
+    let _ = fs::remove_dir(&dir);
+    if !has_kill {
+        return Err("cgroup.kill missing (Linux < 5.14)".into());
+    }
+    Ok(host.mount)
+}
+
+/// The cgroup2 directory of a process, from `/proc/PID/cgroup`.
+fn cgroup_of(mount: &PathBuf, pid: u32) -> PathBuf {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let rel = text
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("a cgroup2 line");
+    mount.join(rel.trim_start_matches('/'))
+}
+
+fn procs(leaf: &PathBuf) -> Vec<u32> {
+    fs::read_to_string(leaf.join("cgroup.procs"))
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect()
+}
+
+fn populated(leaf: &PathBuf) -> bool {
+    fs::read_to_string(leaf.join("cgroup.events"))
+        .unwrap_or_default()
+        .contains("populated 1")
+}
+
+fn pids_in(path: &PathBuf) -> Vec<u32> {
+    fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Kills the given pids on drop: strays of a failed test never outlive it.
+struct Strays(Vec<u32>);
+
+impl Drop for Strays {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            send(pid, 9);
+        }
+    }
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Stop `name`, then check: STOPPED, leaf empty, and every pid listed in
+/// `pidfile` (written by the program's children) dead.
+fn stop_leaves_nothing(d: &Daemon, name: &str, leaf: &PathBuf, pidfile: &str) {
+    let children = pids_in(&d.path(pidfile));
+    assert!(!children.is_empty(), "the program wrote its children's pids");
+    let _guard = Strays(children.clone());
+    let o = d.ctl(&["stop", name]);
+    assert_eq!(stdout(&o), format!("{name}: stopped\n"));
+    // STOPPED is reported only once the leaf is empty: no waiting here.
+    assert!(procs(leaf).is_empty(), "leaf {} still has {:?}", leaf.display(), procs(leaf));
+    assert!(!populated(leaf));
+    for pid in pids_in(&d.path(pidfile)) {
+        assert!(!alive(pid), "pid {pid} survived the stop of {name}");
+    }
+    assert!(stdout(&d.ctl(&["status", name])).contains("STOPPED"));
+}
+
+#[test]
+fn shell_with_background_child_is_stopped_whole_and_listed() {
+    let Some(mount) = cgroup2() else { return };
+    // No stopasgroup: SIGTERM kills the shell only; its child is left in the
+    // leaf until stopwaitsecs, when cgroup.kill takes it.
+    let d = Daemon::start(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:bg]\ncommand=sh -c 'sleep 1000 & echo $! > {dir}/bg.pids; wait'\nstopwaitsecs=1\n",
+    );
+    let pid = d.wait_spawned("bg", 1);
+    wait_file(&d.path("bg.pids"));
+    let leaf = cgroup_of(&mount, pid);
+    let rel = leaf.strip_prefix(&mount).unwrap().to_string_lossy().into_owned();
+    assert!(rel.ends_with("/bg/bg"), "leaf {rel} is <subtree>/<group>/<process>");
+    assert!(
+        leaf.parent().unwrap().parent().unwrap().file_name().unwrap().to_string_lossy().starts_with("pidvisor-"),
+        "{rel}"
+    );
+    let child = pids_in(&d.path("bg.pids"))[0];
+    wait_for("both in the leaf", TIMEOUT, || {
+        (procs(&leaf).contains(&pid) && procs(&leaf).contains(&child)).then_some(())
+    });
+    wait_for("RUNNING", TIMEOUT, || {
+        stdout(&d.ctl(&["status", "bg"])).contains("RUNNING").then_some(())
+    });
+    // status -v: the status line, then one indented line per pid.
+    let v = stdout(&d.ctl(&["status", "-v", "bg"]));
+    let lines: Vec<&str> = v.lines().collect();
+    assert!(lines[0].starts_with("bg ") && lines[0].contains("RUNNING"), "{v}");
+    assert!(lines.contains(&format!("    {pid} sh -c sleep 1000 & echo $! > {}/bg.pids; wait", d.dir.path().display()).as_str()), "{v}");
+    assert!(lines.contains(&format!("    {child} sleep 1000").as_str()), "{v}");
+
+    stop_leaves_nothing(&d, "bg", &leaf, "bg.pids");
+    let log = d.main_log();
+    assert!(log.contains("killing 'bg'") && log.contains("with SIGKILL"), "{log}");
+
+    // Removing the program removes its (empty) leaf and group node.
+    assert!(leaf.exists());
+    let o = d.ctl(&["remove", "bg"]);
+    assert_eq!(stdout(&o), "bg: removed process group\n");
+    wait_for("leaf removed", TIMEOUT, || (!leaf.exists()).then_some(()));
+    assert!(!leaf.parent().unwrap().exists());
+}
+
+#[test]
+fn daemonizer_fork_loop_and_term_ignoring_grandchild_leave_no_survivor() {
+    let Some(mount) = cgroup2() else { return };
+    let d = Daemon::start(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:daemonizer]\n\
+         command=sh -c 'setsid sh -c \"sleep 1000 & echo \\$! > {dir}/dz.pids\" ; exec sleep 1000'\n\
+         stopasgroup=true\n\
+         [program:forker]\n\
+         command=sh -c 'while :; do sleep 1000 & echo $! >> {dir}/fork.pids; sleep 0.02; done'\n\
+         stopasgroup=true\n\
+         [program:stubborn]\n\
+         command=sh -c 'sh -c \"trap \\\"\\\" TERM; echo \\$\\$ > {dir}/st.pids; while :; do sleep 0.1; done\" & wait'\n\
+         stopasgroup=true\nstopwaitsecs=1\n",
+    );
+    let mut leaves = Vec::new();
+    for name in ["daemonizer", "forker", "stubborn"] {
+        let pid = d.wait_spawned(name, 1);
+        let leaf = cgroup_of(&mount, pid);
+        assert!(leaf.ends_with(format!("{name}/{name}")), "{}", leaf.display());
+        leaves.push((name, leaf));
+    }
+    for f in ["dz.pids", "fork.pids", "st.pids"] {
+        wait_file(&d.path(f));
+    }
+    // The daemonizer's grandchild was reparented (it left the process
+    // tree and its session) but not its cgroup.
+    let dz = pids_in(&d.path("dz.pids"))[0];
+    assert!(procs(&leaves[0].1).contains(&dz));
+    wait_for("a few forks", TIMEOUT, || {
+        (pids_in(&d.path("fork.pids")).len() >= 3).then_some(())
+    });
+    let stubborn = pids_in(&d.path("st.pids"))[0];
+
+    stop_leaves_nothing(&d, "daemonizer", &leaves[0].1, "dz.pids");
+    stop_leaves_nothing(&d, "forker", &leaves[1].1, "fork.pids");
+    stop_leaves_nothing(&d, "stubborn", &leaves[2].1, "st.pids");
+    assert!(!alive(stubborn));
+    let log = d.main_log();
+    assert!(log.contains("killing 'stubborn'"), "the TERM-ignoring grandchild needed cgroup.kill:\n{log}");
+}
+
+/// The program prints its own cgroup as its first act.
+fn first_instruction(env: &[(&str, &str)]) {
+    let Some(_mount) = cgroup2() else { return };
+    let d = Daemon::prepare(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:first]\ncommand=cat /proc/self/cgroup\nstartsecs=0\nautorestart=false\n\
+         stdout_logfile={dir}/first.out\n",
+    )
+    .launch_env(env);
+    d.wait_log("exited: first (exit status 0; expected)");
+    let out = wait_file(&d.path("first.out"));
+    let line = out.lines().find(|l| l.starts_with("0::")).unwrap();
+    assert!(line.starts_with("0::/") && line.contains("/pidvisor-") && line.ends_with("/first/first"), "{out}");
+}
+
+#[test]
+fn child_is_in_its_leaf_before_its_first_instruction_clone3() {
+    first_instruction(&[]);
+}
+
+#[test]
+fn child_is_in_its_leaf_before_its_first_instruction_fork_fallback() {
+    first_instruction(&[("PIDVISOR_SPAWN_METHOD", "fork")]);
+}
+
+#[test]
+fn sigkilled_daemon_strays_are_reclaimed_by_the_next_start() {
+    let Some(mount) = cgroup2() else { return };
+    let mut d = Daemon::start(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:old]\ncommand=sh -c 'sleep 1000 & echo $! > {dir}/old.pids; wait'\n",
+    );
+    let main = d.wait_spawned("old", 1);
+    wait_file(&d.path("old.pids"));
+    let child = pids_in(&d.path("old.pids"))[0];
+    let _guard = Strays(vec![main, child]);
+    let leaf = cgroup_of(&mount, main);
+
+    d.signal(9);
+    let mut daemon = d.child.take().unwrap();
+    wait_for("pidvisord to die", TIMEOUT, || daemon.try_wait().ok().flatten());
+    assert!(alive(main) && alive(child), "strays outlive a SIGKILLed daemon");
+    assert_eq!(procs(&leaf).len(), 2);
+
+    let d = d.launch();
+    wait_for("old processes gone", TIMEOUT, || {
+        (!alive(main) && !alive(child)).then_some(())
+    });
+    let log = d.wait_log("killed leftover processes");
+    assert!(log.contains(&format!("killed leftover processes {main} {child} in {}", leaf.display())) || log.contains(&format!("killed leftover processes {child} {main} in {}", leaf.display())), "{log}");
+    // The program runs again, in a fresh leaf at the same place.
+    let again = d.wait_spawned("old", 2);
+    assert_eq!(cgroup_of(&mount, again), leaf);
+}
+
+#[test]
+fn limits_error_where_the_controller_is_missing_and_apply_where_enabled() {
+    let Some(mount) = cgroup2() else { return };
+    let body = "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:lim]\ncommand=sleep 1000\nmemory_max=10MB\n";
+    let d = Daemon::prepare(body);
+    let check = Command::new(env!("CARGO_BIN_EXE_pidvisord"))
+        .arg("--check-config")
+        .arg("-c")
+        .arg(&d.conf)
+        .output()
+        .unwrap();
+    let own = pidvisor::cgroup::discover("/proc".as_ref()).unwrap().own;
+    let controllers = fs::read_to_string(own.join("cgroup.controllers")).unwrap_or_default();
+    let d = d.launch();
+    if !controllers.split_whitespace().any(|c| c == "memory") {
+        // This host (hybrid cgroup2 without the memory controller).
+        let out = stdout(&check);
+        let want = format!(
+            "{}:14: [program:lim] memory_max: the memory controller is not available in {}",
+            d.conf.display(),
+            own.display()
+        );
+        assert_eq!(check.status.code(), Some(1), "{out}");
+        assert!(out.starts_with(&want), "{out}");
+        let log = d.wait_log("ERRO ");
+        assert!(log.contains(&format!("ERRO {want}")), "{log}");
+        // The program does not run without the limit it asked for.
+        wait_for("lim FATAL", TIMEOUT, || {
+            let s = stdout(&d.ctl(&["status", "lim"]));
+            (s.contains("FATAL") && s.contains("memory_max: the memory controller is not available")).then_some(())
+        });
+    } else {
+        assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
+        let pid = d.wait_spawned("lim", 1);
+        let leaf = cgroup_of(&mount, pid);
+        assert_eq!(fs::read_to_string(leaf.join("memory.max")).unwrap().trim(), "10485760");
+    }
+}
+
+#[test]
+fn cgroups_false_keeps_supervisors_behaviour() {
+    let d = Daemon::start(
+        "[program:plain]\ncommand=sh -c 'sleep 1000 & echo $! > {dir}/plain.pids; wait'\nstopwaitsecs=5\n",
+    );
+    let pid = d.wait_spawned("plain", 1);
+    wait_file(&d.path("plain.pids"));
+    let child = pids_in(&d.path("plain.pids"))[0];
+    let _guard = Strays(vec![child]);
+    // No leaf: the program stays in the daemon's cgroup.
+    assert_eq!(
+        fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap(),
+        fs::read_to_string(format!("/proc/{}/cgroup", d.pid)).unwrap()
+    );
+    // status -v lists the main pid and its descendants from /proc.
+    let v = stdout(&d.ctl(&["status", "-v", "plain"]));
+    assert!(v.contains(&format!("\n    {pid} sh -c ")), "{v}");
+    assert!(v.contains(&format!("\n    {child} sleep 1000")), "{v}");
+    assert_eq!(stdout(&d.ctl(&["stop", "plain"])), "plain: stopped\n");
+    // As in Supervisor: a plain stop signals the shell only; the background
+    // child survives.
+    assert!(alive(child), "Supervisor leaves the grandchild running");
+    assert!(!d.main_log().contains("cgroups:"), "nothing said about cgroups when none asked for");
+}
