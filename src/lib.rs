@@ -5,8 +5,8 @@
 //! the I/O; `sys` is the only module allowed `unsafe`.
 #![deny(unsafe_code)]
 
-pub mod cli;
 pub mod cgroup;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod control;

@@ -64,8 +64,9 @@ pub fn discover(proc: &Path) -> Result<Host, CgroupError> {
         let path = proc.join(name);
         std::fs::read_to_string(&path).map_err(|source| CgroupError::Read { path, source })
     };
-    let mount = parse_mountinfo(&read("self/mountinfo")?)
-        .ok_or_else(|| CgroupError::Unavailable("no cgroup2 mount in /proc/self/mountinfo".into()))?;
+    let mount = parse_mountinfo(&read("self/mountinfo")?).ok_or_else(|| {
+        CgroupError::Unavailable("no cgroup2 mount in /proc/self/mountinfo".into())
+    })?;
     let rel = parse_own_cgroup(&read("self/cgroup")?).ok_or_else(|| {
         CgroupError::Unavailable("no cgroup2 (0::) entry in /proc/self/cgroup".into())
     })?;
@@ -93,7 +94,10 @@ mod tests {
         );
         let unified =
             "30 24 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
-        assert_eq!(parse_mountinfo(unified), Some(PathBuf::from("/sys/fs/cgroup")));
+        assert_eq!(
+            parse_mountinfo(unified),
+            Some(PathBuf::from("/sys/fs/cgroup"))
+        );
         assert_eq!(parse_mountinfo("1 0 0:1 / / rw - ext4 /dev/x rw\n"), None);
         let spaced = "1 0 0:1 / /mnt/cg\\040two rw - cgroup2 none rw\n";
         assert_eq!(parse_mountinfo(spaced), Some(PathBuf::from("/mnt/cg two")));
@@ -102,7 +106,10 @@ mod tests {
     #[test]
     fn own_cgroup_is_the_zero_line() {
         let text = "4:memory:/x\n0::/user.slice/a.scope\n";
-        assert_eq!(parse_own_cgroup(text).as_deref(), Some("/user.slice/a.scope"));
+        assert_eq!(
+            parse_own_cgroup(text).as_deref(),
+            Some("/user.slice/a.scope")
+        );
         assert_eq!(parse_own_cgroup("1:cpu:/\n"), None);
     }
 

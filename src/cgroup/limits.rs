@@ -57,9 +57,7 @@ pub fn wants_cgroup(config: &Config, spec: &ProgramSpec) -> bool {
         .iter()
         .find(|g| g.name == spec.group)
         .and_then(|g| g.cgroup);
-    spec.cgroup
-        .or(group)
-        .unwrap_or(config.supervisord.cgroups)
+    spec.cgroup.or(group).unwrap_or(config.supervisord.cgroups)
 }
 
 fn error(spec: &ProgramSpec, option: &str, message: String) -> ConfigError {

@@ -151,8 +151,7 @@ impl Tree {
                     )),
                     Err(e) => lines.push(e.to_string()),
                 }
-                while files::populated(&leaf).unwrap_or(false) && crate::clock::mono() < deadline
-                {
+                while files::populated(&leaf).unwrap_or(false) && crate::clock::mono() < deadline {
                     crate::clock::sleep(Duration::from_millis(5));
                 }
             }
@@ -278,7 +277,10 @@ mod tests {
         assert_eq!(leaf, d.path().join("daemon.scope/pidvisor-0123/web/web_01"));
         assert!(leaf.is_dir());
         assert_eq!(t.leaf("g", "a/b"), t.root().join("g/a_b"));
-        assert_eq!(t.leaf("g", "cgroup.procs"), t.root().join("g/_cgroup.procs"));
+        assert_eq!(
+            t.leaf("g", "cgroup.procs"),
+            t.root().join("g/_cgroup.procs")
+        );
         assert_eq!(t.leaves(), vec![leaf.clone()]);
         t.remove_leaf("web", "web_01").unwrap();
         assert!(!leaf.exists());
@@ -298,7 +300,11 @@ mod tests {
     fn a_moved_daemon_finds_the_same_subtree() {
         let mount = Path::new("/cg");
         let first = Tree::new(mount, Path::new("/cg/x"), "pidvisor-1");
-        let moved = Tree::new(mount, Path::new("/cg/x/pidvisor-1/supervisor"), "pidvisor-1");
+        let moved = Tree::new(
+            mount,
+            Path::new("/cg/x/pidvisor-1/supervisor"),
+            "pidvisor-1",
+        );
         assert_eq!(first, moved);
         assert!(Tree::new(mount, mount, "pidvisor-1").base_is_mount);
     }
@@ -316,7 +322,10 @@ mod tests {
         let (_d, t) = fake();
         t.enable("web", &["memory", "pids"], 4242).unwrap();
         let own = t.root().join(DAEMON_LEAF);
-        assert_eq!(fs::read_to_string(own.join("cgroup.procs")).unwrap(), "4242");
+        assert_eq!(
+            fs::read_to_string(own.join("cgroup.procs")).unwrap(),
+            "4242"
+        );
         for dir in [t.base.clone(), t.root().to_path_buf(), t.root().join("web")] {
             let got = fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap();
             assert_eq!(got, "+memory +pids", "{}", dir.display());
@@ -344,8 +353,14 @@ mod tests {
             },
         ];
         t.write_limits(&leaf, &limits).unwrap();
-        assert_eq!(fs::read_to_string(leaf.join("memory.max")).unwrap(), "1048576");
-        assert_eq!(fs::read_to_string(leaf.join("cpu.max")).unwrap(), "50000 100000");
+        assert_eq!(
+            fs::read_to_string(leaf.join("memory.max")).unwrap(),
+            "1048576"
+        );
+        assert_eq!(
+            fs::read_to_string(leaf.join("cpu.max")).unwrap(),
+            "50000 100000"
+        );
         let e = t
             .write_limits(&t.root().join("gone"), &limits)
             .unwrap_err()
@@ -362,7 +377,10 @@ mod tests {
         let empty = t.create_leaf("old", "idle").unwrap();
         let lines = t.reclaim(Duration::from_secs(1));
         assert_eq!(fs::read_to_string(leaf.join("cgroup.kill")).unwrap(), "1");
-        assert!(lines[0].starts_with("killed leftover processes 77 78 in "), "{lines:?}");
+        assert!(
+            lines[0].starts_with("killed leftover processes 77 78 in "),
+            "{lines:?}"
+        );
         // A fake directory holds real files, so rmdir fails and says where.
         assert!(lines[1].contains("cannot remove cgroup"), "{lines:?}");
         assert!(!empty.exists(), "the empty leaf is gone");

@@ -196,10 +196,17 @@ impl Reactor {
         c.tree = Some(tree);
         c.inotify = Some(fd);
         c.token = Some(token);
-        let root = self.cgroups.tree.as_ref().map(|t| t.root().display().to_string());
+        let root = self
+            .cgroups
+            .tree
+            .as_ref()
+            .map(|t| t.root().display().to_string());
         self.log(
             LogLevel::Info,
-            &format!("cgroups: programs run in leaves under {}", root.unwrap_or_default()),
+            &format!(
+                "cgroups: programs run in leaves under {}",
+                root.unwrap_or_default()
+            ),
         );
         let avail = self.cgroups.available.as_deref().map_err(String::as_str);
         let errors = cgroup::check_config(&config, avail, &self.cgroups.base);
@@ -228,7 +235,10 @@ impl Reactor {
             if !limits.is_empty() {
                 let avail = self.cgroups.available.as_deref().map_err(String::as_str);
                 let errs = cgroup::check_config(&config, avail, &self.cgroups.base);
-                if let Some(e) = errs.iter().find(|e| e.section.as_deref() == Some(&format!("program:{}", spec.program))) {
+                if let Some(e) = errs
+                    .iter()
+                    .find(|e| e.section.as_deref() == Some(&format!("program:{}", spec.program)))
+                {
                     return Err(e.to_string());
                 }
             }
@@ -248,7 +258,10 @@ impl Reactor {
         }
         if !limits.is_empty() {
             let avail = self.cgroups.available.clone().unwrap_or_default();
-            if let Some(l) = limits.iter().find(|l| !avail.iter().any(|c| c == l.controller)) {
+            if let Some(l) = limits
+                .iter()
+                .find(|l| !avail.iter().any(|c| c == l.controller))
+            {
                 return Err(format!(
                     "{}:{}: [program:{}] {}: the {} controller is not available in {} (cgroup.controllers: '{}')",
                     spec.origin.file.display(),
@@ -266,13 +279,16 @@ impl Reactor {
                 .map_err(|e| e.to_string())?;
         }
         if !self.cgroups.leaves.contains_key(&id) {
-            let path = tree.create_leaf(&spec.group, &spec.name).map_err(|e| e.to_string())?;
+            let path = tree
+                .create_leaf(&spec.group, &spec.name)
+                .map_err(|e| e.to_string())?;
             let dir = Tree::open(&path).map_err(|e| e.to_string())?;
             let Some(ino) = self.cgroups.inotify.as_ref() else {
                 return Ok(());
             };
-            let wd = inotify::add_watch(ino, path.join("cgroup.events"), inotify::WatchFlags::MODIFY)
-                .map_err(|e| format!("cannot watch {}/cgroup.events: {e}", path.display()))?;
+            let wd =
+                inotify::add_watch(ino, path.join("cgroup.events"), inotify::WatchFlags::MODIFY)
+                    .map_err(|e| format!("cannot watch {}/cgroup.events: {e}", path.display()))?;
             self.cgroups.by_wd.insert(wd, id);
             self.cgroups.leaves.insert(id, Leaf { path, dir, wd });
         }
@@ -290,7 +306,12 @@ impl Reactor {
 
     /// Signal a process that has a leaf. Returns `None` when the process
     /// has no leaf (the caller uses the pidfd / process group).
-    pub(super) fn signal_leaf(&mut self, id: ProcId, sig: i32, group: bool) -> Option<std::io::Result<()>> {
+    pub(super) fn signal_leaf(
+        &mut self,
+        id: ProcId,
+        sig: i32,
+        group: bool,
+    ) -> Option<std::io::Result<()>> {
         let leaf = self.cgroups.leaves.get(&id)?.path.clone();
         let stopping = self.core.process(id).is_some_and(|p| p.killing);
         if sig == libc::SIGKILL && (stopping || group) {
@@ -332,11 +353,18 @@ impl Reactor {
         // divergence), so the next start has the leaf to itself.
         let pids = cgroup::procs(&leaf).unwrap_or_default();
         let _ = cgroup::kill(&leaf);
-        let name = self.core.spec(id).map(|s| s.name.clone()).unwrap_or_default();
+        let name = self
+            .core
+            .spec(id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
         let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
         self.log(
             LogLevel::Info,
-            &format!("cgroups: '{name}' exited; killed what it left in its cgroup ({})", pids.join(" ")),
+            &format!(
+                "cgroups: '{name}' exited; killed what it left in its cgroup ({})",
+                pids.join(" ")
+            ),
         );
         false
     }
@@ -376,8 +404,15 @@ impl Reactor {
 
     /// Leaves of processes that no longer exist (group removed) go.
     pub(super) fn forget_removed_leaves(&mut self) {
-        let live: std::collections::HashSet<ProcId> = self.core.processes().map(|(id, _)| id).collect();
-        let gone: Vec<ProcId> = self.cgroups.leaves.keys().copied().filter(|id| !live.contains(id)).collect();
+        let live: std::collections::HashSet<ProcId> =
+            self.core.processes().map(|(id, _)| id).collect();
+        let gone: Vec<ProcId> = self
+            .cgroups
+            .leaves
+            .keys()
+            .copied()
+            .filter(|id| !live.contains(id))
+            .collect();
         for id in gone {
             let Some(leaf) = self.cgroups.leaves.remove(&id) else {
                 continue;
@@ -389,7 +424,10 @@ impl Reactor {
             }
             drop(leaf.dir);
             if let Err(e) = std::fs::remove_dir(&leaf.path) {
-                self.log(LogLevel::Warn, &format!("cgroups: cannot remove {}: {e}", leaf.path.display()));
+                self.log(
+                    LogLevel::Warn,
+                    &format!("cgroups: cannot remove {}: {e}", leaf.path.display()),
+                );
             }
             if let Some(parent) = leaf.path.parent() {
                 let _ = std::fs::remove_dir(parent);
@@ -401,7 +439,10 @@ impl Reactor {
     /// (now empty) subtree.
     pub(super) fn teardown_cgroups(&mut self) {
         if let Some(fd) = self.cgroups.inotify.take() {
-            let _ = self.poll.registry().deregister(&mut SourceFd(&fd.as_raw_fd()));
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&fd.as_raw_fd()));
         }
         if let Some(t) = self.cgroups.token.take() {
             self.sources.remove(&t);
@@ -419,7 +460,9 @@ impl Reactor {
         let pids = match self.cgroups.leaf_path(id) {
             Some(leaf) => cgroup::procs(leaf).unwrap_or_default(),
             None => match self.children.get(id) {
-                Some(c) => std::iter::once(c.pid).chain(proc_descendants(c.pid)).collect(),
+                Some(c) => std::iter::once(c.pid)
+                    .chain(proc_descendants(c.pid))
+                    .collect(),
                 None => Vec::new(),
             },
         };

@@ -89,12 +89,20 @@ fn stdout(o: &std::process::Output) -> String {
 /// `pidfile` (written by the program's children) dead.
 fn stop_leaves_nothing(d: &Daemon, name: &str, leaf: &PathBuf, pidfile: &str) {
     let children = pids_in(&d.path(pidfile));
-    assert!(!children.is_empty(), "the program wrote its children's pids");
+    assert!(
+        !children.is_empty(),
+        "the program wrote its children's pids"
+    );
     let _guard = Strays(children.clone());
     let o = d.ctl(&["stop", name]);
     assert_eq!(stdout(&o), format!("{name}: stopped\n"));
     // STOPPED is reported only once the leaf is empty: no waiting here.
-    assert!(procs(leaf).is_empty(), "leaf {} still has {:?}", leaf.display(), procs(leaf));
+    assert!(
+        procs(leaf).is_empty(),
+        "leaf {} still has {:?}",
+        leaf.display(),
+        procs(leaf)
+    );
     assert!(!populated(leaf));
     for pid in pids_in(&d.path(pidfile)) {
         assert!(!alive(pid), "pid {pid} survived the stop of {name}");
@@ -115,10 +123,24 @@ fn shell_with_background_child_is_stopped_whole_and_listed() {
     let pid = d.wait_spawned("bg", 1);
     wait_file(&d.path("bg.pids"));
     let leaf = cgroup_of(&mount, pid);
-    let rel = leaf.strip_prefix(&mount).unwrap().to_string_lossy().into_owned();
-    assert!(rel.ends_with("/bg/bg"), "leaf {rel} is <subtree>/<group>/<process>");
+    let rel = leaf
+        .strip_prefix(&mount)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     assert!(
-        leaf.parent().unwrap().parent().unwrap().file_name().unwrap().to_string_lossy().starts_with("pidvisor-"),
+        rel.ends_with("/bg/bg"),
+        "leaf {rel} is <subtree>/<group>/<process>"
+    );
+    assert!(
+        leaf.parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("pidvisor-"),
         "{rel}"
     );
     let child = pids_in(&d.path("bg.pids"))[0];
@@ -126,18 +148,38 @@ fn shell_with_background_child_is_stopped_whole_and_listed() {
         (procs(&leaf).contains(&pid) && procs(&leaf).contains(&child)).then_some(())
     });
     wait_for("RUNNING", TIMEOUT, || {
-        stdout(&d.ctl(&["status", "bg"])).contains("RUNNING").then_some(())
+        stdout(&d.ctl(&["status", "bg"]))
+            .contains("RUNNING")
+            .then_some(())
     });
     // status -v: the status line, then one indented line per pid.
     let v = stdout(&d.ctl(&["status", "-v", "bg"]));
     let lines: Vec<&str> = v.lines().collect();
-    assert!(lines[0].starts_with("bg ") && lines[0].contains("RUNNING"), "{v}");
-    assert!(lines.contains(&format!("    {pid} sh -c sleep 1000 & echo $! > {}/bg.pids; wait", d.dir.path().display()).as_str()), "{v}");
-    assert!(lines.contains(&format!("    {child} sleep 1000").as_str()), "{v}");
+    assert!(
+        lines[0].starts_with("bg ") && lines[0].contains("RUNNING"),
+        "{v}"
+    );
+    assert!(
+        lines.contains(
+            &format!(
+                "    {pid} sh -c sleep 1000 & echo $! > {}/bg.pids; wait",
+                d.dir.path().display()
+            )
+            .as_str()
+        ),
+        "{v}"
+    );
+    assert!(
+        lines.contains(&format!("    {child} sleep 1000").as_str()),
+        "{v}"
+    );
 
     stop_leaves_nothing(&d, "bg", &leaf, "bg.pids");
     let log = d.main_log();
-    assert!(log.contains("killing 'bg'") && log.contains("with SIGKILL"), "{log}");
+    assert!(
+        log.contains("killing 'bg'") && log.contains("with SIGKILL"),
+        "{log}"
+    );
 
     // Removing the program removes its (empty) leaf and group node.
     assert!(leaf.exists());
@@ -154,7 +196,7 @@ fn daemonizer_fork_loop_and_term_ignoring_grandchild_leave_no_survivor() {
         "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
          [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
          [program:daemonizer]\n\
-         command=sh -c 'setsid sh -c \"sleep 1000 & echo \\$! > {dir}/dz.pids\" ; exec sleep 1000'\n\
+         command=sh -c 'setsid sh -c \"sleep 1000 & echo \\$! > {dir}/dz.pids\" && exec sleep 1000'\n\
          stopasgroup=true\n\
          [program:forker]\n\
          command=sh -c 'while :; do sleep 1000 & echo $! >> {dir}/fork.pids; sleep 0.02; done'\n\
@@ -167,7 +209,11 @@ fn daemonizer_fork_loop_and_term_ignoring_grandchild_leave_no_survivor() {
     for name in ["daemonizer", "forker", "stubborn"] {
         let pid = d.wait_spawned(name, 1);
         let leaf = cgroup_of(&mount, pid);
-        assert!(leaf.ends_with(format!("{name}/{name}")), "{}", leaf.display());
+        assert!(
+            leaf.ends_with(format!("{name}/{name}")),
+            "{}",
+            leaf.display()
+        );
         leaves.push((name, leaf));
     }
     for f in ["dz.pids", "fork.pids", "st.pids"] {
@@ -187,7 +233,10 @@ fn daemonizer_fork_loop_and_term_ignoring_grandchild_leave_no_survivor() {
     stop_leaves_nothing(&d, "stubborn", &leaves[2].1, "st.pids");
     assert!(!alive(stubborn));
     let log = d.main_log();
-    assert!(log.contains("killing 'stubborn'"), "the TERM-ignoring grandchild needed cgroup.kill:\n{log}");
+    assert!(
+        log.contains("killing 'stubborn'"),
+        "the TERM-ignoring grandchild needed cgroup.kill:\n{log}"
+    );
 }
 
 /// The program prints its own cgroup as its first act.
@@ -200,10 +249,18 @@ fn first_instruction(env: &[(&str, &str)]) {
          stdout_logfile={dir}/first.out\n",
     )
     .launch_env(env);
-    d.wait_log("exited: first (exit status 0; expected)");
+    let log = d.wait_log("exited: first (exit status 0; expected)");
+    assert_eq!(
+        log.contains("fork fallback forced by PIDVISOR_SPAWN_METHOD=fork"),
+        !env.is_empty(),
+        "{log}"
+    );
     let out = wait_file(&d.path("first.out"));
     let line = out.lines().find(|l| l.starts_with("0::")).unwrap();
-    assert!(line.starts_with("0::/") && line.contains("/pidvisor-") && line.ends_with("/first/first"), "{out}");
+    assert!(
+        line.starts_with("0::/") && line.contains("/pidvisor-") && line.ends_with("/first/first"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -232,8 +289,13 @@ fn sigkilled_daemon_strays_are_reclaimed_by_the_next_start() {
 
     d.signal(9);
     let mut daemon = d.child.take().unwrap();
-    wait_for("pidvisord to die", TIMEOUT, || daemon.try_wait().ok().flatten());
-    assert!(alive(main) && alive(child), "strays outlive a SIGKILLed daemon");
+    wait_for("pidvisord to die", TIMEOUT, || {
+        daemon.try_wait().ok().flatten()
+    });
+    assert!(
+        alive(main) && alive(child),
+        "strays outlive a SIGKILLed daemon"
+    );
     assert_eq!(procs(&leaf).len(), 2);
 
     let d = d.launch();
@@ -241,7 +303,16 @@ fn sigkilled_daemon_strays_are_reclaimed_by_the_next_start() {
         (!alive(main) && !alive(child)).then_some(())
     });
     let log = d.wait_log("killed leftover processes");
-    assert!(log.contains(&format!("killed leftover processes {main} {child} in {}", leaf.display())) || log.contains(&format!("killed leftover processes {child} {main} in {}", leaf.display())), "{log}");
+    assert!(
+        log.contains(&format!(
+            "killed leftover processes {main} {child} in {}",
+            leaf.display()
+        )) || log.contains(&format!(
+            "killed leftover processes {child} {main} in {}",
+            leaf.display()
+        )),
+        "{log}"
+    );
     // The program runs again, in a fresh leaf at the same place.
     let again = d.wait_spawned("old", 2);
     assert_eq!(cgroup_of(&mount, again), leaf);
@@ -266,8 +337,10 @@ fn limits_error_where_the_controller_is_missing_and_apply_where_enabled() {
     if !controllers.split_whitespace().any(|c| c == "memory") {
         // This host (hybrid cgroup2 without the memory controller).
         let out = stdout(&check);
+        let text = fs::read_to_string(&d.conf).unwrap();
+        let line = text.lines().position(|l| l == "[program:lim]").unwrap() + 1;
         let want = format!(
-            "{}:14: [program:lim] memory_max: the memory controller is not available in {}",
+            "{}:{line}: [program:lim] memory_max: the memory controller is not available in {}",
             d.conf.display(),
             own.display()
         );
@@ -278,13 +351,18 @@ fn limits_error_where_the_controller_is_missing_and_apply_where_enabled() {
         // The program does not run without the limit it asked for.
         wait_for("lim FATAL", TIMEOUT, || {
             let s = stdout(&d.ctl(&["status", "lim"]));
-            (s.contains("FATAL") && s.contains("memory_max: the memory controller is not available")).then_some(())
+            (s.contains("FATAL")
+                && s.contains("memory_max: the memory controller is not available"))
+            .then_some(())
         });
     } else {
         assert_eq!(check.status.code(), Some(0), "{}", stdout(&check));
         let pid = d.wait_spawned("lim", 1);
         let leaf = cgroup_of(&mount, pid);
-        assert_eq!(fs::read_to_string(leaf.join("memory.max")).unwrap().trim(), "10485760");
+        assert_eq!(
+            fs::read_to_string(leaf.join("memory.max")).unwrap().trim(),
+            "10485760"
+        );
     }
 }
 
@@ -310,5 +388,8 @@ fn cgroups_false_keeps_supervisors_behaviour() {
     // As in Supervisor: a plain stop signals the shell only; the background
     // child survives.
     assert!(alive(child), "Supervisor leaves the grandchild running");
-    assert!(!d.main_log().contains("cgroups:"), "nothing said about cgroups when none asked for");
+    assert!(
+        !d.main_log().contains("cgroups:"),
+        "nothing said about cgroups when none asked for"
+    );
 }
