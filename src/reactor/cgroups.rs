@@ -53,6 +53,8 @@ pub struct Cgroups {
     /// Controllers the daemon's cgroup offers, or why there is no cgroup2.
     available: Result<Vec<String>, String>,
     base: PathBuf,
+    /// A subtree was asked for (set up, or fallen back): don't try again.
+    attempted: bool,
     pub method: CloneMethod,
 }
 
@@ -68,6 +70,7 @@ impl Cgroups {
             held: HashMap::new(),
             available: Err(reason),
             base: PathBuf::new(),
+            attempted: false,
             method: crate::spawn::method_from_env(),
         }
     }
@@ -151,19 +154,25 @@ impl Reactor {
     /// predecessor left, create the subtree, watch leaves with inotify.
     pub(super) fn setup_cgroups(&mut self) {
         let config = self.config.clone();
-        let want = wanted(&config);
         if self.cgroups.method == CloneMethod::Fork {
             self.log(
                 LogLevel::Info,
                 "spawn: fork fallback forced by PIDVISOR_SPAWN_METHOD=fork",
             );
         }
+        self.setup_tree(&config, wanted(&config));
+    }
+
+    /// Discover cgroup2 and, when `want`, create the subtree. Also called
+    /// on the first spawn that needs a leaf after `update` added one.
+    fn setup_tree(&mut self, config: &Config, want: bool) {
+        self.cgroups.attempted |= want;
         let host = match cgroup::discover(Path::new("/proc")) {
             Ok(h) => h,
             Err(e) => return self.cgroup_fallback(want, e.to_string()),
         };
         let tree = Tree::new(&host.mount, &host.own, &cgroup::subtree_name(&config.path));
-        if tree.root().exists() {
+        if tree.root().exists() && self.cgroups.leaves.is_empty() {
             for line in tree.reclaim(RECLAIM_WAIT) {
                 self.log(LogLevel::Warn, &format!("cgroups: {line}"));
             }
@@ -209,7 +218,7 @@ impl Reactor {
             ),
         );
         let avail = self.cgroups.available.as_deref().map_err(String::as_str);
-        let errors = cgroup::check_config(&config, avail, &self.cgroups.base);
+        let errors = cgroup::check_config(config, avail, &self.cgroups.base);
         for e in errors {
             self.log(LogLevel::Error, &e.to_string());
         }
@@ -230,6 +239,9 @@ impl Reactor {
     pub(super) fn prepare_leaf(&mut self, id: ProcId, spec: &ProgramSpec) -> Result<(), String> {
         let config = self.core.pending_config().clone();
         let want = cgroup::wants_cgroup(&config, spec);
+        if want && !self.cgroups.attempted {
+            self.setup_tree(&config, true);
+        }
         let limits = cgroup::limits_of(spec);
         let Some(tree) = self.cgroups.tree.clone() else {
             if !limits.is_empty() {

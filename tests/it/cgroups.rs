@@ -4,7 +4,7 @@
 //! keeps Supervisor's behaviour.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::fixture::{alive, send, wait_file, wait_for, Daemon, TIMEOUT};
@@ -39,7 +39,7 @@ fn probe() -> Result<PathBuf, String> {
 }
 
 /// The cgroup2 directory of a process, from `/proc/PID/cgroup`.
-fn cgroup_of(mount: &PathBuf, pid: u32) -> PathBuf {
+fn cgroup_of(mount: &Path, pid: u32) -> PathBuf {
     let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
     let rel = text
         .lines()
@@ -48,7 +48,7 @@ fn cgroup_of(mount: &PathBuf, pid: u32) -> PathBuf {
     mount.join(rel.trim_start_matches('/'))
 }
 
-fn procs(leaf: &PathBuf) -> Vec<u32> {
+fn procs(leaf: &Path) -> Vec<u32> {
     fs::read_to_string(leaf.join("cgroup.procs"))
         .unwrap_or_default()
         .split_whitespace()
@@ -56,13 +56,13 @@ fn procs(leaf: &PathBuf) -> Vec<u32> {
         .collect()
 }
 
-fn populated(leaf: &PathBuf) -> bool {
+fn populated(leaf: &Path) -> bool {
     fs::read_to_string(leaf.join("cgroup.events"))
         .unwrap_or_default()
         .contains("populated 1")
 }
 
-fn pids_in(path: &PathBuf) -> Vec<u32> {
+fn pids_in(path: &Path) -> Vec<u32> {
     fs::read_to_string(path)
         .unwrap_or_default()
         .split_whitespace()
@@ -87,7 +87,7 @@ fn stdout(o: &std::process::Output) -> String {
 
 /// Stop `name`, then check: STOPPED, leaf empty, and every pid listed in
 /// `pidfile` (written by the program's children) dead.
-fn stop_leaves_nothing(d: &Daemon, name: &str, leaf: &PathBuf, pidfile: &str) {
+fn stop_leaves_nothing(d: &Daemon, name: &str, leaf: &Path, pidfile: &str) {
     let children = pids_in(&d.path(pidfile));
     assert!(
         !children.is_empty(),
@@ -392,4 +392,19 @@ fn cgroups_false_keeps_supervisors_behaviour() {
         !d.main_log().contains("cgroups:"),
         "nothing said about cgroups when none asked for"
     );
+}
+
+#[test]
+fn program_added_by_update_gets_a_leaf() {
+    let Some(mount) = cgroup2() else { return };
+    let d = Daemon::start("[program:plain]\ncommand=sleep 1000\n");
+    d.wait_spawned("plain", 1);
+    let mut text = fs::read_to_string(&d.conf).unwrap();
+    text.push_str("\n[program:late]\ncommand=sleep 1000\ncgroup=true\n");
+    fs::write(&d.conf, text).unwrap();
+    let o = d.ctl(&["update"]);
+    assert_eq!(stdout(&o), "late: added process group\n");
+    let pid = d.wait_spawned("late", 1);
+    assert!(cgroup_of(&mount, pid).ends_with("late/late"));
+    assert_eq!(stdout(&d.ctl(&["stop", "late"])), "late: stopped\n");
 }
