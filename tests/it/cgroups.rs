@@ -408,3 +408,77 @@ fn program_added_by_update_gets_a_leaf() {
     assert!(cgroup_of(&mount, pid).ends_with("late/late"));
     assert_eq!(stdout(&d.ctl(&["stop", "late"])), "late: stopped\n");
 }
+
+/// Removes a test's own cgroup when dropped (after its daemon is gone).
+struct TestCgroup(PathBuf);
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        let _ = wait_for_empty(&self.0);
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+fn wait_for_empty(dir: &Path) -> Option<()> {
+    for pid in procs(dir) {
+        send(pid, 9);
+    }
+    wait_for("test cgroup empty", TIMEOUT, || {
+        (!populated(dir)).then_some(())
+    });
+    Some(())
+}
+
+#[test]
+fn without_a_writable_cgroup2_process_groups_are_used_and_said_once() {
+    let Some(_mount) = cgroup2() else { return };
+    // The daemon runs in a cgroup that may have no children
+    // (cgroup.max.descendants = 0), so its subtree cannot be made.
+    let own = pidvisor::cgroup::discover("/proc".as_ref()).unwrap().own;
+    let cg = own.join(format!("pidvisor-it-nochild-{}", std::process::id()));
+    fs::create_dir_all(&cg).unwrap();
+    let _cg = TestCgroup(cg.clone());
+    fs::write(cg.join("cgroup.max.descendants"), "0").unwrap();
+
+    let mut d = Daemon::prepare(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:fb]\ncommand=sh -c 'sleep 1000 & echo $! > {dir}/fb.pids; wait'\nstopasgroup=true\n",
+    );
+    let out = fs::File::create(d.path("daemon.out")).unwrap();
+    // Join the cgroup, then become pidvisord (same pid).
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg("echo $$ > \"$2\"/cgroup.procs && exec \"$0\" -n -c \"$1\"")
+        .arg(env!("CARGO_BIN_EXE_pidvisord"))
+        .arg(&d.conf)
+        .arg(&cg)
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    d.pid = child.id();
+    d.child = Some(child);
+    let note = "falling back to process groups (stopasgroup/killasgroup as in Supervisor)";
+    let log = d.wait_log(note);
+    assert!(log.contains("cgroups: cannot create cgroup "), "{log}");
+    let pid = d.wait_spawned("fb", 1);
+    wait_file(&d.path("fb.pids"));
+    let child = pids_in(&d.path("fb.pids"))[0];
+    let _guard = Strays(vec![child]);
+    assert_eq!(
+        cgroup_of(&PathBuf::from("/"), pid),
+        cgroup_of(&PathBuf::from("/"), d.pid)
+    );
+    // stopasgroup through the process group, as in Supervisor.
+    assert_eq!(stdout(&d.ctl(&["stop", "fb"])), "fb: stopped\n");
+    wait_for("background child gone", TIMEOUT, || {
+        (!alive(child)).then_some(())
+    });
+    // Said once per daemon, not again on reload.
+    assert_eq!(stdout(&d.ctl(&["reload"])), "Restarted supervisord\n");
+    d.wait_log_count("supervisord started with pid", 2);
+    d.wait_spawned("fb", 2);
+    assert_eq!(d.log_count(note), 1, "{}", d.main_log());
+}
