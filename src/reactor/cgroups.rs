@@ -237,54 +237,28 @@ impl Reactor {
     /// Before a spawn: make (or reuse) the process's leaf, kill strays left
     /// in it, apply limits. `Err` is the spawn error text.
     pub(super) fn prepare_leaf(&mut self, id: ProcId, spec: &ProgramSpec) -> Result<(), String> {
-        let config = self.core.pending_config().clone();
-        let want = cgroup::wants_cgroup(&config, spec);
+        let want = cgroup::wants_cgroup(self.core.pending_config(), spec);
         if want && !self.cgroups.attempted {
+            let config = self.core.pending_config().clone();
             self.setup_tree(&config, true);
         }
         let limits = cgroup::limits_of(spec);
-        let Some(tree) = self.cgroups.tree.clone() else {
-            if !limits.is_empty() {
-                let avail = self.cgroups.available.as_deref().map_err(String::as_str);
-                let errs = cgroup::check_config(&config, avail, &self.cgroups.base);
-                if let Some(e) = errs
-                    .iter()
-                    .find(|e| e.section.as_deref() == Some(&format!("program:{}", spec.program)))
-                {
-                    return Err(e.to_string());
-                }
+        if !limits.is_empty() {
+            // The same error as --check-config and the start-up log.
+            let avail = self.cgroups.available.as_deref().map_err(String::as_str);
+            let section = format!("program:{}", spec.program);
+            let errs = cgroup::check_config(self.core.pending_config(), avail, &self.cgroups.base);
+            if let Some(e) = errs.iter().find(|e| e.section.as_deref() == Some(&section)) {
+                return Err(e.to_string());
             }
+        }
+        let Some(tree) = self.cgroups.tree.clone() else {
             return Ok(());
         };
         if !want {
-            if let Some(l) = limits.first() {
-                return Err(format!(
-                    "{}:{}: [program:{}] {}: needs the program in a cgroup (set cgroup=true)",
-                    spec.origin.file.display(),
-                    spec.origin.line,
-                    spec.program,
-                    l.option
-                ));
-            }
             return Ok(());
         }
         if !limits.is_empty() {
-            let avail = self.cgroups.available.clone().unwrap_or_default();
-            if let Some(l) = limits
-                .iter()
-                .find(|l| !avail.iter().any(|c| c == l.controller))
-            {
-                return Err(format!(
-                    "{}:{}: [program:{}] {}: the {} controller is not available in {} (cgroup.controllers: '{}')",
-                    spec.origin.file.display(),
-                    spec.origin.line,
-                    spec.program,
-                    l.option,
-                    l.controller,
-                    self.cgroups.base.display(),
-                    avail.join(" ")
-                ));
-            }
             let mut ctrls: Vec<&str> = limits.iter().map(|l| l.controller).collect();
             ctrls.dedup();
             tree.enable(&spec.group, &ctrls, std::process::id())

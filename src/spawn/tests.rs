@@ -444,3 +444,45 @@ fn non_root_daemon_texts() {
     });
     assert_eq!(st, ExitStatus::Exited(0));
 }
+
+/// The fork fallback joins the cgroup in the child, before exec, by writing
+/// "0" to `cgroup.procs` next to the given directory fd. A plain directory
+/// with a regular `cgroup.procs` file shows that write (a real cgroup is
+/// covered by tests/it/cgroups.rs); a directory without one is a spawn error.
+#[test]
+fn fork_fallback_joins_the_cgroup_in_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("cgroup.procs"), "").unwrap();
+    let fd = File::open(dir.path()).unwrap();
+    let prepared = prep(&ProgramSpec::with_defaults("j", "/bin/true")).unwrap();
+    let null = File::open("/dev/null").unwrap();
+    let stdio = Stdio {
+        stdin: null.as_fd(),
+        stdout: null.as_fd(),
+        stderr: null.as_fd(),
+    };
+    let opts = SpawnOptions {
+        cgroup: Some(fd.as_fd()),
+        method: CloneMethod::Fork,
+    };
+    let child = spawn_with(&prepared, stdio, &opts).unwrap();
+    assert!(child.in_cgroup);
+    assert_eq!(wait(&child), ExitStatus::Exited(0));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("cgroup.procs")).unwrap(),
+        "0"
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let fd = File::open(empty.path()).unwrap();
+    let opts = SpawnOptions {
+        cgroup: Some(fd.as_fd()),
+        method: CloneMethod::Fork,
+    };
+    let e = spawn_with(&prepared, stdio, &opts).unwrap_err();
+    assert!(matches!(e, SpawnError::Cgroup(_)), "{e:?}");
+    assert!(
+        e.to_string().starts_with("couldn't open cgroup.procs"),
+        "{e}"
+    );
+}
