@@ -27,12 +27,14 @@ pub fn subtree_name(config_path: &Path) -> String {
     format!("pidvisor-{h:016x}")
 }
 
-/// A directory name for a group or process name (`/` cannot appear in one).
+/// A directory name for a group or process name: never `.`/`..`, an
+/// interface file (`cgroup.*`) or the daemon's own leaf; a leading `_` is
+/// doubled so that escaped and plain names stay apart.
 fn dir_name(name: &str) -> String {
     let n = name.replace('/', "_");
     match n.as_str() {
-        "" | "." | ".." => format!("_{n}"),
-        _ if n.starts_with("cgroup.") => format!("_{n}"),
+        "" | "." | ".." | DAEMON_LEAF => format!("_{n}"),
+        _ if n.starts_with("cgroup.") || n.starts_with('_') => format!("_{n}"),
         _ => n,
     }
 }
@@ -277,6 +279,9 @@ mod tests {
         assert_eq!(leaf, d.path().join("daemon.scope/pidvisor-0123/web/web_01"));
         assert!(leaf.is_dir());
         assert_eq!(t.leaf("g", "a/b"), t.root().join("g/a_b"));
+        // A group called like the daemon's leaf never becomes it.
+        assert_eq!(t.leaf("supervisor", "x"), t.root().join("_supervisor/x"));
+        assert_eq!(t.leaf("_supervisor", "x"), t.root().join("__supervisor/x"));
         assert_eq!(
             t.leaf("g", "cgroup.procs"),
             t.root().join("g/_cgroup.procs")
