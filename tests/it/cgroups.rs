@@ -482,3 +482,34 @@ fn without_a_writable_cgroup2_process_groups_are_used_and_said_once() {
     d.wait_spawned("fb", 2);
     assert_eq!(d.log_count(note), 1, "{}", d.main_log());
 }
+
+#[test]
+fn what_a_program_leaves_when_it_exits_by_itself_is_killed() {
+    let Some(mount) = cgroup2() else { return };
+    // Documented divergence: Supervisor would leave the sleep running.
+    let d = Daemon::start(
+        "[supervisord]\nlogfile={dir}/main.log\npidfile={dir}/p.pid\nchildlogdir={dir}\ncgroups=true\n\
+         [unix_http_server]\nfile={dir}/ctl.sock\n[supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n\
+         [program:quitter]\ncommand=sh -c 'sleep 1000 & echo $! > {dir}/q.pids; read x'\n\
+         startsecs=0\nautorestart=false\n",
+    );
+    let pid = d.wait_spawned("quitter", 1);
+    let leaf = cgroup_of(&mount, pid);
+    wait_file(&d.path("q.pids"));
+    let child = pids_in(&d.path("q.pids"))[0];
+    let _guard = Strays(vec![child]);
+    // A signal the daemon did not send: for it, the shell exits by itself.
+    send(pid, 15);
+    d.wait_log("exited: quitter");
+    wait_for("the leftover sleep killed", TIMEOUT, || {
+        (!alive(child)).then_some(())
+    });
+    assert!(!populated(&leaf));
+    let log = d.wait_log("killed what it left in its cgroup");
+    assert!(
+        log.contains(&format!(
+            "'quitter' exited; killed what it left in its cgroup ({child})"
+        )),
+        "{log}"
+    );
+}
