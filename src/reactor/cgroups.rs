@@ -91,7 +91,15 @@ impl Cgroups {
     }
 }
 
-/// Every process a program needs a cgroup for.
+/// The OS error inside a cgroup error, for the core's `signal_failed`.
+fn io_error(e: cgroup::CgroupError) -> std::io::Error {
+    match e {
+        cgroup::CgroupError::Write { source, .. } => source,
+        other => std::io::Error::other(other.to_string()),
+    }
+}
+
+/// Whether any program of `config` runs in a cgroup.
 fn wanted(config: &Config) -> bool {
     config
         .groups
@@ -302,7 +310,7 @@ impl Reactor {
         let stopping = self.core.process(id).is_some_and(|p| p.killing);
         if sig == libc::SIGKILL && (stopping || group) {
             // The final stop: atomic, catches processes forking meanwhile.
-            return Some(cgroup::kill(&leaf).map_err(|e| std::io::Error::other(e.to_string())));
+            return Some(cgroup::kill(&leaf).map_err(io_error));
         }
         if !group {
             return None;

@@ -133,14 +133,16 @@ impl Reactor {
 
     pub(super) fn signal(&mut self, id: ProcId, gen: u64, sig: i32, group: bool) {
         let live = self.children.get(id).is_some_and(|c| c.gen == gen);
-        let leaf_result = if live || self.cgroups.is_held(id, gen) {
+        // A process in a leaf (even one whose main pid is gone while it
+        // stops) is signalled through the leaf where that applies.
+        let in_leaf = if live || self.cgroups.is_held(id, gen) {
             self.signal_leaf(id, sig, group)
         } else {
             None
         };
-        let result = match self.children.get(id) {
-            _ if leaf_result.is_some() => leaf_result.unwrap_or(Ok(())),
-            Some(c) if c.gen == gen => {
+        let result = match (in_leaf, self.children.get(id)) {
+            (Some(r), _) => r,
+            (None, Some(c)) if c.gen == gen => {
                 if group {
                     // The leader is not reaped yet (we hold its pidfd and only
                     // reap through it), so its pgid cannot have been reused.
@@ -150,7 +152,7 @@ impl Reactor {
                 }
             }
             // Already gone: like Supervisor's ESRCH, the exit will tell.
-            _ => Ok(()),
+            (None, _) => Ok(()),
         };
         if let Err(e) = result {
             if e.raw_os_error() != Some(libc::ESRCH) {
