@@ -8,3 +8,5 @@ mod runtime;
 mod control;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// contrib/completions/pidvisorctl.bash against a running daemon.
+mod completion;
