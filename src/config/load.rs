@@ -94,6 +94,21 @@ const PROGRAM_KEYS: &[&str] = &[
 const LISTENER_KEYS: &[&str] = &["events", "buffer_size", "result_handler"];
 const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
 
+/// Every option each kind of section knows, by section kind (`program` stands
+/// for `[program:x]`); for documentation checks.
+pub fn known_options() -> [(&'static str, &'static [&'static str]); 8] {
+    [
+        ("supervisord", SUPERVISORD_KEYS),
+        ("unix_http_server", UNIX_KEYS),
+        ("inet_http_server", INET_KEYS),
+        ("supervisorctl", CTL_KEYS),
+        ("program", PROGRAM_KEYS),
+        ("eventlistener", LISTENER_KEYS),
+        ("fcgi-program", FCGI_KEYS),
+        ("group", GROUP_KEYS),
+    ]
+}
+
 /// Load the main file at `path` and its `[include]` files into a validated
 /// [`Config`], or return every problem found.
 pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {

@@ -18,7 +18,7 @@ pub mod values;
 
 pub use env::{find_config, search_paths, Env};
 pub use error::{ConfigError, ConfigErrors};
-pub use load::{load, load_ctl};
+pub use load::{known_options, load, load_ctl};
 pub use types::*;
 pub use values::{
     parse_autorestart, parse_bool, parse_bytes, parse_environment, parse_exitcodes, parse_int,

@@ -85,3 +85,99 @@ fn usage_errors_are_supervisords_two_lines_and_exit_2() {
     let (out, _, rc) = pidvisord(&["-v"]);
     assert_eq!((out.as_str(), rc), ("4.3.0\n", 0));
 }
+
+/// Kills a daemonized pidvisord (found through its pidfile) and what it
+/// started, even when the test fails.
+struct Daemonized {
+    pidfile: std::path::PathBuf,
+    pid: Option<u32>,
+}
+
+impl Drop for Daemonized {
+    fn drop(&mut self) {
+        let pid = self.pid.or_else(|| {
+            std::fs::read_to_string(&self.pidfile)
+                .ok()
+                .and_then(|s| s.trim().parse().ok())
+        });
+        if let Some(pid) = pid {
+            let kids = crate::fixture::descendants(pid);
+            crate::fixture::send(pid, 9);
+            for k in kids {
+                crate::fixture::send(k, 9);
+            }
+        }
+    }
+}
+
+#[test]
+fn daemonizes_like_supervisord_and_keeps_its_pidfile() {
+    use crate::fixture::{alive, proc_status, wait_for, TIMEOUT};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let conf = dir.path().join("pidvisord.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/main.log\npidfile={d}/daemon.pid\nchildlogdir={d}\n\
+             directory={d}\numask=027\n\n[unix_http_server]\nfile={d}/ctl.sock\n\n\
+             [supervisorctl]\nserverurl=unix://{d}/ctl.sock\n\n\
+             [program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n"
+        ),
+    )
+    .unwrap();
+    let mut guard = Daemonized {
+        pidfile: dir.path().join("daemon.pid"),
+        pid: None,
+    };
+    // Without -n the command returns once the daemon is in the background.
+    let (out, err, rc) = pidvisord(&["-c", conf.to_str().unwrap()]);
+    assert_eq!(rc, 0, "{out}{err}");
+    let pid: u32 = wait_for("the pidfile", TIMEOUT, || {
+        std::fs::read_to_string(&guard.pidfile)
+            .ok()
+            .and_then(|s| s.strip_suffix('\n').and_then(|s| s.parse().ok()))
+    });
+    guard.pid = Some(pid);
+    assert!(alive(pid));
+    // A session of its own, in `directory`, with stdio on /dev/null.
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit(") ").next().unwrap().split(' ').collect();
+    assert_eq!(
+        fields[3],
+        pid.to_string(),
+        "session id is its own pid: {stat}"
+    );
+    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
+    assert_eq!(cwd, dir.path().canonicalize().unwrap());
+    for fd in 0..3 {
+        let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}")).unwrap();
+        assert_eq!(target, std::path::Path::new("/dev/null"), "fd {fd}");
+    }
+    assert_eq!(proc_status(pid, "Umask").as_deref(), Some("0027"));
+    // The pidfile names the daemon the control socket talks to.
+    let ctl = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pidvisorctl"))
+            .arg("-c")
+            .arg(&conf)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = ctl(&["pid"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
+    wait_for("sleeper RUNNING", TIMEOUT, || {
+        let o = ctl(&["status", "sleeper"]);
+        String::from_utf8_lossy(&o.stdout)
+            .contains("RUNNING")
+            .then_some(())
+    });
+    // shutdown: the daemon exits and removes its pidfile.
+    let out = ctl(&["shutdown"]);
+    assert!(out.status.success(), "{out:?}");
+    wait_for("the daemon to exit", TIMEOUT, || {
+        (!alive(pid)).then_some(())
+    });
+    assert!(!guard.pidfile.exists(), "pidfile removed on exit");
+    guard.pid = None;
+}

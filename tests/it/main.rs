@@ -8,5 +8,7 @@ mod runtime;
 mod control;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// contrib/completions/pidvisorctl.bash against a running daemon.
+mod completion;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
 mod cgroups;

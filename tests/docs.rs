@@ -1,0 +1,99 @@
+//! The man pages stay complete: every ctl action, every daemon option and
+//! every config option appears in its page, and groff finds no problem.
+
+use std::path::Path;
+use std::process::Command;
+
+fn page(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The page's text with roff escapes for `-` undone, so options read plainly.
+fn plain(roff: &str) -> String {
+    roff.replace("\\-", "-")
+}
+
+fn output(bin: &str, args: &[&str]) -> String {
+    let out = Command::new(bin).args(args).output().expect("run binary");
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn ctl_page_lists_every_action() {
+    let text = plain(&page("pidvisorctl.1"));
+    let help = output(env!("CARGO_BIN_EXE_pidvisorctl"), &["help"]);
+    // The action table is the lines after the ===== rule.
+    let actions: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("===="))
+        .skip(1)
+        .flat_map(str::split_whitespace)
+        .collect();
+    assert!(actions.len() >= 20, "help listed too few actions: {help}");
+    for a in actions {
+        let entry = text.lines().filter(|l| l.starts_with(".B")).any(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .any(|w| w.trim_matches(|c| c == '"' || c == ',') == a)
+        });
+        assert!(entry, "pidvisorctl.1 has no entry for action {a:?}");
+    }
+}
+
+#[test]
+fn daemon_page_lists_every_option() {
+    let text = plain(&page("pidvisord.8"));
+    let help = output(env!("CARGO_BIN_EXE_pidvisord"), &["--help"]);
+    let mut seen = 0;
+    for line in help.lines() {
+        for word in line.split(|c: char| c == '/' || c.is_whitespace()) {
+            if word.starts_with("--") && word.len() > 2 {
+                seen += 1;
+                assert!(text.contains(word), "pidvisord.8 does not mention {word}");
+            }
+        }
+    }
+    assert!(seen >= 20, "--help listed too few options: {help}");
+}
+
+#[test]
+fn config_page_lists_every_option() {
+    let text = plain(&page("pidvisord.conf.5"));
+    for (section, keys) in pidvisor::config::known_options() {
+        assert!(
+            text.contains(&format!("[{section}")),
+            "no section [{section}]"
+        );
+        for key in keys {
+            let shown = text
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                .any(|w| w == *key);
+            // The six stderr_ options are documented as "the same six stderr_ options".
+            let stderr_twin = key
+                .strip_prefix("stderr_")
+                .is_some_and(|rest| text.contains(&format!("stdout_{rest}")));
+            assert!(
+                shown || stderr_twin,
+                "pidvisord.conf.5 lacks [{section}] {key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn pages_render_cleanly() {
+    for name in ["pidvisorctl.1", "pidvisord.8", "pidvisord.conf.5"] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man").join(name);
+        let out = Command::new("groff")
+            .args(["-ww", "-man", "-z"])
+            .arg(&path)
+            .output()
+            .expect("groff is installed by .ci/run (groff-base)");
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.is_empty(),
+            "{name}: {warnings}"
+        );
+    }
+}
