@@ -169,6 +169,16 @@ impl Tree {
         lines
     }
 
+    /// Remove every group node that has no leaf left (rmdir refuses the
+    /// others).
+    pub fn remove_empty_groups(&self) {
+        for group in subdirs(&self.root) {
+            if group.file_name().is_some_and(|n| n != DAEMON_LEAF) {
+                let _ = std::fs::remove_dir(&group);
+            }
+        }
+    }
+
     /// Remove the whole subtree if nothing is left in it (shutdown).
     pub fn remove(&self) {
         for leaf in self.leaves() {

@@ -331,20 +331,24 @@ impl Reactor {
     }
 
     /// The main process exited. Returns true when the exit is held back
-    /// until the leaf is empty (a stop in progress, processes left).
+    /// until the leaf is empty: during a stop (the core's stopwaitsecs
+    /// timer keeps running and its SIGKILL becomes `cgroup.kill`), and
+    /// after an exit by itself, whose leftovers are killed at once.
+    /// An exit that is not held drops the (empty) leaf right away.
     pub(super) fn hold_exit(&mut self, id: ProcId, gen: u64, status: ExitStatus) -> bool {
         let Some(leaf) = self.cgroups.leaves.get(&id).map(|l| l.path.clone()) else {
             return false;
         };
         if !cgroup::populated(&leaf).unwrap_or(false) {
+            self.drop_leaf(id);
             return false;
         }
+        self.cgroups.held.insert(id, (gen, status));
         if self.core.process(id).is_some_and(|p| p.killing) {
-            self.cgroups.held.insert(id, (gen, status));
             return true;
         }
         // Exited by itself: what it left behind goes now (documented
-        // divergence), so the next start has the leaf to itself.
+        // divergence), so the next start never shares its leaf.
         let pids = cgroup::procs(&leaf).unwrap_or_default();
         let _ = cgroup::kill(&leaf);
         let name = self
@@ -360,7 +364,9 @@ impl Reactor {
                 pids.join(" ")
             ),
         );
-        false
+        // It may already be empty (no inotify event would come then).
+        self.release_if_empty(id);
+        true
     }
 
     /// inotify said some `cgroup.events` changed: release held exits whose
@@ -392,7 +398,33 @@ impl Reactor {
             return;
         }
         if let Some((gen, status)) = self.cgroups.held.remove(&id) {
+            self.drop_leaf(id);
             self.core.exited(id, gen, status, now());
+        }
+    }
+
+    /// Remove a process's leaf once it is empty. Every spawn gets a fresh
+    /// leaf: besides tidiness, Linux 6.18 SIGKILLs every child that
+    /// `clone3(CLONE_INTO_CGROUP)` puts into a cgroup that was once
+    /// `cgroup.kill`ed (its kill sequence number differs from the parent's),
+    /// so a killed leaf must never be reused.
+    fn drop_leaf(&mut self, id: ProcId) {
+        let Some(leaf) = self.cgroups.leaves.remove(&id) else {
+            return;
+        };
+        self.cgroups.held.remove(&id);
+        self.cgroups.by_wd.remove(&leaf.wd);
+        if let Some(fd) = &self.cgroups.inotify {
+            let _ = inotify::remove_watch(fd, leaf.wd);
+        }
+        drop(leaf.dir);
+        match std::fs::remove_dir(&leaf.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => self.log(
+                LogLevel::Warn,
+                &format!("cgroups: cannot remove {}: {e}", leaf.path.display()),
+            ),
         }
     }
 
@@ -408,24 +440,11 @@ impl Reactor {
             .filter(|id| !live.contains(id))
             .collect();
         for id in gone {
-            let Some(leaf) = self.cgroups.leaves.remove(&id) else {
-                continue;
-            };
-            self.cgroups.held.remove(&id);
-            self.cgroups.by_wd.remove(&leaf.wd);
-            if let Some(fd) = &self.cgroups.inotify {
-                let _ = inotify::remove_watch(fd, leaf.wd);
-            }
-            drop(leaf.dir);
-            if let Err(e) = std::fs::remove_dir(&leaf.path) {
-                self.log(
-                    LogLevel::Warn,
-                    &format!("cgroups: cannot remove {}: {e}", leaf.path.display()),
-                );
-            }
-            if let Some(parent) = leaf.path.parent() {
-                let _ = std::fs::remove_dir(parent);
-            }
+            self.drop_leaf(id);
+        }
+        // Group nodes left without leaves go too.
+        if let Some(tree) = &self.cgroups.tree {
+            tree.remove_empty_groups();
         }
     }
 
