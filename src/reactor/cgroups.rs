@@ -404,10 +404,11 @@ impl Reactor {
     }
 
     /// Remove a process's leaf once it is empty. Every spawn gets a fresh
-    /// leaf: besides tidiness, Linux 6.18 SIGKILLs every child that
-    /// `clone3(CLONE_INTO_CGROUP)` puts into a cgroup that was once
-    /// `cgroup.kill`ed (its kill sequence number differs from the parent's),
-    /// so a killed leaf must never be reused.
+    /// leaf: besides tidiness, on Linux 6.18 (seen on this project's CI
+    /// machines) every child that `clone3(CLONE_INTO_CGROUP)` puts into a
+    /// cgroup that was once `cgroup.kill`ed is SIGKILLed at birth (the
+    /// fork-versus-kill check seems to compare the kill counts of the
+    /// parent's and the target cgroup), so a killed leaf is never reused.
     fn drop_leaf(&mut self, id: ProcId) {
         let Some(leaf) = self.cgroups.leaves.remove(&id) else {
             return;
