@@ -161,11 +161,7 @@ impl Tree {
                 lines.push(e.to_string());
             }
         }
-        for group in subdirs(&self.root) {
-            if group.file_name().is_some_and(|n| n != DAEMON_LEAF) {
-                let _ = std::fs::remove_dir(&group);
-            }
-        }
+        self.remove_empty_groups();
         lines
     }
 
@@ -184,11 +180,7 @@ impl Tree {
         for leaf in self.leaves() {
             let _ = std::fs::remove_dir(&leaf);
         }
-        for group in subdirs(&self.root) {
-            if group.file_name().is_some_and(|n| n != DAEMON_LEAF) {
-                let _ = std::fs::remove_dir(&group);
-            }
-        }
+        self.remove_empty_groups();
         let _ = std::fs::remove_dir(&self.root);
     }
 
