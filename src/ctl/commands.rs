@@ -109,57 +109,29 @@ pub fn format_status(infos: &[Value], color: bool) -> Vec<String> {
         .collect()
 }
 
-/// A JSON rendering of process infos for `status --json` (our addition).
+/// `status --json` (our addition): the `getProcessInfo` structs of the
+/// listed processes as a JSON array, fields in the daemon's order (from
+/// pidvisord: `name`, `group`, `start`, `stop`, `now`, `state`,
+/// `statename`, `spawnerr`, `exitstatus`, `logfile`, `stdout_logfile`,
+/// `stderr_logfile`, `pid`, `description`).
 pub fn status_json(infos: &[Value]) -> String {
-    let mut out = String::from("[");
-    for (i, info) in infos.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&json_value(info));
-    }
-    out.push(']');
-    out
+    let list = serde_json::Value::Array(infos.iter().map(to_json).collect());
+    list.to_string()
 }
 
-fn json_value(v: &Value) -> String {
+fn to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
     match v {
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Double(d) if d.is_finite() => format!("{d}"),
-        Value::Double(_) | Value::Nil => "null".into(),
-        Value::String(s) | Value::DateTime(s) => json_str(s),
-        Value::Base64(b) => json_str(&String::from_utf8_lossy(b)),
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(json_value).collect::<Vec<_>>().join(",")
-        ),
-        Value::Struct(m) => format!(
-            "{{{}}}",
-            m.iter()
-                .map(|(k, v)| format!("{}:{}", json_str(k), json_value(v)))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
+        Value::Int(i) => J::from(*i),
+        Value::Bool(b) => J::Bool(*b),
+        // NaN and infinities have no JSON form; from_f64 gives None.
+        Value::Double(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
+        Value::Nil => J::Null,
+        Value::String(s) | Value::DateTime(s) => J::String(s.clone()),
+        Value::Base64(b) => J::String(String::from_utf8_lossy(b).into_owned()),
+        Value::Array(a) => J::Array(a.iter().map(to_json).collect()),
+        Value::Struct(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
     }
-}
-
-fn json_str(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 /// The interpreter. Holds the client, the output and the exit status.
@@ -1366,22 +1338,6 @@ impl Controller {
                 return Ok(());
             }
         }
-    }
-
-    /// Group and process names for shell completion.
-    pub fn completion_names(&mut self) -> Vec<String> {
-        let Ok(v) = self.sv("getAllProcessInfo", &[]) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for i in v.as_array().unwrap_or(&[]) {
-            let (g, n) = (i.str_field("group"), i.str_field("name"));
-            out.push(make_namespec(g, n));
-            if g != n && !out.contains(&format!("{g}:*")) {
-                out.push(format!("{g}:*"));
-            }
-        }
-        out
     }
 }
 
