@@ -785,10 +785,13 @@ impl Controller {
         } else {
             "readProcessStderrLog"
         };
-        match self.sv(
-            method,
-            &[name.as_str().into(), Value::Int(-bytes), Value::Int(0)],
-        ) {
+        let params = [name.as_str().into(), Value::Int(-bytes), Value::Int(0)];
+        self.print_log(&name, method, &params)
+    }
+
+    /// Print what a log read returns, or `WHO: ERROR (...)` for its fault.
+    fn print_log(&mut self, who: &str, method: &str, params: &[Value]) -> CmdResult {
+        match self.sv(method, params) {
             Ok(v) => {
                 let s = v.as_str().unwrap_or("").to_string();
                 self.output(&s);
@@ -798,10 +801,11 @@ impl Controller {
                 let what = match f.code {
                     faults::NO_FILE => "no log file",
                     faults::FAILED => "unknown error reading log",
-                    faults::BAD_NAME => "no such process name",
+                    // Only process logs have names (readLog has none).
+                    faults::BAD_NAME if method != "readLog" => "no such process name",
                     _ => return Err(CallError::Fault(f)),
                 };
-                self.output(&format!("{name}: ERROR ({what})"));
+                self.output(&format!("{who}: ERROR ({what})"));
             }
             Err(e) => return Err(e),
         }
@@ -840,23 +844,8 @@ impl Controller {
                 return Ok(());
             }
         };
-        match self.sv("readLog", &[Value::Int(-bytes), Value::Int(0)]) {
-            Ok(v) => {
-                let s = v.as_str().unwrap_or("").to_string();
-                self.output(&s);
-            }
-            Err(CallError::Fault(f)) => {
-                self.exitstatus = exit::GENERIC;
-                let what = match f.code {
-                    faults::NO_FILE => "no log file",
-                    faults::FAILED => "unknown error reading log",
-                    _ => return Err(CallError::Fault(f)),
-                };
-                self.output(&format!("supervisord: ERROR ({what})"));
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
+        let params = [Value::Int(-bytes), Value::Int(0)];
+        self.print_log("supervisord", "readLog", &params)
     }
 
     /// Follow a `/logtail` stream until it ends or Ctrl-C (which exits the
