@@ -572,7 +572,9 @@ struct Pty {
 }
 
 impl Pty {
-    fn spawn(conf: &Path, args: &[&str]) -> Pty {
+    /// `None` (after saying why) when the machine has no pseudo-terminals;
+    /// with `PIDVISOR_TEST_STRICT=1` that is a failure.
+    fn spawn(conf: &Path, args: &[&str]) -> Option<Pty> {
         use nix::pty::{openpty, Winsize};
         let size = Winsize {
             ws_row: 50,
@@ -580,7 +582,14 @@ impl Pty {
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
-        let pty = openpty(&size, None).expect("openpty");
+        let pty = match openpty(&size, None) {
+            Ok(p) => p,
+            Err(e) if std::env::var("PIDVISOR_TEST_STRICT").as_deref() != Ok("1") => {
+                eprintln!("SKIP: no pseudo-terminal on this machine: openpty: {e}");
+                return None;
+            }
+            Err(e) => panic!("openpty: {e}"),
+        };
         let slave = std::fs::File::from(pty.slave);
         let child = Command::new(env!("CARGO_BIN_EXE_pidvisorctl"))
             .arg("-c")
@@ -602,11 +611,11 @@ impl Pty {
                 s.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Pty {
+        Some(Pty {
             child,
             master,
             seen,
-        }
+        })
     }
 
     fn text(&self) -> String {
@@ -675,7 +684,9 @@ fn shell_on_a_tty_completes_and_keeps_history() {
     let hist = d.path("history");
     let hist_arg = hist.to_str().unwrap();
 
-    let mut sh = Pty::spawn(&d.conf, &["-r", hist_arg]);
+    let Some(mut sh) = Pty::spawn(&d.conf, &["-r", hist_arg]) else {
+        return;
+    };
     sh.prompt_after("long-name-one");
     // A command name: `vers` + TAB -> `version `.
     sh.keys("vers\t\r");
@@ -703,7 +714,9 @@ fn shell_on_a_tty_completes_and_keeps_history() {
     );
 
     // A new shell loads the history: Up four times is `version` again.
-    let mut sh = Pty::spawn(&d.conf, &["-r", hist_arg]);
+    let Some(mut sh) = Pty::spawn(&d.conf, &["-r", hist_arg]) else {
+        return;
+    };
     sh.prompt_after("long-name-one");
     assert!(!sh.text().contains("4.3.0"));
     sh.keys("\x1b[A\x1b[A\x1b[A\x1b[A\r");
