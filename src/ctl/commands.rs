@@ -109,57 +109,58 @@ pub fn format_status(infos: &[Value], color: bool) -> Vec<String> {
         .collect()
 }
 
-/// A JSON rendering of process infos for `status --json` (our addition).
+/// `status --json` (our addition): the `getProcessInfo` structs of the
+/// listed processes as a JSON array, fields in the daemon's order (from
+/// pidvisord: `name`, `group`, `start`, `stop`, `now`, `state`,
+/// `statename`, `spawnerr`, `exitstatus`, `logfile`, `stdout_logfile`,
+/// `stderr_logfile`, `pid`, `description`).
 pub fn status_json(infos: &[Value]) -> String {
-    let mut out = String::from("[");
-    for (i, info) in infos.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&json_value(info));
-    }
-    out.push(']');
-    out
+    let list = serde_json::Value::Array(infos.iter().map(to_json).collect());
+    list.to_string()
 }
 
-fn json_value(v: &Value) -> String {
+fn to_json(v: &Value) -> serde_json::Value {
+    use serde_json::Value as J;
     match v {
-        Value::Int(i) => i.to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Double(d) if d.is_finite() => format!("{d}"),
-        Value::Double(_) | Value::Nil => "null".into(),
-        Value::String(s) | Value::DateTime(s) => json_str(s),
-        Value::Base64(b) => json_str(&String::from_utf8_lossy(b)),
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(json_value).collect::<Vec<_>>().join(",")
-        ),
-        Value::Struct(m) => format!(
-            "{{{}}}",
-            m.iter()
-                .map(|(k, v)| format!("{}:{}", json_str(k), json_value(v)))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
+        Value::Int(i) => J::from(*i),
+        Value::Bool(b) => J::Bool(*b),
+        // NaN and infinities have no JSON form; from_f64 gives None.
+        Value::Double(d) => serde_json::Number::from_f64(*d).map_or(J::Null, J::Number),
+        Value::Nil => J::Null,
+        Value::String(s) | Value::DateTime(s) => J::String(s.clone()),
+        Value::Base64(b) => J::String(String::from_utf8_lossy(b).into_owned()),
+        Value::Array(a) => J::Array(a.iter().map(to_json).collect()),
+        Value::Struct(m) => J::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
     }
 }
 
-fn json_str(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            '\r' => o.push_str("\\r"),
-            '\t' => o.push_str("\\t"),
-            c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
-            c => o.push(c),
-        }
+/// What `start`, `stop`, `signal` and `clear` call and print (see
+/// [`Controller::act`]).
+struct Action {
+    /// `supervisor.*` methods for `all`, a group (none for `clear`) and one
+    /// process.
+    all: &'static str,
+    group: Option<&'static str>,
+    one: &'static str,
+    /// Parameters after the name (the signal of `signal`); all of them for
+    /// `all`.
+    extra: Vec<Value>,
+    render: fn(&Controller, &Value) -> String,
+    /// The fault that leaves the exit status alone (already started / not
+    /// running).
+    ignored: Option<i64>,
+    /// What a one-process success prints after `name: `.
+    done: &'static str,
+    /// Exit status for an unknown group (2 for `start`, else 1).
+    no_group: i32,
+}
+
+impl Action {
+    fn params(&self, name: &str) -> Vec<Value> {
+        let mut p = vec![Value::from(name)];
+        p.extend(self.extra.iter().cloned());
+        p
     }
-    o.push('"');
-    o
 }
 
 /// The interpreter. Holds the client, the output and the exit status.
@@ -602,53 +603,77 @@ impl Controller {
         }
     }
 
-    fn do_start(&mut self, arg: &str) -> CmdResult {
-        if !self.upcheck()? {
-            return Ok(());
-        }
-        let names: Vec<&str> = arg.split_whitespace().collect();
-        if names.is_empty() {
-            self.output("Error: start requires a process name");
-            self.exitstatus = exit::INVALID_ARGS;
-            self.help_for("start");
-            return Ok(());
-        }
-        let ignored = Some(faults::ALREADY_STARTED);
+    /// start, stop, signal and clear on `names`: `all` is one call for
+    /// everything, `g:`/`g:*` one for the group, anything else one for the
+    /// process; results print as supervisorctl prints them.
+    fn act(&mut self, a: &Action, names: &[&str]) -> CmdResult {
         if names.contains(&"all") {
-            let results = self.sv("startAllProcesses", &[])?;
-            self.print_results(&results, Self::startresult, ignored);
+            let results = self.sv(a.all, &a.extra)?;
+            self.print_results(&results, a.render, a.ignored);
             return Ok(());
         }
         for name in names {
             let (group, process) = split_namespec(name);
-            match process {
-                None => match self.sv("startProcessGroup", &[group.as_str().into()]) {
-                    Ok(results) => self.print_results(&results, Self::startresult, ignored),
-                    Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
-                        self.output(&format!("{group}: ERROR (no such group)"));
-                        self.exitstatus = exit::INVALID_ARGS;
+            match (process, a.group) {
+                (None, Some(method)) => {
+                    let params = a.params(&group);
+                    match self.sv(method, &params) {
+                        Ok(results) => self.print_results(&results, a.render, a.ignored),
+                        Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
+                            self.output(&format!("{group}: ERROR (no such group)"));
+                            self.exitstatus = a.no_group;
+                        }
+                        Err(e) => return Err(e),
                     }
-                    Err(e) => {
-                        self.exitstatus = exit::GENERIC;
-                        return Err(e);
+                }
+                (process, _) => {
+                    let process = process.unwrap_or_default();
+                    match self.sv(a.one, &a.params(name)) {
+                        Ok(_) => {
+                            let n = make_namespec(&group, &process);
+                            self.output(&format!("{n}: {}", a.done));
+                        }
+                        Err(CallError::Fault(f)) => {
+                            let r = Self::fault_result(f.code, &group, &process, &f.string);
+                            let line = (a.render)(self, &r);
+                            self.output(&line);
+                            self.set_exitstatus_from_fault(f.code, a.ignored);
+                        }
+                        Err(e) => return Err(e),
                     }
-                },
-                Some(process) => match self.sv("startProcess", &[name.into()]) {
-                    Ok(_) => {
-                        let n = make_namespec(&group, &process);
-                        self.output(&format!("{n}: started"));
-                    }
-                    Err(CallError::Fault(f)) => {
-                        let r = Self::fault_result(f.code, &group, &process, &f.string);
-                        let line = self.startresult(&r);
-                        self.output(&line);
-                        self.set_exitstatus_from_fault(f.code, ignored);
-                    }
-                    Err(e) => return Err(e),
-                },
+                }
             }
         }
         Ok(())
+    }
+
+    /// The command's names, or (none given) its error, help and `status`.
+    fn names_or_usage<'a>(&mut self, cmd: &str, arg: &'a str, status: i32) -> Vec<&'a str> {
+        let names: Vec<&str> = arg.split_whitespace().collect();
+        if names.is_empty() {
+            self.output(&format!("Error: {cmd} requires a process name"));
+            self.exitstatus = status;
+            self.help_for(cmd);
+        }
+        names
+    }
+
+    fn do_start(&mut self, arg: &str) -> CmdResult {
+        if !self.upcheck()? {
+            return Ok(());
+        }
+        let names = self.names_or_usage("start", arg, exit::INVALID_ARGS);
+        let start = Action {
+            all: "startAllProcesses",
+            group: Some("startProcessGroup"),
+            one: "startProcess",
+            extra: Vec::new(),
+            render: Self::startresult,
+            ignored: Some(faults::ALREADY_STARTED),
+            done: "started",
+            no_group: exit::INVALID_ARGS,
+        };
+        self.act(&start, &names)
     }
 
     fn stopresult(&self, r: &Value) -> String {
@@ -663,50 +688,18 @@ impl Controller {
         if !self.upcheck()? {
             return Ok(());
         }
-        let names: Vec<&str> = arg.split_whitespace().collect();
-        if names.is_empty() {
-            self.output("Error: stop requires a process name");
-            self.exitstatus = exit::GENERIC;
-            self.help_for("stop");
-            return Ok(());
-        }
-        let ignored = Some(faults::NOT_RUNNING);
-        if names.contains(&"all") {
-            let results = self.sv("stopAllProcesses", &[])?;
-            self.print_results(&results, Self::stopresult, ignored);
-            return Ok(());
-        }
-        for name in names {
-            let (group, process) = split_namespec(name);
-            match process {
-                None => match self.sv("stopProcessGroup", &[group.as_str().into()]) {
-                    Ok(results) => self.print_results(&results, Self::stopresult, ignored),
-                    Err(CallError::Fault(f)) => {
-                        self.exitstatus = exit::GENERIC;
-                        if f.code == faults::BAD_NAME {
-                            self.output(&format!("{group}: ERROR (no such group)"));
-                        } else {
-                            return Err(CallError::Fault(f));
-                        }
-                    }
-                    Err(e) => return Err(e),
-                },
-                Some(process) => match self.sv("stopProcess", &[name.into()]) {
-                    Ok(_) => {
-                        let n = make_namespec(&group, &process);
-                        self.output(&format!("{n}: stopped"));
-                    }
-                    Err(CallError::Fault(f)) => {
-                        let r = Self::fault_result(f.code, &group, &process, &f.string);
-                        let line = self.stopresult(&r);
-                        self.output(&line);
-                        self.set_exitstatus_from_fault(f.code, ignored);
-                    }
-                    Err(e) => return Err(e),
-                },
-            }
-        }
-        Ok(())
+        let names = self.names_or_usage("stop", arg, exit::GENERIC);
+        let stop = Action {
+            all: "stopAllProcesses",
+            group: Some("stopProcessGroup"),
+            one: "stopProcess",
+            extra: Vec::new(),
+            render: Self::stopresult,
+            ignored: Some(faults::NOT_RUNNING),
+            done: "stopped",
+            no_group: exit::GENERIC,
+        };
+        self.act(&stop, &names)
     }
 
     fn do_signal(&mut self, arg: &str) -> CmdResult {
@@ -720,40 +713,17 @@ impl Controller {
             self.exitstatus = exit::GENERIC;
             return Ok(());
         }
-        let sig = args[0];
-        let names = &args[1..];
-        if names.contains(&"all") {
-            let results = self.sv("signalAllProcesses", &[sig.into()])?;
-            self.print_results(&results, Self::signalled, None);
-            return Ok(());
-        }
-        for name in names {
-            let (group, process) = split_namespec(name);
-            match process {
-                None => match self.sv("signalProcessGroup", &[group.as_str().into(), sig.into()]) {
-                    Ok(results) => self.print_results(&results, Self::signalled, None),
-                    Err(CallError::Fault(f)) if f.code == faults::BAD_NAME => {
-                        self.output(&format!("{group}: ERROR (no such group)"));
-                        self.exitstatus = exit::GENERIC;
-                    }
-                    Err(e) => return Err(e),
-                },
-                Some(process) => match self.sv("signalProcess", &[(*name).into(), sig.into()]) {
-                    Ok(_) => {
-                        let n = make_namespec(&group, &process);
-                        self.output(&format!("{n}: signalled"));
-                    }
-                    Err(CallError::Fault(f)) => {
-                        let r = Self::fault_result(f.code, &group, &process, &f.string);
-                        let line = self.signalled(&r);
-                        self.output(&line);
-                        self.set_exitstatus_from_fault(f.code, None);
-                    }
-                    Err(e) => return Err(e),
-                },
-            }
-        }
-        Ok(())
+        let signal = Action {
+            all: "signalAllProcesses",
+            group: Some("signalProcessGroup"),
+            one: "signalProcess",
+            extra: vec![args[0].into()],
+            render: Self::signalled,
+            ignored: None,
+            done: "signalled",
+            no_group: exit::GENERIC,
+        };
+        self.act(&signal, &args[1..])
     }
 
     fn do_restart(&mut self, arg: &str) -> CmdResult {
@@ -833,10 +803,13 @@ impl Controller {
         } else {
             "readProcessStderrLog"
         };
-        match self.sv(
-            method,
-            &[name.as_str().into(), Value::Int(-bytes), Value::Int(0)],
-        ) {
+        let params = [name.as_str().into(), Value::Int(-bytes), Value::Int(0)];
+        self.print_log(&name, method, &params)
+    }
+
+    /// Print what a log read returns, or `WHO: ERROR (...)` for its fault.
+    fn print_log(&mut self, who: &str, method: &str, params: &[Value]) -> CmdResult {
+        match self.sv(method, params) {
             Ok(v) => {
                 let s = v.as_str().unwrap_or("").to_string();
                 self.output(&s);
@@ -846,10 +819,11 @@ impl Controller {
                 let what = match f.code {
                     faults::NO_FILE => "no log file",
                     faults::FAILED => "unknown error reading log",
-                    faults::BAD_NAME => "no such process name",
+                    // Only process logs have names (readLog has none).
+                    faults::BAD_NAME if method != "readLog" => "no such process name",
                     _ => return Err(CallError::Fault(f)),
                 };
-                self.output(&format!("{name}: ERROR ({what})"));
+                self.output(&format!("{who}: ERROR ({what})"));
             }
             Err(e) => return Err(e),
         }
@@ -888,23 +862,8 @@ impl Controller {
                 return Ok(());
             }
         };
-        match self.sv("readLog", &[Value::Int(-bytes), Value::Int(0)]) {
-            Ok(v) => {
-                let s = v.as_str().unwrap_or("").to_string();
-                self.output(&s);
-            }
-            Err(CallError::Fault(f)) => {
-                self.exitstatus = exit::GENERIC;
-                let what = match f.code {
-                    faults::NO_FILE => "no log file",
-                    faults::FAILED => "unknown error reading log",
-                    _ => return Err(CallError::Fault(f)),
-                };
-                self.output(&format!("supervisord: ERROR ({what})"));
-            }
-            Err(e) => return Err(e),
-        }
-        Ok(())
+        let params = [Value::Int(-bytes), Value::Int(0)];
+        self.print_log("supervisord", "readLog", &params)
     }
 
     /// Follow a `/logtail` stream until it ends or Ctrl-C (which exits the
@@ -936,13 +895,7 @@ impl Controller {
         if !self.upcheck()? {
             return Ok(());
         }
-        let names: Vec<&str> = arg.split_whitespace().collect();
-        if names.is_empty() {
-            self.output("Error: clear requires a process name");
-            self.exitstatus = exit::GENERIC;
-            self.help_for("clear");
-            return Ok(());
-        }
+        let names = self.names_or_usage("clear", arg, exit::GENERIC);
         fn clearresult(_: &Controller, r: &Value) -> String {
             let name = make_namespec(r.str_field("group"), r.str_field("name"));
             match r.int_field("status") {
@@ -952,29 +905,18 @@ impl Controller {
                 other => format!("{name}: ERROR (unknown result code {other})"),
             }
         }
-        if names.contains(&"all") {
-            let results = self.sv("clearAllProcessLogs", &[])?;
-            self.print_results(&results, clearresult, None);
-            return Ok(());
-        }
-        for name in names {
-            let (group, process) = split_namespec(name);
-            let process = process.unwrap_or_default();
-            match self.sv("clearProcessLogs", &[name.into()]) {
-                Ok(_) => {
-                    let n = make_namespec(&group, &process);
-                    self.output(&format!("{n}: cleared"));
-                }
-                Err(CallError::Fault(f)) => {
-                    let r = Self::fault_result(f.code, &group, &process, &f.string);
-                    let line = clearresult(self, &r);
-                    self.output(&line);
-                    self.set_exitstatus_from_fault(f.code, None);
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        // No group call: `g:` goes to clearProcessLogs as it is.
+        let clear = Action {
+            all: "clearAllProcessLogs",
+            group: None,
+            one: "clearProcessLogs",
+            extra: Vec::new(),
+            render: clearresult,
+            ignored: None,
+            done: "cleared",
+            no_group: exit::GENERIC,
+        };
+        self.act(&clear, &names)
     }
 
     // ---- config ------------------------------------------------------------
@@ -1384,22 +1326,6 @@ impl Controller {
                 return Ok(());
             }
         }
-    }
-
-    /// Group and process names for shell completion.
-    pub fn completion_names(&mut self) -> Vec<String> {
-        let Ok(v) = self.sv("getAllProcessInfo", &[]) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for i in v.as_array().unwrap_or(&[]) {
-            let (g, n) = (i.str_field("group"), i.str_field("name"));
-            out.push(make_namespec(g, n));
-            if g != n && !out.contains(&format!("{g}:*")) {
-                out.push(format!("{g}:*"));
-            }
-        }
-        out
     }
 }
 

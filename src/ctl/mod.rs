@@ -3,16 +3,19 @@
 //!
 //! Layout: [`client`] speaks HTTP/XML-RPC to the daemon (unix socket or
 //! TCP), [`commands`] is the interpreter (one method per action), [`help`]
-//! holds the help texts, and this module parses the command line, reads the
-//! `[supervisorctl]` section and runs either one command or the shell.
+//! holds the help texts, [`shell`] is the interactive shell with
+//! completion, and this module parses the command line, reads the
+//! `[supervisorctl]` section (via [`crate::config::load_ctl`]) and runs
+//! either one command or the shell.
 
 pub mod client;
 pub mod commands;
 pub mod help;
+pub mod shell;
 
-use crate::config::CtlSpec;
+use crate::config::{self, find_config, CtlSpec, Env};
 use clap::Parser;
-use commands::{Controller, Flow};
+use commands::Controller;
 use std::ffi::OsString;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -58,139 +61,24 @@ pub struct CtlArgs {
     pub action: Vec<String>,
 }
 
-/// Where the `[supervisorctl]` settings come from. The lead will swap this
-/// for `crate::config::load_ctl(path, &Env)`; until then a minimal reader of
-/// the `[supervisorctl]` section (with `%(here)s` and `%(ENV_X)s`).
+/// The `[supervisorctl]` settings: from `path`, else from the first file
+/// of the search path, else the defaults (supervisorctl runs without a
+/// file). On error, Supervisor's text of the first problem (supervisorctl
+/// stops at the first).
 pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, String> {
-    let mut spec = CtlSpec::default();
-    let path = match path {
-        Some(p) => {
-            if !p.exists() {
-                return Err(format!("could not find config file {}", p.display()));
-            }
-            p.to_path_buf()
-        }
-        None => {
-            let found = [
-                "pidvisord.conf",
-                "/etc/pidvisord.conf",
-                "/etc/pidvisor/pidvisord.conf",
-                "supervisord.conf",
-                "etc/supervisord.conf",
-                "/etc/supervisord.conf",
-                "/etc/supervisor/supervisord.conf",
-            ]
-            .iter()
-            .map(PathBuf::from)
-            .find(|p| p.exists());
-            match found {
-                Some(p) => p,
-                None => return Ok(spec),
-            }
-        }
+    let env = Env::from_process();
+    let Some(path) = path
+        .map(Path::to_path_buf)
+        .or_else(|| find_config(false, &env))
+    else {
+        return Ok(CtlSpec::default());
     };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|_| format!("could not read config file {}", path.display()))?;
-    let abs = std::path::absolute(&path).unwrap_or(path.clone());
-    let here = abs
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let mut in_section = false;
-    let mut seen = false;
-    let mut values: Vec<(String, String)> = Vec::new();
-    for raw in text.lines() {
-        let line = raw.trim_end();
-        let t = line.trim_start();
-        if t.is_empty() || t.starts_with(';') || t.starts_with('#') {
-            continue;
-        }
-        if t.starts_with('[') && line.starts_with('[') {
-            let name = t.trim_start_matches('[').split(']').next().unwrap_or("");
-            in_section = name.trim() == "supervisorctl";
-            seen |= in_section;
-            continue;
-        }
-        if !in_section {
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            // Continuation line.
-            if let Some((_, v)) = values.last_mut() {
-                v.push('\n');
-                v.push_str(strip_inline_comment(t));
-            }
-            continue;
-        }
-        let split = t.find(['=', ':']);
-        if let Some(i) = split {
-            let key = t[..i].trim().to_lowercase();
-            let value = strip_inline_comment(t[i + 1..].trim()).to_string();
-            values.retain(|(k, _)| *k != key);
-            values.push((key, value));
-        }
-    }
-    if !seen {
-        return Err(".ini file does not include supervisorctl section".into());
-    }
-    for (k, v) in values {
-        let v = expand(&v, &here);
-        match k.as_str() {
-            "serverurl" => {
-                spec.serverurl = match v.strip_prefix("unix://") {
-                    Some(p) => format!("unix://{}", normalize_path(p)),
-                    None => v,
-                }
-            }
-            "username" => spec.username = Some(v),
-            "password" => spec.password = Some(v),
-            "prompt" => spec.prompt = v,
-            "history_file" => spec.history_file = Some(PathBuf::from(normalize_path(&v))),
-            _ => {}
-        }
-    }
-    Ok(spec)
-}
-
-fn strip_inline_comment(v: &str) -> &str {
-    let b = v.as_bytes();
-    for i in 1..b.len() {
-        if (b[i] == b';' || b[i] == b'#') && b[i - 1].is_ascii_whitespace() {
-            return v[..i].trim_end();
-        }
-    }
-    v
-}
-
-fn expand(v: &str, here: &str) -> String {
-    let mut out = v.replace("%(here)s", here);
-    for (k, val) in std::env::vars() {
-        out = out.replace(&format!("%(ENV_{k})s"), &val);
-    }
-    out.replace("%%", "%")
-}
-
-/// Python's `normalize_path`: expand `~` and make absolute (lexically).
-fn normalize_path(p: &str) -> String {
-    let p = match (p.strip_prefix('~'), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
-            format!("{home}{rest}")
-        }
-        _ => p.to_string(),
-    };
-    let abs = std::path::absolute(&p).unwrap_or_else(|_| PathBuf::from(&p));
-    let mut parts: Vec<&str> = Vec::new();
-    let s = abs.to_string_lossy().into_owned();
-    for c in s.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
+    config::load_ctl(&path, &env).map_err(|errs| {
+        errs.iter()
+            .next()
+            .map(|e| e.supervisor_text())
+            .unwrap_or_default()
+    })
 }
 
 fn usage_error(argv0: &str, msg: &str) -> i32 {
@@ -260,7 +148,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         return if ctl.broken_pipe { 0 } else { ctl.exitstatus };
     }
     ctl.interactive = true;
-    shell(&mut ctl, &format!("{}> ", spec.prompt), history.as_deref());
+    shell::run(&mut ctl, &format!("{}> ", spec.prompt), history.as_deref());
     0
 }
 
@@ -271,44 +159,6 @@ fn xq(s: &str) -> String {
 /// Rust already ignores SIGPIPE, so a closed stdout shows up as `EPIPE`
 /// on write, which [`Controller::output`] treats as success.
 fn ignore_sigpipe_as_error() {}
-
-/// The interactive shell (spec §5.6): runs `status` first, then reads lines
-/// until `quit`/`exit`/EOF.
-fn shell(ctl: &mut Controller, prompt: &str, history_file: Option<&Path>) {
-    let mut history: Vec<String> = history_file
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .map(|t| t.lines().map(str::to_string).collect())
-        .unwrap_or_default();
-    ctl.onecmd("status");
-    let stdin = io::stdin();
-    loop {
-        if ctl.broken_pipe {
-            break;
-        }
-        {
-            let mut o = io::stdout();
-            let _ = o.write_all(prompt.as_bytes()).and_then(|_| o.flush());
-        }
-        let mut line = String::new();
-        let n = stdin.lock().read_line(&mut line).unwrap_or(0);
-        let line = if n == 0 {
-            "EOF".to_string()
-        } else {
-            line.trim_end_matches(['\n', '\r']).to_string()
-        };
-        if n > 0 && !line.trim().is_empty() {
-            history.push(line.clone());
-        }
-        if ctl.onecmd(&line) == Flow::Quit {
-            break;
-        }
-    }
-    if let Some(p) = history_file {
-        let mut text = history.join("\n");
-        text.push('\n');
-        let _ = std::fs::write(p, text);
-    }
-}
 
 /// On the first Ctrl-C, print `message` and exit with `status` (used while
 /// following a log stream, where supervisorctl catches KeyboardInterrupt).

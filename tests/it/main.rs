@@ -6,6 +6,8 @@ mod fixture;
 mod runtime;
 // The control socket driven by pidvisorctl: status, start/stop, reread/update.
 mod control;
+// pidvisorctl, command by command (texts of the real supervisorctl), and its shell on a pty.
+mod ctl;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
 // contrib/completions/pidvisorctl.bash against a running daemon.

