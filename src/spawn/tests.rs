@@ -155,12 +155,21 @@ fn fresh_process_group_signals_and_fds() {
         let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
         let pgrp: u32 = after_comm.split(' ').nth(2).unwrap().parse().unwrap();
         assert_eq!(pgrp, pid, "own process group");
-        let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        fds.sort();
-        assert_eq!(fds, ["0", "1", "2"], "{method:?}");
+        // `sleep` opens files of its own while starting (ld.so, locale), so
+        // wait for it to settle: a leaked fd would stay and fail the wait.
+        let deadline = crate::clock::mono() + std::time::Duration::from_secs(20);
+        loop {
+            let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            fds.sort();
+            if fds == ["0", "1", "2"] {
+                break;
+            }
+            assert!(crate::clock::mono() < deadline, "{method:?}: fds {fds:?}");
+            crate::clock::sleep(std::time::Duration::from_millis(10));
+        }
         kill(&run);
     }
     sys::signal::unblock(&set).unwrap();
