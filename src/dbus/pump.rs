@@ -1,0 +1,201 @@
+//! Turns the reactor's events into D-Bus objects and signals: objects come
+//! and go with groups, `PropertiesChanged` and `ProcessStateChanged` follow
+//! every state change. Runs as a task on zbus's executor.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use zbus::names::InterfaceName;
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::{ObjectPath, Value};
+
+use super::manager::Manager;
+use super::process::{changed, ProcessObject};
+use super::{Client, Event, Policy, Snapshot, MANAGER_PATH, PROCESS_IFACE};
+use crate::config::LogLevel;
+
+/// What D-Bus last showed, per `group:name`: the base for change signals.
+pub type Mirror = BTreeMap<String, Snapshot>;
+
+/// A configured process before the reactor has said anything about it.
+pub fn placeholder(group: &str, name: &str) -> Snapshot {
+    Snapshot {
+        name: name.into(),
+        group: group.into(),
+        namespec: if group == name {
+            name.into()
+        } else {
+            format!("{group}:{name}")
+        },
+        state: "STOPPED".into(),
+        state_code: 0,
+        pid: 0,
+        description: "Not started".into(),
+        exit_status: 0,
+        spawn_error: String::new(),
+        start_usec: 0,
+        stop_usec: 0,
+        restarts: 0,
+        control_group: String::new(),
+    }
+}
+
+pub(crate) struct Pump {
+    pub conn: zbus::Connection,
+    pub client: Client,
+    pub policy: Policy,
+    pub events: async_channel::Receiver<Event>,
+    pub resync: Arc<AtomicBool>,
+    pub mirror: Mirror,
+}
+
+impl Pump {
+    pub(crate) async fn run(mut self) {
+        let conn = self.conn.clone();
+        let client = self.client.clone();
+        self.conn
+            .executor()
+            .spawn(
+                async move {
+                    conn.closed().await;
+                    // The daemon carries on without D-Bus; the control
+                    // socket is unaffected.
+                    client.log(
+                        LogLevel::Critical,
+                        "lost the connection to the D-Bus bus; the D-Bus service is gone until pidvisord restarts".into(),
+                    );
+                },
+                "pidvisor-dbus-watch",
+            )
+            .detach();
+        while let Ok(ev) = self.events.recv().await {
+            if self.conn.is_closed() {
+                // Keep draining so the reactor's queue never stays full.
+                continue;
+            }
+            self.apply(ev).await;
+            if self.resync.swap(false, Ordering::SeqCst) {
+                self.apply(Event::Resync).await;
+            }
+        }
+    }
+
+    async fn apply(&mut self, ev: Event) {
+        match ev {
+            Event::Changed { from, to, snap } => {
+                let key = snap.key();
+                let path = snap.path();
+                match self.mirror.get(&key).cloned() {
+                    Some(old) => self.update(&old, &snap).await,
+                    None => self.add(&snap).await,
+                }
+                self.mirror.insert(key, snap.clone());
+                if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
+                    let _ = Manager::process_state_changed(
+                        &e,
+                        &snap.namespec,
+                        obj(&path),
+                        &from,
+                        &to,
+                    )
+                    .await;
+                }
+            }
+            Event::GroupAdded(snaps) => {
+                for s in snaps {
+                    if !self.mirror.contains_key(&s.key()) {
+                        self.add(&s).await;
+                    }
+                    self.mirror.insert(s.key(), s);
+                }
+            }
+            Event::GroupRemoved(group) => {
+                let gone: Vec<Snapshot> = self
+                    .mirror
+                    .values()
+                    .filter(|s| s.group == group)
+                    .cloned()
+                    .collect();
+                for s in gone {
+                    self.remove(&s).await;
+                }
+            }
+            Event::Resync => {
+                let Ok(snaps) = self.client.snapshots(None).await else {
+                    return;
+                };
+                let now: HashMap<String, Snapshot> =
+                    snaps.into_iter().map(|s| (s.key(), s)).collect();
+                let gone: Vec<Snapshot> = self
+                    .mirror
+                    .values()
+                    .filter(|s| !now.contains_key(&s.key()))
+                    .cloned()
+                    .collect();
+                for s in gone {
+                    self.remove(&s).await;
+                }
+                for (key, s) in now {
+                    match self.mirror.get(&key).cloned() {
+                        Some(old) => self.update(&old, &s).await,
+                        None => self.add(&s).await,
+                    }
+                    self.mirror.insert(key, s);
+                }
+            }
+        }
+    }
+
+    async fn add(&self, s: &Snapshot) {
+        let object = ProcessObject::new(&s.group, &s.name, self.client.clone(), self.policy.clone());
+        let path = s.path();
+        if let Ok(true) = self.conn.object_server().at(path.as_str(), object).await {
+            if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
+                let _ = Manager::process_new(&e, &s.namespec, obj(&path)).await;
+            }
+        }
+    }
+
+    async fn remove(&mut self, s: &Snapshot) {
+        let path = s.path();
+        self.mirror.remove(&s.key());
+        let _ = self
+            .conn
+            .object_server()
+            .remove::<ProcessObject, _>(path.as_str())
+            .await;
+        if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
+            let _ = Manager::process_removed(&e, &s.namespec, obj(&path)).await;
+        }
+    }
+
+    /// One `PropertiesChanged` with every signalled property that differs.
+    async fn update(&self, old: &Snapshot, new: &Snapshot) {
+        let diff = changed(old, new);
+        if diff.is_empty() {
+            return;
+        }
+        let path = new.path();
+        let Some(e) = emitter(&self.conn, path.as_str()) else {
+            return;
+        };
+        let map: HashMap<&str, Value<'_>> = diff.into_iter().map(|(k, v)| (k, v.into())).collect();
+        let _ = zbus::fdo::Properties::properties_changed(
+            &e,
+            InterfaceName::from_static_str_unchecked(PROCESS_IFACE),
+            map,
+            Cow::Borrowed(&[]),
+        )
+        .await;
+    }
+}
+
+fn emitter<'a>(conn: &'a zbus::Connection, path: &'a str) -> Option<SignalEmitter<'a>> {
+    SignalEmitter::new(conn, path).ok()
+}
+
+fn obj(path: &str) -> ObjectPath<'_> {
+    ObjectPath::try_from(path).unwrap_or_else(|_| ObjectPath::from_static_str_unchecked("/"))
+}
