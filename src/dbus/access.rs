@@ -57,10 +57,14 @@ pub(crate) async fn check(
     if allowed(policy, uid) {
         return Ok(());
     }
-    let who = match &policy.group {
-        Some((g, _)) => format!("root, uid {} or group {g}", policy.daemon_uid),
-        None => format!("root or uid {}", policy.daemon_uid),
-    };
+    let mut who = vec!["root".to_string()];
+    if policy.daemon_uid != 0 {
+        who.push(format!("uid {}", policy.daemon_uid));
+    }
+    if let Some((g, _)) = &policy.group {
+        who.push(format!("group {g}"));
+    }
+    let who = who.join(" or ");
     Err(denied(format!("uid {uid} may not change state (needs {who})")))
 }
 

@@ -8,3 +8,5 @@ mod runtime;
 mod control;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
+mod dbus;
