@@ -32,7 +32,10 @@ fn in_group(uid: u32, gid: u32) -> bool {
 pub(crate) fn allowed(policy: &Policy, uid: u32) -> bool {
     uid == 0
         || uid == policy.daemon_uid
-        || policy.group.as_ref().is_some_and(|(_, gid)| in_group(uid, *gid))
+        || policy
+            .group
+            .as_ref()
+            .is_some_and(|(_, gid)| in_group(uid, *gid))
 }
 
 /// Refuse a state-changing call from a caller without the right.
@@ -65,7 +68,9 @@ pub(crate) async fn check(
         who.push(format!("group {g}"));
     }
     let who = who.join(" or ");
-    Err(denied(format!("uid {uid} may not change state (needs {who})")))
+    Err(denied(format!(
+        "uid {uid} may not change state (needs {who})"
+    )))
 }
 
 #[cfg(test)]

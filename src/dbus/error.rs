@@ -59,7 +59,10 @@ impl Error {
     /// An XML-RPC fault as the D-Bus error of the same name; the message is
     /// Supervisor's fault string (`BAD_NAME: foo`).
     pub fn from_fault(f: XmlFault) -> Error {
-        let code = CODES.iter().copied().find(|c| i64::from(c.code()) == f.code);
+        let code = CODES
+            .iter()
+            .copied()
+            .find(|c| i64::from(c.code()) == f.code);
         let s = f.string;
         match code {
             Some(FaultCode::UnknownMethod) => Error::UNKNOWN_METHOD(s),

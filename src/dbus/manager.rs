@@ -64,8 +64,19 @@ impl Manager {
     /// active_state, main_pid, description, object)`.
     async fn list_processes(
         &self,
-    ) -> Result<Vec<(String, String, String, String, String, u32, String, OwnedObjectPath)>, Error>
-    {
+    ) -> Result<
+        Vec<(
+            String,
+            String,
+            String,
+            String,
+            String,
+            u32,
+            String,
+            OwnedObjectPath,
+        )>,
+        Error,
+    > {
         let snaps = self.client.snapshots(None).await?;
         Ok(snaps
             .iter()
@@ -246,7 +257,9 @@ impl Manager {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
         self.check(conn, &hdr, "StopAll").await?;
-        Ok(results(self.call("stopAllProcesses", vec![wait.into()]).await?))
+        Ok(results(
+            self.call("stopAllProcesses", vec![wait.into()]).await?,
+        ))
     }
 
     async fn restart_all(

@@ -132,7 +132,7 @@ pub enum Event {
     Changed {
         from: String,
         to: String,
-        snap: Snapshot,
+        snap: Box<Snapshot>,
     },
     GroupAdded(Vec<Snapshot>),
     GroupRemoved(String),
@@ -165,7 +165,12 @@ impl Client {
             .send(r)
             .map_err(|_| Error::SHUTDOWN_STATE("SHUTDOWN_STATE".into()))?;
         // Enqueue, then wake; a wake that finds nothing is harmless.
-        if let Some(w) = self.waker.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if let Some(w) = self
+            .waker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             let _ = w.wake();
         }
         Ok(())
@@ -206,12 +211,12 @@ pub enum StartError {
     Connect {
         bus: &'static str,
         #[source]
-        source: zbus::Error,
+        source: Box<zbus::Error>,
     },
     #[error("cannot own the D-Bus name {BUS_NAME} on the {bus} bus: {reason}")]
     Name { bus: &'static str, reason: String },
     #[error("cannot serve D-Bus objects: {0}")]
-    Serve(#[source] zbus::Error),
+    Serve(#[source] Box<zbus::Error>),
 }
 
 /// Who may change state besides root and the daemon's own uid.
@@ -245,7 +250,10 @@ pub fn start(
 
 fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
     let bus = if user_mode { "session" } else { "system" };
-    let connect_err = |source| StartError::Connect { bus, source };
+    let connect_err = |e| StartError::Connect {
+        bus,
+        source: Box::new(e),
+    };
     let builder = if user_mode {
         zbus::blocking::connection::Builder::session()
     } else {
@@ -275,7 +283,7 @@ fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
             MANAGER_PATH,
             manager::Manager::new(client.clone(), policy.clone()),
         )
-        .map_err(StartError::Serve)?;
+        .map_err(|e| StartError::Serve(Box::new(e)))?;
     let mut mirror = pump::Mirror::new();
     for g in &config.groups {
         for p in &g.processes {
@@ -285,7 +293,7 @@ fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
                     snap.path(),
                     process::ProcessObject::new(&g.name, &p.name, client.clone(), policy.clone()),
                 )
-                .map_err(StartError::Serve)?;
+                .map_err(|e| StartError::Serve(Box::new(e)))?;
             mirror.insert(snap.key(), snap);
         }
     }
@@ -301,7 +309,9 @@ fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
         resync: resync.clone(),
         mirror,
     };
-    conn.executor().spawn(pump.run(), "pidvisor-dbus-pump").detach();
+    conn.executor()
+        .spawn(pump.run(), "pidvisor-dbus-pump")
+        .detach();
     Ok(Link {
         requests,
         events,
@@ -315,7 +325,9 @@ fn request_name(conn: &zbus::blocking::Connection) -> Result<(), String> {
     use zbus::fdo::{RequestNameFlags, RequestNameReply};
     let proxy = zbus::blocking::fdo::DBusProxy::new(conn).map_err(|e| e.to_string())?;
     match proxy.request_name(
-        BUS_NAME.try_into().map_err(|e: zbus::names::Error| e.to_string())?,
+        BUS_NAME
+            .try_into()
+            .map_err(|e: zbus::names::Error| e.to_string())?,
         RequestNameFlags::DoNotQueue.into(),
     ) {
         Ok(RequestNameReply::PrimaryOwner) | Ok(RequestNameReply::AlreadyOwner) => Ok(()),
@@ -330,7 +342,10 @@ mod tests {
 
     #[test]
     fn escapes_like_systemd() {
-        assert_eq!(escape_label("avahi-daemon.service"), "avahi_2ddaemon_2eservice");
+        assert_eq!(
+            escape_label("avahi-daemon.service"),
+            "avahi_2ddaemon_2eservice"
+        );
         assert_eq!(escape_label("web:web_1"), "web_3aweb_5f1");
         assert_eq!(escape_label(""), "_");
         assert_eq!(escape_label("é"), "_c3_a9");

@@ -243,7 +243,10 @@ impl ProcessObject {
         access::check(&self.policy, conn, &hdr, "Signal").await?;
         let v = self
             .client
-            .call("signalProcess", vec![self.key.as_str().into(), signal.into()])
+            .call(
+                "signalProcess",
+                vec![self.key.as_str().into(), signal.into()],
+            )
             .await?;
         Ok(v.as_bool().unwrap_or(true))
     }
@@ -347,5 +350,44 @@ impl ProcessObject {
     #[zbus(property)]
     async fn control_group(&self) -> zbus::fdo::Result<String> {
         self.prop("ControlGroup").await.map(text_of)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dbus::pump::placeholder;
+
+    #[test]
+    fn changed_lists_signalled_properties_only() {
+        let old = placeholder("web", "web");
+        let mut new = old.clone();
+        new.state = "RUNNING".into();
+        new.state_code = 20;
+        new.pid = 42;
+        new.description = "pid 42, uptime 0:00:01".into();
+        let mut names: Vec<&str> = changed(&old, &new).into_iter().map(|(k, _)| k).collect();
+        names.sort();
+        // Description changes all the time and is read, not signalled.
+        assert_eq!(
+            names,
+            ["ActiveState", "MainPID", "State", "StateCode", "SubState"]
+        );
+        assert!(changed(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn properties_pick_names_and_skip_unknown_ones() {
+        let mut s = placeholder("g", "p");
+        s.pid = 7;
+        s.restarts = 3;
+        let all = properties(&s, &[]);
+        assert_eq!(all.len(), PROPERTIES.len());
+        assert_eq!(all["Id"], text("g:p"));
+        assert_eq!(all["NRestarts"], OwnedValue::from(3u32));
+        let some = properties(&s, &["MainPID".into(), "Nope".into()]);
+        assert_eq!(some.len(), 1);
+        assert_eq!(some["MainPID"], OwnedValue::from(7u32));
+        assert_eq!(placeholder("p", "p").namespec, "p");
     }
 }

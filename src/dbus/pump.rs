@@ -91,16 +91,11 @@ impl Pump {
                     Some(old) => self.update(&old, &snap).await,
                     None => self.add(&snap).await,
                 }
-                self.mirror.insert(key, snap.clone());
+                self.mirror.insert(key, (*snap).clone());
                 if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
-                    let _ = Manager::process_state_changed(
-                        &e,
-                        &snap.namespec,
-                        obj(&path),
-                        &from,
-                        &to,
-                    )
-                    .await;
+                    let _ =
+                        Manager::process_state_changed(&e, &snap.namespec, obj(&path), &from, &to)
+                            .await;
                 }
             }
             Event::GroupAdded(snaps) => {
@@ -149,7 +144,8 @@ impl Pump {
     }
 
     async fn add(&self, s: &Snapshot) {
-        let object = ProcessObject::new(&s.group, &s.name, self.client.clone(), self.policy.clone());
+        let object =
+            ProcessObject::new(&s.group, &s.name, self.client.clone(), self.policy.clone());
         let path = s.path();
         if let Ok(true) = self.conn.object_server().at(path.as_str(), object).await {
             if let Some(e) = emitter(&self.conn, MANAGER_PATH) {

@@ -129,7 +129,7 @@ impl Reactor {
         let ev = Event::Changed {
             from: from.into(),
             to: to.into(),
-            snap,
+            snap: Box::new(snap),
         };
         if let Some(b) = self.bridge.as_mut() {
             b.send(ev);

@@ -116,7 +116,12 @@ impl Bus {
     /// `busctl` as `nobody`, with no groups.
     fn busctl_nobody(&self, args: &[&str]) -> Output {
         Command::new("setpriv")
-            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "busctl"])
+            .args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "busctl",
+            ])
             .arg(format!("--address={}", self.address))
             .args(args)
             .stdin(Stdio::null())
@@ -128,7 +133,12 @@ impl Bus {
     fn send(&self, nobody: bool, path: &str, method: &str, args: &[&str]) -> Output {
         let mut cmd = if nobody {
             let mut c = Command::new("setpriv");
-            c.args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", "dbus-send"]);
+            c.args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "dbus-send",
+            ]);
             c
         } else {
             Command::new("dbus-send")
@@ -277,12 +287,16 @@ fn agree(bus: &Bus, d: &Daemon, group: &str, name: &str, want: &str) -> u32 {
     } else {
         format!("{group}:{name}")
     };
-    wait_for(&format!("{spec} {want} on D-Bus and in status"), TIMEOUT, || {
-        let (state, pid) = ctl_state(d, &spec);
-        let dstate = bus.prop(&path, "State")?;
-        let dpid: u32 = bus.prop(&path, "MainPID")?.parse().ok()?;
-        (state == want && dstate == want && dpid == pid).then_some(pid)
-    })
+    wait_for(
+        &format!("{spec} {want} on D-Bus and in status"),
+        TIMEOUT,
+        || {
+            let (state, pid) = ctl_state(d, &spec);
+            let dstate = bus.prop(&path, "State")?;
+            let dpid: u32 = bus.prop(&path, "MainPID")?.parse().ok()?;
+            (state == want && dstate == want && dpid == pid).then_some(pid)
+        },
+    )
 }
 
 #[test]
@@ -344,10 +358,25 @@ fn dbus_introspect_list_and_properties_agree_with_status() {
     }
     let process = text(&bus.busctl(&["introspect", NAME, &path_of("sleeper", "sleeper")]));
     for m in [
-        ".Start ", ".Stop ", ".Restart ", ".Signal ", ".ReadLog ", ".Name ", ".Group ",
-        ".State ", ".StateCode ", ".ActiveState ", ".MainPID ", ".Description ",
-        ".ExitStatus ", ".SpawnError ", ".StartTimestamp ", ".StopTimestamp ",
-        ".NRestarts ", ".ControlGroup ", "org.freedesktop.DBus.Properties",
+        ".Start ",
+        ".Stop ",
+        ".Restart ",
+        ".Signal ",
+        ".ReadLog ",
+        ".Name ",
+        ".Group ",
+        ".State ",
+        ".StateCode ",
+        ".ActiveState ",
+        ".MainPID ",
+        ".Description ",
+        ".ExitStatus ",
+        ".SpawnError ",
+        ".StartTimestamp ",
+        ".StopTimestamp ",
+        ".NRestarts ",
+        ".ControlGroup ",
+        "org.freedesktop.DBus.Properties",
     ] {
         assert!(process.contains(m), "{m} missing from\n{process}");
     }
@@ -358,7 +387,10 @@ fn dbus_introspect_list_and_properties_agree_with_status() {
         "org.freedesktop.DBus.Introspectable.Introspect",
         &[],
     ));
-    assert!(xml.contains(r#"<interface name="org.pidvisor.Supervisor1.Manager">"#), "{xml}");
+    assert!(
+        xml.contains(r#"<interface name="org.pidvisor.Supervisor1.Manager">"#),
+        "{xml}"
+    );
     assert!(xml.contains(r#"<node name="process">"#), "{xml}");
 
     let sleeper = path_of("sleeper", "sleeper");
@@ -372,8 +404,15 @@ fn dbus_introspect_list_and_properties_agree_with_status() {
         "inactive"
     );
     assert_eq!(bus.prop(&sleeper, "ControlGroup").unwrap(), "");
-    let started: u64 = bus.prop(&sleeper, "StartTimestamp").unwrap().parse().unwrap();
-    assert!(started > 1_000_000_000_000_000, "usec since the epoch: {started}");
+    let started: u64 = bus
+        .prop(&sleeper, "StartTimestamp")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        started > 1_000_000_000_000_000,
+        "usec since the epoch: {started}"
+    );
 
     // ListProcesses: one row per process, with the same states and pids.
     let list = bus.call(MANAGER, MIFACE, "ListProcesses", &[]);
@@ -384,7 +423,10 @@ fn dbus_introspect_list_and_properties_agree_with_status() {
         )),
         "{list}"
     );
-    assert!(list.contains(r#""later" "later" "later" "STOPPED" "inactive" 0 "Not started""#), "{list}");
+    assert!(
+        list.contains(r#""later" "later" "later" "STOPPED" "inactive" 0 "Not started""#),
+        "{list}"
+    );
     let bulk = bus.call(
         MANAGER,
         MIFACE,
@@ -392,28 +434,38 @@ fn dbus_introspect_list_and_properties_agree_with_status() {
         &["as", "2", "State", "MainPID"],
     );
     assert!(bulk.starts_with("a(oa{sv}) 3 "), "{bulk}");
-    assert!(
-        bulk.contains(&format!(r#""MainPID" u {pid}"#)),
-        "{bulk}"
-    );
+    assert!(bulk.contains(&format!(r#""MainPID" u {pid}"#)), "{bulk}");
     assert!(!bulk.contains("Description"), "{bulk}");
 
     // Lookups by name and by pid.
     assert_eq!(
-        bus.call(MANAGER, MIFACE, "GetProcess", &["s", "web:a"]).trim(),
+        bus.call(MANAGER, MIFACE, "GetProcess", &["s", "web:a"])
+            .trim(),
         format!(r#"o "{}""#, path_of("web", "a"))
     );
     assert_eq!(
-        bus.call(MANAGER, MIFACE, "GetProcessByPID", &["u", &pid.to_string()]).trim(),
+        bus.call(MANAGER, MIFACE, "GetProcessByPID", &["u", &pid.to_string()])
+            .trim(),
         format!(r#"o "{sleeper}""#)
     );
-    let bad = text(&bus.send(false, MANAGER, &format!("{MIFACE}.GetProcess"), &["string:nosuch"]));
+    let bad = text(&bus.send(
+        false,
+        MANAGER,
+        &format!("{MIFACE}.GetProcess"),
+        &["string:nosuch"],
+    ));
     assert!(
         bad.contains("org.pidvisor.Supervisor1.Error.BAD_NAME: BAD_NAME: nosuch"),
         "{bad}"
     );
-    assert_eq!(bus.call(MANAGER, MIFACE, "Version", &[]).trim(), r#"s "4.3.0""#);
-    assert_eq!(bus.call(MANAGER, MIFACE, "State", &[]).trim(), r#"is 1 "RUNNING""#);
+    assert_eq!(
+        bus.call(MANAGER, MIFACE, "Version", &[]).trim(),
+        r#"s "4.3.0""#
+    );
+    assert_eq!(
+        bus.call(MANAGER, MIFACE, "State", &[]).trim(),
+        r#"is 1 "RUNNING""#
+    );
 }
 
 #[test]
@@ -433,12 +485,22 @@ fn dbus_start_stop_restart_signal_agree_with_status() {
 
     // Manager calls with busctl.
     assert_eq!(
-        bus.call(MANAGER, MIFACE, "StartProcess", &["sb", "svc", "true"]).trim(),
+        bus.call(MANAGER, MIFACE, "StartProcess", &["sb", "svc", "true"])
+            .trim(),
         "b true"
     );
     let first = agree(&bus, &d, "svc", "svc", "RUNNING");
     assert!(alive(first));
-    let again = text(&bus.busctl(&["call", NAME, MANAGER, MIFACE, "StartProcess", "sb", "svc", "true"]));
+    let again = text(&bus.busctl(&[
+        "call",
+        NAME,
+        MANAGER,
+        MIFACE,
+        "StartProcess",
+        "sb",
+        "svc",
+        "true",
+    ]));
     assert!(again.contains("ALREADY_STARTED: svc"), "{again}");
 
     bus.call(MANAGER, MIFACE, "RestartProcess", &["sb", "svc", "true"]);
@@ -471,13 +533,25 @@ fn dbus_start_stop_restart_signal_agree_with_status() {
     assert!(!alive(pid));
     let stop: u64 = bus.prop(&once, "StopTimestamp").unwrap().parse().unwrap();
     assert!(stop > 0);
-    let sig = text(&bus.busctl(&["call", NAME, MANAGER, MIFACE, "SignalProcess", "ss", "once", "HUP"]));
+    let sig = text(&bus.busctl(&[
+        "call",
+        NAME,
+        MANAGER,
+        MIFACE,
+        "SignalProcess",
+        "ss",
+        "once",
+        "HUP",
+    ]));
     assert!(sig.contains("NOT_RUNNING"), "{sig}");
 
     // An exit code shows as ExitStatus.
     bus.call(MANAGER, MIFACE, "StartProcess", &["sb", "quits", "false"]);
     agree(&bus, &d, "quits", "quits", "EXITED");
-    assert_eq!(bus.prop(&path_of("quits", "quits"), "ExitStatus").unwrap(), "3");
+    assert_eq!(
+        bus.prop(&path_of("quits", "quits"), "ExitStatus").unwrap(),
+        "3"
+    );
 
     // Groups and everything.
     let r = bus.call(MANAGER, MIFACE, "StartGroup", &["sb", "pair", "true"]);
@@ -498,11 +572,21 @@ fn dbus_start_stop_restart_signal_agree_with_status() {
     agree(&bus, &d, "pair", "x", "STOPPED");
     agree(&bus, &d, "pair", "y", "STOPPED");
     bus.call(MANAGER, MIFACE, "StartAll", &["b", "true"]);
-    for (g, n) in [("svc", "svc"), ("once", "once"), ("pair", "x"), ("pair", "y")] {
+    for (g, n) in [
+        ("svc", "svc"),
+        ("once", "once"),
+        ("pair", "x"),
+        ("pair", "y"),
+    ] {
         agree(&bus, &d, g, n, "RUNNING");
     }
     bus.call(MANAGER, MIFACE, "StopAll", &["b", "true"]);
-    for (g, n) in [("svc", "svc"), ("once", "once"), ("pair", "x"), ("pair", "y")] {
+    for (g, n) in [
+        ("svc", "svc"),
+        ("once", "once"),
+        ("pair", "x"),
+        ("pair", "y"),
+    ] {
         agree(&bus, &d, g, n, "STOPPED");
     }
 }
@@ -533,13 +617,21 @@ fn dbus_properties_changed_when_a_program_is_killed_and_respawns() {
         .collect();
     assert!(!changed.is_empty(), "{seen}");
     let all = changed.join("\n");
-    assert!(all.contains(r#"string "org.pidvisor.Supervisor1.Process""#), "{all}");
+    assert!(
+        all.contains(r#"string "org.pidvisor.Supervisor1.Process""#),
+        "{all}"
+    );
     // The exit (a new StopTimestamp, one more restart) and the respawn
     // (STARTING, then RUNNING with the new pid) are both visible; the core
     // moves EXITED -> STARTING in one step, so properties show the result.
     assert!(all.contains(r#"string "StopTimestamp""#), "{all}");
-    assert!(all.contains(r#"string "NRestarts"
-         variant             uint32 1"#), "{all}");
+    assert!(
+        all.contains(
+            r#"string "NRestarts"
+         variant             uint32 1"#
+        ),
+        "{all}"
+    );
     assert!(all.contains(r#"string "STARTING""#), "{all}");
     assert!(all.contains(r#"string "RUNNING""#), "{all}");
     assert!(all.contains(r#"string "MainPID""#), "{all}");
@@ -550,7 +642,11 @@ fn dbus_properties_changed_when_a_program_is_killed_and_respawns() {
         .filter(|m| m.contains("member=ProcessStateChanged"))
         .collect();
     let all = transitions.join("\n");
-    for (from, to) in [("RUNNING", "EXITED"), ("EXITED", "STARTING"), ("STARTING", "RUNNING")] {
+    for (from, to) in [
+        ("RUNNING", "EXITED"),
+        ("EXITED", "STARTING"),
+        ("STARTING", "RUNNING"),
+    ] {
         let pair = format!("string \"{from}\"\n   string \"{to}\"");
         assert!(all.contains(&pair), "{from} -> {to} missing:\n{all}");
     }
@@ -570,14 +666,46 @@ fn dbus_refuses_state_changes_from_nobody_but_lets_it_read() {
     let m = |name: &str| format!("{MIFACE}.{name}");
     let p = |name: &str| format!("{PIFACE}.{name}");
     let calls: Vec<(String, String, Vec<&str>)> = vec![
-        (MANAGER.into(), m("StartProcess"), vec!["string:idle", "boolean:true"]),
-        (MANAGER.into(), m("StopProcess"), vec!["string:keep", "boolean:true"]),
-        (MANAGER.into(), m("RestartProcess"), vec!["string:keep", "boolean:true"]),
-        (MANAGER.into(), m("SignalProcess"), vec!["string:keep", "string:KILL"]),
-        (MANAGER.into(), m("StartGroup"), vec!["string:idle", "boolean:true"]),
-        (MANAGER.into(), m("StopGroup"), vec!["string:keep", "boolean:true"]),
-        (MANAGER.into(), m("RestartGroup"), vec!["string:keep", "boolean:true"]),
-        (MANAGER.into(), m("SignalGroup"), vec!["string:keep", "string:KILL"]),
+        (
+            MANAGER.into(),
+            m("StartProcess"),
+            vec!["string:idle", "boolean:true"],
+        ),
+        (
+            MANAGER.into(),
+            m("StopProcess"),
+            vec!["string:keep", "boolean:true"],
+        ),
+        (
+            MANAGER.into(),
+            m("RestartProcess"),
+            vec!["string:keep", "boolean:true"],
+        ),
+        (
+            MANAGER.into(),
+            m("SignalProcess"),
+            vec!["string:keep", "string:KILL"],
+        ),
+        (
+            MANAGER.into(),
+            m("StartGroup"),
+            vec!["string:idle", "boolean:true"],
+        ),
+        (
+            MANAGER.into(),
+            m("StopGroup"),
+            vec!["string:keep", "boolean:true"],
+        ),
+        (
+            MANAGER.into(),
+            m("RestartGroup"),
+            vec!["string:keep", "boolean:true"],
+        ),
+        (
+            MANAGER.into(),
+            m("SignalGroup"),
+            vec!["string:keep", "string:KILL"],
+        ),
         (MANAGER.into(), m("StartAll"), vec!["boolean:true"]),
         (MANAGER.into(), m("StopAll"), vec!["boolean:true"]),
         (MANAGER.into(), m("RestartAll"), vec!["boolean:true"]),
@@ -586,15 +714,27 @@ fn dbus_refuses_state_changes_from_nobody_but_lets_it_read() {
         (MANAGER.into(), m("Update"), vec![]),
         (MANAGER.into(), m("ClearLog"), vec!["string:keep"]),
         (MANAGER.into(), m("ClearMainLog"), vec![]),
-        (MANAGER.into(), m("ReadLog"), vec!["string:keep", "string:stdout", "int64:0", "int64:100"]),
-        (MANAGER.into(), m("ReadMainLog"), vec!["int64:0", "int64:100"]),
+        (
+            MANAGER.into(),
+            m("ReadLog"),
+            vec!["string:keep", "string:stdout", "int64:0", "int64:100"],
+        ),
+        (
+            MANAGER.into(),
+            m("ReadMainLog"),
+            vec!["int64:0", "int64:100"],
+        ),
         (MANAGER.into(), m("Shutdown"), vec![]),
         (MANAGER.into(), m("Reload"), vec![]),
         (keep.clone(), p("Start"), vec!["boolean:true"]),
         (keep.clone(), p("Stop"), vec!["boolean:true"]),
         (keep.clone(), p("Restart"), vec!["boolean:true"]),
         (keep.clone(), p("Signal"), vec!["string:KILL"]),
-        (keep.clone(), p("ReadLog"), vec!["string:stdout", "int64:0", "int64:100"]),
+        (
+            keep.clone(),
+            p("ReadLog"),
+            vec!["string:stdout", "int64:0", "int64:100"],
+        ),
     ];
     for (path, method, args) in &calls {
         let o = bus.send(true, path, method, args);
@@ -604,7 +744,10 @@ fn dbus_refuses_state_changes_from_nobody_but_lets_it_read() {
             t.contains("Error org.pidvisor.Supervisor1.Error.AccessDenied: "),
             "{method}: {t}"
         );
-        assert!(t.contains("uid 65534 may not change state"), "{method}: {t}");
+        assert!(
+            t.contains("uid 65534 may not change state"),
+            "{method}: {t}"
+        );
     }
     // Nothing changed: same pid, idle still stopped, daemon up.
     assert_eq!(agree(&bus, &d, "keep", "keep", "RUNNING"), pid);
@@ -614,11 +757,19 @@ fn dbus_refuses_state_changes_from_nobody_but_lets_it_read() {
     // Reads work for nobody.
     let o = bus.busctl_nobody(&["call", NAME, MANAGER, MIFACE, "ListProcesses"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains(&format!(r#""keep" "RUNNING" "active" {pid} "#)), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(r#""keep" "RUNNING" "active" {pid} "#)),
+        "{}",
+        text(&o)
+    );
     let o = bus.busctl_nobody(&["get-property", NAME, &keep, PIFACE, "State"]);
     assert_eq!(text(&o).trim(), r#"s "RUNNING""#);
     let o = bus.busctl_nobody(&["introspect", NAME, &keep]);
-    assert!(o.status.success() && text(&o).contains(".MainPID"), "{}", text(&o));
+    assert!(
+        o.status.success() && text(&o).contains(".MainPID"),
+        "{}",
+        text(&o)
+    );
     let o = bus.busctl_nobody(&["call", NAME, MANAGER, MIFACE, "GetProcess", "s", "keep"]);
     assert!(o.status.success(), "{}", text(&o));
 
@@ -654,8 +805,14 @@ fn dbus_update_adds_and_removes_process_objects() {
         let t = mon.text();
         (t.contains("member=ProcessNew") && t.contains("member=ProcessRemoved")).then_some(t)
     });
-    assert!(seen.contains(&format!("object path \"{}\"", path_of("new", "new"))), "{seen}");
-    assert!(seen.contains(&format!("object path \"{}\"", path_of("old", "old"))), "{seen}");
+    assert!(
+        seen.contains(&format!("object path \"{}\"", path_of("new", "new"))),
+        "{seen}"
+    );
+    assert!(
+        seen.contains(&format!("object path \"{}\"", path_of("old", "old"))),
+        "{seen}"
+    );
 }
 
 #[test]
@@ -700,7 +857,10 @@ fn dbus_true_without_a_bus_fails_and_auto_carries_on() {
     assert!(t.contains("dbus=true"), "{t}");
 
     let d = daemon_with(
-        &format!("{}[program:p]\ncommand=sleep 1000\nstartsecs=0\n", HEAD.replace("dbus=true", "dbus=auto")),
+        &format!(
+            "{}[program:p]\ncommand=sleep 1000\nstartsecs=0\n",
+            HEAD.replace("dbus=true", "dbus=auto")
+        ),
         nowhere,
     );
     d.wait_log("D-Bus service disabled: cannot connect to the D-Bus system bus");
