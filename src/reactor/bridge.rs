@@ -3,7 +3,7 @@
 //! channels, and pass state changes on without ever blocking.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{now, Reactor};
 use crate::control::rpc::{self, Plan};
@@ -37,18 +37,24 @@ impl Bridge {
         self.link
     }
 
-    /// Queue an event; when the queue is full, drop it and ask for a resync.
     fn send(&mut self, ev: Event) {
-        if self.closed {
-            return;
+        if !self.closed {
+            self.closed = !offer(&self.link.events, &self.link.resync, ev);
         }
-        match self.link.events.try_send(ev) {
-            Ok(()) => {}
-            Err(async_channel::TrySendError::Full(_)) => {
-                self.link.resync.store(true, Ordering::SeqCst)
-            }
-            Err(async_channel::TrySendError::Closed(_)) => self.closed = true,
+    }
+}
+
+/// Queue an event without blocking; when the queue is full, drop it and
+/// raise `resync` so the D-Bus side re-reads everything. False once the
+/// D-Bus side is gone.
+fn offer(tx: &async_channel::Sender<Event>, resync: &AtomicBool, ev: Event) -> bool {
+    match tx.try_send(ev) {
+        Ok(()) => true,
+        Err(async_channel::TrySendError::Full(_)) => {
+            resync.store(true, Ordering::SeqCst);
+            true
         }
+        Err(async_channel::TrySendError::Closed(_)) => false,
     }
 }
 
@@ -187,5 +193,23 @@ impl Reactor {
             restarts: p.restart_count,
             control_group: String::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_queue_asks_for_a_resync_and_never_blocks() {
+        let (tx, rx) = async_channel::bounded(2);
+        let resync = AtomicBool::new(false);
+        for _ in 0..5 {
+            assert!(offer(&tx, &resync, Event::Resync));
+        }
+        assert_eq!(rx.len(), 2);
+        assert!(resync.load(Ordering::SeqCst));
+        drop(rx);
+        assert!(!offer(&tx, &resync, Event::Resync));
     }
 }

@@ -869,3 +869,48 @@ fn dbus_true_without_a_bus_fails_and_auto_carries_on() {
     });
     assert_eq!(d.log_count("D-Bus service disabled"), 1);
 }
+
+#[test]
+fn dbus_user_mode_uses_the_session_bus_and_follows_a_reload() {
+    let bus = Bus::start();
+    let d = Daemon::prepare(&format!(
+        "{HEAD}[program:app]\ncommand=sleep 1000\nstartsecs=0\n"
+    ));
+    let out = std::fs::File::create(d.path("daemon.out")).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_pidvisord"))
+        .args(["--user", "-n", "-c"])
+        .arg(&d.conf)
+        // Only the session bus is reachable: dbus=true proves it is used.
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
+        .env(
+            "DBUS_SYSTEM_BUS_ADDRESS",
+            "unix:path=/nonexistent/pidvisor-no-bus",
+        )
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("start pidvisord --user");
+    let mut d = d;
+    d.pid = child.id();
+    d.child = Some(child);
+    d.wait_log(&format!("supervisord started with pid {}", d.pid));
+    let first = agree(&bus, &d, "app", "app", "RUNNING");
+
+    // Reload over D-Bus: everything stops, the config is read again, and
+    // the service goes on with the new core.
+    bus.call(MANAGER, MIFACE, "Reload", &[]);
+    d.wait_log_count(&format!("supervisord started with pid {}", d.pid), 2);
+    let second = wait_for("app respawned after the reload", TIMEOUT, || {
+        let (state, pid) = ctl_state(&d, "app");
+        (state == "RUNNING" && pid != first && pid != 0).then_some(pid)
+    });
+    assert_eq!(agree(&bus, &d, "app", "app", "RUNNING"), second);
+    // Calls and change signals still reach the new reactor.
+    let mon = Monitor::start(&bus, d.dir.path());
+    bus.call(MANAGER, MIFACE, "StopProcess", &["sb", "app", "true"]);
+    agree(&bus, &d, "app", "app", "STOPPED");
+    wait_for("PropertiesChanged after the reload", TIMEOUT, || {
+        mon.text().contains(r#"string "STOPPED""#).then_some(())
+    });
+}
