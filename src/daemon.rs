@@ -128,16 +128,14 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
     }
     let _ = crate::sys::prctl::set_child_subreaper();
     // After daemonizing and blocking signals: zbus starts threads.
-    let mut skipped = None;
-    match crate::dbus::start(&parts.config, args.user_mode(), &mut skipped) {
-        Ok(link) => parts.dbus = link,
+    match crate::dbus::start(&parts.config, args.user_mode()) {
+        Ok(crate::dbus::Service::Running(link)) => parts.dbus = Some(link),
+        Ok(crate::dbus::Service::Unavailable(why)) => parts.mainlog.log(LogLevel::Info, why),
+        Ok(crate::dbus::Service::Off) => {}
         Err(e) => {
             parts.mainlog.log(LogLevel::Critical, e.to_string());
             return Err(Usage(format!("{e} (dbus=true in [supervisord])")));
         }
-    }
-    if let Some(why) = skipped {
-        parts.mainlog.log(LogLevel::Info, why);
     }
     loop {
         write_pidfile(&mut parts);

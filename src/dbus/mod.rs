@@ -9,8 +9,10 @@
 //! only ever `try_send`s into: when it is full the reactor raises a resync
 //! flag and the D-Bus side re-reads everything instead.
 //!
-//! zbus runs everything here (method calls and the event pump) on its one
-//! executor thread, which starts after the daemon has blocked its signals.
+//! zbus runs everything here (method calls and the event pump) as tasks on
+//! its executor thread (async-io adds its I/O thread); both start after the
+//! daemon has daemonized and blocked its signals. The only lock is around
+//! the reactor's waker, which each new reactor (after a reload) replaces.
 
 mod access;
 mod error;
@@ -207,12 +209,8 @@ impl Client {
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot connect to the D-Bus {bus} bus: {source}")]
-    Connect {
-        bus: &'static str,
-        #[source]
-        source: Box<zbus::Error>,
-    },
+    #[error("cannot connect to the D-Bus {bus} bus: {reason}")]
+    Connect { bus: &'static str, reason: String },
     #[error("cannot own the D-Bus name {BUS_NAME} on the {bus} bus: {reason}")]
     Name { bus: &'static str, reason: String },
     #[error("cannot serve D-Bus objects: {0}")]
@@ -226,41 +224,93 @@ pub(crate) struct Policy {
     pub group: Option<(String, u32)>,
 }
 
+/// What became of the service at start-up.
+pub enum Service {
+    /// `dbus = false`.
+    Off,
+    /// `dbus = auto` and no usable bus: why, for the main log.
+    Unavailable(String),
+    Running(Link),
+}
+
 /// Connect, serve the manager and one object per configured process, then
-/// take the bus name. `Ok(None)` when D-Bus is off, or unreachable with
-/// `dbus = auto` (the reason is in `skipped`).
-pub fn start(
-    config: &Config,
-    user_mode: bool,
-    skipped: &mut Option<String>,
-) -> Result<Option<Link>, StartError> {
+/// take the bus name. Errors only with `dbus = true`.
+pub fn start(config: &Config, user_mode: bool) -> Result<Service, StartError> {
     let mode = config.supervisord.dbus;
     if mode == DbusMode::Off {
-        return Ok(None);
+        return Ok(Service::Off);
     }
     match connect(config, user_mode) {
-        Ok(link) => Ok(Some(link)),
+        Ok(link) => Ok(Service::Running(link)),
         Err(e) if mode == DbusMode::Auto => {
-            *skipped = Some(format!("D-Bus service disabled: {e}"));
-            Ok(None)
+            Ok(Service::Unavailable(format!("D-Bus service disabled: {e}")))
         }
         Err(e) => Err(e),
     }
 }
 
+/// The bus address: the environment's, else the well-known default.
+fn bus_address(user_mode: bool) -> String {
+    let var = if user_mode {
+        "DBUS_SESSION_BUS_ADDRESS"
+    } else {
+        "DBUS_SYSTEM_BUS_ADDRESS"
+    };
+    match std::env::var(var) {
+        Ok(a) if !a.is_empty() => a,
+        _ if user_mode => format!(
+            "unix:path={}/bus",
+            std::env::var("XDG_RUNTIME_DIR").unwrap_or_default()
+        ),
+        _ => "unix:path=/var/run/dbus/system_bus_socket".into(),
+    }
+}
+
+/// Connect to the first reachable unix address of `addresses` (`;`
+/// separated) here, synchronously. zbus would connect on its `blocking`
+/// thread pool, whose idle threads never exit and wake twice a second,
+/// which an idle pidvisord must not do.
+fn open_stream(addresses: &str) -> Result<std::os::unix::net::UnixStream, String> {
+    use std::os::linux::net::SocketAddrExt;
+    use std::os::unix::net::{SocketAddr, UnixStream};
+    use zbus::address::transport::{Transport, UnixSocket};
+    let mut last = format!("no unix address in {addresses:?}");
+    for one in addresses.split(';').filter(|a| !a.is_empty()) {
+        let parsed = match zbus::Address::try_from(one) {
+            Ok(a) => a,
+            Err(e) => {
+                last = format!("bad address {one:?}: {e}");
+                continue;
+            }
+        };
+        let addr = match parsed.transport() {
+            Transport::Unix(u) => match u.path() {
+                UnixSocket::File(p) => SocketAddr::from_pathname(p),
+                UnixSocket::Abstract(name) => {
+                    SocketAddr::from_abstract_name(name.as_encoded_bytes())
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        match addr.and_then(|a| UnixStream::connect_addr(&a)) {
+            Ok(stream) => return Ok(stream),
+            Err(e) => last = format!("{one}: {e}"),
+        }
+    }
+    Err(last)
+}
+
 fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
     let bus = if user_mode { "session" } else { "system" };
-    let connect_err = |e| StartError::Connect {
-        bus,
-        source: Box::new(e),
-    };
-    let builder = if user_mode {
-        zbus::blocking::connection::Builder::session()
-    } else {
-        zbus::blocking::connection::Builder::system()
-    }
-    .map_err(connect_err)?;
-    let conn = builder.build().map_err(connect_err)?;
+    let stream = open_stream(&bus_address(user_mode))
+        .map_err(|reason| StartError::Connect { bus, reason })?;
+    let conn = zbus::blocking::connection::Builder::async_io_unix_stream(stream)
+        .build()
+        .map_err(|e| StartError::Connect {
+            bus,
+            reason: e.to_string(),
+        })?;
     let (tx, requests) = mpsc::channel();
     let (events, events_rx) = async_channel::bounded(EVENT_QUEUE);
     let waker = Arc::new(Mutex::new(None));

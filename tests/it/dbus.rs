@@ -914,3 +914,41 @@ fn dbus_user_mode_uses_the_session_bus_and_follows_a_reload() {
         mon.text().contains(r#"string "STOPPED""#).then_some(())
     });
 }
+
+/// Context switches of every thread of `pid` (zbus adds two).
+fn switches(pid: u32) -> u64 {
+    let mut total = 0;
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let s = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        for l in s.lines() {
+            if l.starts_with("voluntary_ctxt_switches")
+                || l.starts_with("nonvoluntary_ctxt_switches")
+            {
+                total += l.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap();
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn dbus_idle_daemon_on_the_bus_never_wakes_up() {
+    let bus = Bus::start();
+    let d = daemon_on(&bus, "[program:quiet]\ncommand=sleep 100000\nstartsecs=0\n");
+    agree(&bus, &d, "quiet", "quiet", "RUNNING");
+    bus.call(MANAGER, MIFACE, "ListProcesses", &[]);
+    let mut before = switches(d.pid);
+    wait_for("the daemon to go idle", TIMEOUT, || {
+        pidvisor::clock::sleep(std::time::Duration::from_secs(1));
+        let now = switches(d.pid);
+        let still = now == before;
+        before = now;
+        still.then_some(())
+    });
+    // The measured window itself (a measurement, not a wait for a state).
+    pidvisor::clock::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(switches(d.pid), before, "the idle daemon woke up");
+}
