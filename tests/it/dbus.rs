@@ -952,3 +952,37 @@ fn dbus_idle_daemon_on_the_bus_never_wakes_up() {
     pidvisor::clock::sleep(std::time::Duration::from_secs(3));
     assert_eq!(switches(d.pid), before, "the idle daemon woke up");
 }
+
+#[test]
+fn dbus_group_admits_its_members() {
+    let bus = Bus::start();
+    // nobody's primary group is nogroup: dbus_group=nogroup admits it.
+    let d = daemon_with(
+        &format!(
+            "{}[program:shared]\ncommand=sleep 1000\nstartsecs=0\n",
+            HEAD.replace("dbus=true\n", "dbus=true\ndbus_group=nogroup\n")
+        ),
+        &bus.address,
+    );
+    agree(&bus, &d, "shared", "shared", "RUNNING");
+    let o = bus.busctl_nobody(&[
+        "call",
+        NAME,
+        MANAGER,
+        MIFACE,
+        "StopProcess",
+        "sb",
+        "shared",
+        "true",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    agree(&bus, &d, "shared", "shared", "STOPPED");
+    let o = bus.send(
+        true,
+        &path_of("shared", "shared"),
+        &format!("{PIFACE}.Start"),
+        &["boolean:true"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    agree(&bus, &d, "shared", "shared", "RUNNING");
+}
