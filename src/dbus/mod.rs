@@ -123,6 +123,8 @@ pub enum Request {
         key: Option<String>,
         reply: async_channel::Sender<Vec<Snapshot>>,
     },
+    /// Queue an [`Event::Resync`] behind the events already queued.
+    Resync,
     /// A line for the main log.
     Log { level: LogLevel, message: String },
 }
@@ -138,8 +140,10 @@ pub enum Event {
     },
     GroupAdded(Vec<Snapshot>),
     GroupRemoved(String),
-    /// Re-read everything (a new core after a reload).
-    Resync,
+    /// Every process as it is now: the D-Bus side reconciles its objects
+    /// with it (a new core after a reload, or events were dropped). It
+    /// travels in order with the other events, so none older follows it.
+    Resync(Vec<Snapshot>),
 }
 
 /// The reactor's end of the bridge; outlives one reactor (reloads).
@@ -199,6 +203,11 @@ impl Client {
         rx.recv()
             .await
             .map_err(|_| Error::SHUTDOWN_STATE("SHUTDOWN_STATE".into()))
+    }
+
+    /// Ask for a full resync; fire and forget.
+    pub(crate) fn request_resync(&self) {
+        let _ = self.send(Request::Resync);
     }
 
     pub(crate) fn log(&self, level: LogLevel, message: String) {

@@ -76,8 +76,10 @@ impl Pump {
                 continue;
             }
             self.apply(ev).await;
+            // Events were dropped: ask for the whole state, which arrives
+            // in order behind what is queued now.
             if self.resync.swap(false, Ordering::SeqCst) {
-                self.apply(Event::Resync).await;
+                self.client.request_resync();
             }
         }
     }
@@ -117,10 +119,7 @@ impl Pump {
                     self.remove(&s).await;
                 }
             }
-            Event::Resync => {
-                let Ok(snaps) = self.client.snapshots(None).await else {
-                    return;
-                };
+            Event::Resync(snaps) => {
                 let now: HashMap<String, Snapshot> =
                     snaps.into_iter().map(|s| (s.key(), s)).collect();
                 let gone: Vec<Snapshot> = self

@@ -59,8 +59,8 @@ fn offer(tx: &async_channel::Sender<Event>, resync: &AtomicBool, ev: Event) -> b
 }
 
 impl Reactor {
-    /// Give the D-Bus side a waker on this reactor's poll, and have it
-    /// re-read everything (a new core may have new groups).
+    /// Give the D-Bus side a waker on this reactor's poll and the whole
+    /// state (a new core may have new groups).
     pub(super) fn bridge_start(&mut self) {
         let waker = match self.waker() {
             Ok(w) => Some(w),
@@ -70,9 +70,10 @@ impl Reactor {
                 None
             }
         };
+        let all = self.snapshots(None);
         if let Some(b) = self.bridge.as_mut() {
             *b.link.waker.lock().unwrap_or_else(|e| e.into_inner()) = waker;
-            b.send(Event::Resync);
+            b.send(Event::Resync(all));
         }
     }
 
@@ -108,6 +109,12 @@ impl Reactor {
                 Request::Snapshot { key, reply } => {
                     let snaps = self.snapshots(key.as_deref());
                     let _ = reply.try_send(snaps);
+                }
+                Request::Resync => {
+                    let all = self.snapshots(None);
+                    if let Some(b) = self.bridge.as_mut() {
+                        b.send(Event::Resync(all));
+                    }
                 }
                 Request::Log { level, message } => self.log(level, &message),
             }
@@ -205,11 +212,11 @@ mod tests {
         let (tx, rx) = async_channel::bounded(2);
         let resync = AtomicBool::new(false);
         for _ in 0..5 {
-            assert!(offer(&tx, &resync, Event::Resync));
+            assert!(offer(&tx, &resync, Event::GroupRemoved("g".into())));
         }
         assert_eq!(rx.len(), 2);
         assert!(resync.load(Ordering::SeqCst));
         drop(rx);
-        assert!(!offer(&tx, &resync, Event::Resync));
+        assert!(!offer(&tx, &resync, Event::GroupRemoved("g".into())));
     }
 }
