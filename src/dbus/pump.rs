@@ -194,3 +194,179 @@ fn emitter<'a>(conn: &'a zbus::Connection, path: &'a str) -> Option<SignalEmitte
 fn obj(path: &str) -> ObjectPath<'_> {
     ObjectPath::try_from(path).unwrap_or_else(|_| ObjectPath::from_static_str_unchecked("/"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::net::UnixStream;
+    use std::sync::{mpsc, Mutex};
+    use std::time::Duration;
+
+    use zbus::blocking::connection::Builder;
+    use zbus::message::Type;
+
+    use crate::dbus::Request;
+
+    fn snap(group: &str, name: &str, state: &str, pid: u32) -> Snapshot {
+        let mut s = placeholder(group, name);
+        s.state = state.into();
+        s.pid = pid;
+        s
+    }
+
+    /// The pump on one end of a socket pair (peer-to-peer, no bus daemon);
+    /// the other end collects the signals it emits.
+    struct Rig {
+        server: zbus::blocking::Connection,
+        events: async_channel::Sender<Event>,
+        resync: Arc<AtomicBool>,
+        requests: mpsc::Receiver<Request>,
+        signals: mpsc::Receiver<(String, String, String)>,
+        _peer: zbus::blocking::Connection,
+    }
+
+    impl Rig {
+        fn new() -> Rig {
+            let (a, b) = UnixStream::pair().unwrap();
+            let guid = zbus::Guid::generate();
+            let server = std::thread::spawn(move || {
+                Builder::async_io_unix_stream(a)
+                    .server(guid)
+                    .unwrap()
+                    .p2p()
+                    .build()
+                    .unwrap()
+            });
+            let peer = Builder::async_io_unix_stream(b).p2p().build().unwrap();
+            let server = server.join().unwrap();
+            let (tx, requests) = mpsc::channel();
+            let client = Client {
+                tx,
+                waker: Arc::new(Mutex::new(None)),
+            };
+            let (events, events_rx) = async_channel::bounded(8);
+            let resync = Arc::new(AtomicBool::new(false));
+            let conn = server.inner().clone();
+            let pump = Pump {
+                conn: conn.clone(),
+                client,
+                policy: Policy::default(),
+                events: events_rx,
+                resync: resync.clone(),
+                mirror: Mirror::new(),
+            };
+            conn.executor().spawn(pump.run(), "pump").detach();
+            // (member, path, body as debug text) of every signal received.
+            let (sig_tx, signals) = mpsc::channel();
+            let iter = zbus::blocking::MessageIterator::from(&peer);
+            std::thread::spawn(move || {
+                for m in iter.flatten() {
+                    let h = m.header();
+                    if h.message_type() != Type::Signal {
+                        continue;
+                    }
+                    let member = h.member().map(|m| m.to_string()).unwrap_or_default();
+                    let path = h.path().map(|p| p.to_string()).unwrap_or_default();
+                    let body = format!(
+                        "{:?}",
+                        m.body().deserialize::<zbus::zvariant::Structure<'_>>()
+                    );
+                    if sig_tx.send((member, path, body)).is_err() {
+                        break;
+                    }
+                }
+            });
+            Rig {
+                server,
+                events,
+                resync,
+                requests,
+                signals,
+                _peer: peer,
+            }
+        }
+
+        /// The next signal named `member`, skipping others.
+        fn expect(&self, member: &str) -> (String, String) {
+            loop {
+                let (m, path, body) = self
+                    .signals
+                    .recv_timeout(Duration::from_secs(10))
+                    .unwrap_or_else(|_| panic!("no {member} signal"));
+                if m == member {
+                    return (path, body);
+                }
+            }
+        }
+
+        fn has_object(&self, s: &Snapshot) -> bool {
+            self.server
+                .object_server()
+                .interface::<_, ProcessObject>(s.path())
+                .is_ok()
+        }
+    }
+
+    #[test]
+    fn events_become_objects_and_signals() {
+        let rig = Rig::new();
+        let a = snap("g", "a", "STOPPED", 0);
+        rig.events
+            .try_send(Event::GroupAdded(vec![a.clone()]))
+            .unwrap();
+        let (_, body) = rig.expect("ProcessNew");
+        assert!(body.contains("g:a") && body.contains(&a.path()), "{body}");
+        assert!(rig.has_object(&a));
+
+        let started = snap("g", "a", "RUNNING", 42);
+        rig.events
+            .try_send(Event::Changed {
+                from: "STARTING".into(),
+                to: "RUNNING".into(),
+                snap: Box::new(started),
+            })
+            .unwrap();
+        let (path, body) = rig.expect("PropertiesChanged");
+        assert_eq!(path, a.path());
+        assert!(body.contains("RUNNING") && body.contains("42"), "{body}");
+        assert!(body.contains("active"), "{body}");
+        let (_, body) = rig.expect("ProcessStateChanged");
+        assert!(
+            body.contains("STARTING") && body.contains("RUNNING"),
+            "{body}"
+        );
+
+        rig.events
+            .try_send(Event::GroupRemoved("g".into()))
+            .unwrap();
+        let (_, body) = rig.expect("ProcessRemoved");
+        assert!(body.contains(&a.path()), "{body}");
+        assert!(!rig.has_object(&a));
+    }
+
+    #[test]
+    fn dropped_events_end_in_a_resync_that_reconciles() {
+        let rig = Rig::new();
+        let a = snap("g", "a", "RUNNING", 1);
+        rig.events
+            .try_send(Event::GroupAdded(vec![a.clone()]))
+            .unwrap();
+        rig.expect("ProcessNew");
+        // The reactor found the queue full: it raised the flag.
+        rig.resync.store(true, Ordering::SeqCst);
+        rig.events.try_send(Event::GroupAdded(vec![])).unwrap();
+        let req = rig
+            .requests
+            .recv_timeout(Duration::from_secs(10))
+            .expect("a resync request");
+        assert!(matches!(req, Request::Resync), "{req:?}");
+        // Meanwhile `a` went away and `b` came, and `a`'s last change is lost.
+        let b = snap("h", "b", "RUNNING", 2);
+        rig.events.try_send(Event::Resync(vec![b.clone()])).unwrap();
+        let (_, body) = rig.expect("ProcessRemoved");
+        assert!(body.contains(&a.path()), "{body}");
+        let (_, body) = rig.expect("ProcessNew");
+        assert!(body.contains(&b.path()), "{body}");
+        assert!(rig.has_object(&b) && !rig.has_object(&a));
+    }
+}
