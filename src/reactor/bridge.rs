@@ -62,6 +62,9 @@ impl Reactor {
     /// Give the D-Bus side a waker on this reactor's poll and the whole
     /// state (a new core may have new groups).
     pub(super) fn bridge_start(&mut self) {
+        if self.bridge.is_none() {
+            return;
+        }
         let waker = match self.waker() {
             Ok(w) => Some(w),
             Err(e) => {
