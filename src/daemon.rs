@@ -127,6 +127,16 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
         }
     }
     let _ = crate::sys::prctl::set_child_subreaper();
+    // After daemonizing and blocking signals: zbus starts threads.
+    match crate::dbus::start(&parts.config, args.user_mode()) {
+        Ok(crate::dbus::Service::Running(link)) => parts.dbus = Some(link),
+        Ok(crate::dbus::Service::Unavailable(why)) => parts.mainlog.log(LogLevel::Info, why),
+        Ok(crate::dbus::Service::Off) => {}
+        Err(e) => {
+            parts.mainlog.log(LogLevel::Critical, e.to_string());
+            return Err(Usage(format!("{e} (dbus=true in [supervisord])")));
+        }
+    }
     loop {
         write_pidfile(&mut parts);
         let pid = std::process::id();
@@ -148,6 +158,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 // became invalid ends the daemon (exit 2), everything stopped.
                 let config = load(args, &env)?;
                 let signals = old.signals;
+                let dbus = old.dbus;
                 let mut mainlog = old.mainlog;
                 drop(old.control);
                 let control = ControlServer::open(&config)?;
@@ -158,6 +169,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                     mainlog,
                     control,
                     signals,
+                    dbus,
                 };
             }
         }
@@ -328,6 +340,7 @@ fn open_parts(
         mainlog,
         control,
         signals,
+        dbus: None,
     })
 }
 

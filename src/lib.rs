@@ -13,6 +13,7 @@ pub mod control;
 pub mod core;
 pub mod ctl;
 pub mod daemon;
+pub mod dbus;
 pub mod logs;
 pub mod reactor;
 pub mod spawn;

@@ -7,6 +7,7 @@
 //! and feeds back what happened (spawned, exited, failed). It keeps no
 //! supervisor state of its own, only file descriptors.
 
+mod bridge;
 mod cgroups;
 mod children;
 mod local;
@@ -58,6 +59,8 @@ pub struct Parts {
     pub mainlog: MainLogger,
     pub control: ControlServer,
     pub signals: nix::sys::signalfd::SignalFd,
+    /// The D-Bus service's end of the bridge, when it runs.
+    pub dbus: Option<crate::dbus::Link>,
 }
 
 pub struct Reactor {
@@ -77,6 +80,7 @@ pub struct Reactor {
     /// The daemon's environ and cwd, snapshotted once for every spawn.
     environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     cwd: std::path::PathBuf,
+    bridge: Option<bridge::Bridge>,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -156,7 +160,9 @@ impl Reactor {
             tails: Vec::new(),
             environ,
             cwd,
+            bridge: parts.dbus.map(bridge::Bridge::new),
         };
+        r.bridge_start();
         // The initial groups are "added" too: allocate their AUTO log names
         // before anything spawns.
         for g in groups {
@@ -233,6 +239,7 @@ impl Reactor {
             mainlog: self.mainlog,
             control: self.control,
             signals: self.signals,
+            dbus: self.bridge.map(bridge::Bridge::into_link),
         };
         Ok((ending.unwrap_or(Ending::Exit), parts))
     }
@@ -242,6 +249,7 @@ impl Reactor {
     fn settle(&mut self) -> Option<Ending> {
         let mut ending = None;
         loop {
+            self.bridge_poll();
             self.run_jobs();
             self.core.handle_timeout(now());
             let mut any = false;
@@ -256,19 +264,23 @@ impl Reactor {
                         group,
                         ..
                     } => self.signal(id, gen, sig, group),
-                    Effect::Reply { token, reply } => {
-                        self.control
-                            .answer(token, rpc::reply_value(&reply), &mut self.jobs)
-                    }
+                    Effect::Reply { token, reply } => self.answer(token, rpc::reply_value(&reply)),
                     Effect::Log { level, message } => self.log(level, &message),
-                    Effect::GroupAdded { name } => self.group_added(&name),
+                    Effect::GroupAdded { name } => {
+                        self.group_added(&name);
+                        self.bridge_group_added(&name);
+                    }
                     Effect::GroupRemoved { name } => {
                         self.group_removed(&name);
                         self.forget_removed_leaves();
+                        self.bridge_group_removed(&name);
                     }
                     Effect::ReopenLogs => self.reopen_logs(),
-                    // For event listeners and D-Bus, neither of which exists yet.
-                    Effect::StateChanged { .. } | Effect::SupervisorStopping => {}
+                    Effect::StateChanged { id, from, to, .. } => {
+                        self.bridge_state_changed(id, from.name(), to.name())
+                    }
+                    // For event listeners, which do not exist yet.
+                    Effect::SupervisorStopping => {}
                     Effect::Exit => ending = Some(Ending::Exit),
                     Effect::Reload => ending = Some(Ending::Reload),
                 }
@@ -290,12 +302,12 @@ impl Reactor {
             }
             for job in std::mem::take(&mut self.jobs) {
                 match job.plan {
-                    Plan::Now(result) => self.control.answer(job.id, result, &mut self.jobs),
+                    Plan::Now(result) => self.answer(job.id, result),
                     Plan::Core(cmd) => self.core.handle_command(job.id, cmd, now()),
                     Plan::Local(rpc::Local::Reread) => self.reread(job.id),
                     Plan::Local(l) => {
                         let result = self.local(l);
-                        self.control.answer(job.id, result, &mut self.jobs);
+                        self.answer(job.id, result);
                     }
                     // The server unrolls multicalls itself.
                     Plan::Multi(_) => {}

@@ -14,3 +14,5 @@ mod cli;
 mod completion;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
 mod cgroups;
+// The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
+mod dbus;

@@ -1,0 +1,393 @@
+//! `org.pidvisor.Supervisor1.Process`: one object per process. Every
+//! property is read from the reactor when asked, so it is never staler than
+//! `pidvisorctl status`; changes are pushed by the pump.
+
+use std::collections::HashMap;
+
+use zbus::zvariant::{OwnedValue, Str};
+use zbus::{interface, message::Header, Connection};
+
+use super::{access, active_state, Client, Error, Policy, Snapshot};
+use crate::control::xmlrpc::Value;
+
+/// Every property name, in introspection order.
+pub const PROPERTIES: &[&str] = &[
+    "Id",
+    "Name",
+    "Group",
+    "State",
+    "StateCode",
+    "ActiveState",
+    "SubState",
+    "MainPID",
+    "Description",
+    "ExitStatus",
+    "SpawnError",
+    "StartTimestamp",
+    "StopTimestamp",
+    "NRestarts",
+    "ControlGroup",
+];
+
+/// Properties whose change is not signalled: `Description` carries the
+/// uptime and so changes every second (`EmitsChangedSignal=false`).
+pub const UNSIGNALLED: &[&str] = &["Description"];
+
+fn text(s: &str) -> OwnedValue {
+    OwnedValue::from(Str::from(s.to_owned()))
+}
+
+/// One property of a snapshot, as D-Bus sends it.
+pub fn property(s: &Snapshot, name: &str) -> Option<OwnedValue> {
+    Some(match name {
+        "Id" => text(&s.namespec),
+        "Name" => text(&s.name),
+        "Group" => text(&s.group),
+        "State" => text(&s.state),
+        "StateCode" => OwnedValue::from(s.state_code),
+        "ActiveState" => text(active_state(&s.state)),
+        "SubState" => text(&s.state.to_ascii_lowercase()),
+        "MainPID" => OwnedValue::from(s.pid),
+        "Description" => text(&s.description),
+        "ExitStatus" => OwnedValue::from(s.exit_status),
+        "SpawnError" => text(&s.spawn_error),
+        "StartTimestamp" => OwnedValue::from(s.start_usec),
+        "StopTimestamp" => OwnedValue::from(s.stop_usec),
+        "NRestarts" => OwnedValue::from(u32::try_from(s.restarts).unwrap_or(u32::MAX)),
+        "ControlGroup" => text(&s.control_group),
+        _ => return None,
+    })
+}
+
+/// The named properties (all when `names` is empty); unknown names are
+/// skipped, as systemd's bulk getters do.
+pub fn properties(s: &Snapshot, names: &[String]) -> HashMap<String, OwnedValue> {
+    let all: Vec<String>;
+    let names = if names.is_empty() {
+        all = PROPERTIES.iter().map(|p| p.to_string()).collect();
+        &all
+    } else {
+        names
+    };
+    names
+        .iter()
+        .filter_map(|n| property(s, n).map(|v| (n.clone(), v)))
+        .collect()
+}
+
+/// The signalled properties that differ between two snapshots.
+pub fn changed(old: &Snapshot, new: &Snapshot) -> Vec<(&'static str, OwnedValue)> {
+    PROPERTIES
+        .iter()
+        .filter(|p| !UNSIGNALLED.contains(p))
+        .filter_map(|&p| {
+            let (a, b) = (property(old, p)?, property(new, p)?);
+            (a != b).then_some((p, b))
+        })
+        .collect()
+}
+
+/// `supervisor.*` result structs (`a(ssis)`: name, group, status, description).
+pub(crate) fn results(v: Value) -> Vec<(String, String, i32, String)> {
+    match v {
+        Value::Array(items) => items
+            .iter()
+            .map(|r| {
+                (
+                    r.str_field("name").to_owned(),
+                    r.str_field("group").to_owned(),
+                    i32::try_from(r.int_field("status")).unwrap_or(0),
+                    r.str_field("description").to_owned(),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `tailProcess*Log`'s `[bytes, offset, overflow]`.
+pub(crate) async fn read_log(
+    client: &Client,
+    namespec: &str,
+    stream: &str,
+    offset: i64,
+    length: i64,
+) -> Result<(String, i64, bool), Error> {
+    let method = match stream {
+        "stdout" | "" => "tailProcessStdoutLog",
+        "stderr" => "tailProcessStderrLog",
+        other => {
+            return Err(Error::BAD_ARGUMENTS(format!(
+                "BAD_ARGUMENTS: stream must be stdout or stderr, not {other}"
+            )))
+        }
+    };
+    let v = client
+        .call(
+            method,
+            vec![namespec.into(), Value::Int(offset), Value::Int(length)],
+        )
+        .await?;
+    let a = v.as_array().unwrap_or(&[]);
+    Ok((
+        a.first()
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        a.get(1).and_then(Value::as_i64).unwrap_or(0),
+        a.get(2).and_then(Value::as_bool).unwrap_or(false),
+    ))
+}
+
+/// Supervisorctl's restart: stop (not running is fine), then start.
+pub(crate) async fn restart(client: &Client, namespec: &str, wait: bool) -> Result<bool, Error> {
+    match client
+        .call("stopProcess", vec![namespec.into(), Value::Bool(true)])
+        .await
+    {
+        Ok(_) | Err(Error::NOT_RUNNING(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let v = client
+        .call("startProcess", vec![namespec.into(), Value::Bool(wait)])
+        .await?;
+    Ok(v.as_bool().unwrap_or(true))
+}
+
+pub struct ProcessObject {
+    /// `group:name`, which the core accepts for every process.
+    key: String,
+    client: Client,
+    policy: Policy,
+}
+
+impl ProcessObject {
+    pub(crate) fn new(group: &str, name: &str, client: Client, policy: Policy) -> ProcessObject {
+        ProcessObject {
+            key: format!("{group}:{name}"),
+            client,
+            policy,
+        }
+    }
+
+    async fn snapshot(&self) -> zbus::fdo::Result<Snapshot> {
+        self.client
+            .snapshots(Some(self.key.clone()))
+            .await
+            .map_err(Error::into_fdo)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| zbus::fdo::Error::UnknownObject(format!("no process {}", self.key)))
+    }
+
+    async fn prop(&self, name: &str) -> zbus::fdo::Result<OwnedValue> {
+        let s = self.snapshot().await?;
+        property(&s, name).ok_or_else(|| zbus::fdo::Error::UnknownProperty(name.into()))
+    }
+}
+
+fn text_of(v: OwnedValue) -> String {
+    String::try_from(v).unwrap_or_default()
+}
+
+#[interface(name = "org.pidvisor.Supervisor1.Process")]
+impl ProcessObject {
+    /// Start the process; with `wait`, answer once it is RUNNING.
+    async fn start(
+        &self,
+        wait: bool,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<bool, Error> {
+        access::check(&self.policy, conn, &hdr, "Start").await?;
+        let v = self
+            .client
+            .call("startProcess", vec![self.key.as_str().into(), wait.into()])
+            .await?;
+        Ok(v.as_bool().unwrap_or(true))
+    }
+
+    /// Stop the process; with `wait`, answer once it is stopped.
+    async fn stop(
+        &self,
+        wait: bool,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<bool, Error> {
+        access::check(&self.policy, conn, &hdr, "Stop").await?;
+        let v = self
+            .client
+            .call("stopProcess", vec![self.key.as_str().into(), wait.into()])
+            .await?;
+        Ok(v.as_bool().unwrap_or(true))
+    }
+
+    /// Stop (if running), then start.
+    async fn restart(
+        &self,
+        wait: bool,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<bool, Error> {
+        access::check(&self.policy, conn, &hdr, "Restart").await?;
+        restart(&self.client, &self.key, wait).await
+    }
+
+    /// Send a signal, by name (`HUP`, `SIGHUP`) or number (`1`).
+    async fn signal(
+        &self,
+        signal: &str,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<bool, Error> {
+        access::check(&self.policy, conn, &hdr, "Signal").await?;
+        let v = self
+            .client
+            .call(
+                "signalProcess",
+                vec![self.key.as_str().into(), signal.into()],
+            )
+            .await?;
+        Ok(v.as_bool().unwrap_or(true))
+    }
+
+    /// Like `tailProcessStdoutLog`: `stream` is `stdout` or `stderr`;
+    /// answers `(data, next_offset, overflow)`. Logs may hold secrets, so
+    /// this needs the same right as a state change.
+    async fn read_log(
+        &self,
+        stream: &str,
+        offset: i64,
+        length: i64,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(String, i64, bool), Error> {
+        access::check(&self.policy, conn, &hdr, "ReadLog").await?;
+        read_log(&self.client, &self.key, stream, offset, length).await
+    }
+
+    /// Supervisor's namespec (`name` or `group:name`), as `pidvisorctl status` prints it.
+    #[zbus(property(emits_changed_signal = "const"))]
+    async fn id(&self) -> zbus::fdo::Result<String> {
+        self.prop("Id").await.map(text_of)
+    }
+
+    #[zbus(property(emits_changed_signal = "const"))]
+    async fn name(&self) -> zbus::fdo::Result<String> {
+        self.prop("Name").await.map(text_of)
+    }
+
+    #[zbus(property(emits_changed_signal = "const"))]
+    async fn group(&self) -> zbus::fdo::Result<String> {
+        self.prop("Group").await.map(text_of)
+    }
+
+    /// Supervisor's state name: STOPPED, STARTING, RUNNING, BACKOFF, STOPPING, EXITED, FATAL, UNKNOWN.
+    #[zbus(property)]
+    async fn state(&self) -> zbus::fdo::Result<String> {
+        self.prop("State").await.map(text_of)
+    }
+
+    /// Supervisor's state code (0, 10, 20, 30, 40, 100, 200, 1000).
+    #[zbus(property)]
+    async fn state_code(&self) -> zbus::fdo::Result<i32> {
+        Ok(i32::try_from(self.prop("StateCode").await?).unwrap_or(0))
+    }
+
+    /// systemd's vocabulary: inactive, activating, active, deactivating, failed.
+    #[zbus(property)]
+    async fn active_state(&self) -> zbus::fdo::Result<String> {
+        self.prop("ActiveState").await.map(text_of)
+    }
+
+    /// The state name in lower case.
+    #[zbus(property)]
+    async fn sub_state(&self) -> zbus::fdo::Result<String> {
+        self.prop("SubState").await.map(text_of)
+    }
+
+    /// 0 when there is no child.
+    #[zbus(property, name = "MainPID")]
+    async fn main_pid(&self) -> zbus::fdo::Result<u32> {
+        Ok(u32::try_from(self.prop("MainPID").await?).unwrap_or(0))
+    }
+
+    /// The status text `pidvisorctl status` shows (`pid 42, uptime 0:01:02`).
+    #[zbus(property(emits_changed_signal = "false"))]
+    async fn description(&self) -> zbus::fdo::Result<String> {
+        self.prop("Description").await.map(text_of)
+    }
+
+    #[zbus(property)]
+    async fn exit_status(&self) -> zbus::fdo::Result<i32> {
+        Ok(i32::try_from(self.prop("ExitStatus").await?).unwrap_or(0))
+    }
+
+    #[zbus(property)]
+    async fn spawn_error(&self) -> zbus::fdo::Result<String> {
+        self.prop("SpawnError").await.map(text_of)
+    }
+
+    /// Wall clock of the last spawn, microseconds since the epoch; 0 = never.
+    #[zbus(property)]
+    async fn start_timestamp(&self) -> zbus::fdo::Result<u64> {
+        Ok(u64::try_from(self.prop("StartTimestamp").await?).unwrap_or(0))
+    }
+
+    /// Wall clock of the last exit, microseconds since the epoch; 0 = never.
+    #[zbus(property)]
+    async fn stop_timestamp(&self) -> zbus::fdo::Result<u64> {
+        Ok(u64::try_from(self.prop("StopTimestamp").await?).unwrap_or(0))
+    }
+
+    /// Spawns made by autorestart or start retries.
+    #[zbus(property, name = "NRestarts")]
+    async fn n_restarts(&self) -> zbus::fdo::Result<u32> {
+        Ok(u32::try_from(self.prop("NRestarts").await?).unwrap_or(0))
+    }
+
+    /// The process's cgroup; empty while pidvisor runs without cgroups.
+    #[zbus(property)]
+    async fn control_group(&self) -> zbus::fdo::Result<String> {
+        self.prop("ControlGroup").await.map(text_of)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dbus::pump::placeholder;
+
+    #[test]
+    fn changed_lists_signalled_properties_only() {
+        let old = placeholder("web", "web");
+        let mut new = old.clone();
+        new.state = "RUNNING".into();
+        new.state_code = 20;
+        new.pid = 42;
+        new.description = "pid 42, uptime 0:00:01".into();
+        let mut names: Vec<&str> = changed(&old, &new).into_iter().map(|(k, _)| k).collect();
+        names.sort();
+        // Description changes all the time and is read, not signalled.
+        assert_eq!(
+            names,
+            ["ActiveState", "MainPID", "State", "StateCode", "SubState"]
+        );
+        assert!(changed(&new, &new).is_empty());
+    }
+
+    #[test]
+    fn properties_pick_names_and_skip_unknown_ones() {
+        let mut s = placeholder("g", "p");
+        s.pid = 7;
+        s.restarts = 3;
+        let all = properties(&s, &[]);
+        assert_eq!(all.len(), PROPERTIES.len());
+        assert_eq!(all["Id"], text("g:p"));
+        assert_eq!(all["NRestarts"], OwnedValue::from(3u32));
+        let some = properties(&s, &["MainPID".into(), "Nope".into()]);
+        assert_eq!(some.len(), 1);
+        assert_eq!(some["MainPID"], OwnedValue::from(7u32));
+        assert_eq!(placeholder("p", "p").namespec, "p");
+    }
+}
