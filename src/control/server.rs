@@ -384,10 +384,10 @@ impl ControlServer {
         self.parse_requests(token, jobs, tails);
         if eof {
             if let Some(c) = self.conns.get_mut(&token) {
-                // A half-closed client still gets its pending answer.
-                if matches!(c.busy, Busy::Idle) || c.closing {
+                // A half-closed client still gets its answers, pending or
+                // written already (an error page for its last request).
+                if matches!(c.busy, Busy::Idle) {
                     c.closing = true;
-                    c.outbuf.clear();
                 }
             }
         }

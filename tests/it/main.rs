@@ -8,3 +8,5 @@ mod runtime;
 mod control;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// The control server under malformed input, floods and slow clients.
+mod robust;
