@@ -46,7 +46,11 @@ fn check_stream(data: &[u8], limits: &Limits) {
                 return;
             }
             Ok(Some((req, used))) => {
-                assert!(used > 0 && used <= rest.len(), "used {used} of {}", rest.len());
+                assert!(
+                    used > 0 && used <= rest.len(),
+                    "used {used} of {}",
+                    rest.len()
+                );
                 assert_eq!(req.body.len(), req.content_length.unwrap_or(0));
                 assert!(req.body.len() <= limits.max_body);
                 assert!(used - req.body.len() <= limits.max_header);
@@ -147,16 +151,19 @@ mod tests {
                 Value::record([("methodName", Value::from("supervisor.getPID"))]),
                 Value::record([
                     ("methodName", Value::from("system.methodHelp")),
-                    (
-                        "params",
-                        Value::Array(vec!["supervisor.getState".into()]),
-                    ),
+                    ("params", Value::Array(vec!["supervisor.getState".into()])),
                 ]),
                 Value::record([("methodName", Value::from("system.multicall"))]),
             ])],
         );
         let mut wire = http::encode_request("POST", "/RPC2", "localhost", &[], call.as_bytes());
-        wire.extend(http::encode_request("GET", "/logtail/x", "localhost", &[], b""));
+        wire.extend(http::encode_request(
+            "GET",
+            "/logtail/x",
+            "localhost",
+            &[],
+            b"",
+        ));
         check_request_bytes(&wire);
         check_request_bytes(b"");
         check_request_bytes(b"GARBAGE\r\n\r\n");

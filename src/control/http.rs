@@ -568,10 +568,7 @@ mod tests {
             Err(HttpError::BadContentLength)
         );
         let same = b"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nab";
-        assert_eq!(
-            parse_request(same, &lim()).unwrap().unwrap().0.body,
-            b"ab"
-        );
+        assert_eq!(parse_request(same, &lim()).unwrap().unwrap().0.body, b"ab");
         assert_eq!(
             parse_request(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &lim()),
             Err(HttpError::BadContentLength)

@@ -331,7 +331,9 @@ fn check(name: &str, t: &Target, reply: Option<Reply>, want: Expect) {
     };
     match (want, reply) {
         (Expect::Closed, None) => {}
-        (Expect::Closed, Some(r)) => panic!("{name} ({what}): expected a silent close, got {}", r.status),
+        (Expect::Closed, Some(r)) => {
+            panic!("{name} ({what}): expected a silent close, got {}", r.status)
+        }
         (_, None) => panic!("{name} ({what}): closed without a reply, expected {want:?}"),
         (Expect::Status(s), Some(r)) => {
             assert_eq!(r.status, s, "{name} ({what})");
@@ -446,9 +448,19 @@ fn status_within(d: &Daemon, deadline: Duration) -> String {
         panic!("pidvisorctl status took longer than {deadline:?}");
     };
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     assert_eq!(st.code(), Some(0), "status: {out}{err}");
     out
 }
@@ -564,14 +576,13 @@ fn control_server_survives_a_flood() {
         let t = if i % 2 == 0 { &unix } else { &inet };
         let mut c = Conn::open(t);
         if i < 8 {
-            let one = post(
-                xmlrpc::encode_call("supervisor.getAllProcessInfo", &[]).as_bytes(),
-            );
+            let one = post(xmlrpc::encode_call("supervisor.getAllProcessInfo", &[]).as_bytes());
             // Far more answers than any socket buffer holds.
             let many: Vec<u8> = one.repeat(6000);
             let _ = c.write_all(&many);
         } else {
-            c.write_all(b"GET /logtail/talker HTTP/1.1\r\n\r\n").unwrap();
+            c.write_all(b"GET /logtail/talker HTTP/1.1\r\n\r\n")
+                .unwrap();
         }
         silent.push(c);
     }
@@ -599,7 +610,11 @@ fn control_server_survives_a_flood() {
     let done = Arc::new(AtomicUsize::new(0));
     let mut clients = Vec::new();
     for i in 0..500 {
-        let t = if i % 2 == 0 { unix.clone() } else { inet.clone() };
+        let t = if i % 2 == 0 {
+            unix.clone()
+        } else {
+            inet.clone()
+        };
         let pids = pids.clone();
         let done = done.clone();
         let daemon_pid = d.pid;
@@ -640,7 +655,11 @@ fn control_server_survives_a_flood() {
     let status = status_within(&d, STATUS_DEADLINE);
     assert_undisturbed(&status, &pids);
     for (name, _) in &pids {
-        assert_eq!(d.log_count(&format!("spawned: '{name}'")), 1, "{name} respawned");
+        assert_eq!(
+            d.log_count(&format!("spawned: '{name}'")),
+            1,
+            "{name} respawned"
+        );
     }
     let rss_after = kib(d.pid, "VmRSS");
     eprintln!(
