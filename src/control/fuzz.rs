@@ -71,7 +71,18 @@ fn check_stream(data: &[u8], limits: &Limits) {
                     Ok(Some((req.clone(), used)))
                 );
                 let _ = req.keep_alive();
-                if req.path.starts_with("/RPC2") && req.method == "POST" {
+                // What the router does with the head besides the body.
+                let creds = http::Credentials {
+                    username: "user".into(),
+                    password: "{SHA}40bd001563085fc35165329ea1ff5c5ecbdbbeef".into(),
+                };
+                let _ = http::check_basic_auth(req.header("authorization"), &creds);
+                let path = req.path.split('?').next().unwrap_or("");
+                if let Some(rest) = path.strip_prefix("/logtail/") {
+                    let name = http::percent_decode(rest);
+                    assert!(name.len() <= 3 * rest.len());
+                }
+                if path.starts_with("/RPC2") && req.method == "POST" {
                     check_body(&req.body);
                 }
                 rest = &rest[used..];

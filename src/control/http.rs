@@ -182,6 +182,28 @@ pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usi
     Ok(Some((request, head_len + body_len)))
 }
 
+/// Decode `%XX` escapes in a request path (`/logtail/grp%3Aname`). Works on
+/// bytes: an escape next to a multi-byte character is not a char boundary.
+/// Bad escapes stay as sent; invalid UTF-8 becomes U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 // ---------------------------------------------------------------------------
 // Authentication
 
@@ -577,6 +599,18 @@ mod tests {
             parse_request(b"GARBAGE\r\n\r\n", &lim()),
             Err(HttpError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("grp%3Aname"), "grp:name");
+        assert_eq!(percent_decode("%e6%97%a5"), "日");
+        assert_eq!(percent_decode("a%zz%4"), "a%zz%4");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+        // Regression: an escape next to a multi-byte character used to
+        // slice a str off a char boundary and bring the daemon down.
+        assert_eq!(percent_decode("%aé"), "%aé");
+        assert_eq!(percent_decode("é%"), "é%");
     }
 
     #[test]

@@ -579,7 +579,7 @@ impl ControlServer {
         let tail = if path == "/mainlogtail" {
             Some((None, false))
         } else if let Some(rest) = path.strip_prefix("/logtail/") {
-            let rest = percent_decode(rest);
+            let rest = http::percent_decode(rest);
             match rest.rsplit_once('/') {
                 Some((name, "stderr")) => Some((Some(name.to_string()), true)),
                 Some((name, "stdout")) => Some((Some(name.to_string()), false)),
@@ -849,22 +849,4 @@ fn multi_result(r: Result<Value, XmlFault>) -> Value {
         Ok(v) => v,
         Err(f) => fault_struct(&f),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

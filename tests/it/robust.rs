@@ -245,6 +245,12 @@ fn bad_requests() -> Vec<(&'static str, Vec<u8>, Expect)> {
         ),
         ("unknown path", b"GET /nope HTTP/1.1\r\n\r\n".to_vec(), Status(404)),
         ("logtail of nothing", b"GET /logtail/nosuch HTTP/1.1\r\n\r\n".to_vec(), Status(404)),
+        // Used to panic the daemon (a str sliced inside 'é').
+        (
+            "escape before a multi-byte character",
+            "GET /logtail/%aé HTTP/1.1\r\n\r\n".as_bytes().to_vec(),
+            Status(404),
+        ),
         (
             "POST /logtail",
             b"POST /logtail/sleeper1 HTTP/1.1\r\nContent-Length: 0\r\n\r\n".to_vec(),
