@@ -31,6 +31,11 @@ const MAX_CONNS: usize = 1024;
 /// stops reading its file likewise. Keeps each connection's memory bounded.
 const OUT_HIGH: usize = 256 * 1024;
 
+/// A `system.multicall` whose results grow past this answers its remaining
+/// calls with a FAILED fault instead of running them: a 2 MiB request of
+/// log reads could otherwise make the daemon hold terabytes.
+const MAX_MULTI_BYTES: usize = 16 * 1024 * 1024;
+
 /// Buffers larger than this are freed once empty.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
@@ -117,6 +122,8 @@ enum Busy {
         keep_alive: bool,
         queue: VecDeque<Result<(String, Vec<Value>), XmlFault>>,
         results: Vec<Value>,
+        /// Encoded size of `results` so far, against [`MAX_MULTI_BYTES`].
+        bytes: usize,
     },
     /// Streaming a log (`/logtail`, `/mainlogtail`) until the client leaves.
     Follow(Follower),
@@ -561,6 +568,7 @@ impl ControlServer {
                     keep_alive,
                     queue: calls.into(),
                     results: Vec::new(),
+                    bytes: 0,
                 },
                 plan => {
                     jobs.push(Job { id, plan });
@@ -621,20 +629,33 @@ impl ControlServer {
                 results,
                 version,
                 keep_alive,
+                bytes,
             } = &mut conn.busy
             else {
                 return;
             };
+            if *bytes > MAX_MULTI_BYTES {
+                let f = rpc::fault(
+                    crate::core::FaultCode::Failed,
+                    "multicall response too large",
+                );
+                results.extend(queue.drain(..).map(|_| fault_struct(&f)));
+            }
             match queue.pop_front() {
                 None => {
                     let body = xmlrpc::encode_response(&Value::Array(std::mem::take(results)));
-                    let (v, k) = (*version, *keep_alive);
+                    let (v, k, id) = (*version, *keep_alive, *id);
+                    self.waiting.remove(&id);
                     self.send_xml(token, v, k, body);
                     return;
                 }
                 Some(Err(f)) => results.push(fault_struct(&f)),
                 Some(Ok((method, params))) => match rpc::plan(&method, &params) {
-                    Plan::Now(r) => results.push(multi_result(r)),
+                    Plan::Now(r) => {
+                        let v = multi_result(r);
+                        *bytes += xmlrpc::encode_value(&v).len();
+                        results.push(v);
+                    }
                     Plan::Multi(_) => results.push(fault_struct(&rpc::fault(
                         crate::core::FaultCode::IncorrectParameters,
                         "Recursive system.multicall forbidden",
@@ -672,9 +693,14 @@ impl ControlServer {
                 self.send_xml(token, v, k, body);
             }
             Busy::Multi {
-                id: want, results, ..
+                id: want,
+                results,
+                bytes,
+                ..
             } if *want == id => {
-                results.push(multi_result(result));
+                let v = multi_result(result);
+                *bytes += xmlrpc::encode_value(&v).len();
+                results.push(v);
                 self.next_multi(token, jobs);
             }
             _ => {}
