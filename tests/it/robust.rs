@@ -18,10 +18,12 @@
 //!   `xmlrpc::MAX_DEPTH`: Supervisor decodes something and faults (or
 //!   runs the call); we refuse the document with 400 (no entity expansion,
 //!   bounded recursion).
-//! - parameters of the wrong type (a struct for a name, strings for
-//!   offsets, a multicall entry that is no struct): Supervisor's method raises
-//!   and Medusa answers 500; we answer the fault INCORRECT_PARAMETERS (or
-//!   BAD_NAME for an int used as a name, which Supervisor would look up too).
+//! - parameters of the wrong type (a struct or an int for a name, strings
+//!   for offsets, a multicall entry that is no struct): Supervisor's method
+//!   raises and Medusa answers 500; we answer a fault: INCORRECT_PARAMETERS,
+//!   or BAD_NAME for an int name (rpc.rs reads it as its decimal text).
+//! - a multicall whose results pass 16 MiB: its remaining calls are FAILED
+//!   faults (Supervisor keeps going until memory runs out).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
