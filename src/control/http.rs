@@ -149,13 +149,21 @@ pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usi
     {
         return Err(HttpError::ChunkedBody);
     }
-    let content_length = match find_header(&headers, "content-length") {
-        None => None,
-        Some(v) => Some(
-            v.parse::<usize>()
-                .map_err(|_| HttpError::BadContentLength)?,
-        ),
-    };
+    // Every Content-Length must agree: two different ones would let a proxy
+    // and this server disagree on where the next request starts.
+    let mut content_length = None;
+    for (_, v) in headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+    {
+        let n = v
+            .parse::<usize>()
+            .map_err(|_| HttpError::BadContentLength)?;
+        if content_length.is_some_and(|m| m != n) {
+            return Err(HttpError::BadContentLength);
+        }
+        content_length = Some(n);
+    }
     let body_len = content_length.unwrap_or(0);
     if body_len > limits.max_body {
         return Err(HttpError::BodyTooLarge(limits.max_body));
@@ -172,6 +180,28 @@ pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usi
         body: buf[head_len..head_len + body_len].to_vec(),
     };
     Ok(Some((request, head_len + body_len)))
+}
+
+/// Decode `%XX` escapes in a request path (`/logtail/grp%3Aname`). Works on
+/// bytes: an escape next to a multi-byte character is not a char boundary.
+/// Bad escapes stay as sent; invalid UTF-8 becomes U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---------------------------------------------------------------------------
@@ -234,53 +264,10 @@ pub fn basic_auth_value(username: &str, password: &str) -> String {
     )
 }
 
-/// SHA-1 (FIPS 180-4) of `data`, as lowercase hex. Only used to compare
-/// `{SHA}` passwords, where Supervisor's config format fixes the algorithm.
+/// SHA-1 of `data`, as lowercase hex. Only used to compare `{SHA}`
+/// passwords, where Supervisor's config format fixes the algorithm.
 pub fn sha1_hex(data: &[u8]) -> String {
-    let mut h: [u32; 5] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_be_bytes());
-    for block in msg.chunks_exact(64) {
-        let mut w = [0u32; 80];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A827999),
-                20..=39 => (b ^ c ^ d, 0x6ED9EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1BBCDC),
-                _ => (b ^ c ^ d, 0xCA62C1D6),
-            };
-            let t = a
-                .rotate_left(5)
-                .wrapping_add(f)
-                .wrapping_add(e)
-                .wrapping_add(k)
-                .wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    h.iter().fold(String::with_capacity(40), |mut s, x| {
-        let _ = write!(s, "{x:08x}");
-        s
-    })
+    sha1_smol::Sha1::from(data).digest().to_string()
 }
 
 // ---------------------------------------------------------------------------
@@ -595,10 +582,35 @@ mod tests {
             .status(),
             411
         );
+        assert_eq!(
+            parse_request(
+                b"POST / HTTP/1.1\r\nContent-Length: 1\r\ncontent-length: 2\r\n\r\nab",
+                &lim()
+            ),
+            Err(HttpError::BadContentLength)
+        );
+        let same = b"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nab";
+        assert_eq!(parse_request(same, &lim()).unwrap().unwrap().0.body, b"ab");
+        assert_eq!(
+            parse_request(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &lim()),
+            Err(HttpError::BadContentLength)
+        );
         assert!(matches!(
             parse_request(b"GARBAGE\r\n\r\n", &lim()),
             Err(HttpError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(percent_decode("grp%3Aname"), "grp:name");
+        assert_eq!(percent_decode("%e6%97%a5"), "日");
+        assert_eq!(percent_decode("a%zz%4"), "a%zz%4");
+        assert_eq!(percent_decode("%ff"), "\u{fffd}");
+        // Regression: an escape next to a multi-byte character used to
+        // slice a str off a char boundary and bring the daemon down.
+        assert_eq!(percent_decode("%aé"), "%aé");
+        assert_eq!(percent_decode("é%"), "é%");
     }
 
     #[test]

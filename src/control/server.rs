@@ -20,9 +20,24 @@ use crate::logs::read::Follower;
 /// Tokens at and above this belong to the control server.
 pub const BASE: usize = 1 << 40;
 
-/// Most open connections at once; more are accepted and closed at once so
-/// that a flood cannot exhaust the daemon's descriptors.
+/// Most open connections at once. At the limit (or when the daemon runs out
+/// of descriptors) the least recently active connection with no call in
+/// progress makes room, so that idle or trickling clients cannot lock a
+/// real client out.
 const MAX_CONNS: usize = 1024;
+
+/// Stop taking requests off a connection while this much output is still
+/// unwritten (a client that sends and never reads); a `/logtail` follower
+/// stops reading its file likewise. Keeps each connection's memory bounded.
+const OUT_HIGH: usize = 256 * 1024;
+
+/// A `system.multicall` whose results grow past this answers its remaining
+/// calls with a FAILED fault instead of running them: a 2 MiB request of
+/// log reads could otherwise make the daemon hold terabytes.
+const MAX_MULTI_BYTES: usize = 16 * 1024 * 1024;
+
+/// Buffers larger than this are freed once empty.
+const KEEP_CAPACITY: usize = 64 * 1024;
 
 /// How often `/logtail` followers look for new data (Supervisor: 0.1 s).
 pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
@@ -107,6 +122,8 @@ enum Busy {
         keep_alive: bool,
         queue: VecDeque<Result<(String, Vec<Value>), XmlFault>>,
         results: Vec<Value>,
+        /// Encoded size of `results` so far, against [`MAX_MULTI_BYTES`].
+        bytes: usize,
     },
     /// Streaming a log (`/logtail`, `/mainlogtail`) until the client leaves.
     Follow(Follower),
@@ -120,6 +137,11 @@ struct Conn {
     busy: Busy,
     /// Close once `outbuf` is written.
     closing: bool,
+    /// The peer sent EOF: answer what is pending, then close.
+    peer_done: bool,
+    /// When the peer last sent something (a counter, not a clock), to pick
+    /// which connection makes room at the limit.
+    seen: u64,
 }
 
 /// A parsed call the reactor must carry out, then answer with
@@ -149,6 +171,8 @@ pub struct ControlServer {
     waiting: HashMap<u64, Token>,
     next_id: u64,
     limits: Limits,
+    /// Bumped on every accept and read, for [`Conn::seen`].
+    activity: u64,
     /// `SUPERVISOR_SERVER_URL` for children.
     url: Option<String>,
     /// Socket files we created, unlinked at exit.
@@ -217,6 +241,7 @@ impl ControlServer {
             waiting: HashMap::new(),
             next_id: 1,
             limits: Limits::default(),
+            activity: 0,
             url: None,
             created: Vec::new(),
             buf: vec![0; 64 * 1024],
@@ -313,22 +338,36 @@ impl ControlServer {
             self.accept(token.0 - BASE, r);
             return;
         }
-        let Some(conn) = self.conns.get_mut(&token) else {
-            return;
-        };
-        // Read everything available.
+        // Read everything available: edge-triggered readiness does not
+        // report data left behind. Input beyond one maximal request that
+        // cannot be taken off (a call is pending or output is backed up)
+        // means a client pipelining without reading: it is dropped.
+        let cap = self.limits.max_header + self.limits.max_body + self.buf.len();
         let mut eof = false;
         loop {
+            let Some(conn) = self.conns.get_mut(&token) else {
+                return;
+            };
             match conn.stream.read(&mut self.buf) {
                 Ok(0) => {
                     eof = true;
                     break;
                 }
                 Ok(n) => {
+                    self.activity += 1;
+                    conn.seen = self.activity;
                     conn.inbuf.extend_from_slice(&self.buf[..n]);
-                    if conn.inbuf.len() > self.limits.max_header + self.limits.max_body + 1 {
-                        // Parsing below answers 413/431 and closes.
-                        break;
+                    if conn.inbuf.len() > cap {
+                        self.parse_requests(token, jobs, tails);
+                        let Some(conn) = self.conns.get_mut(&token) else {
+                            return;
+                        };
+                        if conn.inbuf.len() > cap {
+                            conn.inbuf = Vec::new();
+                            conn.outbuf.clear();
+                            conn.closing = true;
+                            break;
+                        }
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -339,17 +378,23 @@ impl ControlServer {
                 }
             }
         }
-        if eof && matches!(conn.busy, Busy::Follow(_)) {
-            conn.closing = true;
-            conn.outbuf.clear();
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if eof {
+            conn.peer_done = true;
+            if matches!(conn.busy, Busy::Follow(_)) {
+                conn.closing = true;
+                conn.outbuf.clear();
+            }
         }
         self.parse_requests(token, jobs, tails);
         if eof {
             if let Some(c) = self.conns.get_mut(&token) {
-                // A half-closed client still gets its pending answer.
-                if matches!(c.busy, Busy::Idle) || c.closing {
+                // A half-closed client still gets its answers, pending or
+                // written already (an error page for its last request).
+                if matches!(c.busy, Busy::Idle) {
                     c.closing = true;
-                    c.outbuf.clear();
                 }
             }
         }
@@ -364,11 +409,12 @@ impl ControlServer {
             };
             match stream {
                 Ok(mut s) => {
-                    if self.conns.len() >= MAX_CONNS {
+                    if self.conns.len() >= MAX_CONNS && !self.evict_one(r) {
                         continue; // dropped: closed at once
                     }
                     let t = Token(self.next_token);
                     self.next_token += 1;
+                    self.activity += 1;
                     if s.register(r, t).is_ok() {
                         self.conns.insert(
                             t,
@@ -379,16 +425,45 @@ impl ControlServer {
                                 outbuf: Vec::new(),
                                 busy: Busy::Idle,
                                 closing: false,
+                                peer_done: false,
+                                seen: self.activity,
                             },
                         );
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                // EMFILE and friends: try again on the next readiness.
+                // Out of descriptors: free one and retry, or the pending
+                // connections would wait for the next one to arrive.
+                Err(e)
+                    if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+                        && self.evict_one(r) => {}
                 Err(_) => return,
             }
         }
+    }
+
+    /// Close the least recently active connection that has no call in
+    /// progress (idle ones first, then log followers). False if none.
+    fn evict_one(&mut self, r: &Registry) -> bool {
+        let pick = |follow: bool| {
+            self.conns
+                .iter()
+                .filter(|(_, c)| match c.busy {
+                    Busy::Idle => !follow,
+                    Busy::Follow(_) => follow,
+                    _ => false,
+                })
+                .min_by_key(|(_, c)| c.seen)
+                .map(|(t, _)| *t)
+        };
+        let Some(token) = pick(false).or_else(|| pick(true)) else {
+            return false;
+        };
+        if let Some(mut c) = self.conns.remove(&token) {
+            c.stream.deregister(r);
+        }
+        true
     }
 
     fn new_id(&mut self, conn: Token) -> u64 {
@@ -409,6 +484,14 @@ impl ControlServer {
             if !matches!(conn.busy, Busy::Idle) || conn.closing || conn.inbuf.is_empty() {
                 return;
             }
+            if conn.outbuf.len() >= OUT_HIGH {
+                // Try to make room now: a full socket reports writable
+                // later, an emptied one would not report anything.
+                write_out(conn);
+                if conn.outbuf.len() >= OUT_HIGH || conn.closing {
+                    return;
+                }
+            }
             let (req, used) = match http::parse_request(&conn.inbuf, &self.limits) {
                 Ok(Some(x)) => x,
                 Ok(None) => return,
@@ -426,6 +509,11 @@ impl ControlServer {
                 }
             };
             conn.inbuf.drain(..used);
+            if conn.inbuf.is_empty() && conn.inbuf.capacity() > KEEP_CAPACITY {
+                // Give back what a big request took, for long-lived idle
+                // connections.
+                conn.inbuf = Vec::new();
+            }
             let auth = self.endpoints[conn.endpoint].auth.clone();
             self.route(token, req, auth.as_ref(), jobs, tails);
         }
@@ -463,6 +551,9 @@ impl ControlServer {
             if req.method != "POST" {
                 return fail(self, 400);
             }
+            if req.content_length.is_none() {
+                return fail(self, 411);
+            }
             let call = match xmlrpc::decode_call(&req.body) {
                 Ok(c) => c,
                 Err(_) => return fail(self, 400),
@@ -477,6 +568,7 @@ impl ControlServer {
                     keep_alive,
                     queue: calls.into(),
                     results: Vec::new(),
+                    bytes: 0,
                 },
                 plan => {
                     jobs.push(Job { id, plan });
@@ -495,7 +587,7 @@ impl ControlServer {
         let tail = if path == "/mainlogtail" {
             Some((None, false))
         } else if let Some(rest) = path.strip_prefix("/logtail/") {
-            let rest = percent_decode(rest);
+            let rest = http::percent_decode(rest);
             match rest.rsplit_once('/') {
                 Some((name, "stderr")) => Some((Some(name.to_string()), true)),
                 Some((name, "stdout")) => Some((Some(name.to_string()), false)),
@@ -537,20 +629,33 @@ impl ControlServer {
                 results,
                 version,
                 keep_alive,
+                bytes,
             } = &mut conn.busy
             else {
                 return;
             };
+            if *bytes > MAX_MULTI_BYTES {
+                let f = rpc::fault(
+                    crate::core::FaultCode::Failed,
+                    "multicall response too large",
+                );
+                results.extend(queue.drain(..).map(|_| fault_struct(&f)));
+            }
             match queue.pop_front() {
                 None => {
                     let body = xmlrpc::encode_response(&Value::Array(std::mem::take(results)));
-                    let (v, k) = (*version, *keep_alive);
+                    let (v, k, id) = (*version, *keep_alive, *id);
+                    self.waiting.remove(&id);
                     self.send_xml(token, v, k, body);
                     return;
                 }
                 Some(Err(f)) => results.push(fault_struct(&f)),
                 Some(Ok((method, params))) => match rpc::plan(&method, &params) {
-                    Plan::Now(r) => results.push(multi_result(r)),
+                    Plan::Now(r) => {
+                        let v = multi_result(r);
+                        *bytes += xmlrpc::encode_value(&v).len();
+                        results.push(v);
+                    }
                     Plan::Multi(_) => results.push(fault_struct(&rpc::fault(
                         crate::core::FaultCode::IncorrectParameters,
                         "Recursive system.multicall forbidden",
@@ -588,9 +693,14 @@ impl ControlServer {
                 self.send_xml(token, v, k, body);
             }
             Busy::Multi {
-                id: want, results, ..
+                id: want,
+                results,
+                bytes,
+                ..
             } if *want == id => {
-                results.push(multi_result(result));
+                let v = multi_result(result);
+                *bytes += xmlrpc::encode_value(&v).len();
+                results.push(v);
                 self.next_multi(token, jobs);
             }
             _ => {}
@@ -610,7 +720,7 @@ impl ControlServer {
         conn.outbuf
             .extend(http::xml_response(&ctx, body.as_bytes()));
         conn.busy = Busy::Idle;
-        if !keep_alive {
+        if !keep_alive || conn.peer_done {
             conn.closing = true;
         }
     }
@@ -668,9 +778,13 @@ impl ControlServer {
         for t in tokens {
             if let Some(c) = self.conns.get_mut(&t) {
                 if let Busy::Follow(f) = &mut c.busy {
-                    match f.poll() {
-                        Ok(data) => c.outbuf.extend(http::chunk(&data)),
-                        Err(_) => c.closing = true,
+                    // A client that is not reading leaves the data in the
+                    // file until it does.
+                    if c.outbuf.len() < OUT_HIGH {
+                        match f.poll() {
+                            Ok(data) => c.outbuf.extend(http::chunk(&data)),
+                            Err(_) => c.closing = true,
+                        }
                     }
                 }
             }
@@ -683,22 +797,8 @@ impl ControlServer {
         let Some(conn) = self.conns.get_mut(&token) else {
             return;
         };
-        while !conn.outbuf.is_empty() {
-            match conn.stream.write(&conn.outbuf) {
-                Ok(0) => {
-                    conn.closing = true;
-                    conn.outbuf.clear();
-                }
-                Ok(n) => {
-                    conn.outbuf.drain(..n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => {
-                    conn.closing = true;
-                    conn.outbuf.clear();
-                }
-            }
+        if !write_out(conn) {
+            return;
         }
         if conn.closing {
             let mut c = self.conns.remove(&token).expect("connection");
@@ -736,6 +836,38 @@ impl ControlServer {
     }
 }
 
+/// Write what the socket takes. False while output remains (would block);
+/// a dead peer marks the connection closing and drops the output.
+fn write_out(conn: &mut Conn) -> bool {
+    // Written bytes are dropped from the buffer once per call, not per
+    // write: a big answer goes out in many short writes.
+    let mut off = 0;
+    while off < conn.outbuf.len() {
+        match conn.stream.write(&conn.outbuf[off..]) {
+            Ok(0) => {
+                conn.closing = true;
+                off = conn.outbuf.len();
+            }
+            Ok(n) => off += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                conn.outbuf.drain(..off);
+                return false;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => {
+                conn.closing = true;
+                off = conn.outbuf.len();
+            }
+        }
+    }
+    if conn.outbuf.capacity() > KEEP_CAPACITY {
+        conn.outbuf = Vec::new();
+    } else {
+        conn.outbuf.clear();
+    }
+    true
+}
+
 fn fault_struct(f: &XmlFault) -> Value {
     Value::record([
         ("faultCode", Value::Int(f.code)),
@@ -749,22 +881,4 @@ fn multi_result(r: Result<Value, XmlFault>) -> Value {
         Ok(v) => v,
         Err(f) => fault_struct(&f),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

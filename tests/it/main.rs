@@ -16,3 +16,5 @@ mod completion;
 mod cgroups;
 // The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
 mod dbus;
+// The control server under malformed input, floods and slow clients.
+mod robust;
