@@ -89,6 +89,12 @@ impl Stream {
             Stream::Tcp(s) => r.deregister(s),
         };
     }
+    fn shutdown_write(&self) {
+        let _ = match self {
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+        };
+    }
 }
 
 /// What a connection is waiting for.
@@ -120,6 +126,14 @@ struct Conn {
     busy: Busy,
     /// Close once `outbuf` is written.
     closing: bool,
+    /// The client has closed its side (or the socket failed).
+    peer_closed: bool,
+    /// Our answer is out and our side shut: wait for the client to close,
+    /// discarding what it still sends. Closing at once would make a client
+    /// still writing its request (supervisorctl's `tail -f` sends a last
+    /// CRLF after the headers) fail with EPIPE/ECONNRESET instead of
+    /// reading our answer.
+    lingering: bool,
 }
 
 /// A parsed call the reactor must carry out, then answer with
@@ -316,6 +330,10 @@ impl ControlServer {
         let Some(conn) = self.conns.get_mut(&token) else {
             return;
         };
+        if conn.lingering {
+            self.drain_lingering(token, r);
+            return;
+        }
         // Read everything available.
         let mut eof = false;
         loop {
@@ -339,6 +357,7 @@ impl ControlServer {
                 }
             }
         }
+        conn.peer_closed |= eof;
         if eof && matches!(conn.busy, Busy::Follow(_)) {
             conn.closing = true;
             conn.outbuf.clear();
@@ -346,10 +365,10 @@ impl ControlServer {
         self.parse_requests(token, jobs, tails);
         if eof {
             if let Some(c) = self.conns.get_mut(&token) {
-                // A half-closed client still gets its pending answer.
+                // A half-closed client still gets its pending answer (a
+                // client gone for good makes the write fail).
                 if matches!(c.busy, Busy::Idle) || c.closing {
                     c.closing = true;
-                    c.outbuf.clear();
                 }
             }
         }
@@ -379,6 +398,8 @@ impl ControlServer {
                                 outbuf: Vec::new(),
                                 busy: Busy::Idle,
                                 closing: false,
+                                peer_closed: false,
+                                lingering: false,
                             },
                         );
                     }
@@ -610,7 +631,7 @@ impl ControlServer {
         conn.outbuf
             .extend(http::xml_response(&ctx, body.as_bytes()));
         conn.busy = Busy::Idle;
-        if !keep_alive {
+        if !keep_alive || conn.peer_closed {
             conn.closing = true;
         }
     }
@@ -687,6 +708,7 @@ impl ControlServer {
             match conn.stream.write(&conn.outbuf) {
                 Ok(0) => {
                     conn.closing = true;
+                    conn.peer_closed = true;
                     conn.outbuf.clear();
                 }
                 Ok(n) => {
@@ -696,17 +718,46 @@ impl ControlServer {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => {
                     conn.closing = true;
+                    conn.peer_closed = true;
                     conn.outbuf.clear();
                 }
             }
         }
-        if conn.closing {
-            let mut c = self.conns.remove(&token).expect("connection");
-            c.stream.deregister(r);
-            if let Busy::Call { id, .. } | Busy::Multi { id, .. } = c.busy {
+        if conn.closing && !conn.lingering {
+            if let Busy::Call { id, .. } | Busy::Multi { id, .. } = conn.busy {
                 self.waiting.remove(&id);
             }
+            if conn.peer_closed {
+                let mut c = self.conns.remove(&token).expect("connection");
+                c.stream.deregister(r);
+                return;
+            }
+            conn.busy = Busy::Idle;
+            conn.inbuf = Vec::new();
+            conn.lingering = true;
+            conn.stream.shutdown_write();
+            // The client may have closed already: look now, not only at
+            // the next readiness event.
+            self.drain_lingering(token, r);
         }
+    }
+
+    /// Discard input on a lingering connection; drop it at EOF.
+    fn drain_lingering(&mut self, token: Token, r: &Registry) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        loop {
+            match conn.stream.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(_) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let mut c = self.conns.remove(&token).expect("connection");
+        c.stream.deregister(r);
     }
 
     /// Flush every connection with pending output (after answers arrived).
