@@ -187,19 +187,46 @@ impl Daemon {
         }
     }
 
-    /// Poll `status NAME` until it shows `state` (through the real
-    /// supervisorctl for a real daemon, through pidvisorctl for ours).
+    /// Poll `status NAME` until it shows `state`. Through pidvisorctl, for
+    /// both daemons: it starts in milliseconds where supervisorctl takes a
+    /// fifth of a second, and its `status` is checked line for line against
+    /// supervisorctl's by `ctl_vs_supervisord`.
+    ///
+    /// For RUNNING, also wait until the process has exec'd its command:
+    /// supervisord loses a SIGTERM that arrives between its fork and exec
+    /// (the child still runs Python's handler, which only sets a flag) and
+    /// then needs stopwaitsecs and a SIGKILL to stop it.
     pub fn wait_state(&self, name: &str, state: &str) {
         self.wait_for(
             || {
-                let o = match self.kind {
-                    Kind::Real => self.real(&["status", name]),
-                    Kind::Ours => self.ours(&["status", name]),
-                };
+                let o = self.ours(&["status", name]);
                 o.stdout.split_whitespace().nth(1) == Some(state)
             },
             &format!("{name} {state}"),
         );
+        if state == "RUNNING" {
+            self.wait_for(|| self.execd(name), &format!("{name} to exec"));
+        }
+    }
+
+    /// Whether `name`'s process runs something other than the daemon's own
+    /// binary (false when it is not running).
+    fn execd(&self, name: &str) -> bool {
+        let o = Command::new(OURS)
+            .arg("-c")
+            .arg(&self.conf)
+            .args(["pid", name])
+            .output()
+            .unwrap();
+        let pid: u32 = match String::from_utf8_lossy(&o.stdout).trim().parse() {
+            Ok(p) if p > 0 => p,
+            _ => return false,
+        };
+        let exe = |pid: u32| std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        let (Some(daemon), Some(child)) = (self.pid().and_then(exe), exe(pid)) else {
+            return false;
+        };
+        daemon != child
     }
 
     /// The real supervisorctl against this daemon.

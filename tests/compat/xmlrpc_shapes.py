@@ -14,6 +14,7 @@ and ends by shutting the daemon down. Stdlib only, besides the transport.
 """
 
 import json
+import os
 import re
 import sys
 import time
@@ -130,6 +131,26 @@ def wait_state(name, states, timeout=20.0):
         time.sleep(0.05)
 
 
+def wait_exec(*names, timeout=20.0):
+    """Wait until each process has exec'd its command. supervisord loses a
+    SIGTERM that arrives between its fork and exec (the child still runs
+    Python's handler, which only sets a flag), and then stops the process
+    with SIGKILL after stopwaitsecs: never stop one that has not exec'd."""
+    daemon_exe = os.readlink("/proc/%d/exe" % SERVER.supervisor.getPID())
+    deadline = time.monotonic() + timeout
+    for name in names:
+        while True:
+            pid = SERVER.supervisor.getProcessInfo(name)["pid"]
+            try:
+                if pid and os.readlink("/proc/%d/exe" % pid) != daemon_exe:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("timed out waiting for %s to exec" % name)
+            time.sleep(0.01)
+
+
 def normalize_start_fault(name):
     """supervisord itself reports a program that exits at once as SPAWN_ERROR
     or ABNORMAL_TERMINATION, whichever its poll sees first."""
@@ -220,6 +241,7 @@ def main():
 
     # --- start / stop -----------------------------------------------------
     call("supervisor.startProcess", "manual")
+    wait_exec("manual")
     call("supervisor.getProcessInfo", "manual")
     call("supervisor.startProcess", "manual")
     call("supervisor.startProcess", "manual", False)
@@ -228,6 +250,7 @@ def main():
     call("supervisor.stopProcess", "manual")
     call("supervisor.startProcess", "manual", False)
     wait_state("manual", ["RUNNING"])
+    wait_exec("manual")
     call("supervisor.stopProcess", "manual", False)
     wait_state("manual", ["STOPPED"])
     call("supervisor.startProcess", "missing")
@@ -248,12 +271,16 @@ def main():
 
     call("supervisor.startProcess", "grp:*")
     call("supervisor.startProcessGroup", "grp")
+    wait_exec("grp:ga", "grp:gb")
     sorted_results("supervisor.stopProcessGroup", "grp")
     call("supervisor.stopProcessGroup", "grp")
     sorted_results("supervisor.startProcess", "grp:")
+    wait_exec("grp:ga", "grp:gb")
     sorted_results("supervisor.stopProcess", "grp:*")
     sorted_results("supervisor.startProcessGroup", "grp", False)
     wait_state("grp:gb", ["RUNNING"])
+    wait_state("grp:ga", ["RUNNING"])
+    wait_exec("grp:ga", "grp:gb")
     sorted_results("supervisor.stopProcessGroup", "grp", False)
     wait_state("grp:gb", ["STOPPED"])
     wait_state("grp:ga", ["STOPPED"])
@@ -261,6 +288,7 @@ def main():
     call("supervisor.stopProcessGroup", "nosuch")
     call("supervisor.startProcessGroup")
     call("supervisor.startProcess", "grp:ga")
+    wait_exec("grp:ga")
     call("supervisor.stopProcess", "grp:ga")
     call("supervisor.startProcess", "grp:ga")
 
@@ -365,11 +393,13 @@ def main():
         {"params": []},
         {"methodName": "system.multicall", "params": [[]]},
         {"methodName": "supervisor.startProcess", "params": ["manual"]},
-        {"methodName": "supervisor.stopProcess", "params": ["manual"]},
-        {"methodName": "supervisor.stopProcess", "params": ["manual"]},
+        {"methodName": "supervisor.startProcess", "params": ["manual"]},
+        {"methodName": "supervisor.stopProcess", "params": ["sleeper"]},
+        {"methodName": "supervisor.stopProcess", "params": ["sleeper"]},
         {"methodName": "supervisor.getState", "params": [1]},
         {"methodName": "system.listMethods"},
     ])
+    wait_exec("manual")
     call("system.multicall", [])
     call("system.multicall")
     call("system.multicall", "x")
