@@ -52,7 +52,10 @@ impl Runs {
                 } == o
             });
             if o != reference && known && who.starts_with("pidvisorctl") {
-                eprintln!("known pidvisorctl divergence for {args:?}: {}", o.stdout.trim_end());
+                eprintln!(
+                    "known pidvisorctl divergence for {args:?}: {}",
+                    o.stdout.trim_end()
+                );
                 continue;
             }
             if o != reference {
@@ -73,7 +76,10 @@ impl Runs {
 const KNOWN_CTL_DIVERGENCES: &[(&str, &str)] = &[
     // `clear GROUP:*` for a missing group: supervisorctl formats the process
     // name of `GROUP:*`, which is Python's None.
-    (":None: ERROR (no such process)", ":: ERROR (no such process)"),
+    (
+        ":None: ERROR (no such process)",
+        ":: ERROR (no such process)",
+    ),
 ];
 
 fn check(args: &[&str], runs: &Runs, sorted: bool) {
@@ -746,7 +752,10 @@ const SHAPE_DIVERGENCES: &[(&str, &str)] = &[
 /// (keys sorted: "call", then "fault"/"params").
 fn divergence(record: &str) -> Option<&'static str> {
     // Records put "fault" between "call" and "params"; drop it to match.
-    let key = match (record.find(r#", "fault": "#), record.find(r#", "params": "#)) {
+    let key = match (
+        record.find(r#", "fault": "#),
+        record.find(r#", "params": "#),
+    ) {
         (Some(f), Some(p)) if f < p => format!("{}{}", &record[..f], &record[p..]),
         _ => record.to_string(),
     };

@@ -61,7 +61,13 @@ mod tests {
     #[test]
     fn a_moved_section_is_not_a_change() {
         let active = [group(3, "sleep 1")];
-        assert_eq!(diff(&active, &[group(9, "sleep 1")]).1, Vec::<String>::new());
-        assert_eq!(diff(&active, &[group(3, "sleep 2")]).1, vec!["a".to_string()]);
+        assert_eq!(
+            diff(&active, &[group(9, "sleep 1")]).1,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            diff(&active, &[group(3, "sleep 2")]).1,
+            vec!["a".to_string()]
+        );
     }
 }

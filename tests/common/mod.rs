@@ -346,7 +346,12 @@ pub fn run_with_input(bin: &Path, conf: &Path, args: &[&str], input: Option<&str
     }
     let o = child.wait_with_output().unwrap();
     let dir = conf.parent().unwrap_or(Path::new("/"));
-    let m = |b: &[u8]| mask(&String::from_utf8_lossy(b).replace(&dir.display().to_string(), "DIR"), bin);
+    let m = |b: &[u8]| {
+        mask(
+            &String::from_utf8_lossy(b).replace(&dir.display().to_string(), "DIR"),
+            bin,
+        )
+    };
     Out {
         stdout: m(&o.stdout),
         stderr: m(&o.stderr),
