@@ -134,6 +134,8 @@ struct Conn {
     /// CRLF after the headers) fail with EPIPE/ECONNRESET instead of
     /// reading our answer.
     lingering: bool,
+    /// Bytes thrown away while lingering.
+    discarded: usize,
 }
 
 /// A parsed call the reactor must carry out, then answer with
@@ -383,7 +385,7 @@ impl ControlServer {
             };
             match stream {
                 Ok(mut s) => {
-                    if self.conns.len() >= MAX_CONNS {
+                    if self.conns.len() >= MAX_CONNS && !self.evict_lingering(r) {
                         continue; // dropped: closed at once
                     }
                     let t = Token(self.next_token);
@@ -400,6 +402,7 @@ impl ControlServer {
                                 closing: false,
                                 peer_closed: false,
                                 lingering: false,
+                                discarded: 0,
                             },
                         );
                     }
@@ -742,15 +745,33 @@ impl ControlServer {
         }
     }
 
-    /// Discard input on a lingering connection; drop it at EOF.
+    /// At the connection limit, a lingering connection (answered, waiting
+    /// for its client to close) makes room for a new one.
+    fn evict_lingering(&mut self, r: &Registry) -> bool {
+        let Some(&t) = self.conns.iter().find(|(_, c)| c.lingering).map(|(t, _)| t) else {
+            return false;
+        };
+        let mut c = self.conns.remove(&t).expect("connection");
+        c.stream.deregister(r);
+        true
+    }
+
+    /// Discard input on a lingering connection; drop it at EOF, or once it
+    /// has sent more than a request's worth after its answer.
     fn drain_lingering(&mut self, token: Token, r: &Registry) {
         let Some(conn) = self.conns.get_mut(&token) else {
             return;
         };
+        let most = self.limits.max_header + self.limits.max_body;
         loop {
             match conn.stream.read(&mut self.buf) {
                 Ok(0) => break,
-                Ok(_) => continue,
+                Ok(n) => {
+                    conn.discarded += n;
+                    if conn.discarded > most {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
