@@ -820,3 +820,66 @@ fn xmlrpc_shapes_match() {
     // Every documented divergence is still real (else drop it from the list).
     assert_eq!(allowed, SHAPE_DIVERGENCES.len(), "stale SHAPE_DIVERGENCES");
 }
+
+/// A free TCP port on 127.0.0.1 (free when asked; the daemon binds it next).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn inet_server_matches() {
+    let v = require_venv!();
+    let prog = "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n";
+    let server = |port: u16| {
+        format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\nusername=admin\npassword=secret\n\n{prog}"
+        )
+    };
+    let (real_port, our_port) = (free_port(), free_port());
+    let (real, ours) = std::thread::scope(|s| {
+        let r = s.spawn(|| Daemon::start_kind(Kind::Real, &v, "", "", &server(real_port)));
+        let o = Daemon::start_kind(Kind::Ours, &v, "", "", &server(our_port));
+        (r.join().unwrap(), o)
+    });
+    for d in [&real, &ours] {
+        d.wait_state("sleeper", "RUNNING");
+    }
+    let real_ctl = v.join("bin/supervisorctl");
+    // The same command over TCP, the port masked.
+    let over_tcp = |bin: &Path, d: &Daemon, port: u16, args: &[&str]| {
+        let url = format!("http://127.0.0.1:{port}");
+        let mut all = vec!["-s", url.as_str()];
+        all.extend_from_slice(args);
+        let o = run(bin, &d.conf, &all);
+        let m = |s: &str| s.replace(&port.to_string(), "PORT");
+        Out {
+            stdout: m(&o.stdout),
+            stderr: m(&o.stderr),
+            code: o.code,
+        }
+    };
+    for args in [
+        &["status"][..],
+        &["-u", "admin", "-p", "wrong", "status"],
+        &["-u", "admin", "-p", "secret", "status"],
+        &["-u", "admin", "-p", "secret", "version"],
+        &["-u", "admin", "-p", "secret", "pid", "sleeper"],
+        &["-u", "admin", "-p", "secret", "tail", "sleeper"],
+        &["-u", "admin", "-p", "secret", "tail", "-f", "nosuch"],
+        &["-u", "admin", "-p", "secret", "stop", "nosuch"],
+        &["tail", "-f", "sleeper"],
+    ] {
+        let runs = std::thread::scope(|s| {
+            let a = s.spawn(|| over_tcp(&real_ctl, &real, real_port, args));
+            let b = s.spawn(|| over_tcp(&real_ctl, &ours, our_port, args));
+            let c = over_tcp(Path::new(OURS), &ours, our_port, args);
+            Runs {
+                reference: a.join().unwrap(),
+                real_client: b.join().unwrap(),
+                our_client: c,
+            }
+        });
+        check(args, &runs, false);
+    }
+}
