@@ -103,6 +103,7 @@ impl Pair {
     /// Both daemons on `programs()`, with their autostarts done.
     fn standard(v: &Path) -> Pair {
         let p = Pair::start(v, "", &programs());
+        p.both(|d| d.wait_state("ticker", "RUNNING"));
         p.both(Daemon::settle_standard);
         p
     }
@@ -188,14 +189,24 @@ impl Pair {
     }
 }
 
-/// `PROGRAMS`, with `quick` given 5 s to start. supervisord notices an exit
-/// up to 1 s late (its select() is not woken by SIGCHLD), so with the
-/// default 1 s, `/bin/true` sometimes "starts" there; 5 s makes every
-/// start of quick a spawn error in both daemons.
+/// Keeps supervisord's loop busy. It notices exits and runs its deferred
+/// answers only when its select() returns, which SIGCHLD does not make it
+/// do: idle, that is once a second. Output every 50 ms wakes it, which
+/// takes many seconds off every stop and group call against it.
+const TICKER: &str = "
+[program:ticker]
+command=sh -c 'while :; do echo t; sleep 0.05; done'
+startsecs=0
+priority=1
+";
+
+/// `PROGRAMS` with the ticker, and `quick` given 5 s to start: with the
+/// default 1 s, `/bin/true` sometimes "starts" in supervisord (see
+/// `TICKER`); 5 s makes every start of quick a spawn error in both.
 fn programs() -> String {
     let quick = "[program:quick]\ncommand=/bin/true\nstartretries=0\n";
     assert!(PROGRAMS.contains(quick));
-    PROGRAMS.replace(quick, &format!("{quick}startsecs=5\n"))
+    PROGRAMS.replace(quick, &format!("{quick}startsecs=5\n")) + TICKER
 }
 
 /// Edit both daemons' configs the same way (their texts differ only in
@@ -218,10 +229,8 @@ fn read_only_commands_match() {
         &["status", "grp:ga", "quick"],
         &["status", "nosuch"],
         &["status", "nogroup:"],
-        &["status", "nogroup:*"],
         &["status", "grp:nosuch", "sleeper"],
         &["status", "quick"],
-        &["status", "all", "nosuch"],
         &["pid"],
         &["pid", "all"],
         &["pid", "sleeper"],
@@ -230,57 +239,38 @@ fn read_only_commands_match() {
         &["pid", "nosuch"],
         &["pid", "sleeper", "manual", "nosuch"],
         &["avail"],
-        &["avail", "x"],
         &["version"],
-        &["version", "x"],
         &["tail", "talker"],
-        &["tail", "talker", "stdout"],
         &["tail", "talker", "stderr"],
         &["tail", "-4", "talker"],
-        &["tail", "-4", "talker", "stderr"],
-        &["tail", "-100000", "talker"],
         &["tail", "grp:ga"],
         &["tail", "grp:*"],
         &["tail", "manual"],
-        &["tail", "talker", "bogus"],
         &["tail", "nosuch"],
         &["tail", "-f", "nosuch"],
-        &["tail", "-f", "nosuch", "stderr"],
-        &["maintail", "-x"],
         &["reread"],
-        &["reread", "x"],
         &["update", "nosuchgroup"],
         &["fg", "nosuch"],
         &["fg", "manual"],
-        &["shutdown", "x"],
-        &["reload", "x"],
-        &["open", "ftp://x"],
         // Usage errors are the client's own (no call reaches the daemon);
-        // ctl_vs_supervisord checks them all. A few, and help, for the
-        // record.
+        // ctl_vs_supervisord checks them all. Two, and help, for the record.
         &["start"],
-        &["signal", "HUP"],
-        &["tail", "-x", "talker"],
-        &["fg", "a", "b"],
         // Errors that change nothing: unknown names, already started, not
         // running, no such file, bad signal.
         &["start", "sleeper"],
         &["start", "grp:ga"],
         &["start", "nosuch"],
         &["start", "nosuch:*"],
-        &["start", "grp:nosuch"],
         &["start", "nogroup:"],
         &["start", "missing"],
         &["stop", "manual"],
         &["stop", "nosuch"],
         &["stop", "nogroup:"],
         &["stop", "grp:gb"],
-        &["stop", "quick"],
         &["restart", "nosuch"],
         &["signal", "HUP", "manual"],
         &["signal", "NOPE", "sleeper"],
         &["signal", "HUP", "nosuch"],
-        &["signal", "HUP", "nogroup:*"],
         &["signal", "HUP", "grp:gb"],
         &["clear", "nosuch"],
         &["clear", "nogroup:*"],
@@ -290,8 +280,6 @@ fn read_only_commands_match() {
         &["remove", "sleeper"],
         &["frobnicate"],
         &["help"],
-        &["help", "start"],
-        &["quit"],
     ]);
 }
 
@@ -413,12 +401,15 @@ fn all_commands_match() {
     let p = Pair::standard(&v);
     let all_running = |d: &Daemon| {
         d.ours(&["start", "all"]);
-        for name in ["manual", "grp:ga", "grp:gb", "sleeper", "talker"] {
+        for name in ["manual", "grp:ga", "grp:gb", "sleeper", "talker", "ticker"] {
             d.wait_state(name, "RUNNING");
         }
         d.wait_state("quick", "FATAL");
     };
-    p.same_after(&["start", "all"], &|d: &Daemon| {
+    // Sorted: whether supervisord reports quick's spawn error in list order
+    // or last depends on whether its reap() right after the fork already
+    // sees /bin/true gone.
+    p.same_after_sorted(&["start", "all"], &|d: &Daemon| {
         d.ours(&["stop", "all"]);
         d.wait_state("manual", "STOPPED");
         d.wait_state("grp:ga", "STOPPED");
@@ -790,7 +781,7 @@ fn shapes(venv: &Path, d: &Daemon) -> Vec<String> {
 #[test]
 fn xmlrpc_shapes_match() {
     let v = require_venv!();
-    let mut p = Pair::start(&v, "", SHAPES_PROGRAMS);
+    let mut p = Pair::start(&v, "", &format!("{SHAPES_PROGRAMS}{TICKER}"));
     let (real, ours) = std::thread::scope(|s| {
         let real = s.spawn(|| shapes(&v, &p.real));
         (real.join().unwrap(), shapes(&v, &p.ours))

@@ -121,12 +121,13 @@ impl Reactor {
                     .map_err(|_| fault(FaultCode::Failed, &name))
             }
             Local::ClearAllProcessLogs => {
-                let mut ids: Vec<(String, String, ProcId)> = self
+                // Supervisor's order: group priority, then process priority
+                // (the core's start order), not names.
+                let ids: Vec<(String, String, ProcId)> = self
                     .core
                     .processes()
                     .map(|(id, p)| (p.spec.group.clone(), p.spec.name.clone(), id))
                     .collect();
-                ids.sort();
                 let results = ids
                     .into_iter()
                     .map(|(group, name, id)| {

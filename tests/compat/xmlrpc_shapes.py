@@ -187,6 +187,7 @@ def main():
     wait_state("talker", ["RUNNING"])
     wait_state("grp:ga", ["RUNNING"])
     wait_state("stubborn", ["RUNNING"])
+    wait_state("ticker", ["RUNNING"])
 
     # --- system.* -------------------------------------------------------
     methods = call("system.listMethods")
