@@ -371,6 +371,8 @@ def main():
     call("supervisor.getProcessInfo", "missing")
     call("supervisor.getAllConfigInfo")
     call("supervisor.addProcessGroup", "missing")
+    # Added from the reread config: its AUTO log names are filled in again.
+    call("supervisor.getAllConfigInfo")
     call("supervisor.addProcessGroup")
     call("supervisor.removeProcessGroup")
 
