@@ -256,6 +256,17 @@ impl Daemon {
         assert_same(args, &a, &b);
     }
 
+    /// `same_after` for commands that wait on several processes, which
+    /// supervisord reports in completion order (a race of its own): stdout
+    /// lines are compared sorted.
+    pub fn same_after_sorted(&self, args: &[&str], reset: &dyn Fn(&Daemon)) {
+        reset(self);
+        let a = self.real(args).sorted();
+        reset(self);
+        let b = self.ours(args).sorted();
+        assert_same(args, &a, &b);
+    }
+
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
