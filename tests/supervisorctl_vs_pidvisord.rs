@@ -508,24 +508,19 @@ fn auth_matches() {
         &["-u", "admin", "-p", "admin", "tail", "sleeper"],
         &["-u", "admin", "-p", "admin", "tail", "-f", "nosuch"],
     ]);
-    p.both(|d| d.wait_state_auth("sleeper", "RUNNING"));
+    p.both(|d| wait_state_auth(d, "sleeper", "RUNNING"));
     p.same(&["-u", "admin", "-p", "admin", "status"]);
 }
 
-trait AuthWait {
-    fn wait_state_auth(&self, name: &str, state: &str);
-}
-
-impl AuthWait for Daemon {
-    fn wait_state_auth(&self, name: &str, state: &str) {
-        self.wait_for(
-            || {
-                let o = self.ours(&["-u", "admin", "-p", "admin", "status", name]);
-                o.stdout.split_whitespace().nth(1) == Some(state)
-            },
-            &format!("{name} {state}"),
-        );
-    }
+/// `wait_state` through pidvisorctl with the right credentials.
+fn wait_state_auth(d: &Daemon, name: &str, state: &str) {
+    d.wait_for(
+        || {
+            let o = d.ours(&["-u", "admin", "-p", "admin", "status", name]);
+            o.stdout.split_whitespace().nth(1) == Some(state)
+        },
+        &format!("{name} {state}"),
+    );
 }
 
 /// Run `bin -c conf args` until `want` lines (after the banner) arrived,
