@@ -51,7 +51,8 @@ pub enum Local {
     ClearAllProcessLogs,
     SendStdin {
         name: String,
-        chars: String,
+        /// Checked after the shutdown check, as Supervisor does.
+        chars: Value,
     },
     Reread,
     GetPid,
@@ -60,13 +61,59 @@ pub enum Local {
         name: String,
     },
     GetIdentification,
+    /// A fixed answer (the versions), still refused while shutting down.
+    Const(&'static str),
 }
 
 pub fn fault(code: FaultCode, detail: &str) -> XmlFault {
-    let f = Fault::new(code, detail);
+    xml_fault(&Fault::new(code, detail))
+}
+
+/// A core fault as XML-RPC. Supervisor always passes the name or signal to
+/// BAD_NAME and BAD_SIGNAL, so an empty one still gets its `: `.
+fn xml_fault(f: &Fault) -> XmlFault {
+    let string = match f.code {
+        FaultCode::BadName | FaultCode::BadSignal if f.text == f.code.name() => {
+            format!("{}: ", f.text)
+        }
+        _ => f.text.clone(),
+    };
     XmlFault {
         code: i64::from(f.code.code()),
-        string: f.text,
+        string,
+    }
+}
+
+/// A value as Python's `str()` shows it (fault details quote arguments).
+pub fn py_str(v: &Value) -> String {
+    use crate::config::signal::py_repr;
+    fn repr(v: &Value) -> String {
+        match v {
+            Value::String(s) => py_repr(s),
+            other => py_str(other),
+        }
+    }
+    match v {
+        Value::Int(n) => n.to_string(),
+        Value::Bool(true) => "True".into(),
+        Value::Bool(false) => "False".into(),
+        Value::String(s) => s.clone(),
+        Value::Double(d) if d.fract() == 0.0 && d.is_finite() => format!("{d:.1}"),
+        Value::Double(d) => d.to_string(),
+        Value::DateTime(t) => t.clone(),
+        Value::Nil => "None".into(),
+        Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(repr).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Struct(fields) => {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}: {}", py_repr(k), repr(v)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }
     }
 }
 
@@ -108,11 +155,6 @@ fn arity(p: &[Value], min: usize, max: usize) -> Result<(), XmlFault> {
     Ok(())
 }
 
-/// `GROUP:*` and `GROUP:` address the whole group.
-fn group_form(name: &str) -> Option<&str> {
-    name.strip_suffix(":*").or_else(|| name.strip_suffix(':'))
-}
-
 /// Decide what one call needs. Unknown or private names are UNKNOWN_METHOD.
 pub fn plan(method: &str, p: &[Value]) -> Plan {
     match plan_inner(method, p) {
@@ -131,11 +173,11 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
     match (ns, name) {
         ("supervisor", "getAPIVersion") | ("supervisor", "getVersion") => {
             arity(p, 0, 0)?;
-            now(API_VERSION.into())
+            local(Local::Const(API_VERSION))
         }
         ("supervisor", "getSupervisorVersion") => {
             arity(p, 0, 0)?;
-            now(SUPERVISOR_VERSION.into())
+            local(Local::Const(SUPERVISOR_VERSION))
         }
         ("supervisor", "getIdentification") => {
             arity(p, 0, 0)?;
@@ -188,13 +230,9 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
             arity(p, 1, 2)?;
             let name = str_arg(p, 0)?;
             let wait = wait_arg(p, 1)?;
-            match group_form(&name) {
-                Some(g) => core(Command::StartProcessGroup {
-                    name: g.into(),
-                    wait,
-                }),
-                None => core(Command::StartProcess { name, wait }),
-            }
+            // The core takes `GROUP:*` and `GROUP:` too (BAD_NAME then
+            // names them as given, as Supervisor's lookup does).
+            core(Command::StartProcess { name, wait })
         }
         ("supervisor", "startProcessGroup") => {
             arity(p, 1, 2)?;
@@ -213,13 +251,9 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
             arity(p, 1, 2)?;
             let name = str_arg(p, 0)?;
             let wait = wait_arg(p, 1)?;
-            match group_form(&name) {
-                Some(g) => core(Command::StopProcessGroup {
-                    name: g.into(),
-                    wait,
-                }),
-                None => core(Command::StopProcess { name, wait }),
-            }
+            // The core takes `GROUP:*` and `GROUP:` too (BAD_NAME then
+            // names them as given, as Supervisor's lookup does).
+            core(Command::StopProcess { name, wait })
         }
         ("supervisor", "stopProcessGroup") => {
             arity(p, 1, 2)?;
@@ -238,13 +272,7 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
             arity(p, 2, 2)?;
             let name = str_arg(p, 0)?;
             let signal = str_arg(p, 1)?;
-            match group_form(&name) {
-                Some(g) => core(Command::SignalProcessGroup {
-                    name: g.into(),
-                    signal,
-                }),
-                None => core(Command::SignalProcess { name, signal }),
-            }
+            core(Command::SignalProcess { name, signal })
         }
         ("supervisor", "signalProcessGroup") => {
             arity(p, 2, 2)?;
@@ -315,13 +343,9 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
         }
         ("supervisor", "sendProcessStdin") => {
             arity(p, 2, 2)?;
-            let name = str_arg(p, 0)?;
-            let Some(Value::String(chars)) = p.get(1) else {
-                return Err(fault(FaultCode::IncorrectParameters, ""));
-            };
             local(Local::SendStdin {
-                name,
-                chars: chars.clone(),
+                name: str_arg(p, 0)?,
+                chars: p[1].clone(),
             })
         }
         ("supervisor", "sendRemoteCommEvent") => {
@@ -386,50 +410,52 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
     }
 }
 
-/// Every method with its signature (`[return, params...]`) and help text.
+/// Every method with its signature (`[return, params...]`) and help text:
+/// the docstring exactly as Supervisor's `system.methodHelp` returns it,
+/// indentation included (clients print it as is).
 pub const METHODS: &[(&str, &[&str], &str)] = &[
-    ("pidvisor.listProcessPids", &["array", "string"], "List every pid of a process: its cgroup leaf, or without cgroups the main\npid and its descendants\n\n@param string name   The name of the process (or 'group:name')\n@return array result  An array of structs {pid: int, cmdline: string}"),
-    ("supervisor.addProcessGroup", &["boolean", "string"], "Update the config for a running process from config file.\n\n@param string name         name of process group to add\n@return boolean result     true if successful"),
-    ("supervisor.clearAllProcessLogs", &["array"], "Clear all process log files\n\n@return array result   An array of process status info structs"),
-    ("supervisor.clearLog", &["boolean"], "Clear the main log.\n\n@return boolean result always returns True unless error"),
-    ("supervisor.clearProcessLog", &["boolean", "string"], "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error"),
-    ("supervisor.clearProcessLogs", &["boolean", "string"], "Clear the stdout and stderr logs for the named process and\nreopen them.\n\n@param string name   The name of the process (or 'group:name')\n@return boolean result      Always True unless error"),
-    ("supervisor.getAPIVersion", &["string"], "Return the version of the RPC API used by supervisord\n\n@return string version version id"),
-    ("supervisor.getAllConfigInfo", &["array"], "Get info about all available process configurations. Each struct\nrepresents a single process (i.e. groups get flattened).\n\n@return array result  An array of process config info structs"),
-    ("supervisor.getAllProcessInfo", &["array"], "Get info about all processes\n\n@return array result  An array of process status results"),
-    ("supervisor.getIdentification", &["string"], "Return identifying string of supervisord\n\n@return string identifier identifying string"),
-    ("supervisor.getPID", &["int"], "Return the PID of supervisord\n\n@return int PID"),
-    ("supervisor.getProcessInfo", &["struct", "string"], "Get info about a process named name\n\n@param string name The name of the process (or 'group:name')\n@return struct result     A structure containing data about the process"),
-    ("supervisor.getState", &["struct"], "Return current state of supervisord as a struct\n\n@return struct A struct with keys int statecode, string statename"),
-    ("supervisor.getSupervisorVersion", &["string"], "Return the version of the supervisor package in use by supervisord\n\n@return string version version id"),
-    ("supervisor.getVersion", &["string"], "Return the version of the RPC API used by supervisord\n\nThis API is versioned separately from Supervisor itself. The API version\nreturned by getAPIVersion only changes if the API changes. Its purpose\nis to help the client identify with which version of the Supervisor API\nit is communicating.\n\nWhen writing software that communicates with this API, it is highly\nrecommended that you first test the API version for compatibility before\nmaking method calls.\n\n.. note::\n\n  The getAPIVersion method replaces getVersion found in Supervisor\n  versions prior to 3.0a1. It is aliased for compatibility but getVersion()\n  is deprecated and support will be dropped from Supervisor in a future\n  version.\n\n@return string version version id"),
-    ("supervisor.readLog", &["string", "int", "int"], "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
-    ("supervisor.readMainLog", &["string", "int", "int"], "Read length bytes from the main log starting at offset\n\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
-    ("supervisor.readProcessLog", &["string", "string", "int", "int"], "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
-    ("supervisor.readProcessStderrLog", &["string", "string", "int", "int"], "Read length bytes from name's stderr log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
-    ("supervisor.readProcessStdoutLog", &["string", "string", "int", "int"], "Read length bytes from name's stdout log starting at offset\n\n@param string name        the name of the process (or 'group:name')\n@param int offset         offset to start reading from.\n@param int length         number of bytes to read from the log.\n@return string result     Bytes of log"),
-    ("supervisor.reloadConfig", &["array"], "Reload the configuration.\n\nThe result contains three arrays containing names of process\ngroups:\n\n* `added` gives the process groups that have been added\n* `changed` gives the process groups whose contents have\n  changed\n* `removed` gives the process groups that are no longer\n  in the configuration\n\n@return array result  [[added, changed, removed]]"),
-    ("supervisor.removeProcessGroup", &["boolean", "string"], "Remove a stopped process from the active configuration.\n\n@param string name         name of process group to remove\n@return boolean result     Indicates whether the removal was successful"),
-    ("supervisor.restart", &["boolean"], "Restart the supervisor process\n\n@return boolean result  always return True unless error"),
-    ("supervisor.sendProcessStdin", &["boolean", "string", "string"], "Send a string of chars to the stdin of the process name.\nIf non-7-bit data is sent (unicode), it is encoded to utf-8\nbefore being sent to the process' stdin.  If chars is not a\nstring or is not unicode, raise INCORRECT_PARAMETERS.  If the\nprocess is not running, raise NOT_RUNNING.  If the process'\nstdin cannot accept input (e.g. it was closed by the child\nprocess), raise NO_FILE.\n\n@param string name        The process name to send to (or 'group:name')\n@param string chars       The character data to send to the process\n@return boolean result    Always return True unless error"),
-    ("supervisor.sendRemoteCommEvent", &["boolean", "string", "string"], "Send an event that will be received by event listener\nsubprocesses subscribing to the RemoteCommunicationEvent.\n\n@param  string  type  String for the \"type\" key in the event header\n@param  string  data  Data for the event body\n@return boolean       Always return True unless error"),
-    ("supervisor.shutdown", &["boolean"], "Shut down the supervisor process\n\n@return boolean result always returns True unless error"),
-    ("supervisor.signalAllProcesses", &["array", "string"], "Send a signal to all processes in the process list\n\n@param string signal    Signal to send, as name ('HUP') or number ('1')\n@return array          An array of process status info structs"),
-    ("supervisor.signalProcess", &["boolean", "string", "string"], "Send an arbitrary UNIX signal to the process named by name\n\n@param string name    Name of the process to signal (or 'group:name')\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return boolean"),
-    ("supervisor.signalProcessGroup", &["array", "string", "string"], "Send a signal to all processes in the group named 'name'\n\n@param string name    The group name\n@param string signal  Signal to send, as name ('HUP') or number ('1')\n@return array"),
-    ("supervisor.startAllProcesses", &["array", "boolean"], "Start all processes listed in the configuration file\n\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs"),
-    ("supervisor.startProcess", &["boolean", "string", "boolean"], "Start a process\n\n@param string name Process name (or ``group:name``, or ``group:*``)\n@param boolean wait Wait for process to be fully started\n@return boolean result     Always true unless error"),
-    ("supervisor.startProcessGroup", &["array", "string", "boolean"], "Start all processes in the group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully started\n@return array result   An array of process status info structs"),
-    ("supervisor.stopAllProcesses", &["array", "boolean"], "Stop all processes in the process list\n\n@param  boolean wait   Wait for each process to be fully stopped\n@return array result   An array of process status info structs"),
-    ("supervisor.stopProcess", &["boolean", "string", "boolean"], "Stop a process named by name\n\n@param string name  The name of the process to stop (or 'group:name')\n@param boolean wait        Wait for the process to be fully stopped\n@return boolean result     Always return True unless error"),
-    ("supervisor.stopProcessGroup", &["array", "string", "boolean"], "Stop all processes in the process group named 'name'\n\n@param string name     The group name\n@param boolean wait    Wait for each process to be fully stopped\n@return array result   An array of process status info structs"),
-    ("supervisor.tailProcessLog", &["array", "string", "int", "int"], "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().  Use readProcessStdoutLog() to read\nchunks and tailProcessStdoutLog() to tail.\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]"),
-    ("supervisor.tailProcessStderrLog", &["array", "string", "int", "int"], "Provides a more efficient way to tail the (stderr) log than\nreadProcessStderrLog().  Use readProcessStderrLog() to read\nchunks and tailProcessStderrLog() to tail.\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]"),
-    ("supervisor.tailProcessStdoutLog", &["array", "string", "int", "int"], "Provides a more efficient way to tail the (stdout) log than\nreadProcessStdoutLog().  Use readProcessStdoutLog() to read\nchunks and tailProcessStdoutLog() to tail.\n\n@param string name         the name of the process (or 'group:name')\n@param int offset          offset to start reading from\n@param int length          maximum number of bytes to return\n@return array result       [string bytes, int offset, bool overflow]"),
-    ("system.listMethods", &["array"], "Return an array listing the available method names\n\n@return array result  An array of method names available (strings)."),
-    ("system.methodHelp", &["string", "string"], "Return a string showing the method's documentation\n\n@param string name   The name of the method.\n@return string result The documentation for the method name."),
-    ("system.methodSignature", &["array", "string"], "Return an array describing the method signature in the\nform [rtype, ptype, ptype...] where rtype is the return data type\nof the method, and ptypes are the parameter data types that the\nmethod accepts in method argument order.\n\n@param string name  The name of the method.\n@return array result  The result."),
-    ("system.multicall", &["array", "array"], "Process an array of calls, and return an array of\nresults. Calls should be structs of the form {'methodName':\nstring, 'params': array}. Each result will either be a\nsingle-item array containing the result value, or a struct\nof the form {'faultCode': int, 'faultString': string}. This\nis useful when you need to make lots of small calls without\nlots of round trips.\n\n@param array calls  An array of call requests\n@return array result  An array of results"),
+    ("pidvisor.listProcessPids", &["array", "string"], " List every pid of a process: its cgroup leaf, or without cgroups the main\n        pid and its descendants\n\n        @param string name   The name of the process (or 'group:name')\n        @return array result  An array of structs {pid: int, cmdline: string}\n        "),
+    ("supervisor.addProcessGroup", &["boolean", "string"], " Update the config for a running process from config file.\n\n        @param string name         name of process group to add\n        @return boolean result     true if successful\n        "),
+    ("supervisor.clearAllProcessLogs", &["array"], " Clear all process log files\n\n        @return array result   An array of process status info structs\n        "),
+    ("supervisor.clearLog", &["boolean"], " Clear the main log.\n\n        @return boolean result always returns True unless error\n        "),
+    ("supervisor.clearProcessLog", &["boolean", "string"], " Clear the stdout and stderr logs for the named process and\n        reopen them.\n\n        @param string name   The name of the process (or 'group:name')\n        @return boolean result      Always True unless error\n        "),
+    ("supervisor.clearProcessLogs", &["boolean", "string"], " Clear the stdout and stderr logs for the named process and\n        reopen them.\n\n        @param string name   The name of the process (or 'group:name')\n        @return boolean result      Always True unless error\n        "),
+    ("supervisor.getAPIVersion", &["string"], " Return the version of the RPC API used by supervisord\n\n        @return string version id\n        "),
+    ("supervisor.getAllConfigInfo", &["array"], " Get info about all available process configurations. Each struct\n        represents a single process (i.e. groups get flattened).\n\n        @return array result  An array of process config info structs\n        "),
+    ("supervisor.getAllProcessInfo", &["array"], " Get info about all processes\n\n        @return array result  An array of process status results\n        "),
+    ("supervisor.getIdentification", &["string"], " Return identifying string of supervisord\n\n        @return string identifier identifying string\n        "),
+    ("supervisor.getPID", &["int"], " Return the PID of supervisord\n\n        @return int PID\n        "),
+    ("supervisor.getProcessInfo", &["struct", "string"], " Get info about a process named name\n\n        @param string name The name of the process (or 'group:name')\n        @return struct result     A structure containing data about the process\n        "),
+    ("supervisor.getState", &["struct"], " Return current state of supervisord as a struct\n\n        @return struct A struct with keys int statecode, string statename\n        "),
+    ("supervisor.getSupervisorVersion", &["string"], " Return the version of the supervisor package in use by supervisord\n\n        @return string version id\n        "),
+    ("supervisor.getVersion", &["string"], " Return the version of the RPC API used by supervisord\n\n        @return string version id\n        "),
+    ("supervisor.readLog", &["string", "int", "int"], " Read length bytes from the main log starting at offset\n\n        @param int offset         offset to start reading from.\n        @param int length         number of bytes to read from the log.\n        @return string result     Bytes of log\n        "),
+    ("supervisor.readMainLog", &["string", "int", "int"], " Read length bytes from the main log starting at offset\n\n        @param int offset         offset to start reading from.\n        @param int length         number of bytes to read from the log.\n        @return string result     Bytes of log\n        "),
+    ("supervisor.readProcessLog", &["string", "string", "int", "int"], " Read length bytes from name's stdout log starting at offset\n\n        @param string name        the name of the process (or 'group:name')\n        @param int offset         offset to start reading from.\n        @param int length         number of bytes to read from the log.\n        @return string result     Bytes of log\n        "),
+    ("supervisor.readProcessStderrLog", &["string", "string", "int", "int"], " Read length bytes from name's stderr log starting at offset\n\n        @param string name        the name of the process (or 'group:name')\n        @param int offset         offset to start reading from.\n        @param int length         number of bytes to read from the log.\n        @return string result     Bytes of log\n        "),
+    ("supervisor.readProcessStdoutLog", &["string", "string", "int", "int"], " Read length bytes from name's stdout log starting at offset\n\n        @param string name        the name of the process (or 'group:name')\n        @param int offset         offset to start reading from.\n        @param int length         number of bytes to read from the log.\n        @return string result     Bytes of log\n        "),
+    ("supervisor.reloadConfig", &["array"], "\n        Reload the configuration.\n\n        The result contains three arrays containing names of process\n        groups:\n\n        * `added` gives the process groups that have been added\n        * `changed` gives the process groups whose contents have\n          changed\n        * `removed` gives the process groups that are no longer\n          in the configuration\n\n        @return array result  [[added, changed, removed]]\n\n        "),
+    ("supervisor.removeProcessGroup", &["boolean", "string"], " Remove a stopped process from the active configuration.\n\n        @param string name         name of process group to remove\n        @return boolean result     Indicates whether the removal was successful\n        "),
+    ("supervisor.restart", &["boolean"], " Restart the supervisor process\n\n        @return boolean result  always return True unless error\n        "),
+    ("supervisor.sendProcessStdin", &["boolean", "string", "string"], " Send a string of chars to the stdin of the process name.\n        If non-7-bit data is sent (unicode), it is encoded to utf-8\n        before being sent to the process' stdin.  If chars is not a\n        string or is not unicode, raise INCORRECT_PARAMETERS.  If the\n        process is not running, raise NOT_RUNNING.  If the process'\n        stdin cannot accept input (e.g. it was closed by the child\n        process), raise NO_FILE.\n\n        @param string name        The process name to send to (or 'group:name')\n        @param string chars       The character data to send to the process\n        @return boolean result    Always return True unless error\n        "),
+    ("supervisor.sendRemoteCommEvent", &["boolean", "string", "string"], " Send an event that will be received by event listener\n        subprocesses subscribing to the RemoteCommunicationEvent.\n\n        @param  string  type  String for the \"type\" key in the event header\n        @param  string  data  Data for the event body\n        @return boolean       Always return True unless error\n        "),
+    ("supervisor.shutdown", &["boolean"], " Shut down the supervisor process\n\n        @return boolean result always returns True unless error\n        "),
+    ("supervisor.signalAllProcesses", &["array", "string"], " Send a signal to all processes in the process list\n\n        @param string signal  Signal to send, as name ('HUP') or number ('1')\n        @return array         An array of process status info structs\n        "),
+    ("supervisor.signalProcess", &["boolean", "string", "string"], " Send an arbitrary UNIX signal to the process named by name\n\n        @param string name    Name of the process to signal (or 'group:name')\n        @param string signal  Signal to send, as name ('HUP') or number ('1')\n        @return boolean\n        "),
+    ("supervisor.signalProcessGroup", &["array", "string", "string"], " Send a signal to all processes in the group named 'name'\n\n        @param string name    The group name\n        @param string signal  Signal to send, as name ('HUP') or number ('1')\n        @return array\n        "),
+    ("supervisor.startAllProcesses", &["array", "boolean"], " Start all processes listed in the configuration file\n\n        @param boolean wait    Wait for each process to be fully started\n        @return array result   An array of process status info structs\n        "),
+    ("supervisor.startProcess", &["boolean", "string", "boolean"], " Start a process\n\n        @param string name Process name (or ``group:name``, or ``group:*``)\n        @param boolean wait Wait for process to be fully started\n        @return boolean result     Always true unless error\n\n        "),
+    ("supervisor.startProcessGroup", &["array", "string", "boolean"], " Start all processes in the group named 'name'\n\n        @param string name     The group name\n        @param boolean wait    Wait for each process to be fully started\n        @return array result   An array of process status info structs\n        "),
+    ("supervisor.stopAllProcesses", &["array", "boolean"], " Stop all processes in the process list\n\n        @param  boolean wait   Wait for each process to be fully stopped\n        @return array result   An array of process status info structs\n        "),
+    ("supervisor.stopProcess", &["boolean", "string", "boolean"], " Stop a process named by name\n\n        @param string name  The name of the process to stop (or 'group:name')\n        @param boolean wait        Wait for the process to be fully stopped\n        @return boolean result     Always return True unless error\n        "),
+    ("supervisor.stopProcessGroup", &["array", "string", "boolean"], " Stop all processes in the process group named 'name'\n\n        @param string name     The group name\n        @param boolean wait    Wait for each process to be fully stopped\n        @return array result   An array of process status info structs\n        "),
+    ("supervisor.tailProcessLog", &["array", "string", "int", "int"], "\n        Provides a more efficient way to tail the (stdout) log than\n        readProcessStdoutLog().  Use readProcessStdoutLog() to read\n        chunks and tailProcessStdoutLog() to tail.\n\n        Requests (length) bytes from the (name)'s log, starting at\n        (offset).  If the total log size is greater than (offset +\n        length), the overflow flag is set and the (offset) is\n        automatically increased to position the buffer at the end of\n        the log.  If less than (length) bytes are available, the\n        maximum number of available bytes will be returned.  (offset)\n        returned is always the last offset in the log +1.\n\n        @param string name         the name of the process (or 'group:name')\n        @param int offset          offset to start reading from\n        @param int length          maximum number of bytes to return\n        @return array result       [string bytes, int offset, bool overflow]\n        "),
+    ("supervisor.tailProcessStderrLog", &["array", "string", "int", "int"], "\n        Provides a more efficient way to tail the (stderr) log than\n        readProcessStderrLog().  Use readProcessStderrLog() to read\n        chunks and tailProcessStderrLog() to tail.\n\n        Requests (length) bytes from the (name)'s log, starting at\n        (offset).  If the total log size is greater than (offset +\n        length), the overflow flag is set and the (offset) is\n        automatically increased to position the buffer at the end of\n        the log.  If less than (length) bytes are available, the\n        maximum number of available bytes will be returned.  (offset)\n        returned is always the last offset in the log +1.\n\n        @param string name         the name of the process (or 'group:name')\n        @param int offset          offset to start reading from\n        @param int length          maximum number of bytes to return\n        @return array result       [string bytes, int offset, bool overflow]\n        "),
+    ("supervisor.tailProcessStdoutLog", &["array", "string", "int", "int"], "\n        Provides a more efficient way to tail the (stdout) log than\n        readProcessStdoutLog().  Use readProcessStdoutLog() to read\n        chunks and tailProcessStdoutLog() to tail.\n\n        Requests (length) bytes from the (name)'s log, starting at\n        (offset).  If the total log size is greater than (offset +\n        length), the overflow flag is set and the (offset) is\n        automatically increased to position the buffer at the end of\n        the log.  If less than (length) bytes are available, the\n        maximum number of available bytes will be returned.  (offset)\n        returned is always the last offset in the log +1.\n\n        @param string name         the name of the process (or 'group:name')\n        @param int offset          offset to start reading from\n        @param int length          maximum number of bytes to return\n        @return array result       [string bytes, int offset, bool overflow]\n        "),
+    ("system.listMethods", &["array"], " Return an array listing the available method names\n\n        @return array result  An array of method names available (strings).\n        "),
+    ("system.methodHelp", &["string", "string"], " Return a string showing the method's documentation\n\n        @param string name   The name of the method.\n        @return string result The documentation for the method name.\n        "),
+    ("system.methodSignature", &["array", "string"], " Return an array describing the method signature in the\n        form [rtype, ptype, ptype...] where rtype is the return data type\n        of the method, and ptypes are the parameter data types that the\n        method accepts in method argument order.\n\n        @param string name  The name of the method.\n        @return array result  The result.\n        "),
+    ("system.multicall", &["array", "array"], "Process an array of calls, and return an array of\n        results. Calls should be structs of the form {'methodName':\n        string, 'params': array}. Each result will either be a\n        single-item array containing the result value, or a struct of\n        the form {'faultCode': int, 'faultString': string}. This is\n        useful when you need to make lots of small calls without lots\n        of round trips.\n\n        @param array calls  An array of call requests\n        @return array result  An array of results\n        "),
 ];
 
 /// XML-RPC ints are 32-bit: clamp timestamps like Supervisor does.
@@ -526,10 +552,7 @@ pub fn result_value(r: &ProcResult) -> Value {
 /// A core reply as an XML-RPC response.
 pub fn reply_value(reply: &Reply) -> Result<Value, XmlFault> {
     match reply {
-        Err(f) => Err(XmlFault {
-            code: i64::from(f.code.code()),
-            string: f.text.clone(),
-        }),
+        Err(f) => Err(xml_fault(f)),
         Ok(a) => Ok(match a {
             Answer::Bool(b) => Value::Bool(*b),
             Answer::State { code, name } => Value::record([
@@ -563,14 +586,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn group_forms_delegate_to_group_commands() {
+    fn group_forms_go_to_the_core_as_given() {
+        // The core resolves `GROUP:*` / `GROUP:` itself, so that BAD_NAME
+        // carries the name as given (`BAD_NAME: nosuch:*`).
         let p = [Value::from("grp:*")];
         assert!(
-            matches!(plan("supervisor.startProcess", &p), Plan::Core(Command::StartProcessGroup { ref name, wait: true }) if name == "grp")
+            matches!(plan("supervisor.startProcess", &p), Plan::Core(Command::StartProcess { ref name, wait: true }) if name == "grp:*")
         );
         let p = [Value::from("grp:"), Value::Bool(false)];
         assert!(
-            matches!(plan("supervisor.stopProcess", &p), Plan::Core(Command::StopProcessGroup { ref name, wait: false }) if name == "grp")
+            matches!(plan("supervisor.stopProcess", &p), Plan::Core(Command::StopProcess { ref name, wait: false }) if name == "grp:")
         );
     }
 

@@ -104,6 +104,12 @@ impl Stream {
             Stream::Tcp(s) => r.deregister(s),
         };
     }
+    fn shutdown_write(&self) {
+        let _ = match self {
+            Stream::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+            Stream::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+        };
+    }
 }
 
 /// What a connection is waiting for.
@@ -142,6 +148,14 @@ struct Conn {
     /// When the peer last sent something (a counter, not a clock), to pick
     /// which connection makes room at the limit.
     seen: u64,
+    /// Our answer is out and our side shut: wait for the client to close,
+    /// discarding what it still sends. Closing at once would make a client
+    /// still writing its request (supervisorctl's `tail -f` sends a last
+    /// CRLF after the headers) fail with EPIPE/ECONNRESET instead of
+    /// reading our answer.
+    lingering: bool,
+    /// Bytes thrown away while lingering.
+    discarded: usize,
 }
 
 /// A parsed call the reactor must carry out, then answer with
@@ -342,6 +356,10 @@ impl ControlServer {
         // report data left behind. Input beyond one maximal request that
         // cannot be taken off (a call is pending or output is backed up)
         // means a client pipelining without reading: it is dropped.
+        if self.conns.get(&token).is_some_and(|c| c.lingering) {
+            self.drain_lingering(token, r);
+            return;
+        }
         let cap = self.limits.max_header + self.limits.max_body + self.buf.len();
         let mut eof = false;
         loop {
@@ -427,6 +445,8 @@ impl ControlServer {
                                 closing: false,
                                 peer_done: false,
                                 seen: self.activity,
+                                lingering: false,
+                                discarded: 0,
                             },
                         );
                     }
@@ -443,9 +463,15 @@ impl ControlServer {
         }
     }
 
-    /// Close the least recently active connection that has no call in
-    /// progress (idle ones first, then log followers). False if none.
+    /// Close a connection that has no call in progress: one already
+    /// answered and lingering, else the least recently active idle one, then
+    /// log followers. False if none.
     fn evict_one(&mut self, r: &Registry) -> bool {
+        let lingering = self
+            .conns
+            .iter()
+            .find(|(_, c)| c.lingering)
+            .map(|(t, _)| *t);
         let pick = |follow: bool| {
             self.conns
                 .iter()
@@ -457,7 +483,7 @@ impl ControlServer {
                 .min_by_key(|(_, c)| c.seen)
                 .map(|(t, _)| *t)
         };
-        let Some(token) = pick(false).or_else(|| pick(true)) else {
+        let Some(token) = lingering.or_else(|| pick(false)).or_else(|| pick(true)) else {
             return false;
         };
         if let Some(mut c) = self.conns.remove(&token) {
@@ -800,13 +826,48 @@ impl ControlServer {
         if !write_out(conn) {
             return;
         }
-        if conn.closing {
-            let mut c = self.conns.remove(&token).expect("connection");
-            c.stream.deregister(r);
-            if let Busy::Call { id, .. } | Busy::Multi { id, .. } = c.busy {
+        if conn.closing && !conn.lingering {
+            if let Busy::Call { id, .. } | Busy::Multi { id, .. } = conn.busy {
                 self.waiting.remove(&id);
             }
+            if conn.peer_done {
+                let mut c = self.conns.remove(&token).expect("connection");
+                c.stream.deregister(r);
+                return;
+            }
+            conn.busy = Busy::Idle;
+            conn.inbuf = Vec::new();
+            conn.lingering = true;
+            conn.stream.shutdown_write();
+            // The client may have closed already: look now, not only at
+            // the next readiness event.
+            self.drain_lingering(token, r);
         }
+    }
+
+    /// Discard input on a lingering connection; drop it at EOF, or once it
+    /// has sent more than a request's worth after its answer.
+    fn drain_lingering(&mut self, token: Token, r: &Registry) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let most = self.limits.max_header + self.limits.max_body;
+        loop {
+            match conn.stream.read(&mut self.buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    conn.discarded += n;
+                    if conn.discarded > most {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let mut c = self.conns.remove(&token).expect("connection");
+        c.stream.deregister(r);
     }
 
     /// Flush every connection with pending output (after answers arrived).
@@ -846,6 +907,7 @@ fn write_out(conn: &mut Conn) -> bool {
         match conn.stream.write(&conn.outbuf[off..]) {
             Ok(0) => {
                 conn.closing = true;
+                conn.peer_done = true;
                 off = conn.outbuf.len();
             }
             Ok(n) => off += n,
@@ -856,6 +918,7 @@ fn write_out(conn: &mut Conn) -> bool {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(_) => {
                 conn.closing = true;
+                conn.peer_done = true;
                 off = conn.outbuf.len();
             }
         }

@@ -5,7 +5,8 @@ use crate::config::GroupSpec;
 /// Group names `(added, changed, removed)` between the active groups and the
 /// pending config, as Supervisor's `diff_to_active`: added and changed in
 /// pending order, removed in active order; "changed" is `GroupSpec` inequality
-/// (AUTO log files compare as AUTO, never as the generated name).
+/// (AUTO log files compare as AUTO, never as the generated name) ignoring
+/// where the sections are: moving a section in the file changes nothing.
 pub fn diff<'a>(
     active: impl IntoIterator<Item = &'a GroupSpec> + Clone,
     pending: &[GroupSpec],
@@ -16,7 +17,7 @@ pub fn diff<'a>(
     for g in pending {
         match find(&g.name) {
             None => added.push(g.name.clone()),
-            Some(cur) if cur != g => changed.push(g.name.clone()),
+            Some(cur) if !same(cur, g) => changed.push(g.name.clone()),
             Some(_) => {}
         }
     }
@@ -26,4 +27,47 @@ pub fn diff<'a>(
         .map(|g| g.name.clone())
         .collect();
     (added, changed, removed)
+}
+
+/// Equal as Supervisor compares configs: by value, not by file position.
+fn same(a: &GroupSpec, b: &GroupSpec) -> bool {
+    let placeless = |g: &GroupSpec| {
+        let mut g = g.clone();
+        for p in &mut g.processes {
+            p.origin = Default::default();
+        }
+        g
+    };
+    a == b || placeless(a) == placeless(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{GroupKind, ProgramSpec};
+
+    fn group(line: usize, command: &str) -> GroupSpec {
+        let mut p = ProgramSpec::with_defaults("a", command);
+        p.origin.line = line;
+        GroupSpec {
+            name: "a".into(),
+            priority: 999,
+            kind: GroupKind::Program,
+            processes: vec![p],
+            cgroup: None,
+        }
+    }
+
+    #[test]
+    fn a_moved_section_is_not_a_change() {
+        let active = [group(3, "sleep 1")];
+        assert_eq!(
+            diff(&active, &[group(9, "sleep 1")]).1,
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            diff(&active, &[group(3, "sleep 2")]).1,
+            vec!["a".to_string()]
+        );
+    }
 }

@@ -45,6 +45,9 @@ pub struct Core {
     pub(super) effects: VecDeque<Effect>,
     pub(super) local_time: fn(i64) -> String,
     pub(super) check: Checker,
+    /// Pending groups read by the last reread and not added since (their
+    /// AUTO log names show as 'auto' in getAllConfigInfo).
+    pub(super) reread: std::collections::BTreeSet<String>,
 }
 
 impl Core {
@@ -64,6 +67,7 @@ impl Core {
             effects: VecDeque::new(),
             local_time,
             check: Box::new(|_| CommandCheck::Ok),
+            reread: Default::default(),
         };
         for g in &config.groups {
             core.insert_group(g.clone());

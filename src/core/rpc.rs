@@ -119,6 +119,7 @@ impl Core {
                 Err(msg) => Err(Fault::new(FaultCode::CantReread, &msg)),
                 Ok(config) => {
                     self.pending = config;
+                    self.reread = self.pending.groups.iter().map(|g| g.name.clone()).collect();
                     let (added, changed, removed) =
                         diff(self.groups.iter().map(|g| &g.spec), &self.pending.groups);
                     Ok(Answer::Diff {
@@ -136,6 +137,7 @@ impl Core {
                     return Some(Err(Fault::new(FaultCode::AlreadyAdded, &name)));
                 }
                 self.insert_group(spec);
+                self.reread.remove(&name);
                 self.emit(Effect::GroupAdded { name: name.clone() });
                 self.reply(token, Ok(Answer::Bool(true)));
                 self.autostart(&name, now);
@@ -199,16 +201,22 @@ impl Core {
             items: vec![],
             results: vec![],
         };
-        for id in ids {
+        for (slot, id) in ids.into_iter().enumerate() {
             let namespec = self.procs[&id].namespec();
+            let slot = Some(slot);
             match f(self, &namespec, id) {
-                Ok(Step::Done) => wait.results.push(self.result_struct(id, Ok(()))),
-                Err(fault) => wait.results.push(self.result_struct(id, Err(fault))),
-                Ok(Step::Wait(item)) => wait.items.push(item),
+                Ok(Step::Done) => wait.results.push((slot, self.result_struct(id, Ok(())))),
+                Err(fault) => wait
+                    .results
+                    .push((slot, self.result_struct(id, Err(fault)))),
+                Ok(Step::Wait(item)) => wait.items.push(WaitItem {
+                    slot: item.slot.and(slot),
+                    ..item
+                }),
             }
         }
         if wait.items.is_empty() {
-            return Some(Ok(Answer::Results(wait.results)));
+            return Some(Ok(Answer::Results(wait.ordered())));
         }
         let ids: Vec<ProcId> = wait.items.iter().map(|i| i.id).collect();
         self.waits.push(wait);
@@ -289,12 +297,17 @@ impl Core {
         }
         // STOPPED/EXITED/FATAL -> STARTING
         self.spawn(id, now);
-        let gen = self.procs[&id].gen;
+        let p = &self.procs[&id];
+        // Supervisor answers at once (in list order, within a group call)
+        // when it need not wait for RUNNING; it gets there at once with
+        // startsecs=0.
+        let at_once = !wait || p.spec.startsecs == 0;
         Ok(Step::Wait(WaitItem {
             id,
-            gen,
+            gen: p.gen,
             kind: WaitKind::Start { wait },
             name: name.into(),
+            slot: at_once.then_some(0),
         }))
     }
 
@@ -316,6 +329,7 @@ impl Core {
                 gen,
                 kind: WaitKind::Stop,
                 name: name.into(),
+                slot: None,
             }));
         }
         Ok(Step::Done)
@@ -368,6 +382,25 @@ impl Core {
         }
     }
 
+    /// Supervisor names AUTO log files in the config object a group was
+    /// built from, so they show in getAllConfigInfo until a reread replaces
+    /// the pending objects with fresh ('auto') ones.
+    fn resolve_auto_logs(&self, c: &mut ConfigInfo, p: &ProgramSpec) {
+        if !c.inuse || self.reread.contains(&c.group) {
+            return;
+        }
+        let Ok((_, Some(id))) = self.lookup(&format!("{}:{}", c.group, p.name)) else {
+            return;
+        };
+        let active = &self.procs[&id];
+        if p.stdout.file == LogFile::Auto {
+            c.stdout.logfile = active.stdout_logfile.clone();
+        }
+        if p.stderr.file == LogFile::Auto && !active.stderr_logfile.is_empty() {
+            c.stderr.logfile = active.stderr_logfile.clone();
+        }
+    }
+
     fn config_infos(&self) -> Vec<ConfigInfo> {
         let mut out: Vec<ConfigInfo> = self
             .pending
@@ -375,7 +408,11 @@ impl Core {
             .iter()
             .flat_map(|g| {
                 let inuse = self.group_index(&g.name).is_some();
-                g.processes.iter().map(move |p| config_info(g, p, inuse))
+                g.processes.iter().map(move |p| {
+                    let mut c = config_info(g, p, inuse);
+                    self.resolve_auto_logs(&mut c, p);
+                    c
+                })
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -416,7 +453,8 @@ fn config_info(g: &GroupSpec, p: &ProgramSpec, inuse: bool) -> ConfigInfo {
         startsecs: p.startsecs,
         stopsignal: p.stopsignal,
         stopwaitsecs: p.stopwaitsecs,
-        serverurl: p.serverurl.clone().unwrap_or_else(|| "auto".into()),
+        // AUTO is stored as None, which Supervisor shows as 'none'.
+        serverurl: p.serverurl.clone().unwrap_or_else(|| "none".into()),
         stdout: log_info(&p.stdout),
         stderr: log_info(&p.stderr),
     }

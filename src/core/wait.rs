@@ -31,6 +31,10 @@ pub(super) struct WaitItem {
     pub kind: WaitKind,
     /// The name for fault texts (as given, or the namespec in group calls).
     pub name: String,
+    /// In a group call, the item's place in the list when Supervisor would
+    /// have settled it within the call (its results keep list order); `None`
+    /// when Supervisor defers it (its result follows, in completion order).
+    pub slot: Option<usize>,
 }
 
 /// A command whose reply waits for transitions.
@@ -41,7 +45,18 @@ pub(super) struct Wait {
     /// result structs once every item is done.
     pub single: bool,
     pub items: Vec<WaitItem>,
-    pub results: Vec<ProcResult>,
+    /// Settled results with their `slot`.
+    pub results: Vec<(Option<usize>, ProcResult)>,
+}
+
+impl Wait {
+    /// Supervisor's order: results settled within the call in list order,
+    /// then the deferred ones as they completed.
+    pub(super) fn ordered(mut self) -> Vec<ProcResult> {
+        self.results
+            .sort_by_key(|(slot, _)| slot.unwrap_or(usize::MAX));
+        self.results.into_iter().map(|(_, r)| r).collect()
+    }
 }
 
 impl Core {
@@ -135,13 +150,13 @@ impl Core {
                     });
                     return self.resolve_waits(id);
                 }
-                w.results.push(r);
+                w.results.push((item.slot, r));
             }
             if !self.waits[wi].single && self.waits[wi].items.is_empty() {
                 let w = self.waits.remove(wi);
                 self.emit(Effect::Reply {
                     token: w.token,
-                    reply: Ok(Answer::Results(w.results)),
+                    reply: Ok(Answer::Results(w.ordered())),
                 });
             } else {
                 wi += 1;

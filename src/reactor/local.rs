@@ -62,13 +62,14 @@ impl Reactor {
             return Err(fault(FaultCode::ShutdownState, ""));
         }
         match l {
+            Local::Const(v) => Ok(v.into()),
             Local::GetPid => Ok(Value::Int(i64::from(std::process::id()))),
             Local::ListProcessPids { name } => Ok(self.list_pids(self.one_process(&name)?)),
             Local::GetIdentification => Ok(self.config.supervisord.identifier.as_str().into()),
             Local::ReadMainLog { offset, length } => {
                 let path = self.mainlog.path().map(Path::to_path_buf);
                 let Some(path) = path else {
-                    return Err(fault(FaultCode::NoFile, "None"));
+                    return Err(fault(FaultCode::NoFile, ""));
                 };
                 read_window(&path, offset, length)
                     .map(text)
@@ -76,7 +77,7 @@ impl Reactor {
             }
             Local::ClearMainLog => {
                 if self.mainlog.path().is_none() {
-                    return Err(fault(FaultCode::NoFile, "None"));
+                    return Err(fault(FaultCode::NoFile, ""));
                 }
                 self.mainlog
                     .clear()
@@ -91,7 +92,7 @@ impl Reactor {
             } => {
                 let id = self.one_process(&name)?;
                 let Some(path) = self.log_path(id, stderr) else {
-                    return Err(fault(FaultCode::NoFile, "None"));
+                    return Err(fault(FaultCode::NoFile, ""));
                 };
                 read_window(&path, offset, length)
                     .map(text)
@@ -121,12 +122,13 @@ impl Reactor {
                     .map_err(|_| fault(FaultCode::Failed, &name))
             }
             Local::ClearAllProcessLogs => {
-                let mut ids: Vec<(String, String, ProcId)> = self
+                // Supervisor's order: group priority, then process priority
+                // (the core's start order), not names.
+                let ids: Vec<(String, String, ProcId)> = self
                     .core
                     .processes()
                     .map(|(id, p)| (p.spec.group.clone(), p.spec.name.clone(), id))
                     .collect();
-                ids.sort();
                 let results = ids
                     .into_iter()
                     .map(|(group, name, id)| {
@@ -145,6 +147,14 @@ impl Reactor {
                 Ok(Value::Array(results))
             }
             Local::SendStdin { name, chars } => {
+                let chars = match chars {
+                    Value::String(s) => s,
+                    Value::Base64(b) => String::from_utf8_lossy(&b).into_owned(),
+                    other => {
+                        let shown = crate::control::rpc::py_str(&other);
+                        return Err(fault(FaultCode::IncorrectParameters, &shown));
+                    }
+                };
                 let id = self.one_process(&name)?;
                 let running = self
                     .core

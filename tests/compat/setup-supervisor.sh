@@ -1,6 +1,7 @@
 #!/bin/sh
 # Create (idempotently) a Python venv holding the reference Supervisor 4.3.0,
-# used by tests/ctl_vs_supervisord.rs to compare pidvisorctl with supervisorctl.
+# used by tests/ctl_vs_supervisord.rs and tests/supervisorctl_vs_pidvisord.rs
+# to compare pidvisorctl, pidvisord and the XML-RPC API with the real thing.
 #
 # Usage: tests/compat/setup-supervisor.sh [VENV_DIR]   (default: target/supervisor-venv)
 # Prints the venv directory on success.

@@ -855,7 +855,9 @@ fn config_info_from_pending_config() {
     assert_eq!((cis[0].name.as_str(), cis[0].inuse), ("a", true));
     assert_eq!((cis[1].name.as_str(), cis[1].inuse), ("b", false));
     assert_eq!(cis[0].stdout.logfile, "auto");
-    assert_eq!(cis[0].serverurl, "auto");
+    // Supervisor stores serverurl=AUTO as None: 'none' (checked against
+    // supervisord 4.3.0 by tests/supervisorctl_vs_pidvisord.rs).
+    assert_eq!(cis[0].serverurl, "none");
     assert_eq!((cis[0].group_prio, cis[0].process_prio), (999, 999));
     assert_eq!(cis[0].stopsignal, 15);
     assert_eq!(cis[0].exitcodes, [0]);
@@ -1048,4 +1050,67 @@ fn shutdown_with_nothing_running_exits_at_once() {
     assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
     assert_eq!(h.effects.last(), Some(&Effect::Exit));
     assert!(!h.logs().iter().any(|l| l.contains("waiting for")));
+}
+
+#[test]
+fn group_start_results_in_supervisor_order() {
+    // Supervisor answers startsecs=0 starts and faults within the call, in
+    // list order; those it waits for (startsecs > 0) follow as they finish.
+    let mut slow = prog("a");
+    slow.autostart = false;
+    let mut quick = prog("b");
+    quick.autostart = false;
+    quick.startsecs = 0;
+    let mut missing = prog("c");
+    missing.autostart = false;
+    missing.command = "/missing".into();
+    let mut h = Harness::new(vec![group("g", 1, vec![slow, quick, missing])]);
+    h.core.set_command_check(Box::new(|s| {
+        if s.command == "/missing" {
+            CommandCheck::NotFound("can't find command '/missing'".into())
+        } else {
+            CommandCheck::Ok
+        }
+    }));
+    let tok = h.send(start("g:*", true));
+    h.secs(2.0);
+    let Some(Ok(Answer::Results(rs))) = h.reply(tok) else {
+        panic!("{:?}", h.reply(tok))
+    };
+    let got: Vec<(&str, i32)> = rs.iter().map(|r| (r.name.as_str(), r.status)).collect();
+    assert_eq!(got, [("b", 80), ("c", 20), ("a", 80)]);
+}
+
+#[test]
+fn config_info_names_auto_logs_until_a_reread() {
+    // Supervisor fills in AUTO log names in the config objects of running
+    // groups; a reread replaces them with fresh ones ('auto') until added.
+    let mut h = Harness::programs(vec![prog("a")]);
+    let id = h.id("a");
+    h.core
+        .set_log_paths(id, "/tmp/a-out.log".into(), "/tmp/a-err.log".into());
+    let logs = |h: &mut Harness| {
+        let Ok(Answer::ConfigInfos(c)) = h.call(Command::GetAllConfigInfo) else {
+            panic!()
+        };
+        (
+            c[0].stdout.logfile.clone(),
+            c[0].stderr.logfile.clone(),
+            c[0].serverurl.clone(),
+        )
+    };
+    assert_eq!(
+        logs(&mut h),
+        (
+            "/tmp/a-out.log".into(),
+            "/tmp/a-err.log".into(),
+            "none".into()
+        )
+    );
+    let same = config(vec![program(prog("a"))]);
+    h.call(Command::ReloadConfig {
+        config: Box::new(Ok(same)),
+    })
+    .unwrap();
+    assert_eq!(logs(&mut h), ("auto".into(), "auto".into(), "none".into()));
 }
