@@ -559,9 +559,8 @@ def sc_logs(cfg, res):
             t0 = time.monotonic()
             d.rpc().supervisor.startProcess("producer", False)
             total, last_change, last_total = 0, time.monotonic(), -1
-            while total < n:
-                total = sum(e.stat().st_size for e in os.scandir(d.dir)
-                            if e.name.startswith("producer.log"))
+            while total != n:
+                total = logged_bytes(d.dir)
                 now = time.monotonic()
                 if total != last_total:
                     last_total, last_change = total, now
@@ -570,10 +569,22 @@ def sc_logs(cfg, res):
                 time.sleep(0.005)
             dt = last_change - t0
             _, c1 = proc_counters(d.pid)
+            d.wait_states(STATE_EXITED, 1, timeout=60)
+            total = logged_bytes(d.dir)  # settled: no rotation can race now
             th.add(kind, total / dt / 2**20)
             cpu.add(kind, (c1 - c0) / 1e6)
             lost.add(kind, n - total)
             d.stop()
+
+
+def logged_bytes(d):
+    """Sum of producer.log* sizes; retried when a rotation renames a file under us."""
+    while True:
+        try:
+            return sum(e.stat().st_size for e in os.scandir(d)
+                       if e.name.startswith("producer.log"))
+        except FileNotFoundError:
+            continue
 
 
 def sc_stop_all(cfg, res):
