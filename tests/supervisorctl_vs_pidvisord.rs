@@ -296,6 +296,9 @@ fn main_log_lines(o: &Out) -> Vec<String> {
         // Known divergence: pidvisord does not log "RPC interface
         // 'supervisor' initialized" (it has no Python plugins to load).
         .filter(|l| !l.ends_with("RPC interface 'supervisor' initialized"))
+        // pidvisor's own service: with dbus=auto and no system bus here it
+        // says once that D-Bus is off (supervisord has no D-Bus).
+        .filter(|l| !l.contains(" D-Bus service disabled: "))
         .map(|l| {
             // "2026-11-22 03:12:43,504 INFO ..." -> "DATE INFO ..."
             let rest = l.get(24..).unwrap_or(l);

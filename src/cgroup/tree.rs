@@ -47,6 +47,8 @@ pub struct Tree {
     /// The base is the hierarchy's root cgroup, which is exempt from the
     /// no-internal-processes rule.
     base_is_mount: bool,
+    /// The cgroup2 mount, for paths as `/proc/PID/cgroup` shows them.
+    mount: PathBuf,
 }
 
 impl Tree {
@@ -66,7 +68,15 @@ impl Tree {
             root: base.join(name),
             base_is_mount: base == mount,
             base,
+            mount: mount.to_path_buf(),
         }
+    }
+
+    /// `path` as the kernel names the cgroup (`/proc/PID/cgroup`, systemd's
+    /// `ControlGroup`): relative to the mount, with a leading `/`.
+    pub fn cgroup_name(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.mount).ok()?;
+        Some(format!("/{}", rel.display()))
     }
 
     /// The daemon's cgroup the subtree hangs from.
@@ -314,6 +324,17 @@ mod tests {
         );
         assert_eq!(first, moved);
         assert!(Tree::new(mount, mount, "pidvisor-1").base_is_mount);
+    }
+
+    #[test]
+    fn cgroup_names_are_relative_to_the_mount() {
+        let t = Tree::new(Path::new("/cg"), Path::new("/cg/x"), "pidvisor-1");
+        let leaf = t.root().join("web").join("web_01");
+        assert_eq!(
+            t.cgroup_name(&leaf).as_deref(),
+            Some("/x/pidvisor-1/web/web_01")
+        );
+        assert_eq!(t.cgroup_name(Path::new("/elsewhere")), None);
     }
 
     #[test]

@@ -201,7 +201,7 @@ impl Reactor {
             start_usec: usec(p.laststart),
             stop_usec: usec(p.laststop),
             restarts: p.restart_count,
-            control_group: String::new(),
+            control_group: self.cgroups.control_group(id).unwrap_or_default(),
         })
     }
 }

@@ -85,6 +85,11 @@ impl Cgroups {
         self.leaves.get(&id).map(|l| l.path.as_path())
     }
 
+    /// The cgroup of a process as the kernel names it (`/a/b/leaf`).
+    pub fn control_group(&self, id: ProcId) -> Option<String> {
+        self.tree.as_ref()?.cgroup_name(self.leaf_path(id)?)
+    }
+
     /// Is `id`'s exit of generation `gen` held back?
     pub fn is_held(&self, id: ProcId, gen: u64) -> bool {
         self.held.get(&id).is_some_and(|(g, _)| *g == gen)

@@ -12,7 +12,7 @@ use crate::fixture::{alive, send, wait_file, wait_for, Daemon, TIMEOUT};
 /// The cgroup2 mount when this machine can run these tests; otherwise the
 /// reason is printed and the test skips (a failure under
 /// `PIDVISOR_TEST_STRICT=1`).
-fn cgroup2() -> Option<PathBuf> {
+pub fn cgroup2() -> Option<PathBuf> {
     let reason = match probe() {
         Ok(mount) => return Some(mount),
         Err(r) => r,

@@ -986,3 +986,37 @@ fn dbus_group_admits_its_members() {
     assert!(o.status.success(), "{}", text(&o));
     agree(&bus, &d, "shared", "shared", "RUNNING");
 }
+
+#[test]
+fn dbus_control_group_is_the_leaf_the_kernel_reports() {
+    if crate::cgroups::cgroup2().is_none() {
+        return;
+    }
+    let bus = Bus::start();
+    let d = daemon_on(
+        &bus,
+        "[program:boxed]\ncommand=sleep 1000\nstartsecs=0\ncgroup=true\n\n\
+         [program:plain]\ncommand=sleep 1000\nstartsecs=0\n",
+    );
+    let pid = agree(&bus, &d, "boxed", "boxed", "RUNNING");
+    agree(&bus, &d, "plain", "plain", "RUNNING");
+    let kernel = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let kernel = kernel
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .expect("a cgroup2 line")
+        .to_string();
+    assert!(kernel.ends_with("/boxed/boxed"), "{kernel}");
+    assert_eq!(
+        bus.prop(&path_of("boxed", "boxed"), "ControlGroup")
+            .as_deref(),
+        Some(kernel.as_str())
+    );
+    // Without a cgroup of its own the property stays empty, as systemd's
+    // does for a unit without one.
+    assert_eq!(
+        bus.prop(&path_of("plain", "plain"), "ControlGroup")
+            .as_deref(),
+        Some("")
+    );
+}
