@@ -34,6 +34,19 @@ impl Manager {
         self.client.call(method, params).await
     }
 
+    /// A state-changing call: the caller's right is checked first.
+    async fn change(
+        &self,
+        conn: &Connection,
+        hdr: &Header<'_>,
+        what: &str,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Result<Value, Error> {
+        self.check(conn, hdr, what).await?;
+        self.call(method, params).await
+    }
+
     async fn reread(&self) -> Result<Diff, Error> {
         let v = self.call("reloadConfig", vec![]).await?;
         let list = |x: Option<&Value>| -> Vec<String> {
@@ -133,9 +146,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "StartProcess").await?;
         let v = self
-            .call("startProcess", vec![name.into(), wait.into()])
+            .change(
+                conn,
+                &hdr,
+                "StartProcess",
+                "startProcess",
+                vec![name.into(), wait.into()],
+            )
             .await?;
         Ok(v.as_bool().unwrap_or(true))
     }
@@ -147,9 +165,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "StopProcess").await?;
         let v = self
-            .call("stopProcess", vec![name.into(), wait.into()])
+            .change(
+                conn,
+                &hdr,
+                "StopProcess",
+                "stopProcess",
+                vec![name.into(), wait.into()],
+            )
             .await?;
         Ok(v.as_bool().unwrap_or(true))
     }
@@ -172,9 +195,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "SignalProcess").await?;
         let v = self
-            .call("signalProcess", vec![name.into(), signal.into()])
+            .change(
+                conn,
+                &hdr,
+                "SignalProcess",
+                "signalProcess",
+                vec![name.into(), signal.into()],
+            )
             .await?;
         Ok(v.as_bool().unwrap_or(true))
     }
@@ -186,9 +214,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        self.check(conn, &hdr, "StartGroup").await?;
         let v = self
-            .call("startProcessGroup", vec![name.into(), wait.into()])
+            .change(
+                conn,
+                &hdr,
+                "StartGroup",
+                "startProcessGroup",
+                vec![name.into(), wait.into()],
+            )
             .await?;
         Ok(results(v))
     }
@@ -200,9 +233,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        self.check(conn, &hdr, "StopGroup").await?;
         let v = self
-            .call("stopProcessGroup", vec![name.into(), wait.into()])
+            .change(
+                conn,
+                &hdr,
+                "StopGroup",
+                "stopProcessGroup",
+                vec![name.into(), wait.into()],
+            )
             .await?;
         Ok(results(v))
     }
@@ -231,9 +269,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        self.check(conn, &hdr, "SignalGroup").await?;
         let v = self
-            .call("signalProcessGroup", vec![name.into(), signal.into()])
+            .change(
+                conn,
+                &hdr,
+                "SignalGroup",
+                "signalProcessGroup",
+                vec![name.into(), signal.into()],
+            )
             .await?;
         Ok(results(v))
     }
@@ -365,9 +408,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<String, Error> {
-        self.check(conn, &hdr, "ReadMainLog").await?;
         let v = self
-            .call("readLog", vec![Value::Int(offset), Value::Int(length)])
+            .change(
+                conn,
+                &hdr,
+                "ReadMainLog",
+                "readLog",
+                vec![Value::Int(offset), Value::Int(length)],
+            )
             .await?;
         Ok(v.as_str().unwrap_or_default().to_owned())
     }
