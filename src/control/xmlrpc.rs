@@ -623,7 +623,9 @@ fn encode_value_into(v: &Value, out: &mut String) {
 /// Append `s` escaped as by [`escape`], without an intermediate copy.
 fn escape_into(s: &str, out: &mut String) {
     let mut rest = s;
-    while let Some(i) = rest.find(|c: char| matches!(c, '&' | '<' | '>') || is_forbidden_xml_char(c)) {
+    while let Some(i) =
+        rest.find(|c: char| matches!(c, '&' | '<' | '>') || is_forbidden_xml_char(c))
+    {
         out.push_str(&rest[..i]);
         let c = rest[i..].chars().next().unwrap_or_default();
         match c {
