@@ -1072,6 +1072,37 @@ mod tests {
     }
 
     #[test]
+    fn first_element_counts_and_fault_wins() {
+        // A fault wins over params wherever it stands, even over bad params.
+        let doc = b"<methodResponse><params><param><value><int>x</int></value></param></params>\
+            <fault><value><struct><member><name>faultCode</name><value><int>2</int></value></member>\
+            <member><name>faultString</name><value>s</value></member></struct></value></fault>\
+            </methodResponse>";
+        assert_eq!(
+            decode_response(doc).unwrap(),
+            Err(Fault {
+                code: 2,
+                string: "s".into()
+            })
+        );
+        // Elements not looked at are skipped, but must be well formed.
+        let ok = b"<methodResponse><x><y/></x><params><param><junk/><value><int>1</int></value>\
+            <value><bad/></value></param></params></methodResponse>";
+        assert_eq!(decode_response(ok).unwrap(), Ok(Value::Int(1)));
+        assert!(decode_response(
+            b"<methodResponse><x><y></x><params><param><value>1</value></param></params></methodResponse>"
+        )
+        .is_err());
+        // A missing methodName is reported before bad params.
+        assert_eq!(
+            decode_call(
+                b"<methodCall><params><param><value><foo/></value></param></params></methodCall>"
+            ),
+            Err(DecodeError::Missing("methodName"))
+        );
+    }
+
+    #[test]
     fn control_chars_dropped_on_encode() {
         let doc = encode_response(&"a\u{1}b".into());
         assert_eq!(decode_response(doc.as_bytes()).unwrap(), Ok("ab".into()));
