@@ -26,6 +26,9 @@ impl<E: std::fmt::Display> From<E> for Usage {
 
 /// `pidvisord`'s whole life; returns the exit status.
 pub fn main(argv: Vec<OsString>) -> i32 {
+    // Before anything is allocated in earnest and before any thread exists:
+    // big replies must not leave the heap at their high-water mark.
+    crate::sys::malloc::return_memory_eagerly();
     let argv0 = argv
         .first()
         .map(|a| a.to_string_lossy().into_owned())

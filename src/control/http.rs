@@ -334,6 +334,16 @@ pub fn response(ctx: &ReplyCtx<'_>, status: u16, headers: &[(&str, &str)], body:
     out
 }
 
+/// Append a 200 `text/xml` response carrying `body` to `out`: the body is
+/// copied once, straight into the connection's buffer.
+pub fn append_xml_response(ctx: &ReplyCtx<'_>, body: &[u8], out: &mut Vec<u8>) {
+    let mut s = head(ctx, 200, &[("Content-Type", "text/xml")]);
+    let _ = write!(s, "Content-Length: {}\r\n\r\n", body.len());
+    out.reserve(s.len() + body.len());
+    out.extend_from_slice(s.as_bytes());
+    out.extend_from_slice(body);
+}
+
 /// A 200 `text/xml` response carrying an XML-RPC document.
 pub fn xml_response(ctx: &ReplyCtx<'_>, body: &[u8]) -> Vec<u8> {
     response(ctx, 200, &[("Content-Type", "text/xml")], body)

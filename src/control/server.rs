@@ -39,6 +39,9 @@ const MAX_MULTI_BYTES: usize = 16 * 1024 * 1024;
 /// Buffers larger than this are freed once empty.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
+/// After sending a reply this big, give the freed heap back to the kernel.
+const TRIM_AFTER: usize = 64 * 1024;
+
 /// How often `/logtail` followers look for new data (Supervisor: 0.1 s).
 pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -715,6 +718,8 @@ impl ControlServer {
                     Err(f) => xmlrpc::encode_fault(f),
                 };
                 let (v, k) = (*version, *keep_alive);
+                // Freed before `send_xml` trims the heap.
+                drop(result);
                 self.waiting.remove(&id);
                 self.send_xml(token, v, k, body);
             }
@@ -743,8 +748,13 @@ impl ControlServer {
             keep_alive,
             date: &date,
         };
-        conn.outbuf
-            .extend(http::xml_response(&ctx, body.as_bytes()));
+        http::append_xml_response(&ctx, body.as_bytes(), &mut conn.outbuf);
+        // The value tree behind a big reply is freed by now, in many small
+        // chunks the heap keeps unless asked (the body itself is mmapped).
+        if body.len() >= TRIM_AFTER {
+            drop(body);
+            crate::sys::malloc::trim();
+        }
         conn.busy = Busy::Idle;
         if !keep_alive || conn.peer_done {
             conn.closing = true;

@@ -1,7 +1,6 @@
 //! XML-RPC values, calls and responses, as Supervisor speaks them.
 //!
-//! Parsing goes through quick-xml into a small bounded element tree, which is
-//! then interpreted. The server side follows Supervisor's own decoder
+//! Parsing streams quick-xml events straight into values (bounded depth). The server side follows Supervisor's own decoder
 //! (`supervisor/xmlrpc.py`, spec §6.2): `int`/`i4`, `boolean` (`1` is true,
 //! anything else false), `string`, `double`, `dateTime.iso8601`, `base64`,
 //! `array`, `struct`, untyped `<value>` as a string, `<params>` optional, no
@@ -14,9 +13,11 @@
 //! `<struct><member>`, with `&`, `<` and `>` escaped.
 
 use base64::Engine as _;
-use quick_xml::events::Event;
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
+use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 
 /// Deepest element nesting accepted in a document. A methodCall needs 5
 /// levels for a scalar parameter and 3 more per array/struct level, so this
@@ -163,112 +164,389 @@ pub enum DecodeError {
 }
 
 // ---------------------------------------------------------------------------
-// Element tree
+// Event stream
+//
+// Documents are decoded straight from quick-xml's events into `Value`s, with
+// no intermediate element tree: a 500-process `getAllProcessInfo` answer is
+// ~400 KB, and building, walking and dropping a tree of it cost pidvisorctl
+// most of its time. The decoder keeps the tree decoder's rules: it reads the
+// whole document (so any malformed XML is an error), the first element of a
+// given name is the one that counts, and elements it does not look at are
+// skipped but still checked.
 
-#[derive(Debug, Default)]
-struct Elem {
-    name: String,
-    text: String,
-    children: Vec<Elem>,
+/// One step of the document, as the decoder sees it.
+enum Ev<'a> {
+    /// A start tag (or an empty element, whose `Close` follows).
+    Open(BytesStart<'a>),
+    Close,
+    Text(Cow<'a, str>),
+    Eof,
 }
 
-impl Elem {
-    fn child(&self, name: &'static str) -> Result<&Elem, DecodeError> {
-        self.children
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or(DecodeError::Missing(name))
-    }
+struct Events<'a> {
+    reader: Reader<&'a [u8]>,
+    /// Elements open now.
+    depth: usize,
+    /// An empty element was returned as `Open`; its `Close` comes next.
+    pending_close: bool,
+    /// The root element has been closed.
+    root_done: bool,
 }
 
 fn xml_err(e: impl fmt::Display) -> DecodeError {
     DecodeError::Xml(e.to_string())
 }
 
-fn parse_tree(doc: &[u8]) -> Result<Elem, DecodeError> {
-    let text = std::str::from_utf8(doc).map_err(xml_err)?;
-    let mut reader = Reader::from_str(text);
-    reader.config_mut().check_end_names = true;
-    let mut stack: Vec<Elem> = Vec::new();
-    let mut root: Option<Elem> = None;
-    loop {
-        let ev = reader.read_event().map_err(xml_err)?;
-        match ev {
-            Event::Start(s) => {
-                if root.is_some() {
-                    return Err(DecodeError::Xml("content after root element".into()));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(DecodeError::TooDeep);
-                }
-                let name = String::from_utf8_lossy(s.name().as_ref()).into_owned();
-                stack.push(Elem {
-                    name,
-                    ..Elem::default()
-                });
-            }
-            Event::Empty(s) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(DecodeError::TooDeep);
-                }
-                let e = Elem {
-                    name: String::from_utf8_lossy(s.name().as_ref()).into_owned(),
-                    ..Elem::default()
-                };
-                match stack.last_mut() {
-                    Some(p) => p.children.push(e),
-                    None if root.is_none() => root = Some(e),
-                    None => return Err(DecodeError::Xml("content after root element".into())),
-                }
-            }
-            Event::End(_) => {
-                let e = stack
-                    .pop()
-                    .ok_or_else(|| DecodeError::Xml("unbalanced end tag".into()))?;
-                match stack.last_mut() {
-                    Some(p) => p.children.push(e),
-                    None => root = Some(e),
-                }
-            }
-            Event::Text(t) => {
-                let s = t.xml_content().map_err(xml_err)?;
-                push_text(&mut stack, &s)?;
-            }
-            Event::CData(c) => {
-                let s = c.xml_content().map_err(xml_err)?;
-                push_text(&mut stack, &s)?;
-            }
-            Event::GeneralRef(r) => {
-                let s = match r.resolve_char_ref().map_err(xml_err)? {
-                    Some(c) => c.to_string(),
-                    None => {
-                        let name = r.decode().map_err(xml_err)?;
-                        quick_xml::escape::resolve_predefined_entity(&name)
-                            .ok_or_else(|| DecodeError::Xml(format!("unknown entity &{name};")))?
-                            .to_string()
-                    }
-                };
-                push_text(&mut stack, &s)?;
-            }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::DocType(_) => return Err(DecodeError::Xml("DOCTYPE not allowed".into())),
-            Event::Eof => break,
-        }
-    }
-    if !stack.is_empty() {
-        return Err(DecodeError::Xml("unexpected end of document".into()));
-    }
-    root.ok_or_else(|| DecodeError::Xml("empty document".into()))
+fn name_of(s: &BytesStart<'_>) -> String {
+    String::from_utf8_lossy(s.name().as_ref()).into_owned()
 }
 
-fn push_text(stack: &mut [Elem], s: &str) -> Result<(), DecodeError> {
-    match stack.last_mut() {
-        Some(e) => {
-            e.text.push_str(s);
-            Ok(())
+fn is(s: &BytesStart<'_>, name: &str) -> bool {
+    s.name().as_ref() == name.as_bytes()
+}
+
+impl<'a> Events<'a> {
+    fn new(doc: &'a [u8]) -> Result<Self, DecodeError> {
+        let text = std::str::from_utf8(doc).map_err(xml_err)?;
+        let mut reader = Reader::from_str(text);
+        reader.config_mut().check_end_names = true;
+        Ok(Events {
+            reader,
+            depth: 0,
+            pending_close: false,
+            root_done: false,
+        })
+    }
+
+    fn open(&mut self) -> Result<(), DecodeError> {
+        if self.depth == 0 && self.root_done {
+            return Err(DecodeError::Xml("content after root element".into()));
         }
-        None if s.trim().is_empty() => Ok(()),
-        None => Err(DecodeError::Xml("text outside the root element".into())),
+        if self.depth >= MAX_DEPTH {
+            return Err(DecodeError::TooDeep);
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) -> Ev<'a> {
+        self.depth -= 1;
+        if self.depth == 0 {
+            self.root_done = true;
+        }
+        Ev::Close
+    }
+
+    /// Text outside the root may only be white space.
+    fn text(&self, s: Cow<'a, str>) -> Result<Option<Ev<'a>>, DecodeError> {
+        if self.depth > 0 {
+            Ok(Some(Ev::Text(s)))
+        } else if s.trim().is_empty() {
+            Ok(None)
+        } else {
+            Err(DecodeError::Xml("text outside the root element".into()))
+        }
+    }
+
+    fn next(&mut self) -> Result<Ev<'a>, DecodeError> {
+        if self.pending_close {
+            self.pending_close = false;
+            return Ok(self.close());
+        }
+        loop {
+            let ev = match self.reader.read_event().map_err(xml_err)? {
+                Event::Start(s) => {
+                    self.open()?;
+                    Some(Ev::Open(s))
+                }
+                Event::Empty(s) => {
+                    self.open()?;
+                    self.pending_close = true;
+                    Some(Ev::Open(s))
+                }
+                Event::End(_) => {
+                    if self.depth == 0 {
+                        return Err(DecodeError::Xml("unbalanced end tag".into()));
+                    }
+                    Some(self.close())
+                }
+                Event::Text(t) => {
+                    let s = t.xml_content().map_err(xml_err)?;
+                    self.text(s)?
+                }
+                Event::CData(c) => {
+                    let s = c.xml_content().map_err(xml_err)?;
+                    self.text(s)?
+                }
+                Event::GeneralRef(r) => {
+                    let s: Cow<'a, str> = match r.resolve_char_ref().map_err(xml_err)? {
+                        Some(c) => Cow::Owned(c.to_string()),
+                        None => {
+                            let name = r.decode().map_err(xml_err)?;
+                            let s = quick_xml::escape::resolve_predefined_entity(&name)
+                                .ok_or_else(|| {
+                                    DecodeError::Xml(format!("unknown entity &{name};"))
+                                })?;
+                            Cow::Borrowed(s)
+                        }
+                    };
+                    self.text(s)?
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => None,
+                Event::DocType(_) => return Err(DecodeError::Xml("DOCTYPE not allowed".into())),
+                Event::Eof => {
+                    if self.depth > 0 {
+                        return Err(DecodeError::Xml("unexpected end of document".into()));
+                    }
+                    if !self.root_done {
+                        return Err(DecodeError::Xml("empty document".into()));
+                    }
+                    Some(Ev::Eof)
+                }
+            };
+            if let Some(ev) = ev {
+                return Ok(ev);
+            }
+        }
+    }
+
+    /// The next event inside the current element (`Eof` cannot happen there).
+    fn inner(&mut self) -> Result<Ev<'a>, DecodeError> {
+        match self.next()? {
+            Ev::Eof => Err(DecodeError::Xml("unexpected end of document".into())),
+            ev => Ok(ev),
+        }
+    }
+
+    /// The root element's start tag.
+    fn root(&mut self) -> Result<BytesStart<'a>, DecodeError> {
+        loop {
+            match self.next()? {
+                Ev::Open(s) => return Ok(s),
+                // Text before the root is white space (checked in `text`).
+                Ev::Text(_) => {}
+                Ev::Close | Ev::Eof => return Err(DecodeError::Xml("empty document".into())),
+            }
+        }
+    }
+
+    /// Read to the end of the document, checking it is well formed.
+    fn finish(&mut self) -> Result<(), DecodeError> {
+        loop {
+            if let Ev::Eof = self.next()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Skip the rest of an element whose start was just read.
+    fn skip(&mut self) -> Result<(), DecodeError> {
+        self.skip_to(self.depth - 1)
+    }
+
+    /// Read until only `depth` elements are open.
+    fn skip_to(&mut self, depth: usize) -> Result<(), DecodeError> {
+        while self.depth > depth {
+            self.inner()?;
+        }
+        Ok(())
+    }
+
+    /// An element's own text, up to its end tag; child elements are skipped
+    /// (the tree decoder ignored them too).
+    fn own_text(&mut self) -> Result<String, DecodeError> {
+        let mut out = String::new();
+        loop {
+            match self.inner()? {
+                Ev::Text(t) => {
+                    if out.is_empty() {
+                        out = t.into_owned();
+                    } else {
+                        out.push_str(&t);
+                    }
+                }
+                Ev::Open(_) => self.skip()?,
+                Ev::Close => return Ok(out),
+                Ev::Eof => unreachable!("inner() never returns Eof"),
+            }
+        }
+    }
+
+    /// Decode the first `<value>` child of the current element and skip the
+    /// rest of it; `Missing("value")` if it has none.
+    fn first_value(&mut self, side: Side) -> Result<Value, DecodeError> {
+        let mut found = None;
+        loop {
+            match self.inner()? {
+                Ev::Open(s) if found.is_none() && is(&s, "value") => {
+                    found = Some(self.value(side)?);
+                }
+                Ev::Open(_) => self.skip()?,
+                Ev::Text(_) => {}
+                Ev::Close => return found.ok_or(DecodeError::Missing("value")),
+                Ev::Eof => unreachable!("inner() never returns Eof"),
+            }
+        }
+    }
+
+    /// A `<value>` whose start tag was just read, through its end tag.
+    fn value(&mut self, side: Side) -> Result<Value, DecodeError> {
+        let mut text = String::new();
+        let mut typed = None;
+        loop {
+            match self.inner()? {
+                Ev::Text(t) if typed.is_none() => text.push_str(&t),
+                Ev::Text(_) => {}
+                Ev::Open(s) => {
+                    if typed.is_some() {
+                        // One typed child at most.
+                        return Err(DecodeError::Unexpected(name_of(&s)));
+                    }
+                    typed = Some(self.typed(s, side)?);
+                }
+                Ev::Close => break,
+                Ev::Eof => unreachable!("inner() never returns Eof"),
+            }
+        }
+        // Untyped <value>text</value> is a string.
+        Ok(typed.unwrap_or(Value::String(text)))
+    }
+
+    /// The typed child of a `<value>`, whose start tag `t` was just read.
+    fn typed(&mut self, t: BytesStart<'a>, side: Side) -> Result<Value, DecodeError> {
+        let kind = t.name();
+        let kind = kind.as_ref();
+        match kind {
+            b"array" => return self.array(side),
+            b"struct" => return self.structure(side),
+            b"nil" if side == Side::Client => {
+                self.skip()?;
+                return Ok(Value::Nil);
+            }
+            b"int" | b"i4" | b"boolean" | b"string" | b"double" | b"dateTime.iso8601"
+            | b"base64" => {}
+            b"i8" if side == Side::Client => {}
+            _ => return Err(DecodeError::Unexpected(name_of(&t))),
+        }
+        let text = self.own_text()?;
+        let bad = |kind: &'static str| DecodeError::BadScalar {
+            kind,
+            text: text.clone(),
+        };
+        Ok(match kind {
+            b"int" | b"i4" => Value::Int(parse_int(&text).ok_or_else(|| bad("int"))?),
+            b"i8" => Value::Int(parse_int(&text).ok_or_else(|| bad("i8"))?),
+            b"boolean" => match side {
+                Side::Server => Value::Bool(text.trim() == "1"),
+                Side::Client => match text.trim() {
+                    "1" => Value::Bool(true),
+                    "0" => Value::Bool(false),
+                    _ => return Err(bad("boolean")),
+                },
+            },
+            b"double" => Value::Double(text.trim().parse::<f64>().map_err(|_| bad("double"))?),
+            b"dateTime.iso8601" => Value::DateTime(text.trim().to_string()),
+            b"base64" => {
+                let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                Value::Base64(
+                    base64::engine::general_purpose::STANDARD
+                        .decode(clean)
+                        .map_err(|_| bad("base64"))?,
+                )
+            }
+            _ => Value::String(text),
+        })
+    }
+
+    /// `<array>` (start tag read): the first `<data>`, whose children must
+    /// all be `<value>`s.
+    fn array(&mut self, side: Side) -> Result<Value, DecodeError> {
+        let mut out = None;
+        loop {
+            match self.inner()? {
+                Ev::Open(s) if out.is_none() && is(&s, "data") => {
+                    let mut items = Vec::new();
+                    loop {
+                        match self.inner()? {
+                            Ev::Open(v) if is(&v, "value") => items.push(self.value(side)?),
+                            Ev::Open(v) => return Err(DecodeError::Unexpected(name_of(&v))),
+                            Ev::Text(_) => {}
+                            Ev::Close => break,
+                            Ev::Eof => unreachable!("inner() never returns Eof"),
+                        }
+                    }
+                    out = Some(items);
+                }
+                Ev::Open(_) => self.skip()?,
+                Ev::Text(_) => {}
+                Ev::Close => return out.map(Value::Array).ok_or(DecodeError::Missing("data")),
+                Ev::Eof => unreachable!("inner() never returns Eof"),
+            }
+        }
+    }
+
+    /// `<struct>` (start tag read): `<member>`s only, each with a `<name>`
+    /// and a `<value>` (the first of each counts).
+    fn structure(&mut self, side: Side) -> Result<Value, DecodeError> {
+        let mut out = Vec::new();
+        loop {
+            match self.inner()? {
+                Ev::Open(m) if is(&m, "member") => {
+                    let mut name = None;
+                    let mut value = None;
+                    loop {
+                        match self.inner()? {
+                            Ev::Open(s) if name.is_none() && is(&s, "name") => {
+                                name = Some(self.own_text()?);
+                            }
+                            Ev::Open(s) if value.is_none() && is(&s, "value") => {
+                                value = Some(self.value(side)?);
+                            }
+                            Ev::Open(_) => self.skip()?,
+                            Ev::Text(_) => {}
+                            Ev::Close => break,
+                            Ev::Eof => unreachable!("inner() never returns Eof"),
+                        }
+                    }
+                    let name = name.ok_or(DecodeError::Missing("name"))?;
+                    let value = value.ok_or(DecodeError::Missing("value"))?;
+                    out.push((name, value));
+                }
+                Ev::Open(m) => return Err(DecodeError::Unexpected(name_of(&m))),
+                Ev::Text(_) => {}
+                Ev::Close => return Ok(Value::Struct(out)),
+                Ev::Eof => unreachable!("inner() never returns Eof"),
+            }
+        }
+    }
+}
+
+/// A decoding error that leaves the event stream where it was (so the rest
+/// of the document can still be read), as opposed to malformed XML.
+fn recoverable(e: &DecodeError) -> bool {
+    matches!(
+        e,
+        DecodeError::Unexpected(_) | DecodeError::Missing(_) | DecodeError::BadScalar { .. }
+    )
+}
+
+impl Events<'_> {
+    /// Run `f` on the element just opened below the root; a decoding error
+    /// is returned as the inner `Err` after skipping back to the root's
+    /// level, so later elements are still read (and checked) as the tree
+    /// decoder read them. Malformed XML is the outer `Err`.
+    fn attempt<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, DecodeError>,
+    ) -> Result<Result<T, DecodeError>, DecodeError> {
+        match f(self) {
+            Ok(v) => Ok(Ok(v)),
+            Err(e) if recoverable(&e) => {
+                self.skip_to(1)?;
+                Ok(Err(e))
+            }
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -281,69 +559,6 @@ enum Side {
     Client,
 }
 
-fn decode_value(v: &Elem, side: Side) -> Result<Value, DecodeError> {
-    if v.name != "value" {
-        return Err(DecodeError::Unexpected(v.name.clone()));
-    }
-    let Some(t) = v.children.first() else {
-        // Untyped <value>text</value> is a string.
-        return Ok(Value::String(v.text.clone()));
-    };
-    if v.children.len() > 1 {
-        return Err(DecodeError::Unexpected(v.children[1].name.clone()));
-    }
-    let text = t.text.as_str();
-    let bad = |kind: &'static str| DecodeError::BadScalar {
-        kind,
-        text: text.to_string(),
-    };
-    Ok(match t.name.as_str() {
-        "int" | "i4" => Value::Int(parse_int(text).ok_or_else(|| bad("int"))?),
-        "i8" if side == Side::Client => Value::Int(parse_int(text).ok_or_else(|| bad("i8"))?),
-        "boolean" => match side {
-            Side::Server => Value::Bool(text.trim() == "1"),
-            Side::Client => match text.trim() {
-                "1" => Value::Bool(true),
-                "0" => Value::Bool(false),
-                _ => return Err(bad("boolean")),
-            },
-        },
-        "string" => Value::String(text.to_string()),
-        "double" => Value::Double(text.trim().parse::<f64>().map_err(|_| bad("double"))?),
-        "dateTime.iso8601" => Value::DateTime(text.trim().to_string()),
-        "base64" => {
-            let clean: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-            Value::Base64(
-                base64::engine::general_purpose::STANDARD
-                    .decode(clean)
-                    .map_err(|_| bad("base64"))?,
-            )
-        }
-        "nil" if side == Side::Client => Value::Nil,
-        "array" => {
-            let data = t.child("data")?;
-            let mut out = Vec::with_capacity(data.children.len());
-            for c in &data.children {
-                out.push(decode_value(c, side)?);
-            }
-            Value::Array(out)
-        }
-        "struct" => {
-            let mut out = Vec::with_capacity(t.children.len());
-            for m in &t.children {
-                if m.name != "member" {
-                    return Err(DecodeError::Unexpected(m.name.clone()));
-                }
-                let name = m.child("name")?.text.clone();
-                let value = decode_value(m.child("value")?, side)?;
-                out.push((name, value));
-            }
-            Value::Struct(out)
-        }
-        other => return Err(DecodeError::Unexpected(other.to_string())),
-    })
-}
-
 fn parse_int(text: &str) -> Option<i64> {
     let t = text.trim();
     let t = t.strip_prefix('+').unwrap_or(t);
@@ -354,9 +569,7 @@ fn encode_value_into(v: &Value, out: &mut String) {
     out.push_str("<value>");
     match v {
         Value::Int(i) => {
-            out.push_str("<int>");
-            out.push_str(&i.to_string());
-            out.push_str("</int>");
+            let _ = write!(out, "<int>{i}</int>");
         }
         Value::Bool(b) => {
             out.push_str(if *b {
@@ -367,22 +580,20 @@ fn encode_value_into(v: &Value, out: &mut String) {
         }
         Value::String(s) => {
             out.push_str("<string>");
-            out.push_str(&escape(s));
+            escape_into(s, out);
             out.push_str("</string>");
         }
         Value::Double(d) => {
-            out.push_str("<double>");
-            out.push_str(&format!("{d:?}"));
-            out.push_str("</double>");
+            let _ = write!(out, "<double>{d:?}</double>");
         }
         Value::DateTime(s) => {
             out.push_str("<dateTime.iso8601>");
-            out.push_str(&escape(s));
+            escape_into(s, out);
             out.push_str("</dateTime.iso8601>");
         }
         Value::Base64(b) => {
             out.push_str("<base64>\n");
-            out.push_str(&base64::engine::general_purpose::STANDARD.encode(b));
+            base64::engine::general_purpose::STANDARD.encode_string(b, out);
             out.push_str("\n</base64>");
         }
         Value::Array(a) => {
@@ -397,7 +608,7 @@ fn encode_value_into(v: &Value, out: &mut String) {
             out.push_str("<struct>\n");
             for (k, x) in m {
                 out.push_str("<member>\n<name>");
-                out.push_str(&escape(k));
+                escape_into(k, out);
                 out.push_str("</name>\n");
                 encode_value_into(x, out);
                 out.push_str("\n</member>\n");
@@ -407,6 +618,25 @@ fn encode_value_into(v: &Value, out: &mut String) {
         Value::Nil => out.push_str("<nil/>"),
     }
     out.push_str("</value>");
+}
+
+/// Append `s` escaped as by [`escape`], without an intermediate copy.
+fn escape_into(s: &str, out: &mut String) {
+    let mut rest = s;
+    while let Some(i) =
+        rest.find(|c: char| matches!(c, '&' | '<' | '>') || is_forbidden_xml_char(c))
+    {
+        out.push_str(&rest[..i]);
+        let c = rest[i..].chars().next().unwrap_or_default();
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => {} // not representable in XML 1.0: dropped
+        }
+        rest = &rest[i + c.len_utf8()..];
+    }
+    out.push_str(rest);
 }
 
 /// Escape text content: `&`, `<`, `>` (what Python's xmlrpc writer escapes).
@@ -467,23 +697,51 @@ pub fn encode_call(method: &str, params: &[Value]) -> String {
 /// Decode a `<methodCall>` (server side, Supervisor's rules). The method name
 /// is returned as sent; check it with [`valid_method_name`].
 pub fn decode_call(doc: &[u8]) -> Result<MethodCall, DecodeError> {
-    let root = parse_tree(doc)?;
-    if root.name != "methodCall" {
-        return Err(DecodeError::Unexpected(root.name));
+    let mut ev = Events::new(doc)?;
+    let root = ev.root()?;
+    if !is(&root, "methodCall") {
+        ev.finish()?;
+        return Err(DecodeError::Unexpected(name_of(&root)));
     }
-    let method = root.child("methodName")?.text.trim().to_string();
+    let mut method = None;
+    let mut params = None;
+    loop {
+        match ev.inner()? {
+            Ev::Open(s) if method.is_none() && is(&s, "methodName") => {
+                method = Some(ev.own_text()?);
+            }
+            Ev::Open(s) if params.is_none() && is(&s, "params") => {
+                params = Some(ev.attempt(|ev| {
+                    let mut out = Vec::new();
+                    loop {
+                        match ev.inner()? {
+                            Ev::Open(p) if is(&p, "param") => {
+                                out.push(ev.first_value(Side::Server)?);
+                            }
+                            Ev::Open(p) => return Err(DecodeError::Unexpected(name_of(&p))),
+                            Ev::Text(_) => {}
+                            Ev::Close => return Ok(out),
+                            Ev::Eof => unreachable!("inner() never returns Eof"),
+                        }
+                    }
+                })?);
+            }
+            Ev::Open(_) => ev.skip()?,
+            Ev::Text(_) => {}
+            Ev::Close => break,
+            Ev::Eof => unreachable!("inner() never returns Eof"),
+        }
+    }
+    ev.finish()?;
+    // Checked in the order the tree decoder checked them.
+    let method = method
+        .ok_or(DecodeError::Missing("methodName"))?
+        .trim()
+        .to_string();
     if method.is_empty() {
         return Err(DecodeError::Missing("methodName"));
     }
-    let mut params = Vec::new();
-    if let Some(ps) = root.children.iter().find(|c| c.name == "params") {
-        for p in &ps.children {
-            if p.name != "param" {
-                return Err(DecodeError::Unexpected(p.name.clone()));
-            }
-            params.push(decode_value(p.child("value")?, Side::Server)?);
-        }
-    }
+    let params = params.transpose()?.unwrap_or_default();
     Ok(MethodCall { method, params })
 }
 
@@ -514,26 +772,64 @@ pub fn encode_fault(f: &Fault) -> String {
 /// Decode a `<methodResponse>` (client side): `Ok(Ok(value))`,
 /// `Ok(Err(fault))`, or a decode error.
 pub fn decode_response(doc: &[u8]) -> Result<Response, DecodeError> {
-    let root = parse_tree(doc)?;
-    if root.name != "methodResponse" {
-        return Err(DecodeError::Unexpected(root.name));
+    let mut ev = Events::new(doc)?;
+    let root = ev.root()?;
+    if !is(&root, "methodResponse") {
+        ev.finish()?;
+        return Err(DecodeError::Unexpected(name_of(&root)));
     }
-    if let Some(f) = root.children.iter().find(|c| c.name == "fault") {
-        let v = decode_value(f.child("value")?, Side::Client)?;
+    let mut fault = None;
+    let mut params = None;
+    loop {
+        match ev.inner()? {
+            Ev::Open(s) if fault.is_none() && is(&s, "fault") => {
+                fault = Some(ev.attempt(|ev| ev.first_value(Side::Client))?);
+            }
+            Ev::Open(s) if params.is_none() && is(&s, "params") => {
+                params = Some(ev.attempt(|ev| {
+                    let mut found = None;
+                    loop {
+                        match ev.inner()? {
+                            Ev::Open(p) if found.is_none() && is(&p, "param") => {
+                                found = Some(ev.first_value(Side::Client)?);
+                            }
+                            Ev::Open(_) => ev.skip()?,
+                            Ev::Text(_) => {}
+                            Ev::Close => return found.ok_or(DecodeError::Missing("param")),
+                            Ev::Eof => unreachable!("inner() never returns Eof"),
+                        }
+                    }
+                })?);
+            }
+            Ev::Open(_) => ev.skip()?,
+            Ev::Text(_) => {}
+            Ev::Close => break,
+            Ev::Eof => unreachable!("inner() never returns Eof"),
+        }
+    }
+    ev.finish()?;
+    // A fault wins wherever it stands, as in the tree decoder.
+    if let Some(v) = fault {
+        let v = v?;
         let code = v
             .get("faultCode")
             .and_then(Value::as_i64)
             .ok_or(DecodeError::Missing("faultCode"))?;
-        let string = v
-            .get("faultString")
-            .and_then(Value::as_str)
-            .ok_or(DecodeError::Missing("faultString"))?
-            .to_string();
+        let string = match v {
+            Value::Struct(members) => members
+                .into_iter()
+                .find(|(k, _)| k == "faultString")
+                .and_then(|(_, v)| match v {
+                    Value::String(s) | Value::DateTime(s) => Some(s),
+                    _ => None,
+                }),
+            _ => None,
+        }
+        .ok_or(DecodeError::Missing("faultString"))?;
         return Ok(Err(Fault { code, string }));
     }
-    let params = root.child("params")?;
-    let param = params.child("param")?;
-    Ok(Ok(decode_value(param.child("value")?, Side::Client)?))
+    let value = params.ok_or(DecodeError::Missing("params"))??;
+    Ok(Ok(value))
 }
 
 /// Supervisor's method-name rule (CVE-2017-11610): exactly `namespace.method`
@@ -773,6 +1069,37 @@ mod tests {
             "</data></array></value>".repeat(20)
         );
         assert!(decode_call(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn first_element_counts_and_fault_wins() {
+        // A fault wins over params wherever it stands, even over bad params.
+        let doc = b"<methodResponse><params><param><value><int>x</int></value></param></params>\
+            <fault><value><struct><member><name>faultCode</name><value><int>2</int></value></member>\
+            <member><name>faultString</name><value>s</value></member></struct></value></fault>\
+            </methodResponse>";
+        assert_eq!(
+            decode_response(doc).unwrap(),
+            Err(Fault {
+                code: 2,
+                string: "s".into()
+            })
+        );
+        // Elements not looked at are skipped, but must be well formed.
+        let ok = b"<methodResponse><x><y/></x><params><param><junk/><value><int>1</int></value>\
+            <value><bad/></value></param></params></methodResponse>";
+        assert_eq!(decode_response(ok).unwrap(), Ok(Value::Int(1)));
+        assert!(decode_response(
+            b"<methodResponse><x><y></x><params><param><value>1</value></param></params></methodResponse>"
+        )
+        .is_err());
+        // A missing methodName is reported before bad params.
+        assert_eq!(
+            decode_call(
+                b"<methodCall><params><param><value><foo/></value></param></params></methodCall>"
+            ),
+            Err(DecodeError::Missing("methodName"))
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use super::client::{CallError, Client, ServerUrl};
 use super::help;
 use crate::control::xmlrpc::{py_repr_str, Value};
+use std::borrow::Borrow;
 use std::io::{self, BufRead, Write};
 
 /// LSB init-script exit statuses (supervisorctl's `LSBInitExitStatuses`).
@@ -72,10 +73,11 @@ pub fn make_namespec(group: &str, name: &str) -> String {
 
 /// Render `status` lines (spec §5.4): `'%-Ws%-10s%s'`, W = max(30, longest) + 3.
 /// With `color`, the state word is coloured (padding computed on the plain text).
-pub fn format_status(infos: &[Value], color: bool) -> Vec<String> {
+pub fn format_status<V: Borrow<Value>>(infos: &[V], color: bool) -> Vec<String> {
     let names: Vec<String> = infos
         .iter()
-        .map(|i| make_namespec(i.str_field("group"), i.str_field("name")))
+        .map(Borrow::borrow)
+        .map(|i: &Value| make_namespec(i.str_field("group"), i.str_field("name")))
         .collect();
     let width = names
         .iter()
@@ -86,8 +88,9 @@ pub fn format_status(infos: &[Value], color: bool) -> Vec<String> {
         + 3;
     infos
         .iter()
+        .map(Borrow::borrow)
         .zip(&names)
-        .map(|(info, name)| {
+        .map(|(info, name): (&Value, _)| {
             let state = info.str_field("statename");
             let padded = format!("{state:<10}");
             let state_col = if color {
@@ -114,8 +117,8 @@ pub fn format_status(infos: &[Value], color: bool) -> Vec<String> {
 /// pidvisord: `name`, `group`, `start`, `stop`, `now`, `state`,
 /// `statename`, `spawnerr`, `exitstatus`, `logfile`, `stdout_logfile`,
 /// `stderr_logfile`, `pid`, `description`).
-pub fn status_json(infos: &[Value]) -> String {
-    let list = serde_json::Value::Array(infos.iter().map(to_json).collect());
+pub fn status_json<V: Borrow<Value>>(infos: &[V]) -> String {
+    let list = serde_json::Value::Array(infos.iter().map(|v| to_json(v.borrow())).collect());
     list.to_string()
 }
 
@@ -445,27 +448,28 @@ impl Controller {
             return Ok(());
         }
         let all = self.sv("getAllProcessInfo", &[])?;
-        let all_infos = all.as_array().unwrap_or(&[]).to_vec();
+        // Borrowed, not cloned: with 500 processes this is most of the reply.
+        let all_infos = all.as_array().unwrap_or(&[]);
         let mut names: Vec<&str> = arg.split_whitespace().collect();
         let json = names.contains(&"--json");
         // `-v`: one indented line per pid of each process (pidvisor only).
         let verbose = names.contains(&"-v");
         names.retain(|n| *n != "--json" && *n != "-v");
-        let matching: Vec<Value> = if names.is_empty() || names.contains(&"all") {
-            all_infos
+        let matching: Vec<&Value> = if names.is_empty() || names.contains(&"all") {
+            all_infos.iter().collect()
         } else {
             let mut m = Vec::new();
             for name in names {
                 let (group, process) = split_namespec(name);
                 let mut bad = true;
-                for info in &all_infos {
+                for info in all_infos {
                     let matched = info.str_field("group") == group
                         && process
                             .as_deref()
                             .map_or(true, |p| info.str_field("name") == p);
                     if matched {
                         bad = false;
-                        m.push(info.clone());
+                        m.push(info);
                     }
                 }
                 if bad {
@@ -482,6 +486,12 @@ impl Controller {
         if json {
             let j = status_json(&matching);
             self.output(&j);
+        } else if !verbose {
+            // One write for the whole table instead of one per line.
+            let lines = format_status(&matching, self.color);
+            if !lines.is_empty() {
+                self.output(&lines.join("\n"));
+            }
         } else {
             for (line, info) in format_status(&matching, self.color).iter().zip(&matching) {
                 self.output(line);

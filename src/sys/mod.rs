@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod errno;
 pub mod exec;
 pub mod fd;
+pub mod malloc;
 pub mod pidfd;
 pub mod prctl;
 pub mod rlimit;
