@@ -123,8 +123,11 @@ impl RotatingFile {
         let meta = file.metadata()?;
         self.regular = meta.file_type().is_file();
         self.size = if self.regular { meta.len() } else { 0 };
-        if truncate && self.regular {
-            // std refuses O_APPEND | O_TRUNC together; truncate right after.
+        if truncate && self.regular && self.size > 0 {
+            // std refuses O_APPEND | O_TRUNC together; truncate right after,
+            // and only when needed: after a rotation the file is new and
+            // empty, and on ext4 a truncate to 0 arms "auto_da_alloc", which
+            // makes the *next* close flush the whole file synchronously.
             file.set_len(0)?;
             self.size = 0;
         }

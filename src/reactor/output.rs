@@ -286,8 +286,13 @@ impl Reactor {
         }
     }
 
-    /// Read everything already written by one spawn's process.
+    /// The process of one spawn exited: read everything it already wrote,
+    /// and close our end of its stdin as Supervisor does (the output pipes
+    /// stay until EOF, since a grandchild may still hold them).
     pub(super) fn drain_pipes_of(&mut self, id: ProcId, gen: u64) {
+        if let Some(logs) = self.pipes.logs_mut(id).filter(|l| l.gen == gen) {
+            logs.stdin = None;
+        }
         let tokens: Vec<Token> = self
             .pipes
             .watches
