@@ -90,7 +90,7 @@ impl Core {
             .map(|i| i.id)
             .collect();
         for id in ids {
-            if self.procs.get(&id).is_some() && self.timers.get(id, Timer::StopReport).is_none() {
+            if self.procs.contains_key(&id) && self.timers.get(id, Timer::StopReport).is_none() {
                 self.stop_report(id, now);
             }
         }
