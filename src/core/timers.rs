@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn index_follows_set_and_clear() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::mono();
         let s = |n| t0 + Duration::from_secs(n);
         let (a, b) = (ProcId(1), ProcId(2));
         let mut ts = Timers::default();
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn same_deadline_prefers_first_timer() {
-        let t0 = Instant::now();
+        let t0 = crate::clock::mono();
         let mut ts = Timers::default();
         ts.set(ProcId(0), Timer::StopReport, t0);
         ts.set(ProcId(0), Timer::StopWait, t0);
