@@ -16,7 +16,9 @@ impl Core {
 
     /// The child of `gen` was forked with `pid`.
     pub fn spawned(&mut self, id: ProcId, gen: u64, pid: u32, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
+        let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
+            return;
+        };
         if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
             return;
         }
@@ -25,7 +27,7 @@ impl Core {
         let msg = format!("spawned: {} with pid {pid}", py_repr(&p.spec.name));
         if let Some(at) = p.startsecs_deadline() {
             if state == ProcessState::Starting {
-                p.timers.set(Timer::StartSecs, at);
+                self.timers.set(id, Timer::StartSecs, at);
             }
         }
         self.log(LogLevel::Info, msg);
@@ -40,7 +42,9 @@ impl Core {
 
     /// The spawn of `gen` failed before exec; `error` is Supervisor's spawnerr text.
     pub fn spawn_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
+        let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
+            return;
+        };
         if p.pid != 0 || !matches!(p.state, ProcessState::Starting | ProcessState::Stopping) {
             return;
         }
@@ -48,9 +52,8 @@ impl Core {
         let stopping = p.state == ProcessState::Stopping;
         self.log(LogLevel::Info, format!("spawnerr: {error}"));
         if stopping {
-            let p = self.proc_mut(id);
-            p.killing = false;
-            p.timers.clear_all();
+            self.proc_mut(id).killing = false;
+            self.timers.clear_all(id);
             // STOPPING -> STOPPED: nothing was started
             self.set_state(id, ProcessState::Stopped, true, now);
         } else {
@@ -63,7 +66,9 @@ impl Core {
 
     /// The child of `gen` was reaped.
     pub fn exited(&mut self, id: ProcId, gen: u64, status: ExitStatus, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
+        let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
+            return;
+        };
         if p.pid == 0 {
             return;
         }
@@ -75,7 +80,7 @@ impl Core {
         p.laststop = now.wall;
         p.last_exit = Some(status);
         p.pid = 0;
-        p.timers.clear_all();
+        self.timers.clear_all(id);
         let how = status.describe();
         if p.killing {
             p.killing = false;
@@ -132,7 +137,9 @@ impl Core {
 
     /// Sending a signal to `gen` failed with an errno other than ESRCH.
     pub fn signal_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
-        let Some(p) = self.live(id, gen) else { return };
+        let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
+            return;
+        };
         if p.pid == 0 || !p.state.is_signallable() {
             return;
         }
@@ -143,7 +150,7 @@ impl Core {
         };
         let msg = format!("unknown problem {what} {} ({}):{error}", p.spec.name, p.pid);
         p.killing = false;
-        p.timers.clear_all();
+        self.timers.clear_all(id);
         self.log(LogLevel::Critical, msg);
         // STARTING/RUNNING/STOPPING -> UNKNOWN
         self.set_state(id, ProcessState::Unknown, true, now);

@@ -8,6 +8,7 @@ use super::command::{CommandCheck, Effect};
 use super::process::{Process, Timer};
 use super::reply::{Fault, FaultCode};
 use super::state::{Mood, ProcessState};
+use super::timers::Timers;
 use super::wait::Wait;
 use super::{Now, ProcId};
 use crate::config::signal::{py_repr, signame};
@@ -33,6 +34,8 @@ pub type Checker = Box<dyn Fn(&ProgramSpec) -> CommandCheck>;
 pub struct Core {
     pub(super) groups: Vec<Group>,
     pub(super) procs: BTreeMap<ProcId, Process>,
+    /// The armed timers of `procs`.
+    pub(super) timers: Timers,
     next_id: u32,
     pub(super) pending: Config,
     pub(super) mood: Mood,
@@ -57,6 +60,7 @@ impl Core {
         let mut core = Core {
             groups: Vec::new(),
             procs: BTreeMap::new(),
+            timers: Timers::default(),
             next_id: 0,
             pending: config.clone(),
             mood: Mood::Running,
@@ -177,16 +181,16 @@ impl Core {
 
     /// The earliest armed deadline; never in the past after any input.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let procs = self
-            .procs
-            .values()
-            .filter_map(|p| p.timers.next().map(|(_, at)| at));
-        procs.chain(self.shutdown_report_at).min()
+        self.timers
+            .first()
+            .into_iter()
+            .chain(self.shutdown_report_at)
+            .min()
     }
 
     /// Which timer of `id` is armed, and when (for tests and diagnostics).
     pub fn timer(&self, id: ProcId, t: Timer) -> Option<Instant> {
-        self.procs.get(&id).and_then(|p| p.timers.get(t))
+        self.timers.get(id, t)
     }
 
     pub fn poll_effect(&mut self) -> Option<Effect> {
@@ -194,10 +198,6 @@ impl Core {
     }
 
     // ----- internals ---------------------------------------------------------
-
-    pub(super) fn live(&mut self, id: ProcId, gen: u64) -> Option<&mut Process> {
-        self.procs.get_mut(&id).filter(|p| p.gen == gen)
-    }
 
     pub(super) fn proc_mut(&mut self, id: ProcId) -> &mut Process {
         self.procs
@@ -231,6 +231,7 @@ impl Core {
         let g = self.groups.remove(gi);
         for id in &g.procs {
             self.procs.remove(id);
+            self.timers.clear_all(*id);
         }
         self.emit(Effect::GroupRemoved { name: g.spec.name });
         // No reply may wait forever on a process that is gone.
@@ -270,7 +271,7 @@ impl Core {
         if to == ProcessState::Backoff {
             p.backoff += 1;
             let at = now.mono + Duration::from_secs(p.backoff as u64);
-            p.timers.set(Timer::Backoff, at);
+            self.timers.set(id, Timer::Backoff, at);
         }
         self.emit(Effect::StateChanged {
             id,
@@ -292,11 +293,11 @@ impl Core {
         p.killing = false;
         p.spawnerr = None;
         p.exitstatus = None;
-        p.timers.clear_all();
         p.mark_started(now.mono, now.wall);
         p.gen += 1;
         p.spawn_count += 1;
         let gen = p.gen;
+        self.timers.clear_all(id);
         self.set_state(id, ProcessState::Starting, true, now);
         self.emit(Effect::Spawn { id, gen });
     }
@@ -317,7 +318,7 @@ impl Core {
     pub(super) fn give_up(&mut self, id: ProcId, now: Now) {
         let p = self.proc_mut(id);
         p.backoff = 0;
-        p.timers.clear_all();
+        self.timers.clear_all(id);
         self.set_state(id, ProcessState::Fatal, true, now);
     }
 
@@ -327,7 +328,7 @@ impl Core {
         let p = self.proc_mut(id);
         let name = p.spec.name.clone();
         if p.state == ProcessState::Backoff {
-            p.timers.clear_all();
+            self.timers.clear_all(id);
             self.log(
                 LogLevel::Debug,
                 format!("Attempted to kill {name}, which is in BACKOFF state."),
@@ -341,8 +342,8 @@ impl Core {
             if p.state == ProcessState::Starting {
                 // Spawn requested, pid not reported yet: the signal goes out in `spawned`.
                 p.killing = true;
-                p.timers.clear_all();
-                p.timers.set(Timer::StopWait, now.mono + wait);
+                self.timers.clear_all(id);
+                self.timers.set(id, Timer::StopWait, now.mono + wait);
                 self.set_state(id, ProcessState::Stopping, true, now);
                 return None;
             }
@@ -378,9 +379,9 @@ impl Core {
         };
         let (pid, gen) = (p.pid, p.gen);
         p.killing = true;
-        p.timers.clear(Timer::StartSecs);
-        p.timers.clear(Timer::Backoff);
-        p.timers.set(Timer::StopWait, now.mono + wait);
+        self.timers.clear(id, Timer::StartSecs);
+        self.timers.clear(id, Timer::Backoff);
+        self.timers.set(id, Timer::StopWait, now.mono + wait);
         let as_group = if group { "process group " } else { "" };
         self.log(
             LogLevel::Debug,
@@ -432,12 +433,16 @@ impl Core {
         // Each firing re-arms strictly later, so this terminates; the cap
         // turns a bug that re-arms in the past into a failed assertion.
         for round in 0..100 {
-            let due: Vec<(ProcId, Timer)> = self
-                .processes()
-                .filter_map(|(id, p)| p.timers.next().map(|(t, at)| (id, t, at)))
-                .filter(|&(_, _, at)| at <= now.mono)
-                .map(|(id, t, _)| (id, t))
-                .collect();
+            let mut due = self.timers.due(now.mono);
+            if due.len() > 1 {
+                // Fire in start order, as Supervisor's tick walks processes.
+                let rank: BTreeMap<ProcId, usize> = self
+                    .processes()
+                    .enumerate()
+                    .map(|(i, (id, _))| (id, i))
+                    .collect();
+                due.sort_by_key(|(id, _)| rank.get(id).copied());
+            }
             if due.is_empty() {
                 break;
             }
@@ -453,11 +458,11 @@ impl Core {
 
     pub(super) fn fire(&mut self, id: ProcId, t: Timer, now: Now) {
         let running = self.mood == Mood::Running;
-        let p = self.proc_mut(id);
-        if p.timers.get(t).map_or(true, |at| at > now.mono) {
+        if self.timers.get(id, t).map_or(true, |at| at > now.mono) {
             return;
         }
-        p.timers.clear(t);
+        self.timers.clear(id, t);
+        let p = self.proc_mut(id);
         match t {
             Timer::StartSecs if p.state == ProcessState::Starting && p.pid != 0 => {
                 p.backoff = 0;
@@ -481,7 +486,7 @@ impl Core {
             Timer::StopWait if p.state == ProcessState::Stopping => {
                 if p.pid == 0 {
                     let wait = Duration::from_secs(p.spec.stopwaitsecs.max(1) as u64);
-                    p.timers.set(Timer::StopWait, now.mono + wait);
+                    self.timers.set(id, Timer::StopWait, now.mono + wait);
                     return;
                 }
                 let msg = format!("killing {} ({}) with SIGKILL", py_repr(&p.spec.name), p.pid);

@@ -72,6 +72,7 @@ mod reply;
 mod rpc;
 mod shutdown;
 pub mod state;
+mod timers;
 mod wait;
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! One supervised process: its spec, state, counters and armed timers.
+//! One supervised process: its spec, state and counters.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +8,7 @@ use crate::config::{LogFile, ProgramSpec};
 
 /// The named per-process timers. At most one matters in any state, but
 /// naming them keeps "what is this deadline for" readable in tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Timer {
     /// STARTING -> RUNNING at `laststart + startsecs`.
     StartSecs,
@@ -20,36 +20,14 @@ pub enum Timer {
     StopReport,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct TimerTable {
-    slots: [Option<Instant>; 4],
-}
-
-impl TimerTable {
-    pub fn set(&mut self, t: Timer, at: Instant) {
-        self.slots[t as usize] = Some(at);
-    }
-    pub fn clear(&mut self, t: Timer) {
-        self.slots[t as usize] = None;
-    }
-    pub fn clear_all(&mut self) {
-        self.slots = [None; 4];
-    }
-    pub fn get(&self, t: Timer) -> Option<Instant> {
-        self.slots[t as usize]
-    }
-    /// The earliest armed timer.
-    pub fn next(&self) -> Option<(Timer, Instant)> {
-        [
-            Timer::StartSecs,
-            Timer::Backoff,
-            Timer::StopWait,
-            Timer::StopReport,
-        ]
-        .into_iter()
-        .filter_map(|t| self.get(t).map(|at| (t, at)))
-        .min_by_key(|&(_, at)| at)
-    }
+impl Timer {
+    /// In declaration order, indexed by `Timer as usize`.
+    pub const ALL: [Timer; 4] = [
+        Timer::StartSecs,
+        Timer::Backoff,
+        Timer::StopWait,
+        Timer::StopReport,
+    ];
 }
 
 /// A process as the core sees it. Read-only outside the core.
@@ -82,7 +60,6 @@ pub struct Process {
     pub restart_count: u64,
     pub stdout_logfile: String,
     pub stderr_logfile: String,
-    pub timers: TimerTable,
 }
 
 fn logfile_name(f: &LogFile) -> String {
@@ -113,7 +90,6 @@ impl Process {
             autostarted: false,
             spawn_count: 0,
             restart_count: 0,
-            timers: TimerTable::default(),
         }
     }
 

@@ -70,12 +70,12 @@ impl Core {
             .iter()
             .flat_map(|w| &w.items)
             .any(|i| i.id == id && matches!(i.kind, WaitKind::Stop));
-        let p = self.proc_mut(id);
+        let p = &self.procs[&id];
         if !waited || p.state != ProcessState::Stopping {
             return;
         }
-        p.timers
-            .set(Timer::StopReport, now.mono + STOP_REPORT_EVERY);
+        self.timers
+            .set(id, Timer::StopReport, now.mono + STOP_REPORT_EVERY);
         let msg = format!("waiting for {} to stop", p.spec.name);
         self.log(LogLevel::Info, msg);
     }
@@ -90,11 +90,7 @@ impl Core {
             .map(|i| i.id)
             .collect();
         for id in ids {
-            if self
-                .procs
-                .get(&id)
-                .is_some_and(|p| p.timers.get(Timer::StopReport).is_none())
-            {
+            if self.procs.contains_key(&id) && self.timers.get(id, Timer::StopReport).is_none() {
                 self.stop_report(id, now);
             }
         }

@@ -4,12 +4,13 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::rc::Rc;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
 
 use super::{now, Reactor, Source};
-use crate::config::LogLevel;
+use crate::config::{LogLevel, ProgramSpec};
 use crate::core::{ExitStatus, ProcId};
 use crate::sys;
 
@@ -48,10 +49,29 @@ impl ChildTable {
     }
 }
 
+/// What every spawn of one process reuses. A process's spec never changes
+/// (update and reload make new processes), so nothing here goes stale.
+pub struct SpawnCache {
+    spec: Rc<ProgramSpec>,
+    envp: Option<crate::spawn::Envp>,
+}
+
 impl Reactor {
     pub(super) fn spawn(&mut self, id: ProcId, gen: u64) {
-        let Some(spec) = self.core.spec(id).cloned() else {
-            return;
+        let spec = match self.spawn_cache.get(&id) {
+            Some(c) => c.spec.clone(),
+            None => {
+                let Some(spec) = self.core.spec(id) else {
+                    return;
+                };
+                let spec = Rc::new(spec.clone());
+                let cache = SpawnCache {
+                    spec: spec.clone(),
+                    envp: None,
+                };
+                self.spawn_cache.insert(id, cache);
+                spec
+            }
         };
         match self.start_child(id, gen, &spec) {
             Ok(pid) => self.core.spawned(id, gen, pid, now()),
@@ -59,12 +79,7 @@ impl Reactor {
         }
     }
 
-    fn start_child(
-        &mut self,
-        id: ProcId,
-        gen: u64,
-        spec: &crate::config::ProgramSpec,
-    ) -> Result<u32, String> {
+    fn start_child(&mut self, id: ProcId, gen: u64, spec: &ProgramSpec) -> Result<u32, String> {
         let ctx = crate::spawn::Context {
             env: crate::spawn::DaemonEnv {
                 environ: &self.environ,
@@ -73,7 +88,9 @@ impl Reactor {
             },
             cwd: &self.cwd,
         };
-        let prepared = crate::spawn::prepare(spec, &ctx).map_err(|e| e.spawnerr(&spec.name))?;
+        let envp = &mut self.spawn_cache.get_mut(&id).expect("cached by spawn").envp;
+        let prepared =
+            crate::spawn::prepare_cached(spec, &ctx, envp).map_err(|e| e.spawnerr(&spec.name))?;
         self.prepare_leaf(id, spec)?;
         let stdio = self.pipes.open(id, gen, spec, &self.config)?;
         let opts = crate::spawn::SpawnOptions {

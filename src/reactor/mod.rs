@@ -80,6 +80,8 @@ pub struct Reactor {
     /// The daemon's environ and cwd, snapshotted once for every spawn.
     environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     cwd: std::path::PathBuf,
+    /// Per process: its spec and environment block, kept across restarts.
+    spawn_cache: HashMap<ProcId, children::SpawnCache>,
     bridge: Option<bridge::Bridge>,
 }
 
@@ -160,6 +162,7 @@ impl Reactor {
             tails: Vec::new(),
             environ,
             cwd,
+            spawn_cache: HashMap::new(),
             bridge: parts.dbus.map(bridge::Bridge::new),
         };
         r.bridge_start();

@@ -362,5 +362,6 @@ impl Reactor {
         let live: std::collections::HashSet<ProcId> =
             self.core.processes().map(|(id, _)| id).collect();
         self.pipes.retain_live(&live);
+        self.spawn_cache.retain(|id, _| live.contains(id));
     }
 }

@@ -9,8 +9,8 @@
 //! means the program is running; an 8-byte `(stage, errno)` report means the
 //! child failed before exec, which becomes a [`SpawnError::Child`] such as
 //! `couldn't chdir to /nope: ENOENT` (the child also wrote Supervisor's
-//! `supervisor: couldn't ...` lines to its stderr). A [`Prepared`] can be
-//! reused for every restart of the same program.
+//! `supervisor: couldn't ...` lines to its stderr). [`prepare_cached`]
+//! reuses a program's environment block ([`Envp`]) across its restarts.
 
 mod child;
 mod command;
@@ -21,6 +21,7 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::signal::py_repr;
@@ -110,7 +111,7 @@ enum UserPlan {
 pub struct Prepared {
     filename: CString,
     argv: CStrArray,
-    envp: CStrArray,
+    envp: Envp,
     user: UserPlan,
     directory: Option<CString>,
     umask: Option<u32>,
@@ -135,9 +136,15 @@ impl Prepared {
 
     /// The environment as `KEY=VALUE` strings.
     pub fn envp(&self) -> &[CString] {
-        self.envp.as_slice()
+        self.envp.0.as_slice()
     }
 }
+
+/// A program's environment block, built once and shared by its spawns: it
+/// depends only on the spec and the daemon's environment, which do not
+/// change while a process exists (a reload or update makes new processes).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Envp(Arc<CStrArray>);
 
 /// The daemon-wide inputs of [`prepare`].
 #[derive(Debug, Clone, Copy)]
@@ -157,6 +164,17 @@ pub struct Context<'a> {
 /// Fails with [`SpawnError::Command`] carrying Supervisor's exact text
 /// (the caller records it as `spawnerr` and goes to BACKOFF without forking).
 pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnError> {
+    prepare_cached(spec, ctx, &mut None)
+}
+
+/// [`prepare`], taking the environment block from `envp` when it is there
+/// and leaving it there otherwise. The command is still resolved on every
+/// call, as Supervisor does at every spawn.
+pub fn prepare_cached(
+    spec: &ProgramSpec,
+    ctx: &Context<'_>,
+    envp: &mut Option<Envp>,
+) -> Result<Prepared, SpawnError> {
     let daemon_path = ctx
         .env
         .environ
@@ -181,18 +199,10 @@ pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnE
         .map(|a| nul("command", a.into_bytes()))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let env = build_environment(spec, spec.user.as_ref(), &ctx.env);
-    let envp = env
-        .vars()
-        .iter()
-        .map(|(k, v)| {
-            let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
-            kv.extend_from_slice(k.as_bytes());
-            kv.push(b'=');
-            kv.extend_from_slice(v.as_bytes());
-            nul("environment", kv)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let envp = match envp {
+        Some(e) => e.clone(),
+        None => envp.insert(build_envp(spec, ctx)?).clone(),
+    };
 
     let (user, msg_setuid) = match &spec.user {
         None => (UserPlan::Keep, Vec::new()),
@@ -225,7 +235,7 @@ pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnE
     Ok(Prepared {
         filename,
         argv: CStrArray::new(argv),
-        envp: CStrArray::new(envp),
+        envp,
         user,
         directory,
         umask: spec.umask,
@@ -233,6 +243,25 @@ pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnE
         msg_chdir,
         msg_exec,
     })
+}
+
+fn build_envp(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Envp, SpawnError> {
+    let env = build_environment(spec, spec.user.as_ref(), &ctx.env);
+    let envp = env
+        .vars()
+        .iter()
+        .map(|(k, v)| {
+            let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
+            kv.extend_from_slice(k.as_bytes());
+            kv.push(b'=');
+            kv.extend_from_slice(v.as_bytes());
+            CString::new(kv).map_err(|e| SpawnError::Nul {
+                what: "environment",
+                value: String::from_utf8_lossy(&e.into_vec()).into_owned(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Envp(Arc::new(CStrArray::new(envp))))
 }
 
 /// Supervisor's group list for `user=`: the primary gid first, then every
