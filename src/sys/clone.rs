@@ -1,18 +1,26 @@
-//! Creating children: `clone3(2)` with `CLONE_PIDFD` (and optionally
-//! `CLONE_INTO_CGROUP`), falling back to `fork(2)` + `pidfd_open(2)`.
+//! Creating children, each with a pidfd from the start:
+//! - no cgroup: `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)` on a small
+//!   stack of its own, as `posix_spawn` does: no page tables or memory are
+//!   copied, and we wait only until the child calls `execve` or exits;
+//! - into a cgroup: `clone3(CLONE_PIDFD | CLONE_INTO_CGROUP)`, fork-like,
+//!   because glibc has no public `clone3` that takes a stack;
+//! - when either is refused: `fork(2)` + `pidfd_open(2)`.
 //!
-//! Both return the pid and a pidfd in the parent and run a child closure that
-//! must never return. A raw `clone3` bypasses glibc's fork bookkeeping (atfork
-//! handlers, resetting the thread list and internal locks), so the child may
-//! only do async-signal-safe work until `execve`: no allocation, no locks, no
-//! std facility that may lock, and no glibc wrapper that talks to other
-//! threads (`setuid`/`setgroups` broadcast to threads: use the per-thread raw
-//! syscalls in [`crate::sys::cred`]). The fork fallback has the same contract
-//! so one child routine serves both.
+//! All of them run a child closure that must never return. A raw clone
+//! bypasses glibc's fork bookkeeping (atfork handlers, resetting the thread
+//! list and internal locks), and the vfork child even shares our memory and
+//! thread pointer, so the child may only do async-signal-safe work until
+//! `execve`: no allocation, no locks, no std facility that may lock, no
+//! writes to memory the parent reads later except its own stack, and no glibc
+//! wrapper that talks to other threads (`setuid`/`setgroups` broadcast to
+//! threads: use the per-thread raw syscalls in [`crate::sys::cred`]). The
+//! fork fallback has the same contract so one child routine serves all three.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{cvt, pidfd, wait};
@@ -20,6 +28,9 @@ use super::{cvt, pidfd, wait};
 /// Set once `clone3` answered `ENOSYS`/`EPERM` (old kernel, seccomp profile):
 /// later spawns go straight to the fallback.
 static CLONE3_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
+
+/// Set once `clone(CLONE_PIDFD)` was refused (kernel before 5.2, seccomp).
+static VFORK_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
 
 /// How to create the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,8 +51,19 @@ pub struct Cloned {
     /// (`CLONE_INTO_CGROUP`); `false` on the fork fallback, where the caller
     /// must move it itself.
     pub in_cgroup: bool,
-    /// Whether `clone3` was used (`false`: the fork fallback).
-    pub via_clone3: bool,
+    /// Which way the child was made.
+    pub via: Via,
+}
+
+/// The system call that made a child.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)`.
+    Vfork,
+    /// `clone3(CLONE_PIDFD | CLONE_INTO_CGROUP)`.
+    Clone3,
+    /// `fork` + `pidfd_open`.
+    Fork,
 }
 
 /// `CLONE_INTO_CGROUP` (Linux 5.7); libc's constant is an overflowing `c_int`.
@@ -70,11 +92,14 @@ struct CloneArgs {
     cgroup: u64,
 }
 
-/// Create a child: `clone3` first (unless `method` is [`CloneMethod::Fork`] or
-/// clone3 was found unavailable), then `fork` + `pidfd_open` on `ENOSYS`/`EPERM`.
+/// Create a child: without a cgroup a vfork-like `clone`, into one `clone3`
+/// (unless `method` is [`CloneMethod::Fork`] or the call was found
+/// unavailable), then `fork` + `pidfd_open` when those are refused.
 ///
 /// `child` runs in the new process and must not return (it ends in `execve`
-/// or `_exit`); it must be async-signal-safe (see the module docs).
+/// or `_exit`); it must be async-signal-safe (see the module docs). With the
+/// vfork-like clone this returns only once the child has called `execve` or
+/// exited.
 pub fn spawn_child<F>(
     method: CloneMethod,
     cgroup: Option<BorrowedFd<'_>>,
@@ -83,14 +108,42 @@ pub fn spawn_child<F>(
 where
     F: FnOnce() -> Infallible,
 {
-    if method == CloneMethod::Auto && !CLONE3_UNAVAILABLE.load(Ordering::Relaxed) {
+    let mut child = Some(child);
+    if method == CloneMethod::Auto && cgroup.is_none() && !VFORK_UNAVAILABLE.load(Ordering::Relaxed)
+    {
+        match vfork_pidfd(&mut child) {
+            Ok((pid, pidfd)) => {
+                return Ok(Cloned {
+                    pid,
+                    pidfd,
+                    in_cgroup: false,
+                    via: Via::Vfork,
+                })
+            }
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ENOSYS | libc::EPERM | libc::EINVAL)
+                ) =>
+            {
+                VFORK_UNAVAILABLE.store(true, Ordering::Relaxed);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // The vfork path hands the closure over only when a child ran it.
+    let child = child.expect("spawn_child: closure consumed without a child");
+    if method == CloneMethod::Auto
+        && cgroup.is_some()
+        && !CLONE3_UNAVAILABLE.load(Ordering::Relaxed)
+    {
         match clone3_pidfd(cgroup) {
             Ok(Some((pid, pidfd))) => {
                 return Ok(Cloned {
                     pid,
                     pidfd,
-                    in_cgroup: cgroup.is_some(),
-                    via_clone3: true,
+                    in_cgroup: true,
+                    via: Via::Clone3,
                 })
             }
             Ok(None) => run_child(child),
@@ -117,7 +170,7 @@ where
                 pid,
                 pidfd,
                 in_cgroup: false,
-                via_clone3: false,
+                via: Via::Fork,
             })
         }
         None => run_child(child),
@@ -167,6 +220,126 @@ fn clone3_pidfd(cgroup: Option<BorrowedFd<'_>>) -> io::Result<Option<(u32, Owned
     Ok(Some((pid as u32, pidfd)))
 }
 
+/// Size of the vfork child's stack. The child runs only `child_main`-like
+/// code with small frames; 256 KiB leaves room for unoptimised builds, and
+/// only the touched pages cost memory.
+const CHILD_STACK_SIZE: usize = 256 * 1024;
+
+/// An `mmap`ed stack for vfork children with a guard page at its low end.
+struct ChildStack {
+    base: *mut libc::c_void,
+    len: usize,
+}
+
+impl ChildStack {
+    fn new() -> io::Result<ChildStack> {
+        let page = 4096;
+        let len = CHILD_STACK_SIZE + page;
+        // SAFETY: a fresh anonymous private mapping; no existing memory is
+        // affected.
+        let base = unsafe {
+            libc::mmap(
+                ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let stack = ChildStack { base, len };
+        // SAFETY: the first page lies inside the mapping we just made.
+        cvt(unsafe { libc::mprotect(base, page, libc::PROT_NONE) })?;
+        Ok(stack)
+    }
+
+    /// The initial stack pointer (stacks grow down on every target we build).
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of our own mapping.
+        unsafe { self.base.cast::<u8>().add(self.len).cast() }
+    }
+}
+
+impl Drop for ChildStack {
+    fn drop(&mut self) {
+        // SAFETY: unmapping exactly the mapping this value owns.
+        unsafe { libc::munmap(self.base, self.len) };
+    }
+}
+
+thread_local! {
+    /// One stack per spawning thread, reused: a vfork child is done with it
+    /// by the time `clone` returns in the parent.
+    static CHILD_STACK: RefCell<Option<ChildStack>> = const { RefCell::new(None) };
+}
+
+/// The vfork child's entry: take the closure out of the parent's slot (we
+/// share its memory; the parent is suspended) and run it.
+extern "C" fn vfork_entry<F: FnOnce() -> Infallible>(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `&mut Option<F>` that `vfork_pidfd` passed and
+    // keeps alive while it is suspended; no one else touches it meanwhile.
+    let slot = unsafe { &mut *arg.cast::<Option<F>>() };
+    match slot.take() {
+        Some(child) => run_child(child),
+        None => super::exec::exit_now(127),
+    }
+}
+
+/// `clone(vfork_entry, stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+/// slot, &pidfd)`—what `posix_spawn` does, plus a pidfd.
+///
+/// On success the child has taken the closure out of `slot`; on error it is
+/// still there. All signals are blocked around the call so that no handler of
+/// ours can run in the child on the shared memory before it resets them.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/clone.2.html)
+fn vfork_pidfd<F: FnOnce() -> Infallible>(slot: &mut Option<F>) -> io::Result<(u32, OwnedFd)> {
+    let stack = match CHILD_STACK.with(|s| s.borrow_mut().take()) {
+        Some(stack) => stack,
+        None => ChildStack::new()?,
+    };
+    let mut pidfd: libc::c_int = -1;
+    // SAFETY: all-zero then filled sets; sigfillset/pthread_sigmask only
+    // write the sets we pass.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+    }
+    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD;
+    // The slot is only read through `arg` from here until clone returns.
+    let arg: *mut Option<F> = slot;
+    // SAFETY: the stack is a live mapping of ours that nothing else uses;
+    // with CLONE_VFORK this thread is suspended until the child has exec'd or
+    // exited, so the slot, the stack and `pidfd` outlive every use by the
+    // child; the entry function only does what the module docs allow.
+    let ret = unsafe {
+        libc::clone(
+            vfork_entry::<F>,
+            stack.top(),
+            flags,
+            arg.cast(),
+            &mut pidfd as *mut libc::c_int,
+        )
+    };
+    let err = io::Error::last_os_error();
+    // SAFETY: restoring the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, ptr::null_mut()) };
+    CHILD_STACK.with(|s| *s.borrow_mut() = Some(stack));
+    if ret < 0 {
+        return Err(err);
+    }
+    // SAFETY: with CLONE_PIDFD the kernel stored a new, open, close-on-exec
+    // descriptor in `pidfd` that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    Ok((ret as u32, pidfd))
+}
+
 /// `fork()`—returns `Some(pid)` in the parent, `None` in the child.
 ///
 /// # References
@@ -181,7 +354,12 @@ fn fork() -> io::Result<Option<u32>> {
 }
 
 /// Whether `clone3` is still believed available (false after it answered
-/// `ENOSYS`/`EPERM`); for a one-time note in the main log.
+/// `ENOSYS`/`EPERM`).
 pub fn clone3_available() -> bool {
     !CLONE3_UNAVAILABLE.load(Ordering::Relaxed)
+}
+
+/// Whether the vfork-like `clone` is still believed available.
+pub fn vfork_available() -> bool {
+    !VFORK_UNAVAILABLE.load(Ordering::Relaxed)
 }

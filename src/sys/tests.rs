@@ -33,18 +33,55 @@ fn pidfd_of_self_and_signal_zero() {
     assert!(pidfd::pidfd_open(0).is_err());
 }
 
+/// Auto without a cgroup is the vfork-like clone; clone3 into a cgroup is
+/// exercised by the cgroup integration tests, which need a real leaf.
 #[test]
-fn clone3_child_runs_closure() {
-    for method in [CloneMethod::Auto, CloneMethod::Fork] {
+fn clone_methods_run_the_closure() {
+    let cases = [
+        (
+            CloneMethod::Auto,
+            clone::Via::Vfork,
+            clone::vfork_available(),
+        ),
+        (CloneMethod::Fork, clone::Via::Fork, true),
+    ];
+    for (method, want, available) in cases {
         let c = spawn_child(method, None, || -> Infallible { exec::exit_now(42) }).unwrap();
-        // Auto uses clone3 unless the kernel or a seccomp profile refused it.
-        let want_clone3 = method == CloneMethod::Auto && clone::clone3_available();
-        assert_eq!(c.via_clone3, want_clone3, "{method:?}");
-        if method == CloneMethod::Auto && !want_clone3 {
-            eprintln!("note: clone3 unavailable here; only the fork path was exercised");
+        if available {
+            assert_eq!(c.via, want, "{method:?}");
+        } else {
+            eprintln!("note: {want:?} unavailable here; the fork path ran instead");
+            assert_eq!(c.via, clone::Via::Fork);
         }
         let st = pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE).unwrap();
         assert_eq!(st, Some(ExitStatus::Exited(42)));
+    }
+}
+
+/// The vfork child shares our memory: what it writes on its own stack or
+/// through the closure must not disturb the parent, and the parent resumes
+/// only after the child is gone (`_exit`) or has exec'd.
+#[test]
+fn vfork_child_leaves_the_parent_intact() {
+    let mut marker = [7u8; 64];
+    let before = marker;
+    let c = spawn_child(CloneMethod::Auto, None, || -> Infallible {
+        let local = [1u8; 4096];
+        exec::exit_now(i32::from(local[4095] + marker[0]))
+    })
+    .unwrap();
+    marker[0] = 9;
+    let st = pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE).unwrap();
+    assert_eq!(st, Some(ExitStatus::Exited(8)));
+    assert_eq!(marker[1..], before[1..]);
+    // Repeated spawns reuse the thread's stack.
+    for i in 0..50 {
+        let c = spawn_child(CloneMethod::Auto, None, move || -> Infallible {
+            exec::exit_now(i)
+        })
+        .unwrap();
+        let st = pidfd::wait_pidfd_timeout(c.pidfd.as_fd(), DEADLINE).unwrap();
+        assert_eq!(st, Some(ExitStatus::Exited(i)));
     }
 }
 
@@ -100,7 +137,8 @@ fn subreaper_peek_then_reap_orphan() {
 
 #[test]
 fn killed_and_dumped_statuses() {
-    let c = spawn_child(CloneMethod::Auto, None, || -> Infallible {
+    // Fork: a vfork child that never execs would keep us suspended.
+    let c = spawn_child(CloneMethod::Fork, None, || -> Infallible {
         // Wait for the signal; pause(2) returns only after a handler ran.
         loop {
             rustix::event::pause();
