@@ -169,7 +169,7 @@ mod tests {
         assert!(!wants_cgroup(&c, &spec));
         c.groups[0].cgroup = Some(true);
         assert!(wants_cgroup(&c, &spec));
-        let mut own = spec.clone();
+        let mut own = (*spec).clone();
         own.cgroup = Some(false);
         assert!(!wants_cgroup(&c, &own));
         c.groups[0].cgroup = None;

@@ -864,7 +864,7 @@ impl<'a> Loader<'a> {
                 name,
                 priority,
                 kind: GroupKind::Group,
-                processes,
+                processes: shared(processes),
                 cgroup,
             });
         }
@@ -884,7 +884,7 @@ impl<'a> Loader<'a> {
                 name,
                 priority,
                 kind: GroupKind::Program,
-                processes,
+                processes: shared(processes),
                 cgroup: None,
             });
         }
@@ -966,7 +966,7 @@ impl<'a> Loader<'a> {
                     buffer_size,
                     result_handler,
                 }),
-                processes,
+                processes: shared(processes),
                 cgroup: None,
             });
         }
@@ -1107,7 +1107,7 @@ impl<'a> Loader<'a> {
                 socket_owner,
                 socket_mode: socket_mode.unwrap_or(0o700),
             }),
-            processes,
+            processes: shared(processes),
             cgroup: None,
         })
     }
@@ -1376,3 +1376,8 @@ fn parse_dbus(v: &str) -> Result<DbusMode, String> {
 #[cfg(test)]
 #[path = "load_tests.rs"]
 mod tests;
+
+/// The specs of a group as the shared handles `GroupSpec` keeps.
+fn shared(specs: Vec<ProgramSpec>) -> Vec<std::sync::Arc<ProgramSpec>> {
+    specs.into_iter().map(std::sync::Arc::new).collect()
+}

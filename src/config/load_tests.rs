@@ -130,7 +130,7 @@ fn program_defaults_equal_with_defaults() {
     assert_eq!(c.groups.len(), 1);
     assert_eq!(c.groups[0].kind, GroupKind::Program);
     assert_eq!(c.groups[0].priority, 999);
-    assert_eq!(c.groups[0].processes, vec![want]);
+    assert_eq!(c.groups[0].processes, vec![std::sync::Arc::new(want)]);
 }
 
 #[test]

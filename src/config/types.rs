@@ -7,6 +7,7 @@
 //! generated name, which is Supervisor's rule too).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where a value or section came from, for error messages and diagnostics.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -190,8 +191,10 @@ pub struct GroupSpec {
     pub name: String,
     pub priority: i64,
     pub kind: GroupKind,
-    /// Sorted by (priority, name).
-    pub processes: Vec<ProgramSpec>,
+    /// Sorted by (priority, name). Shared: the loaded config, the core's
+    /// pending config, its groups, its processes and the spawner all hold
+    /// the same spec, not a copy each.
+    pub processes: Vec<Arc<ProgramSpec>>,
     /// `cgroup=` in `[group:x]` (pidvisor extension); `None` = inherit.
     pub cgroup: Option<bool>,
 }

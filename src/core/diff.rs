@@ -1,5 +1,7 @@
 //! `reread`: which groups a new config adds, changes or removes (spec §3.10).
 
+use std::sync::Arc;
+
 use crate::config::GroupSpec;
 
 /// Group names `(added, changed, removed)` between the active groups and the
@@ -34,7 +36,7 @@ fn same(a: &GroupSpec, b: &GroupSpec) -> bool {
     let placeless = |g: &GroupSpec| {
         let mut g = g.clone();
         for p in &mut g.processes {
-            p.origin = Default::default();
+            Arc::make_mut(p).origin = Default::default();
         }
         g
     };
@@ -53,7 +55,7 @@ mod tests {
             name: "a".into(),
             priority: 999,
             kind: GroupKind::Program,
-            processes: vec![p],
+            processes: vec![Arc::new(p)],
             cgroup: None,
         }
     }

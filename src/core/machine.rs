@@ -2,6 +2,7 @@
 //! goes through (spawn, kill, timers).
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::command::{CommandCheck, Effect};
@@ -104,7 +105,12 @@ impl Core {
     }
 
     pub fn spec(&self, id: ProcId) -> Option<&ProgramSpec> {
-        self.procs.get(&id).map(|p| &p.spec)
+        self.procs.get(&id).map(|p| &*p.spec)
+    }
+
+    /// [`Core::spec`] as a shared handle, for keeping beyond a borrow.
+    pub fn spec_shared(&self, id: ProcId) -> Option<Arc<ProgramSpec>> {
+        self.procs.get(&id).map(|p| p.spec.clone())
     }
 
     /// Every process in start order (group priority, then process priority).
@@ -194,7 +200,13 @@ impl Core {
     }
 
     pub fn poll_effect(&mut self) -> Option<Effect> {
-        self.effects.pop_front()
+        let e = self.effects.pop_front();
+        // A `start all` queues an effect per process; do not keep that
+        // high-water mark for the daemon's lifetime.
+        if e.is_none() && self.effects.capacity() > 64 {
+            self.effects.shrink_to(64);
+        }
+        e
     }
 
     // ----- internals ---------------------------------------------------------

@@ -1,5 +1,6 @@
 //! One supervised process: its spec, state and counters.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::command::ExitStatus;
@@ -33,7 +34,7 @@ impl Timer {
 /// A process as the core sees it. Read-only outside the core.
 #[derive(Debug, Clone)]
 pub struct Process {
-    pub spec: ProgramSpec,
+    pub spec: Arc<ProgramSpec>,
     pub state: ProcessState,
     /// 0 when there is no child.
     pub pid: u32,
@@ -71,7 +72,7 @@ fn logfile_name(f: &LogFile) -> String {
 }
 
 impl Process {
-    pub fn new(spec: ProgramSpec) -> Process {
+    pub fn new(spec: Arc<ProgramSpec>) -> Process {
         Process {
             stdout_logfile: logfile_name(&spec.stdout.file),
             stderr_logfile: logfile_name(&spec.stderr.file),

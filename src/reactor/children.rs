@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::rc::Rc;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Token};
@@ -49,29 +48,11 @@ impl ChildTable {
     }
 }
 
-/// What every spawn of one process reuses. A process's spec never changes
-/// (update and reload make new processes), so nothing here goes stale.
-pub struct SpawnCache {
-    spec: Rc<ProgramSpec>,
-    envp: Option<crate::spawn::Envp>,
-}
-
 impl Reactor {
     pub(super) fn spawn(&mut self, id: ProcId, gen: u64) {
-        let spec = match self.spawn_cache.get(&id) {
-            Some(c) => c.spec.clone(),
-            None => {
-                let Some(spec) = self.core.spec(id) else {
-                    return;
-                };
-                let spec = Rc::new(spec.clone());
-                let cache = SpawnCache {
-                    spec: spec.clone(),
-                    envp: None,
-                };
-                self.spawn_cache.insert(id, cache);
-                spec
-            }
+        // Shared with the core, so the spec outlives our borrow of it.
+        let Some(spec) = self.core.spec_shared(id) else {
+            return;
         };
         match self.start_child(id, gen, &spec) {
             Ok(pid) => self.core.spawned(id, gen, pid, now()),
@@ -88,9 +69,8 @@ impl Reactor {
             },
             cwd: &self.cwd,
         };
-        let envp = &mut self.spawn_cache.get_mut(&id).expect("cached by spawn").envp;
-        let prepared =
-            crate::spawn::prepare_cached(spec, &ctx, envp).map_err(|e| e.spawnerr(&spec.name))?;
+        let prepared = crate::spawn::prepare_with(spec, &ctx, &self.base_env)
+            .map_err(|e| e.spawnerr(&spec.name))?;
         self.prepare_leaf(id, spec)?;
         let stdio = self.pipes.open(id, gen, spec, &self.config)?;
         let opts = crate::spawn::SpawnOptions {

@@ -80,8 +80,8 @@ pub struct Reactor {
     /// The daemon's environ and cwd, snapshotted once for every spawn.
     environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
     cwd: std::path::PathBuf,
-    /// Per process: its spec and environment block, kept across restarts.
-    spawn_cache: HashMap<ProcId, children::SpawnCache>,
+    /// `environ` as the C strings every environment block shares.
+    base_env: crate::spawn::BaseEnv,
     bridge: Option<bridge::Bridge>,
 }
 
@@ -160,9 +160,9 @@ impl Reactor {
             next_token: FIRST_DYNAMIC,
             jobs: Vec::new(),
             tails: Vec::new(),
+            base_env: crate::spawn::BaseEnv::new(&environ),
             environ,
             cwd,
-            spawn_cache: HashMap::new(),
             bridge: parts.dbus.map(bridge::Bridge::new),
         };
         r.bridge_start();

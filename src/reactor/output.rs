@@ -53,7 +53,9 @@ pub struct ProcLogs {
 #[derive(Default)]
 pub struct Pipes {
     watches: HashMap<Token, Watch>,
-    logs: HashMap<ProcId, ProcLogs>,
+    /// Boxed: a `ProcLogs` is large and the map's spare buckets would
+    /// otherwise each hold one.
+    logs: HashMap<ProcId, Box<ProcLogs>>,
     /// AUTO file names, allocated once when the group is added.
     pub auto_names: HashMap<(ProcId, Stream), PathBuf>,
     buf: Vec<u8>,
@@ -168,12 +170,12 @@ impl Pipes {
         let stdin = pipes.stdin.1.try_clone().ok();
         self.logs.insert(
             id,
-            ProcLogs {
+            Box::new(ProcLogs {
                 gen,
                 stdout,
                 stderr,
                 stdin,
-            },
+            }),
         );
         Ok(pipes)
     }
@@ -200,11 +202,11 @@ impl Pipes {
     }
 
     pub fn logs_mut(&mut self, id: ProcId) -> Option<&mut ProcLogs> {
-        self.logs.get_mut(&id)
+        self.logs.get_mut(&id).map(|l| &mut **l)
     }
 
     pub fn all_logs_mut(&mut self) -> impl Iterator<Item = &mut ProcLogs> {
-        self.logs.values_mut()
+        self.logs.values_mut().map(|l| &mut **l)
     }
 
     /// Forget the logs of processes that are gone.
@@ -322,7 +324,7 @@ impl Reactor {
     pub(super) fn group_added(&mut self, name: &str) {
         let dir = self.config.supervisord.childlogdir.clone();
         let ident = self.config.supervisord.identifier.clone();
-        let members: Vec<(ProcId, ProgramSpec)> = self
+        let members: Vec<(ProcId, std::sync::Arc<ProgramSpec>)> = self
             .core
             .processes()
             .filter(|(_, p)| p.spec.group == name)
@@ -362,6 +364,5 @@ impl Reactor {
         let live: std::collections::HashSet<ProcId> =
             self.core.processes().map(|(id, _)| id).collect();
         self.pipes.retain_live(&live);
-        self.spawn_cache.retain(|id, _| live.contains(id));
     }
 }

@@ -199,7 +199,7 @@ fn setup_and_exec(
     }
     Err((
         S::Exec,
-        sys::exec::execve(&prep.filename, &prep.argv, &prep.envp.0),
+        sys::exec::execve(&prep.filename, &prep.argv, &prep.envp),
     ))
 }
 

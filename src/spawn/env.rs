@@ -36,6 +36,11 @@ impl Environment {
             .map(|&i| self.vars[i].1.as_os_str())
     }
 
+    /// Where `key` is in [`Environment::vars`].
+    pub fn position(&self, key: impl AsRef<OsStr>) -> Option<usize> {
+        self.index.get(key.as_ref()).copied()
+    }
+
     /// The variables in order.
     pub fn vars(&self) -> &[(OsString, OsString)] {
         &self.vars
@@ -68,6 +73,18 @@ pub fn build(spec: &ProgramSpec, user: Option<&UserSpec>, daemon: &DaemonEnv<'_>
     for (k, v) in daemon.environ {
         env.set(k.clone(), v.clone());
     }
+    overlay(&mut env, spec, user, daemon);
+    env
+}
+
+/// The layers of [`build`] after the daemon's environ: what one program
+/// sets on top of it, in the same order.
+pub fn overlay(
+    env: &mut Environment,
+    spec: &ProgramSpec,
+    user: Option<&UserSpec>,
+    daemon: &DaemonEnv<'_>,
+) {
     env.set("SUPERVISOR_ENABLED", "1");
     if let Some(url) = spec
         .serverurl
@@ -88,7 +105,6 @@ pub fn build(spec: &ProgramSpec, user: Option<&UserSpec>, daemon: &DaemonEnv<'_>
     for (k, v) in daemon.environment.iter().chain(&spec.environment) {
         env.set(k, v);
     }
-    env
 }
 
 #[cfg(test)]

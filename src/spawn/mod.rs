@@ -9,14 +9,15 @@
 //! means the program is running; an 8-byte `(stage, errno)` report means the
 //! child failed before exec, which becomes a [`SpawnError::Child`] such as
 //! `couldn't chdir to /nope: ENOENT` (the child also wrote Supervisor's
-//! `supervisor: couldn't ...` lines to its stderr). [`prepare_cached`]
-//! reuses a program's environment block ([`Envp`]) across its restarts.
+//! `supervisor: couldn't ...` lines to its stderr). [`prepare_with`] takes
+//! the daemon's environment as strings made once ([`BaseEnv`]), so a spawn
+//! builds only the few variables that are its own.
 
 mod child;
 mod command;
 mod env;
 
-use std::ffi::{CStr, CString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -111,7 +112,7 @@ enum UserPlan {
 pub struct Prepared {
     filename: CString,
     argv: CStrArray,
-    envp: Envp,
+    envp: CStrArray,
     user: UserPlan,
     directory: Option<CString>,
     umask: Option<u32>,
@@ -130,21 +131,52 @@ impl Prepared {
     }
 
     /// The argument vector, argv\[0\] as written in the command.
-    pub fn argv(&self) -> &[CString] {
+    pub fn argv(&self) -> &[Arc<CStr>] {
         self.argv.as_slice()
     }
 
     /// The environment as `KEY=VALUE` strings.
-    pub fn envp(&self) -> &[CString] {
-        self.envp.0.as_slice()
+    pub fn envp(&self) -> &[Arc<CStr>] {
+        self.envp.as_slice()
     }
 }
 
-/// A program's environment block, built once and shared by its spawns: it
-/// depends only on the spec and the daemon's environment, which do not
-/// change while a process exists (a reload or update makes new processes).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Envp(Arc<CStrArray>);
+/// The daemon's environ as `KEY=VALUE` C strings, made once and shared by
+/// every environment block: a spawn clones these handles and makes only its
+/// own variables, and no process keeps a copy of the daemon's environment.
+#[derive(Debug, Clone, Default)]
+pub struct BaseEnv {
+    vars: Vec<(OsString, Arc<CStr>)>,
+}
+
+impl BaseEnv {
+    /// From the daemon's environ (a later duplicate wins in place, as in
+    /// [`Environment`]); an entry with a NUL byte cannot come from a real
+    /// environ and is left out.
+    pub fn new(environ: &[(OsString, OsString)]) -> BaseEnv {
+        let mut env = Environment::new();
+        for (k, v) in environ {
+            env.set(k.clone(), v.clone());
+        }
+        let vars = env
+            .vars()
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), Arc::from(key_value(k, v).ok()?))))
+            .collect();
+        BaseEnv { vars }
+    }
+}
+
+fn key_value(k: &OsStr, v: &OsStr) -> Result<CString, SpawnError> {
+    let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
+    kv.extend_from_slice(k.as_bytes());
+    kv.push(b'=');
+    kv.extend_from_slice(v.as_bytes());
+    CString::new(kv).map_err(|e| SpawnError::Nul {
+        what: "environment",
+        value: String::from_utf8_lossy(&e.into_vec()).into_owned(),
+    })
+}
 
 /// The daemon-wide inputs of [`prepare`].
 #[derive(Debug, Clone, Copy)]
@@ -164,16 +196,15 @@ pub struct Context<'a> {
 /// Fails with [`SpawnError::Command`] carrying Supervisor's exact text
 /// (the caller records it as `spawnerr` and goes to BACKOFF without forking).
 pub fn prepare(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Prepared, SpawnError> {
-    prepare_cached(spec, ctx, &mut None)
+    prepare_with(spec, ctx, &BaseEnv::new(ctx.env.environ))
 }
 
-/// [`prepare`], taking the environment block from `envp` when it is there
-/// and leaving it there otherwise. The command is still resolved on every
-/// call, as Supervisor does at every spawn.
-pub fn prepare_cached(
+/// [`prepare`] with the daemon's environ already made into `base` (it must
+/// be made from `ctx.env.environ`).
+pub fn prepare_with(
     spec: &ProgramSpec,
     ctx: &Context<'_>,
-    envp: &mut Option<Envp>,
+    base: &BaseEnv,
 ) -> Result<Prepared, SpawnError> {
     let daemon_path = ctx
         .env
@@ -199,10 +230,7 @@ pub fn prepare_cached(
         .map(|a| nul("command", a.into_bytes()))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let envp = match envp {
-        Some(e) => e.clone(),
-        None => envp.insert(build_envp(spec, ctx)?).clone(),
-    };
+    let envp = build_envp(spec, ctx, base)?;
 
     let (user, msg_setuid) = match &spec.user {
         None => (UserPlan::Keep, Vec::new()),
@@ -245,23 +273,32 @@ pub fn prepare_cached(
     })
 }
 
-fn build_envp(spec: &ProgramSpec, ctx: &Context<'_>) -> Result<Envp, SpawnError> {
-    let env = build_environment(spec, spec.user.as_ref(), &ctx.env);
-    let envp = env
-        .vars()
-        .iter()
-        .map(|(k, v)| {
-            let mut kv = Vec::with_capacity(k.len() + v.len() + 1);
-            kv.extend_from_slice(k.as_bytes());
-            kv.push(b'=');
-            kv.extend_from_slice(v.as_bytes());
-            CString::new(kv).map_err(|e| SpawnError::Nul {
-                what: "environment",
-                value: String::from_utf8_lossy(&e.into_vec()).into_owned(),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Envp(Arc::new(CStrArray::new(envp))))
+/// The environment block of [`env::build`], from the shared `base` plus the
+/// program's own layers: a variable the program sets keeps the daemon's
+/// position, new ones follow in order.
+fn build_envp(
+    spec: &ProgramSpec,
+    ctx: &Context<'_>,
+    base: &BaseEnv,
+) -> Result<CStrArray, SpawnError> {
+    let mut own = Environment::new();
+    env::overlay(&mut own, spec, spec.user.as_ref(), &ctx.env);
+    let mut placed = vec![false; own.vars().len()];
+    let mut out = Vec::with_capacity(base.vars.len() + own.vars().len());
+    for (k, kv) in &base.vars {
+        match own.position(k) {
+            Some(i) => {
+                let (k, v) = &own.vars()[i];
+                out.push(Arc::from(key_value(k, v)?));
+                placed[i] = true;
+            }
+            None => out.push(kv.clone()),
+        }
+    }
+    for ((k, v), _) in own.vars().iter().zip(&placed).filter(|(_, p)| !**p) {
+        out.push(Arc::from(key_value(k, v)?));
+    }
+    Ok(CStrArray::from_shared(out))
 }
 
 /// Supervisor's group list for `user=`: the primary gid first, then every

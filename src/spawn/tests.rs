@@ -495,3 +495,70 @@ fn fork_fallback_joins_the_cgroup_in_the_child() {
         "{e}"
     );
 }
+
+/// The block built from the shared base plus the program's layers is
+/// exactly `env::build`'s: same variables, same order, later layer wins.
+#[test]
+fn envp_from_shared_base_equals_build() {
+    let os = |pairs: &[(&str, &str)]| -> Vec<(OsString, OsString)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    };
+    let environ = os(&[
+        ("PATH", "/bin"),
+        ("HOME", "/root"),
+        ("SUPERVISOR_ENABLED", "0"),
+        ("A", "environ"),
+        ("PATH", "/usr/bin"),
+        ("Z", "last"),
+    ]);
+    let sup = vec![
+        ("A".to_string(), "sup".to_string()),
+        ("N".into(), "sup".into()),
+    ];
+    let mut spec = ProgramSpec::with_defaults("web", "/bin/true");
+    spec.environment = vec![("N".into(), "prog".into()), ("HOME".into(), "/srv".into())];
+    let ctx = Context {
+        env: DaemonEnv {
+            environ: &environ,
+            environment: &sup,
+            server_url: Some("unix:///tmp/x.sock"),
+        },
+        cwd: Path::new("/"),
+    };
+    let base = BaseEnv::new(&environ);
+    let got: Vec<String> = prepare_with(&spec, &ctx, &base)
+        .unwrap()
+        .envp()
+        .iter()
+        .map(|s| s.to_str().unwrap().to_owned())
+        .collect();
+    let want: Vec<String> = build_environment(&spec, None, &ctx.env)
+        .vars()
+        .iter()
+        .map(|(k, v)| format!("{}={}", k.to_str().unwrap(), v.to_str().unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    assert_eq!(
+        got,
+        [
+            "PATH=/usr/bin",
+            "HOME=/srv",
+            "SUPERVISOR_ENABLED=1",
+            "A=sup",
+            "Z=last",
+            "SUPERVISOR_SERVER_URL=unix:///tmp/x.sock",
+            "SUPERVISOR_PROCESS_NAME=web",
+            "SUPERVISOR_GROUP_NAME=web",
+            "N=prog",
+        ]
+    );
+    // A NUL in the program's own variables is still a spawn error.
+    spec.environment = vec![("BAD".into(), "a\0b".into())];
+    assert!(matches!(
+        prepare_with(&spec, &ctx, &base),
+        Err(SpawnError::Nul { .. })
+    ));
+}

@@ -4,6 +4,7 @@
 use std::ffi::{CStr, CString};
 use std::io;
 use std::ptr;
+use std::sync::Arc;
 
 use rustix::fs::Mode;
 
@@ -11,7 +12,8 @@ use rustix::fs::Mode;
 /// so `execve` needs no allocation.
 #[derive(Debug)]
 pub struct CStrArray {
-    strings: Vec<CString>,
+    /// Shared handles: an environment block reuses the daemon's strings.
+    strings: Vec<Arc<CStr>>,
     /// Pointers into `strings`' heap buffers, then NULL.
     ptrs: Vec<*const libc::c_char>,
 }
@@ -25,6 +27,11 @@ unsafe impl Sync for CStrArray {}
 
 impl CStrArray {
     pub fn new(strings: Vec<CString>) -> CStrArray {
+        CStrArray::from_shared(strings.into_iter().map(Arc::from).collect())
+    }
+
+    /// An array of strings that may also be held elsewhere.
+    pub fn from_shared(strings: Vec<Arc<CStr>>) -> CStrArray {
         let ptrs = strings
             .iter()
             .map(|s| s.as_ptr())
@@ -33,7 +40,7 @@ impl CStrArray {
         CStrArray { strings, ptrs }
     }
 
-    pub fn as_slice(&self) -> &[CString] {
+    pub fn as_slice(&self) -> &[Arc<CStr>] {
         &self.strings
     }
 
@@ -44,7 +51,7 @@ impl CStrArray {
 
 impl Clone for CStrArray {
     fn clone(&self) -> CStrArray {
-        CStrArray::new(self.strings.clone())
+        CStrArray::from_shared(self.strings.clone())
     }
 }
 

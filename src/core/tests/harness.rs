@@ -56,7 +56,7 @@ pub fn program(spec: ProgramSpec) -> GroupSpec {
         name: spec.group.clone(),
         priority: spec.priority,
         kind: GroupKind::Program,
-        processes: vec![spec],
+        processes: vec![std::sync::Arc::new(spec)],
         cgroup: None,
     }
 }
@@ -71,7 +71,7 @@ pub fn group(name: &str, priority: i64, mut specs: Vec<ProgramSpec>) -> GroupSpe
         name: name.into(),
         priority,
         kind: GroupKind::Group,
-        processes: specs,
+        processes: specs.into_iter().map(std::sync::Arc::new).collect(),
         cgroup: None,
     }
 }
