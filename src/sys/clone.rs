@@ -303,10 +303,11 @@ fn vfork_pidfd<F: FnOnce() -> Infallible>(slot: &mut Option<F>) -> io::Result<(u
         None => ChildStack::new()?,
     };
     let mut pidfd: libc::c_int = -1;
-    // SAFETY: all-zero then filled sets; sigfillset/pthread_sigmask only
-    // write the sets we pass.
+    // SAFETY: an all-zero `sigset_t` is a valid (empty) set.
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: sigfillset and pthread_sigmask only write the sets we pass.
     unsafe {
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
