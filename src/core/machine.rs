@@ -47,6 +47,10 @@ pub struct Core {
     pub(super) finished: bool,
     pub(super) waits: Vec<Wait>,
     pub(super) effects: VecDeque<Effect>,
+    /// `Log` effects, handed out before the others: the main log then shows
+    /// each transition as it happens, not after a whole batch of spawns
+    /// (a spawn's `spawned:` line would otherwise queue behind the batch).
+    pub(super) logs: VecDeque<Effect>,
     pub(super) local_time: fn(i64) -> String,
     pub(super) check: Checker,
     /// Pending groups read by the last reread and not added since (their
@@ -70,6 +74,7 @@ impl Core {
             finished: false,
             waits: Vec::new(),
             effects: VecDeque::new(),
+            logs: VecDeque::new(),
             local_time,
             check: Box::new(|_| CommandCheck::Ok),
             reread: Default::default(),
@@ -200,11 +205,12 @@ impl Core {
     }
 
     pub fn poll_effect(&mut self) -> Option<Effect> {
-        let e = self.effects.pop_front();
+        let e = self.logs.pop_front().or_else(|| self.effects.pop_front());
         // A `start all` queues an effect per process; do not keep that
         // high-water mark for the daemon's lifetime.
-        if e.is_none() && self.effects.capacity() > 64 {
+        if e.is_none() {
             self.effects.shrink_to(64);
+            self.logs.shrink_to(64);
         }
         e
     }
@@ -218,7 +224,7 @@ impl Core {
     }
 
     pub(super) fn log(&mut self, level: LogLevel, message: String) {
-        self.effects.push_back(Effect::Log { level, message });
+        self.logs.push_back(Effect::Log { level, message });
     }
 
     pub(super) fn emit(&mut self, e: Effect) {

@@ -1114,3 +1114,32 @@ fn config_info_names_auto_logs_until_a_reread() {
     .unwrap();
     assert_eq!(logs(&mut h), ("auto".into(), "auto".into(), "none".into()));
 }
+
+/// Each spawn's log lines come out before the next process's `Spawn`, so
+/// the main log shows a batch start as it happens (as Supervisor's does).
+#[test]
+fn batch_start_logs_each_spawn_before_the_next() {
+    let h = Harness::programs(vec![prog("a"), prog("b"), prog("c")]);
+    let order: Vec<String> = h
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Spawn { id, .. } => Some(format!("spawn {}", h.core.spec(*id).unwrap().name)),
+            Effect::Log { message, .. } if message.starts_with("spawned:") => {
+                Some(message.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "spawn a",
+            "spawned: 'a'",
+            "spawn b",
+            "spawned: 'b'",
+            "spawn c",
+            "spawned: 'c'"
+        ]
+    );
+}
