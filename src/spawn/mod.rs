@@ -3,9 +3,11 @@
 //!
 //! [`prepare`] resolves the command (Supervisor's exact `spawnerr` texts),
 //! builds `argv`, the environment, the group list and every message the child
-//! might print, once. [`spawn`] then creates the child with
-//! `clone3(CLONE_PIDFD)` (fork + `pidfd_open` where clone3 is unavailable)
-//! and waits on a close-on-exec report pipe only until `execve`: end of file
+//! might print, once. [`spawn`] then creates the child with a pidfd
+//! (vfork-like `clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD)`, or
+//! `clone3(CLONE_INTO_CGROUP)` into a cgroup, or fork + `pidfd_open`; see
+//! [`crate::sys::clone`]) and reads a close-on-exec report pipe that is
+//! complete once the child called `execve` or exited: end of file
 //! means the program is running; an 8-byte `(stage, errno)` report means the
 //! child failed before exec, which becomes a [`SpawnError::Child`] such as
 //! `couldn't chdir to /nope: ENOENT` (the child also wrote Supervisor's
@@ -51,7 +53,7 @@ pub enum SpawnError {
     /// The report pipe could not be made.
     #[error("couldn't make the spawn report pipe")]
     Pipe(#[source] io::Error),
-    /// `clone3`/`fork` (or `pidfd_open` after fork) failed.
+    /// `clone`/`clone3`/`fork` (or `pidfd_open` after fork) failed.
     #[error("couldn't fork")]
     Fork(#[source] io::Error),
     /// The child failed before `execve` and exited 127 (already reaped).
@@ -372,7 +374,7 @@ pub fn method_from_env() -> CloneMethod {
     }
 }
 
-/// [`spawn_with`] with default options (clone3 if available, no cgroup).
+/// [`spawn_with`] with default options (the vfork-like clone, no cgroup).
 pub fn spawn(prep: &Prepared, stdio: Stdio<'_>) -> Result<Child, SpawnError> {
     spawn_with(prep, stdio, &SpawnOptions::default())
 }
