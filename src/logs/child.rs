@@ -2,19 +2,19 @@
 //!
 //! Per chunk read from the pipe, [`ChildLog::write`] does, in order:
 //! `strip_ansi` (if on) → capture-mode split (if `capture_maxbytes` > 0) →
-//! for the logged text: the file (written whole, then rotated if due), the
-//! tail ring, and syslog (`NAME <line>` per line, if `*_syslog`). Data is
-//! written exactly as read: no timestamps, no line re-assembly.
+//! for the logged text: the file (written whole, then rotated if due) and
+//! syslog (`NAME <line>` per line, if `*_syslog`). Data is written exactly
+//! as read: no timestamps, no line re-assembly. Nothing is kept in memory:
+//! like Supervisor's, every reader (`tail`, `readProcessStdoutLog`,
+//! `/logtail`, D-Bus `ReadLog`) reads the file.
 //!
-//! The hot path allocates nothing once warm: the strip buffer is reused and
-//! the ring is allocated once.
+//! The hot path allocates nothing once warm: the strip buffer is reused.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use super::ansi::AnsiStripper;
 use super::capture::Capture;
-use super::ring::{TailRing, DEFAULT_RING_CAPACITY};
 use super::rotate::{CreateMode, RotatingFile, Rotation};
 use super::syslog::{severity, Syslog};
 use crate::config::types::{LogFile, LogSpec};
@@ -22,7 +22,7 @@ use crate::config::types::{LogFile, LogSpec};
 /// Where a stream's log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// Discarded (still kept in the tail ring).
+    /// Discarded.
     None,
     /// A configured path: opened append, created `0666 & ~umask`.
     Path(PathBuf),
@@ -41,8 +41,6 @@ pub struct ChildLogOptions {
     pub syslog_name: Option<String>,
     /// `[supervisord] strip_ansi`.
     pub strip_ansi: bool,
-    /// Size of the in-memory tail ring.
-    pub ring_capacity: usize,
 }
 
 impl ChildLogOptions {
@@ -65,7 +63,6 @@ impl ChildLogOptions {
             capture_maxbytes: spec.capture_maxbytes.max(0) as usize,
             syslog_name: spec.syslog.then(|| name.to_string()),
             strip_ansi,
-            ring_capacity: DEFAULT_RING_CAPACITY,
         }
     }
 
@@ -77,7 +74,6 @@ impl ChildLogOptions {
             capture_maxbytes: 0,
             syslog_name: None,
             strip_ansi: false,
-            ring_capacity: DEFAULT_RING_CAPACITY,
         }
     }
 }
@@ -88,8 +84,8 @@ pub struct Written {
     /// Completed captures, each the payload of one
     /// `PROCESS_COMMUNICATION_STDOUT/STDERR` event.
     pub communications: Vec<Vec<u8>>,
-    /// The first file error (write, rotation or reopen). The ring and
-    /// syslog still got the data; the next write retries the file.
+    /// The first file error (write, rotation or reopen). Syslog still got
+    /// the data; the next write retries the file.
     pub error: Option<io::Error>,
 }
 
@@ -101,7 +97,6 @@ pub struct ChildLog {
     ansi: Option<AnsiStripper>,
     capture: Option<Capture>,
     syslog: Option<(Syslog, Vec<u8>)>,
-    ring: TailRing,
     /// Reused buffer for the stripped chunk.
     stripped: Vec<u8>,
     /// The last chunk had nothing to strip and was used as-is.
@@ -132,7 +127,6 @@ impl ChildLog {
                 prefix.push(b' ');
                 (Syslog::new("pidvisord"), prefix)
             }),
-            ring: TailRing::new(opts.ring_capacity),
             stripped: Vec::new(),
             clean: true,
         })
@@ -148,11 +142,6 @@ impl ChildLog {
     /// The log file's path (`None` for NONE).
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
-    }
-
-    /// The in-memory tail of the logged text.
-    pub fn ring(&self) -> &TailRing {
-        &self.ring
     }
 
     /// Whether capture mode is between BEGIN and END.
@@ -179,7 +168,6 @@ impl ChildLog {
             ansi,
             capture,
             syslog,
-            ring,
             stripped,
             clean,
             ..
@@ -195,7 +183,7 @@ impl ChildLog {
             _ => chunk,
         };
         let mut written = Written::default();
-        emit(file, ring, syslog, capture, data, &mut written);
+        emit(file, syslog, capture, data, &mut written);
         written
     }
 
@@ -211,12 +199,11 @@ impl ChildLog {
             file,
             capture,
             syslog,
-            ring,
             ..
         } = self;
-        emit(file, ring, syslog, capture, &tail, &mut written);
+        emit(file, syslog, capture, &tail, &mut written);
         if let Some(c) = capture.as_mut() {
-            let mut sink = |piece: &[u8]| log_piece(file, ring, syslog, piece, &mut written.error);
+            let mut sink = |piece: &[u8]| log_piece(file, syslog, piece, &mut written.error);
             c.finish(&mut sink);
         }
         written
@@ -231,10 +218,8 @@ impl ChildLog {
     }
 
     /// Delete and recreate the current file; backups are untouched
-    /// (`clearProcessLogs`). The tail ring is emptied too (its absolute
-    /// counter keeps counting, so followers of the ring stay consistent).
+    /// (`clearProcessLogs`).
     pub fn clear(&mut self) -> io::Result<()> {
-        self.ring.clear();
         match self.file.as_mut() {
             Some(f) => f.clear(),
             None => Ok(()),
@@ -244,7 +229,6 @@ impl ChildLog {
 
 fn emit(
     file: &mut Option<RotatingFile>,
-    ring: &mut TailRing,
     syslog: &mut Option<(Syslog, Vec<u8>)>,
     capture: &mut Option<Capture>,
     data: &[u8],
@@ -254,7 +238,7 @@ fn emit(
         return;
     }
     match capture.as_mut() {
-        None => log_piece(file, ring, syslog, data, &mut written.error),
+        None => log_piece(file, syslog, data, &mut written.error),
         Some(c) => {
             let Written {
                 communications,
@@ -262,7 +246,7 @@ fn emit(
             } = written;
             c.feed(
                 data,
-                &mut |piece| log_piece(file, ring, syslog, piece, error),
+                &mut |piece| log_piece(file, syslog, piece, error),
                 &mut |comm| communications.push(comm),
             );
         }
@@ -271,7 +255,6 @@ fn emit(
 
 fn log_piece(
     file: &mut Option<RotatingFile>,
-    ring: &mut TailRing,
     syslog: &mut Option<(Syslog, Vec<u8>)>,
     piece: &[u8],
     error: &mut Option<io::Error>,
@@ -281,7 +264,6 @@ fn log_piece(
             error.get_or_insert(e);
         }
     }
-    ring.push(piece);
     if let Some((s, prefix)) = syslog.as_mut() {
         s.send_lines(severity::INFO, prefix, piece, crate::clock::wall());
     }
@@ -338,9 +320,6 @@ mod tests {
         let start = all.len() - joined.len();
         assert!(boundaries.contains(&start));
         assert_eq!(joined, &all[start..]);
-        // The ring holds the last 64 KiB exactly.
-        assert_eq!(log.ring().total(), all.len() as u64);
-        assert_eq!(log.ring().last(usize::MAX), &all[all.len() - 65536..]);
     }
 
     #[test]
@@ -387,15 +366,14 @@ mod tests {
     }
 
     #[test]
-    fn none_target_keeps_a_ring() {
+    fn none_target_discards_without_error() {
         let mut opts = ChildLogOptions::file(Path::new("/unused"), Rotation::default());
         opts.target = Target::None;
-        opts.ring_capacity = 4;
         let mut log = ChildLog::open(opts).unwrap();
         assert!(log.path().is_none());
-        log.write(b"hello");
-        assert_eq!(log.ring().last(10), b"ello");
-        assert_eq!(log.ring().total(), 5);
+        assert!(log.write(b"hello").error.is_none());
+        assert!(!Path::new("/unused").exists());
+        assert!(log.clear().is_ok());
     }
 
     #[test]
@@ -466,7 +444,6 @@ mod tests {
         assert_eq!(w.communications, vec![b"secret".to_vec()]);
         log.finish();
         assert_eq!(std::fs::read(&p).unwrap(), b"ab\n<!--X");
-        assert_eq!(log.ring().last(100), b"ab\n<!--X");
     }
 
     #[test]
@@ -503,7 +480,6 @@ mod tests {
         log.clear().unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"");
         assert_eq!(std::fs::read(dir.path().join("r.log.1")).unwrap(), b"one\n");
-        assert!(log.ring().is_empty());
         log.write(b"three\n");
         assert_eq!(std::fs::read(&p).unwrap(), b"three\n");
     }

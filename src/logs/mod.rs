@@ -3,7 +3,7 @@
 //! * [`rotate`]: a size-rotated append-only file (spec §4.3), the storage
 //!   under both child logs and the main log.
 //! * [`child`]: [`ChildLog`], one per process stream: file / AUTO / NONE
-//!   target, `strip_ansi`, capture mode, syslog, and an in-memory tail ring.
+//!   target, `strip_ansi`, capture mode and syslog.
 //! * [`auto`]: AUTO log names (`NAME-stdout---IDENT-XXXXXXXX.log`) and their
 //!   cleanup at start-up (§1.4 step 6).
 //! * [`read`]: the RPC read helpers (`readLog`, `tailProcessStdoutLog`) and
@@ -41,7 +41,6 @@ pub mod capture;
 pub mod child;
 pub mod mainlog;
 pub mod read;
-pub mod ring;
 pub mod rotate;
 pub mod syslog;
 
@@ -49,5 +48,4 @@ pub use auto::{allocate_auto_name, cleanup_auto_logs, CleanupReport};
 pub use child::{ChildLog, ChildLogOptions, Target, Written};
 pub use mainlog::MainLogger;
 pub use read::{read_window, tail_window, Follower, ReadError};
-pub use ring::TailRing;
 pub use rotate::{CreateMode, RotatingFile, Rotation};

@@ -234,8 +234,9 @@ impl Pipes {
                                 Stream::Stderr => logs.stderr.as_mut(),
                             };
                             if let Some(log) = log {
-                                // A file error is retried on the next write;
-                                // the tail ring still has the data.
+                                // A file error is retried on the next write
+                                // (Supervisor, too, loses what it could not
+                                // write).
                                 let _ = log.write(&self.buf[..n]);
                             }
                         }
