@@ -204,12 +204,23 @@ pub fn numbered(path: &Path, n: u32) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Supervisor's `removeAndRename`: a missing `src` leaves `dst` alone;
+/// otherwise remove `dst`, then rename. Not a rename over `dst`: replacing an
+/// existing file makes ext4 (`auto_da_alloc`) allocate and start writing
+/// back all of `src`'s delayed blocks inside our `rename`, at every
+/// rotation, while removing first just drops `dst`'s pages.
 fn rename_tolerant(src: &Path, dst: &Path) -> io::Result<()> {
-    // rename(2) replaces `dst` atomically, so no remove is needed first.
-    match std::fs::rename(src, dst) {
+    let gone = |r: io::Result<()>| match r {
         Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
+    };
+    match std::fs::symlink_metadata(src) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+        Ok(_) => {}
     }
+    gone(std::fs::remove_file(dst))?;
+    gone(std::fs::rename(src, dst))
 }
 
 /// `/dev/stdout` and `/dev/stderr` as duplicates of our own fds 1 and 2.
@@ -245,6 +256,28 @@ mod tests {
         assert_eq!(len(&numbered(&p, 1)), Some(120));
         assert_eq!(len(&numbered(&p, 2)), Some(120));
         assert_eq!(len(&numbered(&p, 3)), None);
+    }
+
+    /// Supervisor's `removeAndRename`: a gap in the backups stays a gap
+    /// (a missing `F.n` does not remove `F.n+1`), and every move replaces
+    /// its target's contents.
+    #[test]
+    fn rotation_with_a_missing_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.log");
+        std::fs::write(numbered(&p, 1), "one").unwrap();
+        std::fs::write(numbered(&p, 3), "three").unwrap();
+        let mut f = RotatingFile::open(&p, CreateMode::Shared, Rotation::new(100, 3)).unwrap();
+        f.write(&[b'x'; 120]).unwrap();
+        assert_eq!(len(&p), Some(0));
+        assert_eq!(len(&numbered(&p, 1)), Some(120));
+        assert_eq!(std::fs::read(numbered(&p, 2)).unwrap(), b"one");
+        assert_eq!(std::fs::read(numbered(&p, 3)).unwrap(), b"three");
+        f.write(&[b'y'; 120]).unwrap();
+        assert_eq!(std::fs::read(numbered(&p, 1)).unwrap(), vec![b'y'; 120]);
+        assert_eq!(std::fs::read(numbered(&p, 2)).unwrap(), vec![b'x'; 120]);
+        assert_eq!(std::fs::read(numbered(&p, 3)).unwrap(), b"one");
+        assert_eq!(len(&numbered(&p, 4)), None);
     }
 
     #[test]
