@@ -225,7 +225,8 @@ fn clone3_pidfd(cgroup: Option<BorrowedFd<'_>>) -> io::Result<Option<(u32, Owned
 /// only the touched pages cost memory.
 const CHILD_STACK_SIZE: usize = 256 * 1024;
 
-/// An `mmap`ed stack for vfork children with a guard page at its low end.
+/// An `mmap`ed stack for vfork children with a guard page at its low end
+/// (an overflow kills the child, never writes into our memory).
 struct ChildStack {
     base: *mut libc::c_void,
     len: usize,
@@ -233,7 +234,7 @@ struct ChildStack {
 
 impl ChildStack {
     fn new() -> io::Result<ChildStack> {
-        let page = 4096;
+        let page = rustix::param::page_size();
         let len = CHILD_STACK_SIZE + page;
         // SAFETY: a fresh anonymous private mapping; no existing memory is
         // affected.
