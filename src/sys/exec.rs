@@ -18,9 +18,9 @@ pub struct CStrArray {
     ptrs: Vec<*const libc::c_char>,
 }
 
-// SAFETY: `ptrs` only points into the heap buffers owned by `strings`, which
-// never change after construction and move with the struct; sharing or
-// sending it is as safe as sharing or sending the `CString`s themselves.
+// SAFETY: `ptrs` only points into the immutable heap buffers that the
+// `Arc<CStr>`s in `strings` keep alive as long as the struct; sharing or
+// sending it is as safe as sharing or sending those `Arc`s themselves.
 unsafe impl Send for CStrArray {}
 // SAFETY: as above; the array is never mutated after construction.
 unsafe impl Sync for CStrArray {}
