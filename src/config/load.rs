@@ -1373,11 +1373,11 @@ fn parse_dbus(v: &str) -> Result<DbusMode, String> {
     }
 }
 
-#[cfg(test)]
-#[path = "load_tests.rs"]
-mod tests;
-
 /// The specs of a group as the shared handles `GroupSpec` keeps.
 fn shared(specs: Vec<ProgramSpec>) -> Vec<std::sync::Arc<ProgramSpec>> {
     specs.into_iter().map(std::sync::Arc::new).collect()
 }
+
+#[cfg(test)]
+#[path = "load_tests.rs"]
+mod tests;

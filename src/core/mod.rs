@@ -12,7 +12,8 @@
 //!   generation it is about), [`Core::daemon_signal`] and
 //!   [`Core::handle_timeout`];
 //! * outputs are [`Effect`]s drained with [`Core::poll_effect`], in the order
-//!   the runtime must carry them out, and the next instant anything is due,
+//!   the runtime must carry them out (main-log lines first, so each is
+//!   written as its transition happens), and the next instant anything is due,
 //!   [`Core::next_deadline`].
 //!
 //! # Determinism contract
