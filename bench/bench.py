@@ -263,14 +263,29 @@ class Daemon:
             return []
 
     def wait_log(self, needle, count, timeout=300, pause=0.005):
+        """Wait until the main log holds `count` lines with `needle`. Reads
+        only what was appended since the last poll: re-reading a main log of
+        thousands of lines every 5 ms would keep a core busy and slow the
+        daemon being measured."""
         deadline = time.monotonic() + timeout
+        want = needle.encode()
+        found, pos, partial = 0, 0, b""
         while True:
-            lines = self.log_lines(needle)
-            if len(lines) >= count:
-                return lines
+            try:
+                with open(self.mainlog, "rb") as f:
+                    f.seek(pos)
+                    data = f.read()
+            except FileNotFoundError:
+                data = b""
+            pos += len(data)
+            lines = (partial + data).split(b"\n")
+            partial = lines.pop()
+            found += sum(1 for l in lines if want in l)
+            if found >= count:
+                return found
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"{self.kind}: {len(lines)}/{count} x {needle!r} in main log"
+                    f"{self.kind}: {found}/{count} x {needle!r} in main log"
                 )
             time.sleep(pause)
 
