@@ -355,12 +355,6 @@ fn fork() -> io::Result<Option<u32>> {
     Ok((pid != 0).then_some(pid as u32))
 }
 
-/// Whether `clone3` is still believed available (false after it answered
-/// `ENOSYS`/`EPERM`).
-pub fn clone3_available() -> bool {
-    !CLONE3_UNAVAILABLE.load(Ordering::Relaxed)
-}
-
 /// Whether the vfork-like `clone` is still believed available.
 pub fn vfork_available() -> bool {
     !VFORK_UNAVAILABLE.load(Ordering::Relaxed)
