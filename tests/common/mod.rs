@@ -182,9 +182,23 @@ impl Daemon {
     pub fn wait_for(&self, mut cond: impl FnMut() -> bool, what: &str) {
         let start = clock::mono();
         while !cond() {
-            assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
+            if start.elapsed() >= DEADLINE {
+                panic!(
+                    "timed out waiting for {what}; `status` says:\n{}\nend of the main log:\n{}",
+                    self.ours(&["status"]).stdout,
+                    self.log_tail(40)
+                );
+            }
             clock::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// The last `n` lines of the daemon's main log, for failure messages.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log =
+            std::fs::read_to_string(self.dir.path().join("supervisord.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
     /// Poll `status NAME` until it shows `state`. Through pidvisorctl, for
