@@ -159,14 +159,21 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
             Ending::Reload => {
                 // Supervisor re-reads with the same command line; a config that
                 // became invalid ends the daemon (exit 2), everything stopped.
+                // As Supervisor's `main()` runs again: the user is checked
+                // (and dropped to if newly set), and the start-up CRITs are
+                // logged again.
                 let config = load(args, &env)?;
+                let mut queued = Vec::new();
+                drop_privileges(&config, &mut queued)?;
                 let signals = old.signals;
                 let dbus = old.dbus;
                 let mut mainlog = old.mainlog;
                 drop(old.control);
-                let control = ControlServer::open(&config)?;
-                cleanup_auto_logs(&config, &mut mainlog);
+                emit(&mut mainlog, &queued);
                 emit(&mut mainlog, &config.messages);
+                cleanup_auto_logs(&config, &mut mainlog);
+                let control = ControlServer::open(&config)?;
+                warn_unauthenticated(&config, &mut mainlog);
                 parts = Parts {
                     config,
                     mainlog,
@@ -293,6 +300,28 @@ fn cleanup_auto_logs(config: &Config, mainlog: &mut MainLogger) {
     }
 }
 
+/// Supervisor's CRIT for every control server without a password.
+fn warn_unauthenticated(config: &Config, mainlog: &mut MainLogger) {
+    let open = config
+        .unix_http_servers
+        .iter()
+        .filter(|u| u.auth.is_none())
+        .map(|u| &u.section)
+        .chain(
+            config
+                .inet_http_servers
+                .iter()
+                .filter(|i| i.auth.is_none())
+                .map(|i| &i.section),
+        );
+    for section in open {
+        mainlog.log(
+            LogLevel::Critical,
+            format!("Server '{section}' running without any HTTP authentication checking"),
+        );
+    }
+}
+
 fn open_parts(
     config: Config,
     args: &DaemonArgs,
@@ -311,28 +340,7 @@ fn open_parts(
     emit(&mut mainlog, &config.messages);
     cleanup_auto_logs(&config, &mut mainlog);
     let control = ControlServer::open(&config)?;
-    for u in &config.unix_http_servers {
-        if u.auth.is_none() {
-            mainlog.log(
-                LogLevel::Critical,
-                format!(
-                    "Server '{}' running without any HTTP authentication checking",
-                    u.section
-                ),
-            );
-        }
-    }
-    for i in &config.inet_http_servers {
-        if i.auth.is_none() {
-            mainlog.log(
-                LogLevel::Critical,
-                format!(
-                    "Server '{}' running without any HTTP authentication checking",
-                    i.section
-                ),
-            );
-        }
-    }
+    warn_unauthenticated(&config, &mut mainlog);
     let _ = args;
     let set = crate::sys::signal::daemon_sigset();
     crate::sys::signal::block(&set).map_err(|e| Usage(format!("cannot block signals: {e}")))?;

@@ -127,9 +127,15 @@ impl Core {
                 AutoRestart::Never => false,
             };
             if restart && self.mood == Mood::Running {
-                self.proc_mut(id).restart_count += 1;
-                // EXITED -> STARTING
-                self.spawn(id, now);
+                let at = self.procs[&id].restart_at(now.mono);
+                if at > now.mono {
+                    // A crash loop: restart RESTART_SPACING after the last spawn.
+                    self.timers.set(id, Timer::Restart, at);
+                } else {
+                    self.proc_mut(id).restart_count += 1;
+                    // EXITED -> STARTING
+                    self.spawn(id, now);
+                }
             }
         }
         self.drive(now);

@@ -515,6 +515,11 @@ impl Core {
             Timer::StopReport if p.state == ProcessState::Stopping => {
                 self.stop_report(id, now);
             }
+            Timer::Restart if p.state == ProcessState::Exited && running => {
+                p.restart_count += 1;
+                // EXITED -> STARTING
+                self.spawn(id, now);
+            }
             _ => {}
         }
     }

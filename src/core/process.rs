@@ -19,17 +19,27 @@ pub enum Timer {
     StopWait,
     /// STOPPING with a stop call waiting: `waiting for x to stop` every 2 s.
     StopReport,
+    /// EXITED -> STARTING (autorestart) of a run shorter than
+    /// [`RESTART_SPACING`], at `laststart + RESTART_SPACING`.
+    Restart,
 }
 
 impl Timer {
     /// In declaration order, indexed by `Timer as usize`.
-    pub const ALL: [Timer; 4] = [
+    pub const ALL: [Timer; 5] = [
         Timer::StartSecs,
         Timer::Backoff,
         Timer::StopWait,
         Timer::StopReport,
+        Timer::Restart,
     ];
 }
+
+/// The least time from one spawn of a process to its automatic restart.
+/// Supervisor restarts an EXITED process on the next pass of its main loop,
+/// which waits up to a second, so a program that exits at once restarts about
+/// once a second there; without this bound it would be forked flat out.
+pub const RESTART_SPACING: Duration = Duration::from_secs(1);
 
 /// A process as the core sees it. Read-only outside the core.
 #[derive(Debug, Clone)]
@@ -109,6 +119,13 @@ impl Process {
         self.laststart_mono
             .map(|s| now.saturating_duration_since(s))
             .unwrap_or_default()
+    }
+
+    /// When an automatic restart may happen: at once after a run of at least
+    /// [`RESTART_SPACING`], else that long after the last spawn.
+    pub(super) fn restart_at(&self, now: Instant) -> Instant {
+        self.laststart_mono
+            .map_or(now, |s| (s + RESTART_SPACING).max(now))
     }
 
     pub(super) fn startsecs_deadline(&self) -> Option<Instant> {

@@ -4,6 +4,7 @@ use super::command::{Command, CommandCheck, Effect};
 use super::describe::{description, DescribeInput};
 use super::diff::diff;
 use super::machine::Core;
+use super::process::Timer;
 use super::reply::{Answer, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcessInfo, Reply};
 use super::state::{Mood, ProcessState};
 use super::wait::{Wait, WaitItem, WaitKind};
@@ -315,6 +316,9 @@ impl Core {
     fn stop_one(&mut self, name: &str, id: ProcId, wait: bool, now: Now) -> Result<Step, Fault> {
         let p = &self.procs[&id];
         if !p.state.is_running() {
+            // Still Supervisor's fault, but a restart the crash-loop spacing
+            // holds back is called off: the caller wants the program down.
+            self.timers.clear(id, Timer::Restart);
             return Err(Fault::new(FaultCode::NotRunning, name));
         }
         let sig = p.spec.stopsignal;

@@ -9,7 +9,9 @@
 //! while STARTING did not start: it goes to BACKOFF, and after `backoff`
 //! seconds (1, 2, 3, ...) it is spawned again, until `startretries` retries
 //! have failed and it is FATAL. A RUNNING process that dies is EXITED, and is
-//! spawned again at once when `autorestart` says so. A stop request moves
+//! spawned again when `autorestart` says so: at once if it ran for a second,
+//! else a second after its last spawn (Supervisor's 1 s loop gave a crash
+//! loop that bound; `stop` calls such a restart off). A stop request moves
 //! STARTING/RUNNING to STOPPING (the stop signal is sent, a deadline armed;
 //! past the deadline SIGKILL is sent again every `stopwaitsecs`) and the
 //! death of the child then gives STOPPED. A failed `kill()` leaves the

@@ -10,7 +10,7 @@ use super::ProcId;
 #[derive(Debug, Default)]
 pub struct Timers {
     /// Per process, the deadline of each armed timer (the source of truth).
-    slots: BTreeMap<ProcId, [Option<Instant>; 4]>,
+    slots: BTreeMap<ProcId, [Option<Instant>; Timer::ALL.len()]>,
     /// The same timers ordered by deadline; kept equal to `slots`.
     order: BTreeSet<(Instant, ProcId, Timer)>,
 }

@@ -209,8 +209,11 @@ impl Reactor {
             match sys::wait::reap_pid(pid) {
                 Ok(Some(status)) => {
                     let text = exit_status(status).describe();
+                    // Supervisor's line, at debug: as subreaper we adopt
+                    // every orphan of every program, which init reaps
+                    // silently under supervisord.
                     self.log(
-                        LogLevel::Info,
+                        LogLevel::Debug,
                         &format!("reaped unknown pid {pid} ({text})"),
                     );
                 }

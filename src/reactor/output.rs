@@ -1,6 +1,8 @@
 //! Child output: the pipes between the daemon and each child, and the logs
-//! the output goes to. A pipe lives until EOF, which may be after its
-//! process exited (a grandchild can hold it open).
+//! the output goes to. A pipe lives until EOF or until its process exits,
+//! whichever comes first: at the exit what it holds is read and our end is
+//! closed, as Supervisor's `finish()` does, so what the process left behind
+//! gets EPIPE instead of writing into the log of the next run.
 
 use std::collections::HashMap;
 use std::io;
@@ -11,9 +13,10 @@ use mio::unix::SourceFd;
 use mio::Token;
 
 use super::Reactor;
-use crate::config::{Config, LogFile, ProgramSpec};
+use crate::config::signal::py_repr;
+use crate::config::{Config, LogFile, LogLevel, ProgramSpec};
 use crate::core::ProcId;
-use crate::logs::{ChildLog, ChildLogOptions};
+use crate::logs::{ChildLog, ChildLogOptions, MainLogger};
 use crate::spawn::Stdio;
 
 /// Bytes read from a pipe at once (Supervisor reads 128 KiB chunks).
@@ -44,6 +47,8 @@ struct Watch {
 /// The logs of one process, (re)opened at every spawn as Supervisor does.
 pub struct ProcLogs {
     pub gen: u64,
+    /// The process name, for the main-log copy of its output at debug level.
+    name: String,
     pub stdout: ChildLog,
     pub stderr: Option<ChildLog>,
     /// Our end of the child's stdin, for `sendProcessStdin`.
@@ -172,6 +177,7 @@ impl Pipes {
             id,
             Box::new(ProcLogs {
                 gen,
+                name: spec.name.clone(),
                 stdout,
                 stderr,
                 stdin,
@@ -215,8 +221,10 @@ impl Pipes {
         self.auto_names.retain(|(id, _), _| live.contains(id));
     }
 
-    /// Read what is there on one pipe; returns true at EOF or error.
-    fn read_ready(&mut self, token: Token) -> bool {
+    /// Read what is there on one pipe; returns true at EOF or error. At
+    /// `loglevel` debug or below each chunk is also copied into the main
+    /// log, as Supervisor does.
+    fn read_ready(&mut self, token: Token, mainlog: &mut MainLogger) -> bool {
         let Some(w) = self.watches.get(&token) else {
             return true;
         };
@@ -238,6 +246,11 @@ impl Pipes {
                                 // (Supervisor, too, loses what it could not
                                 // write).
                                 let _ = log.write(&self.buf[..n]);
+                                if mainlog.enabled(LogLevel::Debug) {
+                                    let data = log.output(&self.buf[..n]);
+                                    let msg = output_record(&logs.name, w.stream, data);
+                                    mainlog.log(LogLevel::Debug, msg);
+                                }
                             }
                         }
                     }
@@ -250,9 +263,48 @@ impl Pipes {
     }
 }
 
+/// Supervisor's main-log copy of a chunk of output:
+/// `'name' stdout output:\n<text>`, or `Undecodable: b'...'` for bytes
+/// that are not UTF-8.
+fn output_record(name: &str, stream: Stream, data: &[u8]) -> String {
+    let text = match std::str::from_utf8(data) {
+        Ok(t) => t.to_string(),
+        Err(_) => format!("Undecodable: {}", py_bytes_repr(data)),
+    };
+    format!("{} {} output:\n{text}", py_repr(name), stream.name())
+}
+
+/// Python's `repr()` of a bytes object.
+fn py_bytes_repr(data: &[u8]) -> String {
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::with_capacity(data.len() + 3);
+    out.push('b');
+    out.push(quote as char);
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if b == quote => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
 impl Reactor {
     pub(super) fn on_pipe(&mut self, token: Token) {
-        if self.pipes.read_ready(token) {
+        if self.pipes.read_ready(token, &mut self.mainlog) {
             self.close_pipe(token);
         }
     }
@@ -290,8 +342,7 @@ impl Reactor {
     }
 
     /// The process of one spawn exited: read everything it already wrote,
-    /// and close our end of its stdin as Supervisor does (the output pipes
-    /// stay until EOF, since a grandchild may still hold them).
+    /// then close our ends of its pipes, as Supervisor's `finish()` does.
     pub(super) fn drain_pipes_of(&mut self, id: ProcId, gen: u64) {
         if let Some(logs) = self.pipes.logs_mut(id).filter(|l| l.gen == gen) {
             logs.stdin = None;
@@ -304,7 +355,8 @@ impl Reactor {
             .map(|(t, _)| *t)
             .collect();
         for t in tokens {
-            self.on_pipe(t);
+            self.pipes.read_ready(t, &mut self.mainlog);
+            self.close_pipe(t);
         }
     }
 
@@ -365,5 +417,24 @@ impl Reactor {
         let live: std::collections::HashSet<ProcId> =
             self.core.processes().map(|(id, _)| id).collect();
         self.pipes.retain_live(&live);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_records_as_supervisor_writes_them() {
+        assert_eq!(
+            output_record("web", Stream::Stdout, b"got SIGTERM\n"),
+            "'web' stdout output:\ngot SIGTERM\n"
+        );
+        // Python's repr quotes with "" when the data has ' and no ".
+        assert_eq!(
+            output_record("w", Stream::Stderr, b"a'\x00\xff\\\n"),
+            "'w' stderr output:\nUndecodable: b\"a'\\x00\\xff\\\\\\n\""
+        );
+        assert_eq!(py_bytes_repr(b"\xc3'\"\t"), "b'\\xc3\\'\"\\t'");
     }
 }

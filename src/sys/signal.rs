@@ -4,7 +4,8 @@
 //! The daemon blocks [`DAEMON_SIGNALS`] before any thread starts and reads
 //! them from a non-blocking signalfd. A blocked mask and `SIG_IGN`
 //! dispositions survive `execve` (and Rust's runtime sets `SIGPIPE` to
-//! `SIG_IGN`), so every child calls [`reset_for_exec`] first.
+//! `SIG_IGN`), so every child calls [`reset_for_exec`] first, which leaves
+//! only supervisord's two ignored signals ignored.
 
 use std::io;
 use std::ptr;
@@ -72,9 +73,23 @@ pub fn read_signal(fd: &SignalFd) -> io::Result<Option<i32>> {
     Ok(fd.read_signal()?.map(|info| info.ssi_signo as i32))
 }
 
-/// `rt_sigaction(sig, SIG_DFL)` for every signal, then
-/// `rt_sigprocmask(SIG_SETMASK, {}, NULL)`—give the child default dispositions
-/// and an empty mask before `execve`.
+/// Set `sig` to `SIG_IGN` in this process (tests: an inherited disposition).
+#[cfg(test)]
+pub fn ignore(sig: i32) {
+    // SAFETY: installing SIG_IGN has no memory-safety requirements.
+    unsafe { libc::signal(sig, libc::SIG_IGN) };
+}
+
+/// Signals a child starts with ignored, as under supervisord: Python ignores
+/// both and `SIG_IGN` survives `execve`, so a program there gets `EPIPE` from
+/// a write to a closed pipe or socket, not death by SIGPIPE (systemd's
+/// `IgnoreSIGPIPE=yes` default does the same), and `EFBIG` past
+/// `RLIMIT_FSIZE`, not death by SIGXFSZ.
+pub const CHILD_IGNORED: [i32; 2] = [libc::SIGPIPE, libc::SIGXFSZ];
+
+/// `rt_sigaction(sig, SIG_DFL)` for every signal but [`CHILD_IGNORED`] (set to
+/// `SIG_IGN`), then `rt_sigprocmask(SIG_SETMASK, {}, NULL)`—give the child
+/// supervisord's dispositions and an empty mask before `execve`.
 ///
 /// Dispositions first, so no inherited handler can run once signals are
 /// unblocked. The raw syscall, not glibc's `sigaction`, because glibc refuses
@@ -106,6 +121,16 @@ pub fn reset_for_exec() -> io::Result<()> {
                 KERNEL_SIGSET_SIZE,
             )
         };
+    }
+    // SAFETY: an all-zero `sigaction` is "no flags, empty mask"; the handler
+    // is set to SIG_IGN before use.
+    let mut ign: libc::sigaction = unsafe { std::mem::zeroed() };
+    ign.sa_sigaction = libc::SIG_IGN;
+    for sig in CHILD_IGNORED {
+        // SAFETY: `ign` is a valid `sigaction`; a NULL old-action pointer is
+        // allowed. glibc's `sigaction` only translates the struct and makes
+        // the syscall (async-signal-safe).
+        unsafe { libc::sigaction(sig, &ign, ptr::null_mut()) };
     }
     // SAFETY: an all-zero `sigset_t` is the empty set.
     let empty: libc::sigset_t = unsafe { std::mem::zeroed() };

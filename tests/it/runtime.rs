@@ -110,6 +110,78 @@ fn autorestart_true_false_unexpected() {
     assert!(log.contains("exited: always (exit status 0; expected)"));
 }
 
+/// A program that exits at once is restarted a second after its last
+/// start, not flat out (Supervisor's 1 s loop gave the same bound).
+#[test]
+fn crash_loop_restarts_are_a_second_apart() {
+    let d =
+        Daemon::start("[program:crashy]\ncommand=sh -c 'exit 1'\nstartsecs=0\nautorestart=true\n");
+    let log = d.wait_log_count("spawned: 'crashy'", 3);
+    let spawns: Vec<f64> = lines_with(&log, "spawned: 'crashy'")
+        .iter()
+        .map(|l| stamp(l))
+        .collect();
+    for pair in spawns.windows(2) {
+        // A second from one decision to spawn to the next; the stamps come
+        // after each fork and are cut to milliseconds, hence the margin.
+        assert!(pair[1] - pair[0] >= 0.9, "restarts {pair:?} apart:\n{log}");
+    }
+}
+
+/// When a process exits, our ends of its output pipes are closed once what
+/// it wrote is read (Supervisor's `finish()`): what it left behind gets EPIPE.
+#[test]
+fn output_pipes_close_when_the_process_exits() {
+    let d = Daemon::start(
+        "[program:o]\ncommand=sh -c '(sleep 0.5; if echo orphan-line; then r=wrote; else r=epipe; fi; echo $r > %(here)s/orphan.result) & echo main-line; exit 3'\n\
+         startsecs=0\nautorestart=false\nstdout_logfile=%(here)s/o.out\n",
+    );
+    d.wait_log("exited: o (exit status 3; not expected)");
+    assert_eq!(wait_file(&d.path("orphan.result")).trim(), "epipe");
+    assert_eq!(fs::read_to_string(d.path("o.out")).unwrap(), "main-line\n");
+}
+
+/// At `loglevel=debug` every chunk of output is copied into the main log,
+/// as Supervisor does.
+#[test]
+fn debug_level_copies_output_into_the_main_log() {
+    let d = Daemon::start(
+        "[program:talker]\ncommand=sh -c 'echo hello-main; echo oops >&2; exec sleep 1000'\n\
+         stdout_logfile=NONE\n\n[supervisord]\nloglevel=debug\nlogfile={dir}/main.log\n\
+         pidfile={dir}/pidvisord.pid\nchildlogdir={dir}\n\n[unix_http_server]\nfile={dir}/ctl.sock\n\n\
+         [supervisorctl]\nserverurl=unix://{dir}/ctl.sock\n",
+    );
+    d.wait_log("DEBG 'talker' stdout output:\nhello-main\n");
+    d.wait_log("DEBG 'talker' stderr output:\noops\n");
+}
+
+/// SIGHUP runs the start-up again, as Supervisor's `main()` does: its CRITs
+/// are logged again and the programs start anew.
+#[test]
+fn sighup_restarts_with_the_start_up_messages() {
+    let d = Daemon::start("[program:s]\ncommand=sleep 1000\nstartsecs=0\n");
+    let first = d.wait_spawned("s", 1);
+    d.signal(1);
+    d.wait_log_count("supervisord started with pid", 2);
+    let second = d.wait_spawned("s", 2);
+    assert_ne!(first, second);
+    let log = d.main_log();
+    assert!(
+        log.contains("WARN received SIGHUP indicating restart request"),
+        "{log}"
+    );
+    assert_eq!(
+        lines_with(&log, "CRIT Supervisor is running as root.").len(),
+        2,
+        "{log}"
+    );
+    assert_eq!(
+        lines_with(&log, "running without any HTTP authentication checking").len(),
+        2,
+        "{log}"
+    );
+}
+
 #[test]
 fn kill_9_respawns_with_a_new_pid() {
     let d = Daemon::start("[program:victim]\ncommand=sleep 1000\nstartsecs=0\n");

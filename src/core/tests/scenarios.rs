@@ -185,11 +185,57 @@ fn startsecs_zero_never_too_quick_and_restarts_forever() {
     let mut h = Harness::programs(vec![p]);
     assert_eq!(h.state("a"), S::Running);
     for _ in 0..10 {
+        h.secs(1.0);
         h.exited("a", 1);
         assert_eq!(h.state("a"), S::Running);
     }
     assert_eq!(h.spawns().len(), 11);
     assert_eq!(h.core.process(h.id("a")).unwrap().restart_count, 10);
+}
+
+/// A run shorter than a second is restarted a second after its spawn, as
+/// Supervisor's 1 s loop bounds a crash loop; a longer run restarts at once.
+#[test]
+fn crash_loop_restarts_once_a_second() {
+    // EXITED -> STARTING (autorestart), spaced
+    let mut p = prog("a");
+    p.startsecs = 0;
+    p.autorestart = AutoRestart::Always;
+    let mut h = Harness::programs(vec![p]);
+    h.secs(0.3);
+    h.exited("a", 1);
+    assert_eq!(h.state("a"), S::Exited);
+    assert_eq!(h.spawns().len(), 1);
+    h.secs(0.69);
+    assert_eq!(h.state("a"), S::Exited);
+    h.secs(0.01);
+    assert_eq!(h.state("a"), S::Running);
+    assert_eq!(h.spawns().len(), 2);
+    assert_eq!(h.core.process(h.id("a")).unwrap().restart_count, 1);
+    // Up for longer than the spacing: at once.
+    h.secs(2.5);
+    h.exited("a", 1);
+    assert_eq!(h.state("a"), S::Running);
+    assert_eq!(h.spawns().len(), 3);
+}
+
+#[test]
+fn stop_calls_off_a_held_back_restart() {
+    let mut p = prog("a");
+    p.startsecs = 0;
+    p.autorestart = AutoRestart::Always;
+    let mut h = Harness::programs(vec![p]);
+    h.exited("a", 1);
+    assert_eq!(h.state("a"), S::Exited);
+    // Supervisor's answer for an EXITED process stays NOT_RUNNING ...
+    assert_eq!(h.call(stop("a", true)), fault(FaultCode::NotRunning, "a"));
+    // ... but the program stays down.
+    h.secs(5.0);
+    assert_eq!(h.state("a"), S::Exited);
+    assert_eq!(h.spawns().len(), 1);
+    // A start still works, at once.
+    assert!(h.call(start("a", false)).is_ok());
+    assert_eq!(h.state("a"), S::Running);
 }
 
 #[test]
