@@ -59,6 +59,13 @@ pub fn main(argv: Vec<OsString>) -> i32 {
         print!("{EXAMPLE_CONFIG}");
         return 0;
     }
+    // Absolute, so that a reload or reread still finds the file after the
+    // daemon changed to `directory=` (supervisord keeps it relative and
+    // then cannot restart).
+    let mut args = args;
+    if let Some(p) = &args.configuration {
+        args.configuration = std::path::absolute(p).ok().or(args.configuration.clone());
+    }
     match start(&args) {
         Ok(code) => code,
         Err(Usage(msg)) => {
@@ -122,11 +129,23 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
             .mainlog
             .log(LogLevel::Info, "daemonizing the supervisord process");
         let s = &parts.config.supervisord;
-        if let Err(e) = crate::sys::daemon::daemonize(s.directory.as_deref(), s.umask) {
+        if let Err(e) = crate::sys::daemon::daemonize(s.umask) {
             parts
                 .mainlog
                 .log(LogLevel::Critical, format!("could not daemonize: {e}"));
             return Ok(1);
+        }
+        if let Some(dir) = parts.config.supervisord.directory.clone() {
+            let shown = config::signal::py_repr(&dir.display().to_string());
+            match std::env::set_current_dir(&dir) {
+                Ok(()) => parts
+                    .mainlog
+                    .log(LogLevel::Info, format!("set current directory: {shown}")),
+                Err(e) => parts.mainlog.log(
+                    LogLevel::Critical,
+                    format!("can't chdir into {shown}: {}", py_os_error(&e, &dir)),
+                ),
+            }
         }
     }
     let _ = crate::sys::prctl::set_child_subreaper();
@@ -171,8 +190,8 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 drop(old.control);
                 emit(&mut mainlog, &queued);
                 emit(&mut mainlog, &config.messages);
-                cleanup_auto_logs(&config, &mut mainlog);
                 let control = ControlServer::open(&config)?;
+                cleanup_auto_logs(&config, &mut mainlog);
                 warn_unauthenticated(&config, &mut mainlog);
                 parts = Parts {
                     config,
@@ -219,6 +238,18 @@ fn check_config(args: &DaemonArgs, env: &Env) -> i32 {
     }
 }
 
+/// Python's `str(OSError)` for a call on `path`:
+/// `[Errno 2] No such file or directory: '/x'`.
+fn py_os_error(e: &std::io::Error, path: &std::path::Path) -> String {
+    let text = e.to_string();
+    let text = text.split(" (os error").next().unwrap_or_default();
+    let shown = config::signal::py_repr(&path.display().to_string());
+    match e.raw_os_error() {
+        Some(n) => format!("[Errno {n}] {text}: {shown}"),
+        None => format!("{text}: {shown}"),
+    }
+}
+
 /// `[supervisord] user=`: drop to it now, or refuse as Supervisor does.
 fn drop_privileges(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Result<(), Usage> {
     let uid = crate::sys::cred::getuid();
@@ -228,7 +259,10 @@ fn drop_privileges(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Res
             "Supervisor is running as root.  Privileges were not dropped because no user is specified in the config file.  If you intend to run as root, you can set user=root in the config file to avoid this message.".into(),
         )),
         None => {}
-        Some(u) if u.uid == uid => {}
+        // Supervisor's drop_privileges succeeds at once for its own uid.
+        Some(u) if u.uid == uid => {
+            queued.push((LogLevel::Info, format!("Set uid to user {} succeeded", u.uid)));
+        }
         Some(_) if uid != 0 => return Err(Usage("Can't drop privilege as nonroot user".into())),
         Some(u) => {
             let groups = supplementary_groups(u);
@@ -338,8 +372,10 @@ fn open_parts(
     mainlog.set_stdout(s.nodaemon && !s.silent);
     emit(&mut mainlog, &queued);
     emit(&mut mainlog, &config.messages);
-    cleanup_auto_logs(&config, &mut mainlog);
+    // The socket first: a second daemon on the same config is refused there,
+    // before it could delete the running one's AUTO logs.
     let control = ControlServer::open(&config)?;
+    cleanup_auto_logs(&config, &mut mainlog);
     warn_unauthenticated(&config, &mut mainlog);
     let _ = args;
     let set = crate::sys::signal::daemon_sigset();

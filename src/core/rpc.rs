@@ -248,7 +248,7 @@ impl Core {
         let ids: Vec<ProcId> = self
             .targets(gi)
             .into_iter()
-            .filter(|id| self.procs[id].state.is_running())
+            .filter(|&id| self.procs[&id].state.is_running() || self.restart_pending(id))
             .collect();
         self.all(token, ids, |core, name, id| {
             core.stop_one(name, id, wait, now)
@@ -314,11 +314,16 @@ impl Core {
 
     /// `stopProcess` on one process.
     fn stop_one(&mut self, name: &str, id: ProcId, wait: bool, now: Now) -> Result<Step, Fault> {
+        if self.restart_pending(id) {
+            // Between runs of a crash loop: call the restart off, like a stop
+            // in BACKOFF (Supervisor would answer NOT_RUNNING and restart it).
+            self.timers.clear(id, Timer::Restart);
+            // EXITED -> STOPPED
+            self.set_state(id, ProcessState::Stopped, true, now);
+            return Ok(Step::Done);
+        }
         let p = &self.procs[&id];
         if !p.state.is_running() {
-            // Still Supervisor's fault, but a restart the crash-loop spacing
-            // holds back is called off: the caller wants the program down.
-            self.timers.clear(id, Timer::Restart);
             return Err(Fault::new(FaultCode::NotRunning, name));
         }
         let sig = p.spec.stopsignal;
@@ -337,6 +342,12 @@ impl Core {
             }));
         }
         Ok(Step::Done)
+    }
+
+    /// EXITED with an autorestart held back by the crash-loop spacing.
+    fn restart_pending(&self, id: ProcId) -> bool {
+        self.procs[&id].state == ProcessState::Exited
+            && self.timers.get(id, Timer::Restart).is_some()
     }
 
     /// `signalProcess` on one process.

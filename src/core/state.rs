@@ -11,7 +11,7 @@
 //! have failed and it is FATAL. A RUNNING process that dies is EXITED, and is
 //! spawned again when `autorestart` says so: at once if it ran for a second,
 //! else a second after its last spawn (Supervisor's 1 s loop gave a crash
-//! loop that bound; `stop` calls such a restart off). A stop request moves
+//! loop that bound; a stop meanwhile makes it STOPPED). A stop request moves
 //! STARTING/RUNNING to STOPPING (the stop signal is sent, a deadline armed;
 //! past the deadline SIGKILL is sent again every `stopwaitsecs`) and the
 //! death of the child then gives STOPPED. A failed `kill()` leaves the
@@ -119,8 +119,10 @@ pub const TRANSITIONS: &[(ProcessState, ProcessState)] = &[
     (Running, Exited),
     // too many retries; also BACKOFF during shutdown (`give_up`)
     (Backoff, Fatal),
-    // stop of a BACKOFF process: no child to signal
+    // stop of a BACKOFF process, or of an EXITED one whose autorestart is
+    // held back by the crash-loop spacing: no child to signal
     (Backoff, Stopped),
+    (Exited, Stopped),
     // the child died after a stop request; or a spawn failed while stopping
     (Stopping, Stopped),
     // kill()/signal() failed with an errno other than ESRCH

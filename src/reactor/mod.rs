@@ -306,6 +306,16 @@ impl Reactor {
             for job in std::mem::take(&mut self.jobs) {
                 match job.plan {
                     Plan::Now(result) => self.answer(job.id, result),
+                    Plan::Core(crate::core::Command::Restart) => match self.restart_refused(None) {
+                        Some(why) => {
+                            let f = rpc::fault(crate::core::FaultCode::CantReread, &why);
+                            self.answer(job.id, Err(f));
+                        }
+                        None => {
+                            self.core
+                                .handle_command(job.id, crate::core::Command::Restart, now())
+                        }
+                    },
                     Plan::Core(cmd) => self.core.handle_command(job.id, cmd, now()),
                     Plan::Local(rpc::Local::Reread) => self.reread(job.id),
                     Plan::Local(l) => {
@@ -319,12 +329,44 @@ impl Reactor {
         }
     }
 
+    /// While RUNNING, the error of the config file as it is now, if it does
+    /// not load.
+    fn config_error_now(&self) -> Option<String> {
+        if self.core.mood() != crate::core::Mood::Running {
+            return None;
+        }
+        crate::config::load(&self.config.path, &crate::config::Env::from_process())
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    /// Before a restart (SIGHUP, `supervisor.restart`) stops anything: a
+    /// config that no longer loads would end the daemon with every program
+    /// stopped, so the restart is refused, logged, and the old config kept
+    /// running (supervisord stops everything, then exits). The error text.
+    fn restart_refused(&mut self, announce: Option<&str>) -> Option<String> {
+        let why = self.config_error_now()?;
+        if let Some(line) = announce {
+            self.log(LogLevel::Warn, line);
+        }
+        self.log(
+            LogLevel::Error,
+            &format!("not restarting: the configuration does not load; still running the old one:\n{why}"),
+        );
+        Some(why)
+    }
+
     fn on_signals(&mut self) {
         loop {
             match crate::sys::signal::read_signal(&self.signals) {
                 Ok(Some(sig)) => {
                     if sig == libc::SIGCHLD {
                         self.reap_strays();
+                    } else if sig == libc::SIGHUP {
+                        let heard = "received SIGHUP indicating restart request";
+                        if self.restart_refused(Some(heard)).is_none() {
+                            self.core.daemon_signal(sig, now());
+                        }
                     } else {
                         self.core.daemon_signal(sig, now());
                     }

@@ -24,8 +24,8 @@ const CHUNK: usize = 128 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stream {
-    Stdout,
-    Stderr,
+    Stdout = 0,
+    Stderr = 1,
 }
 
 impl Stream {
@@ -49,6 +49,8 @@ pub struct ProcLogs {
     pub gen: u64,
     /// The process name, for the main-log copy of its output at debug level.
     name: String,
+    /// Per stream: the last write failed (reported once, not per chunk).
+    failing: [bool; 2],
     pub stdout: ChildLog,
     pub stderr: Option<ChildLog>,
     /// Our end of the child's stdin, for `sendProcessStdin`.
@@ -178,6 +180,7 @@ impl Pipes {
             Box::new(ProcLogs {
                 gen,
                 name: spec.name.clone(),
+                failing: [false; 2],
                 stdout,
                 stderr,
                 stdin,
@@ -244,8 +247,37 @@ impl Pipes {
                             if let Some(log) = log {
                                 // A file error is retried on the next write
                                 // (Supervisor, too, loses what it could not
-                                // write).
-                                let _ = log.write(&self.buf[..n]);
+                                // write); it is reported once until a write
+                                // succeeds again.
+                                let error = log.write(&self.buf[..n]).error;
+                                let failing = &mut logs.failing[w.stream as usize];
+                                match error {
+                                    Some(e) if !*failing => {
+                                        *failing = true;
+                                        let path = log.path().map(|p| p.display().to_string());
+                                        mainlog.log(
+                                            LogLevel::Error,
+                                            format!(
+                                                "could not write {} output of {} to {}: {e}; output is lost until a write succeeds",
+                                                w.stream.name(),
+                                                logs.name,
+                                                path.unwrap_or_default()
+                                            ),
+                                        );
+                                    }
+                                    None if *failing => {
+                                        *failing = false;
+                                        mainlog.log(
+                                            LogLevel::Info,
+                                            format!(
+                                                "writing {} output of {} again",
+                                                w.stream.name(),
+                                                logs.name
+                                            ),
+                                        );
+                                    }
+                                    _ => {}
+                                }
                                 if mainlog.enabled(LogLevel::Debug) {
                                     let data = log.output(&self.buf[..n]);
                                     let msg = output_record(&logs.name, w.stream, data);

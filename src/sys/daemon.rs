@@ -1,17 +1,16 @@
 //! Becoming a daemon the way supervisord does (spec §1.4 step 10).
 
 use std::io;
-use std::path::Path;
 
-/// `fork()`; the parent `_exit(0)`s, the child goes on: `chdir(directory)` if
-/// set (a failure is only reported), fds 0/1/2 to `/dev/null`, `setsid()`,
-/// `umask(umask)`.
+/// `fork()`; the parent `_exit(0)`s, the child goes on: fds 0/1/2 to
+/// `/dev/null`, `setsid()`, `umask(umask)`. (The caller changes directory,
+/// so that it can log how that went.)
 ///
 /// Must be called before any thread exists.
 ///
 /// # References
 ///  - [Linux](https://man7.org/linux/man-pages/man2/fork.2.html)
-pub fn daemonize(directory: Option<&Path>, umask: u32) -> io::Result<()> {
+pub fn daemonize(umask: u32) -> io::Result<()> {
     let devnull = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -24,11 +23,6 @@ pub fn daemonize(directory: Option<&Path>, umask: u32) -> io::Result<()> {
         // SAFETY: `_exit` ends the parent without running destructors or
         // atexit handlers that belong to the child now.
         _ => unsafe { libc::_exit(0) },
-    }
-    if let Some(dir) = directory {
-        if let Err(e) = std::env::set_current_dir(dir) {
-            eprintln!("couldn't chdir to {}: {e}", dir.display());
-        }
     }
     let null = rustix::fd::AsFd::as_fd(&devnull);
     rustix::stdio::dup2_stdin(null)?;

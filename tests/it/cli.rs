@@ -155,6 +155,13 @@ fn daemonizes_like_supervisord_and_keeps_its_pidfile() {
         assert_eq!(target, std::path::Path::new("/dev/null"), "fd {fd}");
     }
     assert_eq!(proc_status(pid, "Umask").as_deref(), Some("0027"));
+    let log = std::fs::read_to_string(dir.path().join("main.log")).unwrap();
+    // supervisord's two lines, written before the pidfile.
+    assert!(
+        log.contains("INFO daemonizing the supervisord process\n")
+            && log.contains(&format!("INFO set current directory: '{d}'\n")),
+        "{log}"
+    );
     // The pidfile names the daemon the control socket talks to.
     let ctl = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_pidvisorctl"))

@@ -182,6 +182,91 @@ fn sighup_restarts_with_the_start_up_messages() {
     );
 }
 
+/// A restart (SIGHUP or `reload`) on a config that no longer loads is
+/// refused before anything is stopped: the error is in the main log with its
+/// file and line, and every program keeps running.
+#[test]
+fn restart_with_a_broken_config_keeps_everything_running() {
+    let d = Daemon::start("[program:s]\ncommand=sleep 1000\nstartsecs=0\n");
+    let pid = d.wait_spawned("s", 1);
+    let good = fs::read_to_string(&d.conf).unwrap();
+    fs::write(
+        &d.conf,
+        format!("{good}\n[program:bad]\ncommand=sleep 1\nstartsecs=soon\n"),
+    )
+    .unwrap();
+    d.signal(1);
+    let log = d.wait_log("not restarting: the configuration does not load");
+    assert!(
+        log.contains("WARN received SIGHUP indicating restart request"),
+        "{log}"
+    );
+    assert!(log.contains("[program:bad] startsecs"), "{log}");
+    let out = d.ctl(&["reload"]);
+    assert_ne!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(d.log_count("not restarting:"), 2);
+    // Nothing was stopped; the daemon still answers and the program runs.
+    let status = d.ctl(&["status", "s"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains(&format!("RUNNING   pid {pid},")), "{text}");
+    assert!(alive(pid));
+    assert_eq!(d.log_count("supervisord started with pid"), 1);
+    // Fixed, the restart goes through.
+    fs::write(&d.conf, good).unwrap();
+    d.signal(1);
+    d.wait_log_count("supervisord started with pid", 2);
+    d.wait_spawned("s", 2);
+}
+
+/// A second daemon on a config whose socket is live is refused before it
+/// touches anything, so the first one's AUTO logs stay.
+#[test]
+fn second_daemon_is_refused_before_cleaning_auto_logs() {
+    let d = Daemon::start("[program:talker]\ncommand=sh -c 'echo hi; exec sleep 1000'\n");
+    d.wait_spawned("talker", 1);
+    let auto = wait_for("the AUTO log", TIMEOUT, || {
+        fs::read_dir(d.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("talker-stdout---")
+            })
+    });
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pidvisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(auto.exists(), "the running daemon's AUTO log was deleted");
+    assert_eq!(wait_file(&auto), "hi\n");
+}
+
+/// A log that cannot be written is reported once in the main log, not per
+/// chunk and not never.
+#[test]
+fn a_failing_log_write_is_reported_once() {
+    let d = Daemon::start(
+        "[program:full]\ncommand=sh -c 'for i in 1 2 3 4 5; do echo line $i; sleep 0.05; done; exec sleep 1000'\n\
+         stdout_logfile=/dev/full\n",
+    );
+    let log = d.wait_log("could not write stdout output of full to /dev/full");
+    assert!(
+        log.contains("ERRO could not write stdout output of full"),
+        "{log}"
+    );
+    d.wait_spawned("full", 1);
+    wait_for("the five lines to be written", TIMEOUT, || {
+        let pid = d.spawned_pid("full")?;
+        let cmd = fs::read_to_string(format!("/proc/{pid}/cmdline")).ok()?;
+        cmd.starts_with("sleep").then_some(())
+    });
+    assert_eq!(d.log_count("could not write stdout output of full"), 1);
+}
+
 #[test]
 fn kill_9_respawns_with_a_new_pid() {
     let d = Daemon::start("[program:victim]\ncommand=sleep 1000\nstartsecs=0\n");
