@@ -176,11 +176,11 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
         match ending {
             Ending::Exit => return Ok(0),
             Ending::Reload => {
-                // Supervisor re-reads with the same command line; a config that
-                // became invalid ends the daemon (exit 2), everything stopped.
-                // As Supervisor's `main()` runs again: the user is checked
-                // (and dropped to if newly set), and the start-up CRITs are
-                // logged again.
+                // The reactor made sure the config loads before it stopped
+                // anything; one broken in the meantime ends the daemon (exit
+                // 2), as supervisord does. As Supervisor's `main()` runs
+                // again: the user is checked (and dropped to if newly set),
+                // and the start-up CRITs are logged again.
                 let config = load(args, &env)?;
                 let mut queued = Vec::new();
                 drop_privileges(&config, &mut queued)?;
