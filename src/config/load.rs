@@ -126,8 +126,13 @@ pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {
     }
     let groups = l.groups();
     let (unix_http_servers, inet_http_servers) = l.servers();
+    // supervisord never reads [supervisorctl]: its problems are the
+    // client's (`load_ctl`), not a reason to refuse to start or reread.
     let supervisorctl = if l.ini.has_section("supervisorctl") {
-        l.ctl()
+        let before = l.errors.len();
+        let spec = l.ctl();
+        l.errors.truncate(before);
+        spec
     } else {
         CtlSpec::default()
     };

@@ -595,8 +595,12 @@ fn servers_and_ctl() {
         t.err1(&format!("{base}[inet_http_server]\nport=h:0\n")),
         "0 is below lower bound (1)"
     );
+    let p = t.write(
+        "badurl.conf",
+        &format!("{base}[supervisorctl]\nserverurl=x\n"),
+    );
     assert_eq!(
-        t.err1(&format!("{base}[supervisorctl]\nserverurl=x\n")),
+        load_ctl(&p, &t.env()).unwrap_err().0[0].message,
         "value 'x' is not a URL"
     );
     // load_ctl reads only [supervisorctl].
@@ -611,6 +615,28 @@ fn servers_and_ctl() {
         load_ctl(&p, &t.env()).unwrap_err().0[0].message,
         ".ini file does not include supervisorctl section"
     );
+}
+
+#[test]
+fn daemon_load_ignores_bad_supervisorctl() {
+    // supervisord never reads [supervisorctl]; only the client's loader
+    // reports its problems.
+    let t = T::new();
+    let text = "[supervisord]\n[supervisorctl]\nserverurl=unix://%(ENV_NOSUCH)s/s.sock\n\
+                prompt=100%\nhistory_file=%(nope)s\n[program:a]\ncommand=/bin/sleep 100\n";
+    let c = t.ok(text);
+    assert_eq!(prog(&c, "a").command, "/bin/sleep 100");
+    let c = t.ok("[supervisord]\n[supervisorctl]\nserverurl=notaurl\n");
+    assert!(c.groups.is_empty());
+    let p = t.write("ctl.conf", text);
+    let errs: Vec<String> = load_ctl(&p, &t.env())
+        .unwrap_err()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(errs[0].contains("ENV_NOSUCH"), "{errs:?}");
+    assert!(errs[1].contains("incomplete format"), "{errs:?}");
 }
 
 #[test]
