@@ -674,6 +674,9 @@ impl<'a> Loader<'a> {
                 .typed(s, "directory", None, &n, |v| Ok(PathBuf::from(v)))
                 .unwrap_or(None);
             let mut logs = Vec::new();
+            // `stderr_logfile=` (empty) is kept as no log, yet Supervisor's
+            // redirect_stderr warning still sees it as a filename.
+            let mut stderr_named = false;
             for (i, k) in ["stdout", "stderr"].iter().enumerate() {
                 let lf_key = format!("{k}_logfile");
                 let file = match self.get(s, &lf_key, None, &n) {
@@ -689,6 +692,9 @@ impl<'a> Loader<'a> {
                     Ok(None) => LogName::Auto,
                     Err(()) => LogName::Auto,
                 };
+                if i == 1 {
+                    stderr_named = matches!(file, LogName::Path(_));
+                }
                 let backups = self
                     .req(s, &format!("{k}_logfile_backups"), "10", &n, parse_int)
                     .unwrap_or(10);
@@ -721,6 +727,8 @@ impl<'a> Loader<'a> {
                         }
                         LogFile::Auto
                     }
+                    // An empty name is falsy to Supervisor: no log kept.
+                    LogName::Path(p) if p.is_empty() => LogFile::None,
                     LogName::Path(p) => LogFile::Path(PathBuf::from(p)),
                 };
                 logs.push(LogSpec {
@@ -735,7 +743,7 @@ impl<'a> Loader<'a> {
             let mut stderr = logs.pop().unwrap_or_else(|| d.stderr.clone());
             let stdout = logs.pop().unwrap_or_else(|| d.stdout.clone());
             if redirect_stderr {
-                if matches!(stderr.file, LogFile::Path(_)) {
+                if stderr_named {
                     self.messages.push((
                         LogLevel::Warn,
                         format!(

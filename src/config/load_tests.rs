@@ -406,6 +406,30 @@ fn warnings_for_logs() {
 }
 
 #[test]
+fn empty_logfile_means_no_log() {
+    // Supervisor's logfile_name('') is '', which is falsy: no log is kept.
+    let t = T::new();
+    let c = t.ok(
+        "[supervisord]\n[program:x]\ncommand=c\nstdout_logfile=\nenvironment=EMPTY=\"\"\nstderr_logfile=%(ENV_EMPTY)s\n\
+         [program:y]\ncommand=c\nstderr_logfile=\n",
+    );
+    assert_eq!(prog(&c, "x").stdout.file, LogFile::None);
+    assert_eq!(prog(&c, "x").stderr.file, LogFile::None);
+    assert_eq!(prog(&c, "y").stdout.file, LogFile::Auto);
+    assert_eq!(prog(&c, "y").stderr.file, LogFile::None);
+    assert!(c.messages.is_empty(), "{:?}", c.messages);
+    // '' is still "a filename" to the redirect_stderr warning.
+    let c = t.ok("[supervisord]\n[program:x]\ncommand=c\nredirect_stderr=true\nstderr_logfile=\n");
+    assert_eq!(
+        c.messages,
+        vec![(
+            LogLevel::Warn,
+            "For [program:x], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored".to_string()
+        )]
+    );
+}
+
+#[test]
 fn groups_ordering_and_errors() {
     let t = T::new();
     let c = t.ok(
