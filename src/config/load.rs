@@ -124,6 +124,7 @@ pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {
     for (k, v) in &supervisord.environment {
         l.env_names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
+    l.supervisord_env = supervisord.environment.clone();
     let groups = l.groups();
     let (unix_http_servers, inet_http_servers) = l.servers();
     // supervisord never reads [supervisorctl]: its problems are the
@@ -178,6 +179,8 @@ struct Loader<'a> {
     env_names: Names,
     /// Files in read order, to sort errors.
     files: Vec<PathBuf>,
+    /// `[supervisord] environment`, the base of every program's.
+    supervisord_env: Vec<(String, String)>,
 }
 
 /// An expanded value and where it was written (or the section header when
@@ -231,6 +234,7 @@ impl<'a> Loader<'a> {
                 .map(|(k, v)| (format!("ENV_{k}"), Val::Str(v.clone())))
                 .collect(),
             files: vec![path.to_path_buf()],
+            supervisord_env: Vec::new(),
         };
         l.ini.read_str(&text, path, &here, &mut l.errors);
         Ok(l)
@@ -793,7 +797,7 @@ impl<'a> Loader<'a> {
                 redirect_stderr,
                 stdout,
                 stderr,
-                environment,
+                environment: merge_env(&self.supervisord_env, environment),
                 directory,
                 umask,
                 serverurl: serverurl.clone(),
@@ -1384,6 +1388,21 @@ fn parse_dbus(v: &str) -> Result<DbusMode, String> {
             super::signal::py_repr(v)
         )),
     }
+}
+
+/// A program's environment as Supervisor's `read_config` leaves it: a copy
+/// of `[supervisord] environment` updated with the program's own pairs (a
+/// key of both keeps its place and takes the program's value). So a change
+/// of the supervisord environment changes every program's spec.
+fn merge_env(base: &[(String, String)], own: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut env = base.to_vec();
+    for (k, v) in own {
+        match env.iter_mut().find(|(key, _)| *key == k) {
+            Some(slot) => slot.1 = v,
+            None => env.push((k, v)),
+        }
+    }
+    env
 }
 
 /// The specs of a group as the shared handles `GroupSpec` keeps.

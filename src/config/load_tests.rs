@@ -159,9 +159,14 @@ fn expansion_names_per_option() {
         p1.stdout.file,
         LogFile::Path(PathBuf::from(format!("{d}/web-801.log")))
     );
+    // [supervisord] environment is merged in first, as Supervisor does.
     assert_eq!(
         p1.environment,
-        vec![("PORT".to_string(), "801".to_string())]
+        vec![
+            ("GLOBAL".to_string(), "g %".to_string()),
+            ("HN".to_string(), "node1".to_string()),
+            ("PORT".to_string(), "801".to_string())
+        ]
     );
     assert_eq!(p1.process_num, 1);
     let p2 = prog(&c, "web_02");
@@ -427,6 +432,35 @@ fn empty_logfile_means_no_log() {
             "For [program:x], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored".to_string()
         )]
     );
+}
+
+#[test]
+fn supervisord_environment_merged_into_programs() {
+    // options.py: env = supervisord environment copy, updated with the program's.
+    let t = T::new();
+    let text = "[supervisord]\nenvironment=XS=1,B=sup,C=c\n[program:a]\ncommand=c\n\
+                [program:b]\ncommand=c\nenvironment=B=prog,D=d\n[group:g]\nprograms=a2\n\
+                [program:a2]\ncommand=c\n[eventlistener:e]\ncommand=c\nevents=TICK_5\n\
+                [fcgi-program:f]\ncommand=c\nsocket=tcp://localhost:1\n";
+    let c = t.ok(text);
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let sup = pairs(&[("XS", "1"), ("B", "sup"), ("C", "c")]);
+    for name in ["a", "a2", "e", "f"] {
+        assert_eq!(prog(&c, name).environment, sup, "{name}");
+    }
+    assert_eq!(
+        prog(&c, "b").environment,
+        pairs(&[("XS", "1"), ("B", "prog"), ("C", "c"), ("D", "d")])
+    );
+    // A change of the supervisord environment changes every spec (reread).
+    let c2 = t.ok(&text.replace("XS=1", "XS=2"));
+    for name in ["a", "b", "a2", "e", "f"] {
+        assert_ne!(prog(&c, name), prog(&c2, name), "{name}");
+    }
 }
 
 #[test]
