@@ -386,9 +386,8 @@ impl<'a> Loader<'a> {
         let base = PathBuf::from(&self.here);
         for pattern in files.split_whitespace() {
             let pattern = base.join(pattern).to_string_lossy().into_owned();
-            let mut matches: Vec<PathBuf> = glob::glob(&pattern)
-                .map(|paths| paths.filter_map(Result::ok).collect())
-                .unwrap_or_default();
+            // Python's glob.glob, sorted as strings (Supervisor's sorted()).
+            let mut matches = super::pyglob::glob(&pattern);
             if matches.is_empty() {
                 self.messages.push((
                     LogLevel::Warn,
@@ -397,7 +396,7 @@ impl<'a> Loader<'a> {
                 continue;
             }
             matches.sort();
-            for file in matches {
+            for file in matches.into_iter().map(PathBuf::from) {
                 self.messages.push((
                     LogLevel::Info,
                     format!("Included extra file \"{}\" during parsing", file.display()),

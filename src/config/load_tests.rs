@@ -743,6 +743,45 @@ fn includes_here_messages_and_errors() {
 }
 
 #[test]
+fn include_globs_like_python() {
+    // glob.glob: no dotfiles for '*', '**' is '*', an unclosed '[' is
+    // literal, and each pattern's matches sorted as whole strings.
+    let t = T::new();
+    let d = t.d();
+    t.write("x/.hidden", "[program:hidden]\ncommand=c\n");
+    t.write("x/a.conf", "[program:a]\ncommand=c\n");
+    t.write("x/y/deep.conf", "[program:deep]\ncommand=c\n");
+    t.write("x/[ab.conf", "[program:bracket]\ncommand=c\n");
+    t.write("s-t/p.conf", "[program:p]\ncommand=/bin/sleep 101\n");
+    t.write("s/p.conf", "[program:p]\ncommand=/bin/sleep 102\n");
+    let c = t.ok("[supervisord]\n[include]\nfiles=x/* x/**/*.conf x/[ab.conf */p.conf\n");
+    let mut names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["a", "bracket", "deep", "p"]);
+    // "s-t/p.conf" < "s/p.conf" as strings: s/p.conf is read last and wins.
+    assert_eq!(prog(&c, "p").command, "/bin/sleep 102");
+    let included: Vec<&str> = c
+        .messages
+        .iter()
+        .filter_map(|(_, m)| m.strip_prefix("Included extra file \""))
+        .collect();
+    assert_eq!(
+        included,
+        [
+            format!("{d}/x/[ab.conf\" during parsing"),
+            format!("{d}/x/a.conf\" during parsing"),
+            format!("{d}/x/y\" during parsing"),
+            format!("{d}/x/y/deep.conf\" during parsing"),
+            format!("{d}/x/[ab.conf\" during parsing"),
+            format!("{d}/s-t/p.conf\" during parsing"),
+            format!("{d}/s/p.conf\" during parsing"),
+        ]
+    );
+    let c = t.ok("[supervisord]\n[include]\nfiles=x/.*\n");
+    assert_eq!(prog(&c, "hidden").command, "c");
+}
+
+#[test]
 fn default_section_and_unknown_options() {
     let t = T::new();
     let c = t.ok(
