@@ -381,6 +381,22 @@ fn supervisord_error_texts_and_values() {
 }
 
 #[test]
+fn empty_directory_and_childlogdir_are_not_directories() {
+    // existing_directory(''): os.path.isdir('') is False.
+    let t = T::new();
+    for key in ["directory", "childlogdir"] {
+        let errs = t.errs(&format!("[supervisord]\n{key}=\n"));
+        let f = t.path("s.conf").display().to_string();
+        assert_eq!(
+            errs,
+            [format!(
+                "{f}:2: [supervisord] {key}:  is not an existing directory"
+            )]
+        );
+    }
+}
+
+#[test]
 fn warnings_for_logs() {
     let t = T::new();
     let d = t.d();

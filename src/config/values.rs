@@ -218,7 +218,8 @@ pub fn existing_dirpath(v: &str, home: Option<&str>, cwd: &Path) -> Result<Strin
 /// 2.3.12 existing directory.
 pub fn existing_directory(v: &str, home: Option<&str>, cwd: &Path) -> Result<String, String> {
     let nv = expanduser(v, home);
-    if cwd.join(&nv).is_dir() {
+    // Python's os.path.isdir('') is False; joined to cwd it would be true.
+    if !nv.is_empty() && cwd.join(&nv).is_dir() {
         Ok(nv)
     } else {
         Err(format!("{v} is not an existing directory"))
