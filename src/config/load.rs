@@ -997,6 +997,27 @@ impl<'a> Loader<'a> {
         }
 
         for g in &mut groups {
+            // supervisord keeps a group's processes in a dict keyed by name:
+            // a later process of the same name replaces the earlier one
+            // (`programs=a,a`, or a process_name that expands alike for
+            // several numprocs). We keep the later spec too, and say so.
+            let mut unique: Vec<std::sync::Arc<ProgramSpec>> = Vec::new();
+            for p in std::mem::take(&mut g.processes) {
+                match unique.iter_mut().find(|q| q.name == p.name) {
+                    Some(slot) => {
+                        self.messages.push((
+                            LogLevel::Warn,
+                            format!(
+                                "a second process named {} in group {} replaces the first (process names in a group must differ)",
+                                p.name, g.name
+                            ),
+                        ));
+                        *slot = p;
+                    }
+                    None => unique.push(p),
+                }
+            }
+            g.processes = unique;
             g.processes
                 .sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
         }

@@ -480,6 +480,34 @@ fn supervisord_environment_merged_into_programs() {
 }
 
 #[test]
+fn duplicate_process_names_in_a_group_keep_the_last() {
+    // Supervisor's ProcessGroup keeps a dict keyed by process name.
+    let t = T::new();
+    let c = t.ok("[supervisord]\n[program:a]\ncommand=c\n[group:g]\nprograms=a,a\n");
+    assert_eq!(c.groups.len(), 1);
+    assert_eq!(c.groups[0].processes.len(), 1);
+    assert_eq!(c.groups[0].processes[0].name, "a");
+    assert_eq!(
+        c.messages,
+        vec![(
+            LogLevel::Warn,
+            "a second process named a in group g replaces the first (process names in a group must differ)"
+                .to_string()
+        )]
+    );
+    // numprocs whose names expand alike: the last process_num wins.
+    let c = t.ok("[supervisord]\n[program:p]\nnumprocs=3\n\
+         process_name=%(program_name)s%(process_num).0s\ncommand=/bin/x %(process_num)d\n");
+    assert_eq!(c.groups[0].processes.len(), 1);
+    let p = prog(&c, "p");
+    assert_eq!((p.process_num, p.command.as_str()), (2, "/bin/x 2"));
+    let c =
+        t.ok("[supervisord]\n[program:p]\nnumprocs=2\nprocess_name=%%(process_num)s\ncommand=c\n");
+    assert_eq!(c.groups[0].processes.len(), 1);
+    assert_eq!(prog(&c, "%(process_num)s").process_num, 1);
+}
+
+#[test]
 fn groups_ordering_and_errors() {
     let t = T::new();
     let c = t.ok(
