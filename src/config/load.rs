@@ -17,6 +17,12 @@ use super::signal::parse_signal;
 use super::types::*;
 use super::values::*;
 
+/// The longest `startsecs`/`stopwaitsecs` kept (68 years): a deadline that
+/// far is never reached, a monotonic clock can hold it (`i64::MAX` seconds
+/// added to now overflows), and it is the largest int XML-RPC can carry
+/// (Supervisor faults on getAllConfigInfo above it).
+const MAX_WAIT_SECS: i64 = i32::MAX as i64;
+
 const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
 const MAIN_RPC_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
 const RPC_FACTORY_KEY: &str = "supervisor.rpcinterface_factory";
@@ -565,13 +571,17 @@ impl<'a> Loader<'a> {
         let autorestart = self
             .req(s, "autorestart", "unexpected", n, parse_autorestart)
             .unwrap_or(d.autorestart);
-        let startsecs = self.req(s, "startsecs", "1", n, parse_int).unwrap_or(1);
+        let startsecs = self
+            .req(s, "startsecs", "1", n, parse_int)
+            .map(|v| v.min(MAX_WAIT_SECS))
+            .unwrap_or(1);
         let startretries = self.req(s, "startretries", "3", n, parse_int).unwrap_or(3);
         let stopsignal = self
             .req(s, "stopsignal", "TERM", n, parse_signal)
             .unwrap_or(15);
         let stopwaitsecs = self
             .req(s, "stopwaitsecs", "10", n, parse_int)
+            .map(|v| v.min(MAX_WAIT_SECS))
             .unwrap_or(10);
         let stopasgroup = self
             .req(s, "stopasgroup", "false", n, parse_bool)

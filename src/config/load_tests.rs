@@ -508,6 +508,29 @@ fn duplicate_process_names_in_a_group_keep_the_last() {
 }
 
 #[test]
+fn integers_beyond_64_bits_are_accepted() {
+    // Python's int() takes any literal; only non-integers are errors.
+    let t = T::new();
+    let c = t.ok(
+        "[supervisord]\nminfds=999999999999999999999\n[program:a]\ncommand=c\n\
+         priority=-999999999999999999999\nstartsecs=999999999999999999999\n\
+         stopwaitsecs=9223372036854775807\nstartretries=999999999999999999999\n\
+         stdout_logfile_maxbytes=99999999999GB\n",
+    );
+    assert_eq!(c.supervisord.minfds, i64::MAX);
+    let p = prog(&c, "a");
+    assert_eq!(p.priority, i64::MIN);
+    assert_eq!(p.startretries, i64::MAX);
+    assert_eq!(p.stdout.maxbytes, i64::MAX);
+    // Waits are held to what a deadline (and XML-RPC) can carry.
+    assert_eq!((p.startsecs, p.stopwaitsecs), (2147483647, 2147483647));
+    assert_eq!(
+        t.err1("[supervisord]\n[program:a]\ncommand=c\nstartsecs=99999999999999999999.0\n"),
+        "invalid literal for int() with base 10: '99999999999999999999.0'"
+    );
+}
+
+#[test]
 fn groups_ordering_and_errors() {
     let t = T::new();
     let c = t.ok(
