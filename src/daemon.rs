@@ -290,21 +290,40 @@ fn supplementary_groups(u: &crate::config::UserSpec) -> Vec<u32> {
 fn raise_limits(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Result<(), Usage> {
     use crate::sys::rlimit::{ensure_minimum, Limit};
     let s = &config.supervisord;
-    for (limit, min, name, key) in [
-        (Limit::NoFile, s.minfds, "RLIMIT_NOFILE", "minfds"),
-        (Limit::NProc, s.minprocs, "RLIMIT_NPROC", "minprocs"),
+    for (limit, min, name) in [
+        (Limit::NoFile, s.minfds, "RLIMIT_NOFILE"),
+        (Limit::NProc, s.minprocs, "RLIMIT_NPROC"),
     ] {
         match ensure_minimum(limit, min.max(0) as u64) {
             Ok(true) => queued.push((LogLevel::Info, format!("Increased {name} limit to {min}"))),
             Ok(false) => {}
-            Err(e) => {
-                return Err(Usage(format!(
-                    "The minimum number of {name} required to run this process is {min} as per the \"{key}\" command-line argument or config file setting. The current environment will only allow fewer. You will need to modify the limits of the environment or decrease {key} ({e})."
-                )))
+            Err(_) => {
+                let (_, hard) = crate::sys::rlimit::get(limit);
+                return Err(Usage(limit_error(limit, min, hard)));
             }
         }
     }
     Ok(())
+}
+
+/// Supervisor's `set_rlimits_or_exit` message for a limit it could not
+/// raise to `min`. `%(hard)s` there is the hard limit, already replaced by
+/// `min` when it was lower, and `-1` when unlimited.
+fn limit_error(limit: crate::sys::rlimit::Limit, min: i64, hard: Option<u64>) -> String {
+    use crate::sys::rlimit::Limit;
+    let hard = match hard {
+        None => "-1".to_string(),
+        Some(h) if i128::from(h) < i128::from(min) => min.to_string(),
+        Some(h) => h.to_string(),
+    };
+    match limit {
+        Limit::NoFile => format!(
+            "The minimum number of file descriptors required to run this process is {min} as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open {hard} file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start."
+        ),
+        Limit::NProc => format!(
+            "The minimum number of available processes required to run this program is {min} as per the \"minprocs\" command-line argument or config file setting. The current environment will only allow you to open {hard} processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start."
+        ),
+    }
 }
 
 fn emit(mainlog: &mut MainLogger, messages: &[(LogLevel, String)]) {
@@ -402,4 +421,23 @@ fn write_pidfile(parts: &mut Parts) {
 /// The runtime directory for sockets in per-user mode (`$XDG_RUNTIME_DIR/pidvisor`).
 pub fn user_runtime_dir() -> Option<PathBuf> {
     std::env::var_os("XDG_RUNTIME_DIR").map(|d| PathBuf::from(d).join("pidvisor"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::rlimit::Limit;
+
+    #[test]
+    fn limit_errors_are_supervisors_texts() {
+        assert_eq!(
+            limit_error(Limit::NoFile, 99999999, Some(1048576)),
+            "The minimum number of file descriptors required to run this process is 99999999 as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open 99999999 file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start."
+        );
+        assert_eq!(
+            limit_error(Limit::NProc, 500, None),
+            "The minimum number of available processes required to run this program is 500 as per the \"minprocs\" command-line argument or config file setting. The current environment will only allow you to open -1 processes.  Either raise the number of usable processes in your environment (see README.rst) or lower the minprocs setting in the config file to allow the program to start."
+        );
+        assert!(limit_error(Limit::NProc, 500, Some(4096)).contains("open 4096 processes."));
+    }
 }

@@ -108,7 +108,10 @@ fn config_sample_conf_loads_into_expected_specs() {
             events_enabled: true,
             syslog: true,
         },
+        // [supervisord] environment first, then the program's (options.py).
         environment: vec![
+            ("SITE_ROOT".into(), h.clone()),
+            ("MODE".into(), "prod".into()),
             ("PORT".into(), format!("80{n:02}")),
             ("NAME".into(), "web".into()),
         ],
@@ -122,7 +125,9 @@ fn config_sample_conf_loads_into_expected_specs() {
         origin: origin(&main, "[program:web]"),
     };
 
+    let supervisord_env = supervisord.environment.clone();
     let mut cache = ProgramSpec::with_defaults("cache", "");
+    cache.environment = supervisord_env.clone();
     cache.group = "www".into();
     cache.command = format!("{h}/conf.d/cache --host testhost");
     cache.priority = 60;
@@ -134,12 +139,14 @@ fn config_sample_conf_loads_into_expected_specs() {
 
     let mut monitor = ProgramSpec::with_defaults("monitor", "/usr/bin/monitor");
     monitor.priority = -5;
+    monitor.environment = supervisord_env.clone();
     monitor.startretries = 4;
     monitor.stderr.file = LogFile::None;
     monitor.origin = origin(&main, "[eventlistener:monitor]");
 
     let mut php = ProgramSpec::with_defaults("php", "/usr/bin/php-cgi");
     php.startretries = 4;
+    php.environment = supervisord_env;
     php.stderr.file = LogFile::None;
     php.origin = origin(&main, "[fcgi-program:php]");
 

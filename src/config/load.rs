@@ -17,6 +17,12 @@ use super::signal::parse_signal;
 use super::types::*;
 use super::values::*;
 
+/// The longest `startsecs`/`stopwaitsecs` kept (68 years): a deadline that
+/// far is never reached, a monotonic clock can hold it (`i64::MAX` seconds
+/// added to now overflows), and it is the largest int XML-RPC can carry
+/// (Supervisor faults on getAllConfigInfo above it).
+const MAX_WAIT_SECS: i64 = i32::MAX as i64;
+
 const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
 const MAIN_RPC_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
 const RPC_FACTORY_KEY: &str = "supervisor.rpcinterface_factory";
@@ -124,10 +130,16 @@ pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {
     for (k, v) in &supervisord.environment {
         l.env_names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
+    l.supervisord_env = supervisord.environment.clone();
     let groups = l.groups();
     let (unix_http_servers, inet_http_servers) = l.servers();
+    // supervisord never reads [supervisorctl]: its problems are the
+    // client's (`load_ctl`), not a reason to refuse to start or reread.
     let supervisorctl = if l.ini.has_section("supervisorctl") {
-        l.ctl()
+        let before = l.errors.len();
+        let spec = l.ctl();
+        l.errors.truncate(before);
+        spec
     } else {
         CtlSpec::default()
     };
@@ -173,6 +185,8 @@ struct Loader<'a> {
     env_names: Names,
     /// Files in read order, to sort errors.
     files: Vec<PathBuf>,
+    /// `[supervisord] environment`, the base of every program's.
+    supervisord_env: Vec<(String, String)>,
 }
 
 /// An expanded value and where it was written (or the section header when
@@ -226,6 +240,7 @@ impl<'a> Loader<'a> {
                 .map(|(k, v)| (format!("ENV_{k}"), Val::Str(v.clone())))
                 .collect(),
             files: vec![path.to_path_buf()],
+            supervisord_env: Vec::new(),
         };
         l.ini.read_str(&text, path, &here, &mut l.errors);
         Ok(l)
@@ -377,9 +392,8 @@ impl<'a> Loader<'a> {
         let base = PathBuf::from(&self.here);
         for pattern in files.split_whitespace() {
             let pattern = base.join(pattern).to_string_lossy().into_owned();
-            let mut matches: Vec<PathBuf> = glob::glob(&pattern)
-                .map(|paths| paths.filter_map(Result::ok).collect())
-                .unwrap_or_default();
+            // Python's glob.glob, sorted as strings (Supervisor's sorted()).
+            let mut matches = super::pyglob::glob(&pattern);
             if matches.is_empty() {
                 self.messages.push((
                     LogLevel::Warn,
@@ -388,7 +402,7 @@ impl<'a> Loader<'a> {
                 continue;
             }
             matches.sort();
-            for file in matches {
+            for file in matches.into_iter().map(PathBuf::from) {
                 self.messages.push((
                     LogLevel::Info,
                     format!("Included extra file \"{}\" during parsing", file.display()),
@@ -557,13 +571,17 @@ impl<'a> Loader<'a> {
         let autorestart = self
             .req(s, "autorestart", "unexpected", n, parse_autorestart)
             .unwrap_or(d.autorestart);
-        let startsecs = self.req(s, "startsecs", "1", n, parse_int).unwrap_or(1);
+        let startsecs = self
+            .req(s, "startsecs", "1", n, parse_int)
+            .map(|v| v.min(MAX_WAIT_SECS))
+            .unwrap_or(1);
         let startretries = self.req(s, "startretries", "3", n, parse_int).unwrap_or(3);
         let stopsignal = self
             .req(s, "stopsignal", "TERM", n, parse_signal)
             .unwrap_or(15);
         let stopwaitsecs = self
             .req(s, "stopwaitsecs", "10", n, parse_int)
+            .map(|v| v.min(MAX_WAIT_SECS))
             .unwrap_or(10);
         let stopasgroup = self
             .req(s, "stopasgroup", "false", n, parse_bool)
@@ -669,6 +687,9 @@ impl<'a> Loader<'a> {
                 .typed(s, "directory", None, &n, |v| Ok(PathBuf::from(v)))
                 .unwrap_or(None);
             let mut logs = Vec::new();
+            // `stderr_logfile=` (empty) is kept as no log, yet Supervisor's
+            // redirect_stderr warning still sees it as a filename.
+            let mut stderr_named = false;
             for (i, k) in ["stdout", "stderr"].iter().enumerate() {
                 let lf_key = format!("{k}_logfile");
                 let file = match self.get(s, &lf_key, None, &n) {
@@ -684,6 +705,9 @@ impl<'a> Loader<'a> {
                     Ok(None) => LogName::Auto,
                     Err(()) => LogName::Auto,
                 };
+                if i == 1 {
+                    stderr_named = matches!(file, LogName::Path(_));
+                }
                 let backups = self
                     .req(s, &format!("{k}_logfile_backups"), "10", &n, parse_int)
                     .unwrap_or(10);
@@ -716,6 +740,8 @@ impl<'a> Loader<'a> {
                         }
                         LogFile::Auto
                     }
+                    // An empty name is falsy to Supervisor: no log kept.
+                    LogName::Path(p) if p.is_empty() => LogFile::None,
                     LogName::Path(p) => LogFile::Path(PathBuf::from(p)),
                 };
                 logs.push(LogSpec {
@@ -730,7 +756,7 @@ impl<'a> Loader<'a> {
             let mut stderr = logs.pop().unwrap_or_else(|| d.stderr.clone());
             let stdout = logs.pop().unwrap_or_else(|| d.stdout.clone());
             if redirect_stderr {
-                if matches!(stderr.file, LogFile::Path(_)) {
+                if stderr_named {
                     self.messages.push((
                         LogLevel::Warn,
                         format!(
@@ -780,7 +806,7 @@ impl<'a> Loader<'a> {
                 redirect_stderr,
                 stdout,
                 stderr,
-                environment,
+                environment: merge_env(&self.supervisord_env, environment),
                 directory,
                 umask,
                 serverurl: serverurl.clone(),
@@ -981,6 +1007,27 @@ impl<'a> Loader<'a> {
         }
 
         for g in &mut groups {
+            // supervisord keeps a group's processes in a dict keyed by name:
+            // a later process of the same name replaces the earlier one
+            // (`programs=a,a`, or a process_name that expands alike for
+            // several numprocs). We keep the later spec too, and say so.
+            let mut unique: Vec<std::sync::Arc<ProgramSpec>> = Vec::new();
+            for p in std::mem::take(&mut g.processes) {
+                match unique.iter_mut().find(|q| q.name == p.name) {
+                    Some(slot) => {
+                        self.messages.push((
+                            LogLevel::Warn,
+                            format!(
+                                "a second process named {} in group {} replaces the first (process names in a group must differ)",
+                                p.name, g.name
+                            ),
+                        ));
+                        *slot = p;
+                    }
+                    None => unique.push(p),
+                }
+            }
+            g.processes = unique;
             g.processes
                 .sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
         }
@@ -1371,6 +1418,21 @@ fn parse_dbus(v: &str) -> Result<DbusMode, String> {
             super::signal::py_repr(v)
         )),
     }
+}
+
+/// A program's environment as Supervisor's `read_config` leaves it: a copy
+/// of `[supervisord] environment` updated with the program's own pairs (a
+/// key of both keeps its place and takes the program's value). So a change
+/// of the supervisord environment changes every program's spec.
+fn merge_env(base: &[(String, String)], own: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut env = base.to_vec();
+    for (k, v) in own {
+        match env.iter_mut().find(|(key, _)| *key == k) {
+            Some(slot) => slot.1 = v,
+            None => env.push((k, v)),
+        }
+    }
+    env
 }
 
 /// The specs of a group as the shared handles `GroupSpec` keeps.

@@ -159,9 +159,14 @@ fn expansion_names_per_option() {
         p1.stdout.file,
         LogFile::Path(PathBuf::from(format!("{d}/web-801.log")))
     );
+    // [supervisord] environment is merged in first, as Supervisor does.
     assert_eq!(
         p1.environment,
-        vec![("PORT".to_string(), "801".to_string())]
+        vec![
+            ("GLOBAL".to_string(), "g %".to_string()),
+            ("HN".to_string(), "node1".to_string()),
+            ("PORT".to_string(), "801".to_string())
+        ]
     );
     assert_eq!(p1.process_num, 1);
     let p2 = prog(&c, "web_02");
@@ -376,6 +381,22 @@ fn supervisord_error_texts_and_values() {
 }
 
 #[test]
+fn empty_directory_and_childlogdir_are_not_directories() {
+    // existing_directory(''): os.path.isdir('') is False.
+    let t = T::new();
+    for key in ["directory", "childlogdir"] {
+        let errs = t.errs(&format!("[supervisord]\n{key}=\n"));
+        let f = t.path("s.conf").display().to_string();
+        assert_eq!(
+            errs,
+            [format!(
+                "{f}:2: [supervisord] {key}:  is not an existing directory"
+            )]
+        );
+    }
+}
+
+#[test]
 fn warnings_for_logs() {
     let t = T::new();
     let d = t.d();
@@ -402,6 +423,110 @@ fn warnings_for_logs() {
             LogLevel::Warn,
             "For [program:x], AUTO logging used for stdout_logfile without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally".to_string()
         )]
+    );
+}
+
+#[test]
+fn empty_logfile_means_no_log() {
+    // Supervisor's logfile_name('') is '', which is falsy: no log is kept.
+    let t = T::new();
+    let c = t.ok(
+        "[supervisord]\n[program:x]\ncommand=c\nstdout_logfile=\nenvironment=EMPTY=\"\"\nstderr_logfile=%(ENV_EMPTY)s\n\
+         [program:y]\ncommand=c\nstderr_logfile=\n",
+    );
+    assert_eq!(prog(&c, "x").stdout.file, LogFile::None);
+    assert_eq!(prog(&c, "x").stderr.file, LogFile::None);
+    assert_eq!(prog(&c, "y").stdout.file, LogFile::Auto);
+    assert_eq!(prog(&c, "y").stderr.file, LogFile::None);
+    assert!(c.messages.is_empty(), "{:?}", c.messages);
+    // '' is still "a filename" to the redirect_stderr warning.
+    let c = t.ok("[supervisord]\n[program:x]\ncommand=c\nredirect_stderr=true\nstderr_logfile=\n");
+    assert_eq!(
+        c.messages,
+        vec![(
+            LogLevel::Warn,
+            "For [program:x], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored".to_string()
+        )]
+    );
+}
+
+#[test]
+fn supervisord_environment_merged_into_programs() {
+    // options.py: env = supervisord environment copy, updated with the program's.
+    let t = T::new();
+    let text = "[supervisord]\nenvironment=XS=1,B=sup,C=c\n[program:a]\ncommand=c\n\
+                [program:b]\ncommand=c\nenvironment=B=prog,D=d\n[group:g]\nprograms=a2\n\
+                [program:a2]\ncommand=c\n[eventlistener:e]\ncommand=c\nevents=TICK_5\n\
+                [fcgi-program:f]\ncommand=c\nsocket=tcp://localhost:1\n";
+    let c = t.ok(text);
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let sup = pairs(&[("XS", "1"), ("B", "sup"), ("C", "c")]);
+    for name in ["a", "a2", "e", "f"] {
+        assert_eq!(prog(&c, name).environment, sup, "{name}");
+    }
+    assert_eq!(
+        prog(&c, "b").environment,
+        pairs(&[("XS", "1"), ("B", "prog"), ("C", "c"), ("D", "d")])
+    );
+    // A change of the supervisord environment changes every spec (reread).
+    let c2 = t.ok(&text.replace("XS=1", "XS=2"));
+    for name in ["a", "b", "a2", "e", "f"] {
+        assert_ne!(prog(&c, name), prog(&c2, name), "{name}");
+    }
+}
+
+#[test]
+fn duplicate_process_names_in_a_group_keep_the_last() {
+    // Supervisor's ProcessGroup keeps a dict keyed by process name.
+    let t = T::new();
+    let c = t.ok("[supervisord]\n[program:a]\ncommand=c\n[group:g]\nprograms=a,a\n");
+    assert_eq!(c.groups.len(), 1);
+    assert_eq!(c.groups[0].processes.len(), 1);
+    assert_eq!(c.groups[0].processes[0].name, "a");
+    assert_eq!(
+        c.messages,
+        vec![(
+            LogLevel::Warn,
+            "a second process named a in group g replaces the first (process names in a group must differ)"
+                .to_string()
+        )]
+    );
+    // numprocs whose names expand alike: the last process_num wins.
+    let c = t.ok("[supervisord]\n[program:p]\nnumprocs=3\n\
+         process_name=%(program_name)s%(process_num).0s\ncommand=/bin/x %(process_num)d\n");
+    assert_eq!(c.groups[0].processes.len(), 1);
+    let p = prog(&c, "p");
+    assert_eq!((p.process_num, p.command.as_str()), (2, "/bin/x 2"));
+    let c =
+        t.ok("[supervisord]\n[program:p]\nnumprocs=2\nprocess_name=%%(process_num)s\ncommand=c\n");
+    assert_eq!(c.groups[0].processes.len(), 1);
+    assert_eq!(prog(&c, "%(process_num)s").process_num, 1);
+}
+
+#[test]
+fn integers_beyond_64_bits_are_accepted() {
+    // Python's int() takes any literal; only non-integers are errors.
+    let t = T::new();
+    let c = t.ok(
+        "[supervisord]\nminfds=999999999999999999999\n[program:a]\ncommand=c\n\
+         priority=-999999999999999999999\nstartsecs=999999999999999999999\n\
+         stopwaitsecs=9223372036854775807\nstartretries=999999999999999999999\n\
+         stdout_logfile_maxbytes=99999999999GB\n",
+    );
+    assert_eq!(c.supervisord.minfds, i64::MAX);
+    let p = prog(&c, "a");
+    assert_eq!(p.priority, i64::MIN);
+    assert_eq!(p.startretries, i64::MAX);
+    assert_eq!(p.stdout.maxbytes, i64::MAX);
+    // Waits are held to what a deadline (and XML-RPC) can carry.
+    assert_eq!((p.startsecs, p.stopwaitsecs), (2147483647, 2147483647));
+    assert_eq!(
+        t.err1("[supervisord]\n[program:a]\ncommand=c\nstartsecs=99999999999999999999.0\n"),
+        "invalid literal for int() with base 10: '99999999999999999999.0'"
     );
 }
 
@@ -595,8 +720,12 @@ fn servers_and_ctl() {
         t.err1(&format!("{base}[inet_http_server]\nport=h:0\n")),
         "0 is below lower bound (1)"
     );
+    let p = t.write(
+        "badurl.conf",
+        &format!("{base}[supervisorctl]\nserverurl=x\n"),
+    );
     assert_eq!(
-        t.err1(&format!("{base}[supervisorctl]\nserverurl=x\n")),
+        load_ctl(&p, &t.env()).unwrap_err().0[0].message,
         "value 'x' is not a URL"
     );
     // load_ctl reads only [supervisorctl].
@@ -611,6 +740,28 @@ fn servers_and_ctl() {
         load_ctl(&p, &t.env()).unwrap_err().0[0].message,
         ".ini file does not include supervisorctl section"
     );
+}
+
+#[test]
+fn daemon_load_ignores_bad_supervisorctl() {
+    // supervisord never reads [supervisorctl]; only the client's loader
+    // reports its problems.
+    let t = T::new();
+    let text = "[supervisord]\n[supervisorctl]\nserverurl=unix://%(ENV_NOSUCH)s/s.sock\n\
+                prompt=100%\nhistory_file=%(nope)s\n[program:a]\ncommand=/bin/sleep 100\n";
+    let c = t.ok(text);
+    assert_eq!(prog(&c, "a").command, "/bin/sleep 100");
+    let c = t.ok("[supervisord]\n[supervisorctl]\nserverurl=notaurl\n");
+    assert!(c.groups.is_empty());
+    let p = t.write("ctl.conf", text);
+    let errs: Vec<String> = load_ctl(&p, &t.env())
+        .unwrap_err()
+        .iter()
+        .map(|e| e.message.clone())
+        .collect();
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    assert!(errs[0].contains("ENV_NOSUCH"), "{errs:?}");
+    assert!(errs[1].contains("incomplete format"), "{errs:?}");
 }
 
 #[test]
@@ -656,6 +807,45 @@ fn includes_here_messages_and_errors() {
         t.err1("[supervisord]\n[include]\n"),
         ".ini file has [include] section, but no files setting"
     );
+}
+
+#[test]
+fn include_globs_like_python() {
+    // glob.glob: no dotfiles for '*', '**' is '*', an unclosed '[' is
+    // literal, and each pattern's matches sorted as whole strings.
+    let t = T::new();
+    let d = t.d();
+    t.write("x/.hidden", "[program:hidden]\ncommand=c\n");
+    t.write("x/a.conf", "[program:a]\ncommand=c\n");
+    t.write("x/y/deep.conf", "[program:deep]\ncommand=c\n");
+    t.write("x/[ab.conf", "[program:bracket]\ncommand=c\n");
+    t.write("s-t/p.conf", "[program:p]\ncommand=/bin/sleep 101\n");
+    t.write("s/p.conf", "[program:p]\ncommand=/bin/sleep 102\n");
+    let c = t.ok("[supervisord]\n[include]\nfiles=x/* x/**/*.conf x/[ab.conf */p.conf\n");
+    let mut names: Vec<&str> = c.groups.iter().map(|g| g.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["a", "bracket", "deep", "p"]);
+    // "s-t/p.conf" < "s/p.conf" as strings: s/p.conf is read last and wins.
+    assert_eq!(prog(&c, "p").command, "/bin/sleep 102");
+    let included: Vec<&str> = c
+        .messages
+        .iter()
+        .filter_map(|(_, m)| m.strip_prefix("Included extra file \""))
+        .collect();
+    assert_eq!(
+        included,
+        [
+            format!("{d}/x/[ab.conf\" during parsing"),
+            format!("{d}/x/a.conf\" during parsing"),
+            format!("{d}/x/y\" during parsing"),
+            format!("{d}/x/y/deep.conf\" during parsing"),
+            format!("{d}/x/[ab.conf\" during parsing"),
+            format!("{d}/s-t/p.conf\" during parsing"),
+            format!("{d}/s/p.conf\" during parsing"),
+        ]
+    );
+    let c = t.ok("[supervisord]\n[include]\nfiles=x/.*\n");
+    assert_eq!(prog(&c, "hidden").command, "c");
 }
 
 #[test]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod expand;
 pub mod ini;
 mod load;
+mod pyglob;
 pub mod signal;
 pub mod types;
 pub mod values;

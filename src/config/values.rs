@@ -22,7 +22,9 @@ pub fn parse_bool(v: &str) -> Result<bool, String> {
 }
 
 /// Python's `int(v)` (base 10): surrounding whitespace, a sign, and single
-/// underscores between digits are allowed.
+/// underscores between digits are allowed. Python's ints are unbounded: a
+/// valid literal beyond `i64` is clamped to `i64::MIN`/`i64::MAX` rather
+/// than refused.
 pub fn py_int(v: &str) -> Option<i64> {
     let t = v.trim();
     let (neg, digits) = match t.as_bytes().first() {
@@ -38,8 +40,30 @@ pub fn py_int(v: &str) -> Option<i64> {
     {
         return None;
     }
-    let n: i64 = digits.replace('_', "").parse().ok()?;
-    Some(if neg { -n } else { n })
+    let digits = digits.replace('_', "");
+    let signed = if neg { format!("-{digits}") } else { digits };
+    // Every char is an ASCII digit, so a parse failure is an overflow.
+    Some(
+        signed
+            .parse()
+            .unwrap_or(if neg { i64::MIN } else { i64::MAX }),
+    )
+}
+
+/// `str(int(v))` for a literal [`py_int`] accepts: the exact value, also
+/// beyond `i64` (for messages that echo it).
+pub fn py_int_text(v: &str) -> String {
+    let t = v.trim().replace('_', "");
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(&t)),
+    };
+    let digits = digits.trim_start_matches('0');
+    match (digits.is_empty(), neg) {
+        (true, _) => "0".into(),
+        (false, true) => format!("-{digits}"),
+        (false, false) => digits.into(),
+    }
 }
 
 fn int_error(v: &str) -> String {
@@ -57,10 +81,10 @@ pub fn parse_bytes(v: &str) -> Result<i64, String> {
     let l = v.to_lowercase();
     for (suffix, mult) in [("kb", 1i64 << 10), ("mb", 1 << 20), ("gb", 1 << 30)] {
         if let Some(num) = l.strip_suffix(suffix) {
-            let n = py_int(num).ok_or_else(|| int_error(num))?;
-            return n
-                .checked_mul(mult)
-                .ok_or_else(|| format!("byte size {} is too large", py_repr(v)));
+            // Python's product is unbounded; ours saturates, like py_int.
+            return Ok(py_int(num)
+                .ok_or_else(|| int_error(num))?
+                .saturating_mul(mult));
         }
     }
     py_int(&l).ok_or_else(|| int_error(&l))
@@ -218,7 +242,8 @@ pub fn existing_dirpath(v: &str, home: Option<&str>, cwd: &Path) -> Result<Strin
 /// 2.3.12 existing directory.
 pub fn existing_directory(v: &str, home: Option<&str>, cwd: &Path) -> Result<String, String> {
     let nv = expanduser(v, home);
-    if cwd.join(&nv).is_dir() {
+    // Python's os.path.isdir('') is False; joined to cwd it would be true.
+    if !nv.is_empty() && cwd.join(&nv).is_dir() {
         Ok(nv)
     } else {
         Err(format!("{v} is not an existing directory"))
@@ -281,10 +306,10 @@ pub fn parse_inet_address(v: &str) -> Result<(String, u16), String> {
     let port_number = |s: &str| -> Result<u16, String> {
         let n = parse_int(s)?;
         if n < 1 {
-            return Err(format!("{n} is below lower bound (1)"));
+            return Err(format!("{} is below lower bound (1)", py_int_text(s)));
         }
         if n > 65535 {
-            return Err(format!("{n} is above upper bound (65535)"));
+            return Err(format!("{} is above upper bound (65535)", py_int_text(s)));
         }
         Ok(n as u16)
     };
@@ -572,6 +597,33 @@ mod tests {
         );
         assert!(parse_int("").is_err());
         assert!(parse_int("1__0").is_err());
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_clamped() {
+        // Python's int() accepts them; the value is held at the i64 bounds.
+        assert_eq!(parse_int("999999999999999999999"), Ok(i64::MAX));
+        assert_eq!(parse_int(" +1_000000000000000000000 "), Ok(i64::MAX));
+        assert_eq!(parse_int("-999999999999999999999"), Ok(i64::MIN));
+        assert_eq!(parse_int("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_int("9223372036854775807"), Ok(i64::MAX));
+        assert_eq!(
+            parse_int("99999999999999999999x"),
+            Err("invalid literal for int() with base 10: '99999999999999999999x'".into())
+        );
+        assert_eq!(parse_bytes("999999999999999999999"), Ok(i64::MAX));
+        assert_eq!(parse_bytes("99999999999GB"), Ok(i64::MAX));
+        assert_eq!(parse_bytes("-99999999999GB"), Ok(i64::MIN));
+        assert_eq!(
+            parse_inet_address("h:99999999999999999999999"),
+            Err("99999999999999999999999 is above upper bound (65535)".into())
+        );
+        assert_eq!(
+            parse_inet_address("h:-0_099999999999999999999"),
+            Err("-99999999999999999999 is below lower bound (1)".into())
+        );
+        assert_eq!(py_int_text(" 007 "), "7");
+        assert_eq!(py_int_text("-0"), "0");
     }
 
     #[test]

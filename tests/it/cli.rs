@@ -188,3 +188,28 @@ fn daemonizes_like_supervisord_and_keeps_its_pidfile() {
     assert!(!guard.pidfile.exists(), "pidfile removed on exit");
     guard.pid = None;
 }
+
+#[test]
+fn minfds_beyond_the_system_is_supervisors_error_text() {
+    // Even root cannot raise RLIMIT_NOFILE above fs.nr_open (at most 2^30).
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    let conf = dir.path().join("s.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={d}/main.log\npidfile={d}/p.pid\nminfds=2147483647\n\
+             [program:a]\ncommand=/bin/sleep 100\n"
+        ),
+    )
+    .unwrap();
+    let (out, err, rc) = pidvisord(&["-n", "-c", conf.to_str().unwrap()]);
+    assert_eq!(rc, 2, "{out}{err}");
+    let text = format!("{out}{err}");
+    assert!(
+        text.starts_with(
+            "Error: The minimum number of file descriptors required to run this process is 2147483647 as per the \"minfds\" command-line argument or config file setting. The current environment will only allow you to open 2147483647 file descriptors.  Either raise the number of usable file descriptors in your environment (see README.rst) or lower the minfds setting in the config file to allow the process to start.\n"
+        ),
+        "{text}"
+    );
+}

@@ -110,3 +110,87 @@ fn daemon_down_is_reported_like_supervisorctl() {
     );
     assert_eq!(rc, 4);
 }
+
+/// `pidvisorctl` through a config holding only a good `[supervisorctl]`,
+/// for daemons whose own config has a `[supervisorctl]` the client refuses.
+fn ctl_aside(d: &Daemon, args: &[&str]) -> (String, i32) {
+    let conf = d.path("ctl-only.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisorctl]\nserverurl=unix://{}\n",
+            d.path("ctl.sock").display()
+        ),
+    )
+    .unwrap();
+    out(
+        &std::process::Command::new(env!("CARGO_BIN_EXE_pidvisorctl"))
+            .arg("-c")
+            .arg(&conf)
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn a_bad_supervisorctl_section_does_not_stop_the_daemon_or_reread() {
+    // supervisord never reads [supervisorctl]: it starts, and rereads.
+    let d = Daemon::start(
+        "[program:a]\ncommand=sleep 1000\nstartsecs=0\n\
+         [supervisorctl]\nhistory_file=%(ENV_PIDVISOR_IT_UNSET)s/h\n",
+    );
+    d.wait_spawned("a", 1);
+    let conf = std::fs::read_to_string(&d.conf).unwrap();
+    std::fs::write(
+        &d.conf,
+        format!(
+            "{conf}\n[supervisorctl]\nprompt=50%\nserverurl=notaurl\n\
+             [program:b]\ncommand=sleep 1000\nstartsecs=0\n"
+        ),
+    )
+    .unwrap();
+    assert_eq!(ctl_aside(&d, &["reread"]), ("b: available\n".into(), 0));
+    // The client itself still reports the section's problems.
+    let (s, rc) = out(&d.ctl(&["status"]));
+    assert_ne!(rc, 0, "{s}");
+    assert!(s.contains("'supervisorctl.history_file'"), "{s}");
+}
+
+#[test]
+fn supervisord_environment_change_is_a_change_on_reread_and_update() {
+    let d = Daemon::prepare(
+        "[program:a]\ncommand=sh -c 'echo XS=$XS >> %(here)s/a.env; exec sleep 1000'\nstartsecs=0\n\
+         [program:b]\ncommand=sleep 1000\nstartsecs=0\nenvironment=XS=own\n",
+    );
+    let conf = std::fs::read_to_string(&d.conf).unwrap();
+    std::fs::write(
+        &d.conf,
+        conf.replacen("[supervisord]\n", "[supervisord]\nenvironment=XS=1\n", 1),
+    )
+    .unwrap();
+    let d = d.launch();
+    d.wait_spawned("a", 1);
+    let b = d.wait_spawned("b", 1);
+    wait_for("a's first environment", TIMEOUT, || {
+        let t = std::fs::read_to_string(d.path("a.env")).ok()?;
+        (t == "XS=1\n").then_some(())
+    });
+    let conf = std::fs::read_to_string(&d.conf).unwrap();
+    std::fs::write(
+        &d.conf,
+        conf.replace("environment=XS=1\n", "environment=XS=2\n"),
+    )
+    .unwrap();
+    // Supervisor: every program's environment includes the supervisord one;
+    // b's own XS wins before and after, so b is unchanged.
+    assert_eq!(out(&d.ctl(&["reread"])), ("a: changed\n".into(), 0));
+    out(&d.ctl(&["update"]));
+    d.wait_spawned("a", 2);
+    wait_for("a restarted with XS=2", TIMEOUT, || {
+        let t = std::fs::read_to_string(d.path("a.env")).ok()?;
+        (t == "XS=1\nXS=2\n").then_some(())
+    });
+    assert_eq!(d.spawned_pid("b"), Some(b));
+    assert!(proc_environ(b).contains(&"XS=own".to_string()));
+}

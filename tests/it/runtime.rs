@@ -642,3 +642,21 @@ fn idle_daemon_with_100_programs_makes_no_context_switches() {
     pidvisor::clock::sleep(Duration::from_secs(5));
     assert_eq!(switches(), before, "the idle daemon woke up");
 }
+
+#[test]
+fn empty_logfile_options_run_the_program_without_a_log() {
+    // Supervisor: stdout_logfile= (or an empty expansion) is '' -> no log.
+    let d = Daemon::start(
+        "[program:e]\ncommand=sh -c 'echo out; echo err >&2; exec sleep 1000'\nstartsecs=0\n\
+         stdout_logfile=\nenvironment=EMPTY=\"\"\nstderr_logfile=%(ENV_EMPTY)s\n",
+    );
+    let pid = d.wait_spawned("e", 1);
+    assert!(alive(pid));
+    assert!(!d.main_log().contains("spawnerr"), "{}", d.main_log());
+    let o = d.ctl(&["status", "e"]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.starts_with("e                                RUNNING   pid "),
+        "{s}"
+    );
+}
