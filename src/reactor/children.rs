@@ -64,7 +64,6 @@ impl Reactor {
         let ctx = crate::spawn::Context {
             env: crate::spawn::DaemonEnv {
                 environ: &self.environ,
-                environment: &self.config.supervisord.environment,
                 server_url: self.control.server_url(),
             },
             cwd: &self.cwd,

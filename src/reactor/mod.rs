@@ -99,12 +99,10 @@ pub fn local_stop_time(epoch: i64) -> String {
 /// `startProcess`'s check of the command before spawning (NO_FILE,
 /// NOT_EXECUTABLE), resolved exactly as the spawn will resolve it.
 fn command_check(
-    config: &Config,
     environ: &[(std::ffi::OsString, std::ffi::OsString)],
     cwd: &std::path::Path,
 ) -> crate::core::Checker {
     use crate::core::CommandCheck;
-    let daemon_env = config.supervisord.environment.clone();
     let daemon_path = environ
         .iter()
         .rev()
@@ -113,8 +111,7 @@ fn command_check(
         .map(str::to_owned);
     let cwd = cwd.to_path_buf();
     Box::new(move |spec| {
-        let path =
-            crate::spawn::search_path(&spec.environment, &daemon_env, daemon_path.as_deref());
+        let path = crate::spawn::search_path(&spec.environment, daemon_path.as_deref());
         match crate::spawn::resolve_command(&spec.command, path, &cwd) {
             Ok(_) => CommandCheck::Ok,
             Err(e) if e.starts_with("can't find command") => CommandCheck::NotFound(e),
@@ -144,7 +141,7 @@ impl Reactor {
         let mut core = Core::new(parts.config.clone(), now(), local_stop_time);
         let environ: Vec<_> = std::env::vars_os().collect();
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-        core.set_command_check(command_check(&parts.config, &environ, &cwd));
+        core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
         let mut r = Reactor {
             poll,

@@ -159,23 +159,19 @@ pub fn resolve_command(
     Ok((PathBuf::from(filename), argv))
 }
 
-/// Which PATH Supervisor searches: the program's `environment` PATH (the
-/// program's own, else `[supervisord] environment`'s, merged as Supervisor
-/// merges them), else the daemon's `$PATH` if non-empty, else `None`
-/// (meaning [`DEFAULT_PATH`]).
+/// Which PATH Supervisor searches: the program's `environment` PATH (which
+/// holds `[supervisord] environment` merged under the program's own, as
+/// Supervisor merges them at load), else the daemon's `$PATH` if non-empty,
+/// else `None` (meaning [`DEFAULT_PATH`]).
 pub fn search_path<'a>(
     program_env: &'a [(String, String)],
-    supervisord_env: &'a [(String, String)],
     daemon_path: Option<&'a str>,
 ) -> Option<&'a str> {
-    let find = |env: &'a [(String, String)]| {
-        env.iter()
-            .rev()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.as_str())
-    };
-    find(program_env)
-        .or_else(|| find(supervisord_env))
+    program_env
+        .iter()
+        .rev()
+        .find(|(k, _)| k == "PATH")
+        .map(|(_, v)| v.as_str())
         .or(daemon_path.filter(|p| !p.is_empty()))
 }
 
@@ -277,12 +273,13 @@ mod tests {
     #[test]
     fn path_precedence() {
         let p = |k: &str, v: &str| vec![(k.to_owned(), v.to_owned())];
-        let prog = p("PATH", "/prog");
-        let sup = p("PATH", "/sup");
-        assert_eq!(search_path(&prog, &sup, Some("/d")), Some("/prog"));
-        assert_eq!(search_path(&[], &sup, Some("/d")), Some("/sup"));
-        assert_eq!(search_path(&[], &[], Some("/d")), Some("/d"));
-        assert_eq!(search_path(&[], &[], Some("")), None);
-        assert_eq!(search_path(&[], &[], None), None);
+        // [supervisord] environment's PATH, then the program's (merged).
+        let mut merged = p("PATH", "/sup");
+        merged.extend(p("PATH", "/prog"));
+        assert_eq!(search_path(&merged, Some("/d")), Some("/prog"));
+        assert_eq!(search_path(&merged[..1], Some("/d")), Some("/sup"));
+        assert_eq!(search_path(&[], Some("/d")), Some("/d"));
+        assert_eq!(search_path(&[], Some("")), None);
+        assert_eq!(search_path(&[], None), None);
     }
 }

@@ -52,8 +52,6 @@ impl Environment {
 pub struct DaemonEnv<'a> {
     /// The daemon's own environ (a snapshot taken once at start-up).
     pub environ: &'a [(OsString, OsString)],
-    /// `[supervisord] environment`.
-    pub environment: &'a [(String, String)],
     /// The daemon's own URL (first unix server as `unix://FILE`, else the
     /// first inet server); a program's `serverurl` overrides it.
     pub server_url: Option<&'a str>,
@@ -62,10 +60,11 @@ pub struct DaemonEnv<'a> {
 /// Supervisor's child environment, in order: the daemon's environ,
 /// `SUPERVISOR_ENABLED=1`, `SUPERVISOR_SERVER_URL` (omitted when there is no
 /// URL), `SUPERVISOR_PROCESS_NAME`, `SUPERVISOR_GROUP_NAME`, then (pidvisor)
-/// `HOME`/`USER`/`LOGNAME`/`SHELL` of `user=`, then `[supervisord]
-/// environment`, then the program's `environment`; later wins.
+/// `HOME`/`USER`/`LOGNAME`/`SHELL` of `user=`, then the program's
+/// `environment` (`[supervisord] environment` merged under the program's own
+/// at load, as Supervisor does); later wins.
 ///
-/// Setting the user's variables before the two `environment=` layers is what
+/// Setting the user's variables before the `environment=` layers is what
 /// makes an explicit `environment=HOME=...` win (a documented divergence:
 /// Supervisor leaves the daemon's HOME/USER in place under `user=`).
 pub fn build(spec: &ProgramSpec, user: Option<&UserSpec>, daemon: &DaemonEnv<'_>) -> Environment {
@@ -102,7 +101,7 @@ pub fn overlay(
         env.set("LOGNAME", &user.name);
         env.set("SHELL", user.shell.as_os_str());
     }
-    for (k, v) in daemon.environment.iter().chain(&spec.environment) {
+    for (k, v) in &spec.environment {
         env.set(k, v);
     }
 }
@@ -138,13 +137,17 @@ mod tests {
             ("HOME", "/root"),
             ("SUPERVISOR_ENABLED", "0"),
         ]);
-        let sup = st(&[("A", "sup"), ("B", "sup")]);
         let mut spec = ProgramSpec::with_defaults("web_01", "x");
         spec.group = "web".into();
-        spec.environment = st(&[("B", "prog"), ("SUPERVISOR_PROCESS_NAME", "mine")]);
+        // [supervisord] environment A=sup,B=sup merged under the program's.
+        spec.environment = st(&[
+            ("A", "sup"),
+            ("B", "sup"),
+            ("B", "prog"),
+            ("SUPERVISOR_PROCESS_NAME", "mine"),
+        ]);
         let daemon = DaemonEnv {
             environ: &environ,
-            environment: &sup,
             server_url: Some("unix:///run/s.sock"),
         };
         let env = build(&spec, None, &daemon);
@@ -187,11 +190,9 @@ mod tests {
             shell: PathBuf::from("/usr/sbin/nologin"),
         };
         let mut spec = ProgramSpec::with_defaults("p", "x");
-        spec.environment = st(&[("SHELL", "/bin/sh")]);
-        let sup = st(&[("LOGNAME", "custom")]);
+        spec.environment = st(&[("LOGNAME", "custom"), ("SHELL", "/bin/sh")]);
         let daemon = DaemonEnv {
             environ: &environ,
-            environment: &sup,
             server_url: None,
         };
         let env = build(&spec, Some(&user), &daemon);

@@ -215,7 +215,7 @@ pub fn prepare_with(
         .rev()
         .find(|(k, _)| k == "PATH")
         .and_then(|(_, v)| v.to_str());
-    let path = search_path(&spec.environment, ctx.env.environment, daemon_path);
+    let path = search_path(&spec.environment, daemon_path);
     let (filename, argv) =
         resolve_command(&spec.command, path, ctx.cwd).map_err(SpawnError::Command)?;
 

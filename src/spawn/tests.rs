@@ -25,7 +25,6 @@ fn prep(spec: &ProgramSpec) -> Result<Prepared, SpawnError> {
     let ctx = Context {
         env: DaemonEnv {
             environ: &environ,
-            environment: &[],
             server_url: Some("unix:///tmp/test.sock"),
         },
         cwd: Path::new("/"),
@@ -518,16 +517,16 @@ fn envp_from_shared_base_equals_build() {
         ("PATH", "/usr/bin"),
         ("Z", "last"),
     ]);
-    let sup = vec![
-        ("A".to_string(), "sup".to_string()),
-        ("N".into(), "sup".into()),
-    ];
     let mut spec = ProgramSpec::with_defaults("web", "/bin/true");
-    spec.environment = vec![("N".into(), "prog".into()), ("HOME".into(), "/srv".into())];
+    spec.environment = vec![
+        ("A".into(), "sup".into()),
+        ("N".into(), "sup".into()),
+        ("N".into(), "prog".into()),
+        ("HOME".into(), "/srv".into()),
+    ];
     let ctx = Context {
         env: DaemonEnv {
             environ: &environ,
-            environment: &sup,
             server_url: Some("unix:///tmp/x.sock"),
         },
         cwd: Path::new("/"),

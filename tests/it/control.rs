@@ -193,4 +193,14 @@ fn supervisord_environment_change_is_a_change_on_reread_and_update() {
     });
     assert_eq!(d.spawned_pid("b"), Some(b));
     assert!(proc_environ(b).contains(&"XS=own".to_string()));
+    // A key taken out of [supervisord] environment is gone from the next run.
+    let conf = std::fs::read_to_string(&d.conf).unwrap();
+    std::fs::write(&d.conf, conf.replace("environment=XS=2\n", "")).unwrap();
+    assert_eq!(out(&d.ctl(&["reread"])), ("a: changed\n".into(), 0));
+    out(&d.ctl(&["update"]));
+    d.wait_spawned("a", 3);
+    wait_for("a restarted without XS", TIMEOUT, || {
+        let t = std::fs::read_to_string(d.path("a.env")).ok()?;
+        (t == "XS=1\nXS=2\nXS=\n").then_some(())
+    });
 }
