@@ -331,3 +331,112 @@ fn interactive_shell_matches() {
         assert_same(&[input], &a, &b);
     }
 }
+
+/// A `serverurl` that cannot be used (unknown scheme, bad port, no host)
+/// is not replaced by a default: like supervisorctl, every call fails with
+/// the Python error on stdout and exit status 1, from the config file or
+/// from `-s`. Nothing is sent to http://localhost:9001 meanwhile.
+#[test]
+fn unusable_serverurl_fails_at_call_time() {
+    let v = require_venv!();
+    let real = v.join("bin/supervisorctl");
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("c.conf");
+    // Whatever listens on the default URL must not be reached.
+    let default = std::net::TcpListener::bind("127.0.0.1:9001").ok();
+    if let Some(l) = &default {
+        l.set_nonblocking(true).unwrap();
+    }
+    let cmds: &[&[&str]] = &[
+        &["version"],
+        &["status"],
+        &["pid"],
+        &["shutdown"],
+        &["avail"],
+        &["stop", "all"],
+        &["tail", "-f", "x"],
+        &["open", "HTTP://127.0.0.1:1"],
+        &["help", "status"],
+    ];
+    for url in [
+        "https://127.0.0.1:1",
+        "http://127.0.0.1:notaport",
+        "http://127.0.0.1:99999",
+        "http://127.0.0.1:-1",
+        "http://[::1",
+        "http://:1",
+        "ftp://x",
+        "x:y",
+    ] {
+        std::fs::write(&conf, format!("[supervisorctl]\nserverurl={url}\n")).unwrap();
+        for args in cmds {
+            assert_same(
+                args,
+                &run(&real, &conf, args),
+                &run(Path::new(OURS), &conf, args),
+            );
+        }
+        // The shell: its first `status`, then one from the input.
+        let a = run_with_input(&real, &conf, &[], Some("status\n"));
+        let b = run_with_input(Path::new(OURS), &conf, &[], Some("status\n"));
+        assert_same(&[url, "(shell)"], &a, &b);
+        let args = ["-s", url, "pid"];
+        assert_same(
+            &args,
+            &run(&real, &conf, &args),
+            &run(Path::new(OURS), &conf, &args),
+        );
+    }
+    if let Some(l) = default {
+        assert!(l.accept().is_err(), "something connected to localhost:9001");
+    }
+}
+
+/// getopt's errors name the option as typed; `-s=URL` takes `=URL` as the
+/// value; `--history-file` is not an option (the spelling is
+/// `--history_file`); a repeated option is a conflict; `-s` values go
+/// through Supervisor's `url` check.
+#[test]
+fn option_errors_match() {
+    let v = require_venv!();
+    let real = v.join("bin/supervisorctl");
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("c.conf");
+    std::fs::write(
+        &conf,
+        "[supervisorctl]\nserverurl=unix:///nonexistent/x.sock\n",
+    )
+    .unwrap();
+    for args in [
+        &["-s"][..],
+        &["-u"],
+        &["-p"],
+        &["-r"],
+        &["--serverurl"],
+        &["--history-file", "f", "status"],
+        &["--history-file=f", "status"],
+        &["--history_fi=f", "pid"],
+        &["-s=unix:///nonexistent/x.sock", "status"],
+        &["-s", "x", "status"],
+        &["--serverurl=x", "status"],
+        &["--serv", "x:", "status"],
+        &["-s", "http://", "status"],
+        &["-s", "http://[::1", "status"],
+        &["-s", "x", "-h"],
+        &["-i", "-i", "status"],
+        &["-uadmin", "--user", "b", "pid"],
+        &["--h"],
+        &["--help=1"],
+        &["--interactive=1"],
+        &["-iz"],
+        &["--", "-i"],
+        &["pid", "-i"],
+        &["-c", "", "-s", "unix:///nonexistent/x.sock", "pid"],
+    ] {
+        assert_same(
+            args,
+            &run(&real, &conf, args),
+            &run(Path::new(OURS), &conf, args),
+        );
+    }
+}

@@ -195,12 +195,10 @@ impl Controller {
         password: Option<String>,
         out: Box<dyn Write>,
     ) -> Controller {
-        let url = ServerUrl::parse(&serverurl).unwrap_or(ServerUrl::Http {
-            host: "localhost".into(),
-            port: 9001,
-        });
+        // An unusable URL is not replaced by a default: each call reports
+        // it, as supervisorctl's do.
         Controller {
-            client: Client::new(url, username, password),
+            client: Client::new(ServerUrl::parse(&serverurl), username, password),
             serverurl,
             interactive: false,
             exitstatus: exit::SUCCESS,
@@ -1239,17 +1237,18 @@ impl Controller {
 
     fn do_open(&mut self, arg: &str) -> CmdResult {
         let url = arg.trim();
-        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
-        let parsed = ServerUrl::parse(url);
-        if !(scheme == "unix" || scheme == "http") || parsed.is_none() {
+        let (scheme, _) = super::client::split_scheme(url);
+        if !(scheme == "unix" || scheme == "http") {
             self.output("ERROR: url must be http:// or unix://");
             self.exitstatus = exit::GENERIC;
             return Ok(());
         }
         self.serverurl = url.to_string();
-        if let Some(u) = parsed {
-            self.client = Client::new(u, self.client.username.take(), self.client.password.take());
-        }
+        self.client = Client::new(
+            ServerUrl::parse(url),
+            self.client.username.take(),
+            self.client.password.take(),
+        );
         let old = self.exitstatus;
         let r = self.do_status("");
         self.exitstatus = old;

@@ -14,51 +14,174 @@ pub mod help;
 pub mod shell;
 
 use crate::config::{self, find_config, CtlSpec, Env};
-use clap::Parser;
 use commands::Controller;
 use std::ffi::OsString;
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-/// supervisorctl's options. Parsing errors are reported the way Supervisor
-/// reports them (`Error: ...` / `For help, use ARGV0 -h`, exit 2).
-#[derive(Debug, Parser, Default)]
-#[command(
-    name = "pidvisorctl",
-    disable_help_flag = true,
-    disable_version_flag = true,
-    infer_long_args = true
-)]
+/// supervisorctl's options, parsed by [`CtlArgs::parse`] as Python's
+/// `getopt.getopt` and Supervisor's `Options.realize` parse them, so that
+/// errors read the same (`Error: ...` / `For help, use ARGV0 -h`, exit 2).
+#[derive(Debug, Default)]
 pub struct CtlArgs {
-    /// Configuration file path (searches if not given).
-    #[arg(short = 'c', long = "configuration", value_name = "FILENAME")]
+    /// `-c`/`--configuration`: configuration file path (searches if not
+    /// given; an empty path reads no file).
     pub configuration: Option<PathBuf>,
-    /// Print the usage message and exit.
-    #[arg(short = 'h', short_alias = '?', long = "help")]
+    /// `-h`/`-?`/`--help`: print the usage message and exit.
     pub help: bool,
-    /// Confirm shutdown/reload and prompt for credentials on 401.
-    #[arg(short = 'i', long = "interactive")]
+    /// `-i`/`--interactive`: confirm shutdown/reload and prompt for
+    /// credentials on 401.
     pub interactive: bool,
-    /// URL on which the daemon listens (`unix:///path` or `http://host:port`).
-    #[arg(short = 's', long = "serverurl", value_name = "URL")]
+    /// `-s`/`--serverurl`: URL on which the daemon listens.
     pub serverurl: Option<String>,
-    /// Username for HTTP Basic authentication.
-    #[arg(short = 'u', long = "username")]
+    /// `-u`/`--username`: username for HTTP Basic authentication.
     pub username: Option<String>,
-    /// Password for HTTP Basic authentication.
-    #[arg(short = 'p', long = "password")]
+    /// `-p`/`--password`: password for HTTP Basic authentication.
     pub password: Option<String>,
-    /// Keep a command history in FILE (interactive shell).
-    #[arg(
-        short = 'r',
-        long = "history_file",
-        alias = "history-file",
-        value_name = "FILE"
-    )]
+    /// `-r`/`--history_file`: keep a command history in FILE.
     pub history_file: Option<PathBuf>,
     /// Action and its arguments; none starts the interactive shell.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = false)]
     pub action: Vec<String>,
+}
+
+/// supervisorctl's getopt strings: `"h?c:is:u:p:r:"` and the long names
+/// (a trailing `=` takes an argument).
+const SHORT_OPTS: &str = "h?c:is:u:p:r:";
+const LONG_OPTS: [&str; 7] = [
+    "help",
+    "configuration=",
+    "interactive",
+    "serverurl=",
+    "username=",
+    "password=",
+    "history_file=",
+];
+
+/// Python's `getopt.getopt`: options up to the first non-option (or
+/// `--`), as `(option as typed, value)` pairs, long options by unique
+/// prefix; the rest are the arguments.
+fn getopt(args: &[String]) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+    let mut opts = Vec::new();
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
+        let a = &args[i];
+        i += 1;
+        if a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let found: Vec<&str> = LONG_OPTS
+                .iter()
+                .copied()
+                .filter(|o| o.starts_with(name))
+                .collect();
+            let (full, has_arg) = if found.is_empty() {
+                return Err(format!("option --{name} not recognized"));
+            } else if found.contains(&name) {
+                (name.to_string(), false)
+            } else if found.contains(&format!("{name}=").as_str()) {
+                (name.to_string(), true)
+            } else if found.len() > 1 {
+                return Err(format!("option --{name} not a unique prefix"));
+            } else {
+                let f = found[0];
+                (f.trim_end_matches('=').to_string(), f.ends_with('='))
+            };
+            let value = match (has_arg, inline) {
+                (true, Some(v)) => v,
+                (true, None) => {
+                    let Some(v) = args.get(i) else {
+                        return Err(format!("option --{full} requires argument"));
+                    };
+                    i += 1;
+                    v.clone()
+                }
+                (false, Some(_)) => {
+                    return Err(format!("option --{full} must not have an argument"))
+                }
+                (false, None) => String::new(),
+            };
+            opts.push((format!("--{full}"), value));
+            continue;
+        }
+        let mut rest = &a[1..];
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[c.len_utf8()..];
+            let pos = SHORT_OPTS
+                .find(c)
+                .filter(|_| c != ':')
+                .ok_or_else(|| format!("option -{c} not recognized"))?;
+            if SHORT_OPTS[pos + 1..].starts_with(':') {
+                let value = if !rest.is_empty() {
+                    rest.to_string()
+                } else if let Some(v) = args.get(i) {
+                    i += 1;
+                    v.clone()
+                } else {
+                    return Err(format!("option -{c} requires argument"));
+                };
+                opts.push((format!("-{c}"), value));
+                break;
+            }
+            opts.push((format!("-{c}"), String::new()));
+        }
+    }
+    Ok((opts, args[i..].to_vec()))
+}
+
+impl CtlArgs {
+    /// Parse the arguments after argv[0]. Options are handled in the order
+    /// given, as `Options.realize` does: `-h` stops there (a bad option
+    /// before it is still an error), `-s` values must be URLs, and an
+    /// option given twice is a conflict. The error is the text after
+    /// `Error: `.
+    pub fn parse(args: &[String]) -> Result<CtlArgs, String> {
+        let (opts, action) = getopt(args)?;
+        let mut o = CtlArgs {
+            action,
+            ..CtlArgs::default()
+        };
+        for (opt, value) in opts {
+            let conflict = || format!("conflicting command line option {}", xq(&opt));
+            fn set<T>(
+                slot: &mut Option<T>,
+                v: T,
+                conflict: impl Fn() -> String,
+            ) -> Result<(), String> {
+                if slot.is_some() {
+                    return Err(conflict());
+                }
+                *slot = Some(v);
+                Ok(())
+            }
+            match opt.as_str() {
+                "-h" | "-?" | "--help" => {
+                    o.help = true;
+                    return Ok(o);
+                }
+                "-i" | "--interactive" => {
+                    if o.interactive {
+                        return Err(conflict());
+                    }
+                    o.interactive = true;
+                }
+                "-c" | "--configuration" => set(&mut o.configuration, value.into(), conflict)?,
+                "-s" | "--serverurl" => {
+                    client::check_url(&value)
+                        .map_err(|msg| format!("invalid value for {opt} {}: {msg}", xq(&value)))?;
+                    set(&mut o.serverurl, value, conflict)?
+                }
+                "-u" | "--username" => set(&mut o.username, value, conflict)?,
+                "-p" | "--password" => set(&mut o.password, value, conflict)?,
+                _ => set(&mut o.history_file, value.into(), conflict)?,
+            }
+        }
+        Ok(o)
+    }
 }
 
 /// The `[supervisorctl]` settings: from `path`, else from the first file
@@ -87,54 +210,37 @@ fn usage_error(argv0: &str, msg: &str) -> i32 {
     2
 }
 
-/// Map a clap error to getopt's wording.
-fn getopt_message(e: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.split_whitespace().next().unwrap_or("").to_string(),
-        _ => String::new(),
-    };
-    let arg = arg.split('=').next().unwrap_or("").to_string();
-    match e.kind() {
-        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
-            format!("option {arg} requires argument")
-        }
-        ErrorKind::ArgumentConflict => format!("option {arg} must not have an argument"),
-        _ if !arg.is_empty() => format!("option {arg} not recognized"),
-        _ => e.to_string().lines().next().unwrap_or("").to_string(),
-    }
-}
-
 /// Run pidvisorctl with these arguments (argv[0] first); returns the exit status.
 pub fn run(args: Vec<OsString>) -> i32 {
     let argv0 = args
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "pidvisorctl".into());
-    let opts = match CtlArgs::try_parse_from(&args) {
+    let rest: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let opts = match CtlArgs::parse(&rest) {
         Ok(o) => o,
-        Err(e) => return usage_error(&argv0, &getopt_message(&e)),
+        Err(msg) => return usage_error(&argv0, &msg),
     };
     if opts.help {
         print!("{}", help::USAGE.replace("%s", &argv0));
         let _ = io::stdout().flush();
         return 0;
     }
-    let spec = match load_ctl_spec(opts.configuration.as_deref()) {
+    // `-c ''` reads no file (Supervisor tests the name for truth).
+    let spec = match opts.configuration.as_deref() {
+        Some(p) if p.as_os_str().is_empty() => Ok(CtlSpec::default()),
+        p => load_ctl_spec(p),
+    };
+    let spec = match spec {
         Ok(s) => s,
         Err(msg) => return usage_error(&argv0, &msg),
     };
+    // Not checked here: an unusable URL fails each call (see Client).
     let serverurl = opts.serverurl.clone().unwrap_or(spec.serverurl.clone());
-    if serverurl != spec.serverurl && client::ServerUrl::parse(&serverurl).is_none() {
-        return usage_error(
-            &argv0,
-            &format!(
-                "invalid value for -s {}: value {} is not a URL",
-                serverurl,
-                xq(&serverurl)
-            ),
-        );
-    }
     let username = opts.username.clone().or(spec.username.clone());
     let password = opts.password.clone().or(spec.password.clone());
     let history = opts.history_file.clone().or(spec.history_file.clone());
@@ -214,7 +320,8 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<CtlArgs, String> {
-        CtlArgs::try_parse_from(args).map_err(|e| getopt_message(&e))
+        let args: Vec<String> = args[1..].iter().map(|s| s.to_string()).collect();
+        CtlArgs::parse(&args)
     }
 
     #[test]
@@ -225,23 +332,73 @@ mod tests {
         assert_eq!(o.action, ["tail", "-f", "foo"]);
         assert!(parse(&["x", "-?"]).unwrap().help);
         assert!(parse(&["x", "--help"]).unwrap().help);
+        assert!(parse(&["x", "--he"]).unwrap().help);
         let o = parse(&[
             "x",
             "--serverurl=http://h:1",
-            "-i",
-            "-uuser",
+            "-iuuser",
             "-p",
             "pw",
             "status",
+            "-i",
         ])
         .unwrap();
         assert_eq!(o.username.as_deref(), Some("user"));
         assert!(o.interactive);
+        assert_eq!(o.action, ["status", "-i"]);
         assert_eq!(
-            parse(&["x", "--history-file", "h"]).unwrap().history_file,
+            parse(&["x", "--history", "h"]).unwrap().history_file,
             Some(PathBuf::from("h"))
         );
-        assert_eq!(parse(&["x", "-x"]).unwrap_err(), "option -x not recognized");
+        assert_eq!(parse(&["x", "--", "-i"]).unwrap().action, ["-i"]);
+    }
+
+    #[test]
+    fn getopt_errors() {
+        for (args, msg) in [
+            (&["x", "-x"][..], "option -x not recognized"),
+            (&["x", "-s"], "option -s requires argument"),
+            (&["x", "-r"], "option -r requires argument"),
+            (
+                &["x", "--serverurl"],
+                "option --serverurl requires argument",
+            ),
+            (
+                &["x", "--history-file=f"],
+                "option --history-file not recognized",
+            ),
+            (
+                &["x", "--help=1"],
+                "option --help must not have an argument",
+            ),
+            (&["x", "--h"], "option --h not a unique prefix"),
+            (
+                &["x", "-s", "x"],
+                "invalid value for -s 'x': value 'x' is not a URL",
+            ),
+            (
+                &["x", "--serverurl=x"],
+                "invalid value for --serverurl 'x': value 'x' is not a URL",
+            ),
+            (
+                &["x", "-s=unix:///s"],
+                "invalid value for -s '=unix:///s': value '=unix:///s' is not a URL",
+            ),
+            (&["x", "-i", "-i"], "conflicting command line option '-i'"),
+            (
+                &["x", "-u", "a", "--user", "b"],
+                "conflicting command line option '--username'",
+            ),
+            (
+                &["x", "-s", "x", "-h"],
+                "invalid value for -s 'x': value 'x' is not a URL",
+            ),
+        ] {
+            assert_eq!(parse(args).unwrap_err(), msg, "{args:?}");
+        }
+        assert!(parse(&["x", "-h", "-s", "x"]).unwrap().help);
+        // Accepted here, fails at the first call as in supervisorctl.
+        assert!(parse(&["x", "-s", "https://h", "status"]).is_ok());
     }
 
     #[test]
