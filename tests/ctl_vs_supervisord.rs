@@ -393,9 +393,9 @@ fn unusable_serverurl_fails_at_call_time() {
 }
 
 /// getopt's errors name the option as typed; `-s=URL` takes `=URL` as the
-/// value; `--history-file` is not an option (the spelling is
-/// `--history_file`); a repeated option is a conflict; `-s` values go
-/// through Supervisor's `url` check.
+/// value; a repeated option is a conflict; `-s` values go through
+/// Supervisor's `url` check. (`--history-file`, which supervisorctl's
+/// getopt rejects, is our documented addition, so it is not compared.)
 #[test]
 fn option_errors_match() {
     let v = require_venv!();
@@ -413,8 +413,6 @@ fn option_errors_match() {
         &["-p"],
         &["-r"],
         &["--serverurl"],
-        &["--history-file", "f", "status"],
-        &["--history-file=f", "status"],
         &["--history_fi=f", "pid"],
         &["-s=unix:///nonexistent/x.sock", "status"],
         &["-s", "x", "status"],

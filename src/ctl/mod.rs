@@ -15,7 +15,7 @@ pub mod shell;
 
 use crate::config::{self, find_config, CtlSpec, Env};
 use commands::Controller;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
@@ -79,7 +79,12 @@ fn getopt(args: &[String]) -> Result<(Vec<(String, String)>, Vec<String>), Strin
                 .copied()
                 .filter(|o| o.starts_with(name))
                 .collect();
-            let (full, has_arg) = if found.is_empty() {
+            // `--history-file` is what supervisorctl's usage text says, but
+            // its getopt knows only `--history_file`; we take both (exact
+            // spelling only, so `--history` stays a unique prefix).
+            let (full, has_arg) = if name == "history-file" {
+                (name.to_string(), true)
+            } else if found.is_empty() {
                 return Err(format!("option --{name} not recognized"));
             } else if found.contains(&name) {
                 (name.to_string(), false)
@@ -244,9 +249,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let username = opts.username.clone().or(spec.username.clone());
     let password = opts.password.clone().or(spec.password.clone());
     let history = opts.history_file.clone().or(spec.history_file.clone());
-    let stdout_tty = io::stdout().is_terminal();
     let mut ctl = Controller::new(serverurl, username, password, Box::new(io::stdout()));
-    ctl.color = stdout_tty && std::env::var_os("NO_COLOR").is_none();
+    ctl.color = want_color(
+        io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    );
     ignore_sigpipe_as_error();
     if !opts.action.is_empty() {
         ctl.interactive = opts.interactive;
@@ -256,6 +264,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
     ctl.interactive = true;
     shell::run(&mut ctl, &format!("{}> ", spec.prompt), history.as_deref());
     0
+}
+
+/// Colour `status`'s state words (pidvisor's addition; supervisorctl never
+/// colours): only when stdout is a terminal, `NO_COLOR` is unset or empty
+/// (<https://no-color.org>) and `TERM` is not `dumb`.
+fn want_color(stdout_tty: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+    stdout_tty && no_color.map_or(true, OsStr::is_empty) && term != Some(OsStr::new("dumb"))
 }
 
 fn xq(s: &str) -> String {
@@ -351,6 +366,22 @@ mod tests {
             Some(PathBuf::from("h"))
         );
         assert_eq!(parse(&["x", "--", "-i"]).unwrap().action, ["-i"]);
+        // Our addition: the spelling of supervisorctl's usage text.
+        assert_eq!(
+            parse(&["x", "--history-file=h"]).unwrap().history_file,
+            Some(PathBuf::from("h"))
+        );
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal() {
+        let os = |s| Some(OsStr::new(s));
+        assert!(want_color(true, None, os("xterm")));
+        assert!(want_color(true, None, None));
+        assert!(want_color(true, os(""), os("xterm")));
+        assert!(!want_color(false, None, os("xterm")));
+        assert!(!want_color(true, os("1"), os("xterm")));
+        assert!(!want_color(true, None, os("dumb")));
     }
 
     #[test]
@@ -364,8 +395,12 @@ mod tests {
                 "option --serverurl requires argument",
             ),
             (
-                &["x", "--history-file=f"],
-                "option --history-file not recognized",
+                &["x", "--history-fil=f"],
+                "option --history-fil not recognized",
+            ),
+            (
+                &["x", "--history-file"],
+                "option --history-file requires argument",
             ),
             (
                 &["x", "--help=1"],
