@@ -727,3 +727,39 @@ fn shell_on_a_tty_completes_and_keeps_history() {
     let saved = std::fs::read_to_string(&hist).unwrap();
     assert_eq!(saved.lines().last().map(str::trim_end), Some("version"));
 }
+
+/// Lines typed ahead or pasted in one go on a terminal all run, in order
+/// (rustyline reads the terminal 1 KiB at a time; what it read past the
+/// first line must be kept for the next one: rustyline issue #690). That
+/// needs rustyline's `buffer-redux` feature (Cargo.toml), which hands the
+/// read-ahead of one `readline` to the next; without it this fails.
+#[test]
+#[ignore = "needs rustyline's buffer-redux feature in Cargo.toml"]
+fn shell_on_a_tty_runs_every_pasted_line() {
+    let d = Daemon::start("[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n");
+    let pid = d.wait_spawned("sleeper", 1);
+    let Some(mut sh) = Pty::spawn(&d.conf, &[]) else {
+        return;
+    };
+    sh.prompt_after("sleeper");
+    sh.keys("pid sleeper\nhelp quit\nfoo\nversion\n");
+    sh.prompt_after("4.3.0\r\n");
+    let t = sh.text();
+    let order = [
+        format!("\r\n{pid}\r\n"),
+        "quit\tExit the supervisor shell.".to_string(),
+        "*** Unknown syntax: foo".to_string(),
+        "4.3.0".to_string(),
+    ];
+    let mut at = 0;
+    for want in &order {
+        let Some(i) = t[at..].find(want.as_str()) else {
+            panic!("{want:?} missing (or out of order) on the terminal:\n{t:?}");
+        };
+        at += i + want.len();
+    }
+    // A pasted block that ends in `quit` runs all of it, then leaves.
+    sh.keys("pid sleeper\nfoo2\nquit\n");
+    assert_eq!(sh.wait_exit(), 0);
+    assert!(sh.text().contains("*** Unknown syntax: foo2"), "{}", sh.text());
+}
