@@ -438,3 +438,68 @@ fn option_errors_match() {
         );
     }
 }
+
+/// `-i shutdown` / `-i reload` asked at end of input: supervisorctl's
+/// `raw_input` raises EOFError, printed after the question, exit 1 (and
+/// nothing is shut down).
+#[test]
+fn confirm_at_end_of_input_matches() {
+    let v = require_venv!();
+    let d = Daemon::start(&v, "", "", "[program:s]\ncommand=sleep 1000\nstartsecs=0\n");
+    for args in [
+        &["-i", "shutdown"][..],
+        &["-i", "reload"],
+        &["-i", "shutdown", "x"],
+    ] {
+        d.same(args);
+    }
+    let real = v.join("bin/supervisorctl");
+    for input in ["n\n", "shutdown\n"] {
+        let a = run_with_input(&real, &d.conf, &["-i", "reload"], Some(input));
+        let b = run_with_input(Path::new(OURS), &d.conf, &["-i", "reload"], Some(input));
+        assert_same(&[input], &a, &b);
+    }
+    // The daemon is still there.
+    d.same(&["pid", "s"]);
+}
+
+/// After a 401 in the shell: `Username:` on stdout, the password through
+/// getpass (no terminal here: its warning and `Password:` on stderr), and
+/// at end of input either prompt's EOFError. Python's GetPassWarning line
+/// names its own source file, so that line and its source line are left
+/// out of the comparison.
+#[test]
+fn credential_prompts_match() {
+    let v = require_venv!();
+    let d = Daemon::start(
+        &v,
+        "username=admin\npassword=s3cr:et",
+        "",
+        "[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n",
+    );
+    let ok = ["-u", "admin", "-p", "s3cr:et", "status"];
+    d.wait_for(|| d.real(&ok).stdout.contains("RUNNING"), "sleeper RUNNING");
+    let real = v.join("bin/supervisorctl");
+    let unwarned = |mut o: Out| {
+        o.stderr = o
+            .stderr
+            .lines()
+            .filter(|l| !l.contains("GetPassWarning") && !l.contains("fallback_getpass"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        o
+    };
+    for (args, input) in [
+        (&[][..], "admin\ns3cr:et\nstatus\n"),
+        (&[], "admin\nwrong\n"),
+        (&[], ""),
+        (&[], "admin\n"),
+        (&[], "status\n"),
+        (&["-i", "status"], "admin\ns3cr:et\n"),
+        (&["-i", "status"], "admin"),
+    ] {
+        let a = run_with_input(&real, &d.conf, args, Some(input));
+        let b = run_with_input(Path::new(OURS), &d.conf, args, Some(input));
+        assert_same(&[input], &unwarned(a), &unwarned(b));
+    }
+}

@@ -288,15 +288,23 @@ impl Controller {
         if let Err(CallError::Protocol { status: 401, .. }) = &result {
             self.output("Server requires authentication");
             if self.interactive {
-                if let Some((u, p)) = prompt_credentials() {
-                    self.output("");
-                    self.client.username = Some(u);
-                    self.client.password = Some(p);
-                    return self.onecmd(&line);
+                // supervisorctl's `raw_input('Username:')` (stdout) and
+                // `getpass.getpass(prompt='Password:')` (the terminal, or
+                // stderr); end of input is its EOFError.
+                let _ = self.write_raw(b"Username:");
+                match read_input_line().and_then(|u| Ok((u, super::getpass("Password:")?))) {
+                    Ok((u, p)) => {
+                        self.output("");
+                        self.client.username = Some(u);
+                        self.client.password = Some(p);
+                        return self.onecmd(&line);
+                    }
+                    Err(e) => result = Err(e),
                 }
+            } else {
+                self.exitstatus = exit::GENERIC;
+                result = self.dispatch(&cmd, &arg);
             }
-            self.exitstatus = exit::GENERIC;
-            result = self.dispatch(&cmd, &arg);
         } else if let Err(CallError::Protocol { .. }) = &result {
             self.exitstatus = exit::GENERIC;
         }
@@ -1158,23 +1166,22 @@ impl Controller {
 
     // ---- daemon ---------------------------------------------------------------
 
-    fn confirm(&mut self, question: &str) -> bool {
+    /// supervisorctl's `raw_input(question)` check; end of input is
+    /// Python's `EOFError`, which the command reports as its error.
+    fn confirm(&mut self, question: &str) -> Result<bool, CallError> {
         if !self.interactive {
-            return true;
+            return Ok(true);
         }
         let _ = self.write_raw(question.as_bytes());
-        let mut answer = String::new();
-        if io::stdin().lock().read_line(&mut answer).unwrap_or(0) == 0 {
-            return false;
-        }
-        answer.trim_start().to_lowercase().starts_with('y')
+        let answer = read_input_line()?;
+        Ok(answer.trim_start().to_lowercase().starts_with('y'))
     }
 
     fn do_shutdown(&mut self, arg: &str) -> CmdResult {
         if !self.no_args("shutdown", arg) {
             return Ok(());
         }
-        if !self.confirm("Really shut the remote supervisord process down y/N? ") {
+        if !self.confirm("Really shut the remote supervisord process down y/N? ")? {
             return Ok(());
         }
         match self.sv("shutdown", &[]) {
@@ -1204,7 +1211,7 @@ impl Controller {
         if !self.no_args("reload", arg) {
             return Ok(());
         }
-        if !self.confirm("Really restart the remote supervisord process y/N? ") {
+        if !self.confirm("Really restart the remote supervisord process y/N? ")? {
             return Ok(());
         }
         match self.sv("restart", &[]) {
@@ -1338,23 +1345,21 @@ impl Controller {
     }
 }
 
+/// Python's `input()` after its prompt: a line from stdin without its
+/// newline, or `EOFError` at end of input.
+fn read_input_line() -> Result<String, CallError> {
+    let mut line = String::new();
+    match io::stdin().lock().read_line(&mut line) {
+        Ok(0) => Err(CallError::eof("EOF when reading a line")),
+        Ok(_) => Ok(line.strip_suffix('\n').unwrap_or(&line).to_string()),
+        Err(e) => Err(CallError::Io(e)),
+    }
+}
+
 /// Python's `int()` on a tail modifier (`-100` -> `100`, also `+5`, ` 7`).
 fn parse_py_int(s: &str) -> Option<i64> {
     let t = s.trim().replace('_', "");
     t.parse::<i64>().ok()
-}
-
-fn prompt_credentials() -> Option<(String, String)> {
-    let stdin = io::stdin();
-    let mut out = io::stdout();
-    let _ = out.write_all(b"Username:").and_then(|_| out.flush());
-    let mut user = String::new();
-    if stdin.lock().read_line(&mut user).ok()? == 0 {
-        return None;
-    }
-    let _ = out.write_all(b"Password:").and_then(|_| out.flush());
-    let password = super::read_password()?;
-    Some((user.trim_end_matches(['\n', '\r']).to_string(), password))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use crate::config::{self, find_config, CtlSpec, Env};
 use commands::Controller;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// supervisorctl's options, parsed by [`CtlArgs::parse`] as Python's
@@ -304,29 +305,61 @@ pub fn install_sigint_exit(message: &'static str, status: i32) {
     });
 }
 
-/// Read a line from stdin without echo when it is a terminal.
-pub fn read_password() -> Option<String> {
+/// Python's `getpass.getpass(prompt)` as supervisorctl uses it: on the
+/// controlling terminal (`/dev/tty`) when there is one, prompt and answer
+/// there with echo off; otherwise Python warns on stderr that the input may
+/// be echoed and reads stdin with the prompt on stderr. End of input is
+/// `EOFError` with no message, as in getpass.
+pub fn getpass(prompt: &str) -> Result<String, client::CallError> {
+    use client::CallError;
     use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
-    let stdin = io::stdin();
-    let saved = if stdin.is_terminal() {
-        tcgetattr(&stdin).ok()
-    } else {
-        None
+    let strip = |mut l: String| {
+        if l.ends_with('\n') {
+            l.pop();
+        }
+        l
     };
-    if let Some(t) = &saved {
-        let mut quiet = t.clone();
-        quiet.local_modes.remove(LocalModes::ECHO);
-        let _ = tcsetattr(&stdin, OptionalActions::Now, &quiet);
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open("/dev/tty");
+    if let Ok(mut tty) = tty {
+        if let Ok(saved) = tcgetattr(&tty) {
+            let mut quiet = saved.clone();
+            quiet.local_modes.remove(LocalModes::ECHO);
+            let _ = tcsetattr(&tty, OptionalActions::Flush, &quiet);
+            let _ = tty.write_all(prompt.as_bytes()).and_then(|_| tty.flush());
+            let mut line = String::new();
+            let n = io::BufReader::new(&tty).read_line(&mut line);
+            let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
+            return match n {
+                Ok(0) => Err(CallError::eof("")),
+                Ok(_) => {
+                    let _ = tty.write_all(b"\n");
+                    Ok(strip(line))
+                }
+                Err(e) => Err(CallError::Io(e)),
+            };
+        }
     }
+    // No terminal: getpass's fallback_getpass (its GetPassWarning, less
+    // the Python file and line).
+    let mut err = io::stderr();
+    let _ = write!(
+        err,
+        "GetPassWarning: Can not control echo on the terminal.\n\
+         Warning: Password input may be echoed.\n{prompt}"
+    );
+    let _ = err.flush();
     let mut line = String::new();
-    let n = stdin.lock().read_line(&mut line);
-    if let Some(t) = &saved {
-        let _ = tcsetattr(&stdin, OptionalActions::Now, t);
-        println!();
-    }
-    match n {
-        Ok(n) if n > 0 => Some(line.trim_end_matches(['\n', '\r']).to_string()),
-        _ => None,
+    match io::stdin().lock().read_line(&mut line) {
+        Ok(0) => Err(CallError::eof("")),
+        Ok(_) => {
+            let _ = err.write_all(b"\n");
+            Ok(strip(line))
+        }
+        Err(e) => Err(CallError::Io(e)),
     }
 }
 
