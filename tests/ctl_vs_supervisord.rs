@@ -503,3 +503,82 @@ fn credential_prompts_match() {
         assert_same(&[input], &unwarned(a), &unwarned(b));
     }
 }
+
+/// Run a client whose stdin stays open, interrupt it (SIGINT, as Ctrl-C)
+/// after `secs`, and collect what it printed, masked as [`run`] masks.
+fn run_interrupted(bin: &Path, conf: &Path, args: &[&str], secs: f64) -> Out {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(bin)
+        .arg("-c")
+        .arg(conf)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("LANG", "C.UTF-8")
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take();
+    std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let o = child.wait_with_output().unwrap();
+    drop(stdin);
+    let dir = conf.parent().unwrap().display().to_string();
+    let m = |b: &[u8]| mask(&String::from_utf8_lossy(b).replace(&dir, "DIR"), bin);
+    Out {
+        stdout: m(&o.stdout),
+        stderr: m(&o.stderr),
+        code: o.status.code().unwrap_or(-1),
+    }
+}
+
+/// `fg` on a program whose stderr has no log (`redirect_stderr`, `NONE`):
+/// supervisorctl's log follower prints `URL Cannot read, status code 404`
+/// on stderr for each missing log. `tail -f` of output that is not UTF-8
+/// prints `Undecodable: b'...'` (Python's repr of the piece).
+#[test]
+fn log_followers_match() {
+    let v = require_venv!();
+    let d = Daemon::start(
+        &v,
+        "",
+        "",
+        "[program:redir]\ncommand=sh -c 'echo out; echo err >&2; exec sleep 1000'\n\
+         redirect_stderr=true\nstartsecs=0\n\
+         [program:nolog]\ncommand=sleep 1000\nstartsecs=0\n\
+         stdout_logfile=NONE\nstderr_logfile=NONE\n\
+         [program:binout]\ncommand=sh -c 'printf \"ok \\\\047s\\\\nbad: \\\\377\\\\376 end\\\\n\"; exec sleep 1000'\n\
+         startsecs=0\n",
+    );
+    for p in ["redir", "nolog", "binout"] {
+        d.wait_state(p, "RUNNING");
+    }
+    // (Not through `tail`: supervisord's readProcessStdoutLog fails on
+    // bytes that are not UTF-8.)
+    let logged = || {
+        std::fs::read_dir(d.dir.path()).unwrap().any(|e| {
+            let p = e.unwrap().path();
+            p.to_string_lossy().contains("binout-stdout")
+                && std::fs::read(&p).unwrap_or_default().ends_with(b"end\n")
+        })
+    };
+    d.wait_for(logged, "binout's output");
+    let real = v.join("bin/supervisorctl");
+    for args in [
+        &["fg", "redir"][..],
+        &["fg", "nolog"],
+        &["tail", "-f", "binout"],
+        &["tail", "-f", "redir", "stderr"],
+    ] {
+        let a = run_interrupted(&real, &d.conf, args, 1.5);
+        let b = run_interrupted(Path::new(OURS), &d.conf, args, 1.5);
+        assert_same(args, &a, &b);
+        let shown = if args[0] == "fg" {
+            a.stderr.contains("Cannot read, status code 404")
+        } else {
+            a.stdout.contains("Undecodable: b") || a.stderr.contains("404")
+        };
+        assert!(shown, "{args:?} does not show the case: {a:?}");
+    }
+}

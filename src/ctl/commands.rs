@@ -887,23 +887,13 @@ impl Controller {
     fn tailf(&mut self, path: &str) -> CmdResult {
         self.output("==> Press Ctrl-C to exit <==");
         super::install_sigint_exit("\n", self.exitstatus);
-        let url = format!("{}{}", self.serverurl, path);
         let mut client = Client::new(
             self.client.url.clone(),
             self.client.username.clone(),
             self.client.password.clone(),
         );
-        let mut sink = |data: &[u8]| self.write_raw(data);
-        match client.stream_get(path, &mut sink) {
-            Ok(200) => {}
-            Ok(status) => {
-                eprintln!("{url} Cannot read, status code {status}");
-            }
-            Err(e) => {
-                let (_, msg) = e.python_class_and_message();
-                eprintln!("{url} {msg}");
-            }
-        }
+        let url = format!("{}{}", self.serverurl, path);
+        follow(&mut client, &url, path, &mut |data| self.write_raw(data));
         Ok(())
     }
 
@@ -1306,12 +1296,12 @@ impl Controller {
                 self.client.password.clone(),
             );
             let path = format!("/logtail/{name}/{channel}");
+            let url = format!("{}{}", self.serverurl, path);
             std::thread::spawn(move || {
-                let mut sink = |d: &[u8]| {
+                follow(&mut c, &url, &path, &mut |d: &[u8]| {
                     let mut o = io::stdout().lock();
                     o.write_all(d).and_then(|_| o.flush()).is_ok()
-                };
-                let _ = c.stream_get(&path, &mut sink);
+                });
             });
         }
         let stdin = io::stdin();
@@ -1343,6 +1333,74 @@ impl Controller {
             }
         }
     }
+}
+
+/// Stream `path` to `write` as supervisorctl's `http_client.Listener`
+/// does for `tail -f` and `fg`: text that is not UTF-8 is shown as
+/// `Undecodable: b'...'`, and a failure goes to stderr after the URL
+/// (`URL Cannot read, status code 404` for a missing log, as for
+/// `redirect_stderr` or a `NONE` log).
+fn follow(client: &mut Client, url: &str, path: &str, write: &mut dyn FnMut(&[u8]) -> bool) {
+    let mut pending = Vec::new();
+    let mut sink = |data: &[u8]| {
+        let text = listener_text(&mut pending, data);
+        text.is_empty() || write(&text)
+    };
+    match client.stream_get(path, &mut sink) {
+        Ok(200) => {}
+        Ok(status) => eprintln!("{url} Cannot read, status code {status}"),
+        Err(e) => {
+            let (_, msg) = e.python_class_and_message();
+            eprintln!("{url} {msg}");
+        }
+    }
+}
+
+/// `Listener.feed`: the data as UTF-8 text, or `Undecodable: <repr>`. A
+/// multi-byte character cut at the end of a piece is held for the next
+/// one (Python decodes each HTTP chunk alone; supervisord cuts them at
+/// any byte, so that case is Supervisor's bug, not kept).
+fn listener_text(pending: &mut Vec<u8>, data: &[u8]) -> Vec<u8> {
+    pending.extend_from_slice(data);
+    match std::str::from_utf8(pending) {
+        Ok(_) => std::mem::take(pending),
+        Err(e) if e.error_len().is_none() => {
+            let rest = pending.split_off(e.valid_up_to());
+            std::mem::replace(pending, rest)
+        }
+        Err(_) => {
+            let text = format!("Undecodable: {}", py_bytes_repr(pending));
+            pending.clear();
+            text.into_bytes()
+        }
+    }
+}
+
+/// Python's `repr()` of bytes (`b'..'`, or `b".."` when only `'` occurs).
+fn py_bytes_repr(data: &[u8]) -> String {
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::from("b");
+    out.push(quote as char);
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if b == quote => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
 }
 
 /// Python's `input()` after its prompt: a line from stdin without its
@@ -1424,6 +1482,21 @@ mod tests {
             j,
             r#"[{"group":"g","name":"a\"b","state":20,"statename":"RUNNING","description":"x\ny"}]"#
         );
+    }
+
+    #[test]
+    fn listener_feed() {
+        let mut p = Vec::new();
+        assert_eq!(listener_text(&mut p, b"ok\n"), b"ok\n");
+        // A character cut in two is held, then completed.
+        assert_eq!(listener_text(&mut p, b"a\xc3"), b"a");
+        assert_eq!(listener_text(&mut p, b"\xa9b"), "\u{e9}b".as_bytes());
+        assert_eq!(
+            listener_text(&mut p, b"x 's\n\xff\xfe\\"),
+            b"Undecodable: b\"x 's\\n\\xff\\xfe\\\\\""
+        );
+        assert!(p.is_empty());
+        assert_eq!(py_bytes_repr(b"\"q\" 's\r\x01"), r#"b'"q" \'s\r\x01'"#);
     }
 
     #[test]
