@@ -582,3 +582,96 @@ fn log_followers_match() {
         assert!(shown, "{args:?} does not show the case: {a:?}");
     }
 }
+
+/// `clear` on a group name (`grp:*`, `grp:`, `:`) calls clearProcessLogs
+/// with no process: supervisorctl prints the name as `grp:None`. `!cmd`
+/// is unknown syntax as typed (supervisorctl has no `do_shell`).
+#[test]
+fn clear_group_and_bang_match() {
+    let v = require_venv!();
+    let d = Daemon::standard(&v);
+    for args in [
+        &["clear", "grp:*"][..],
+        &["clear", "grp:"],
+        &["clear", ":"],
+        &["clear", "nogroup:", "grp:ga"],
+        &["!ls"],
+        &["!"],
+        &["! status"],
+    ] {
+        d.same(args);
+    }
+    let real = v.join("bin/supervisorctl");
+    let input = "!ls\n!\nclear grp:\n";
+    let a = run_with_input(&real, &d.conf, &[], Some(input));
+    let b = run_with_input(Path::new(OURS), &d.conf, &[], Some(input));
+    assert_same(&[input], &a, &b);
+}
+
+/// A server answering every call with `value` (an XML-RPC `<value>`).
+fn fake_server(value: &'static str) -> u16 {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(conn) = conn else { return };
+            let mut r = BufReader::new(conn);
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = r.read_exact(&mut body);
+            let reply = format!(
+                "<?xml version='1.0'?>\n<methodResponse><params><param>\
+                 <value>{value}</value></param></params></methodResponse>\n"
+            );
+            let mut w = r.into_inner();
+            let _ = write!(
+                w,
+                "HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    port
+}
+
+/// An API version that is not the string 3.0 is shown as Python's str().
+#[test]
+fn api_version_mismatch_matches() {
+    let v = require_venv!();
+    let real = v.join("bin/supervisorctl");
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("c.conf");
+    for value in [
+        "<int>5</int>",
+        "<string>2.0</string>",
+        "<boolean>1</boolean>",
+        "<double>3.0</double>",
+    ] {
+        let port = fake_server(value);
+        std::fs::write(
+            &conf,
+            format!("[supervisorctl]\nserverurl=http://127.0.0.1:{port}\n"),
+        )
+        .unwrap();
+        for args in [&["version"][..], &["status"]] {
+            assert_same(
+                &[value, args[0]],
+                &run(&real, &conf, args),
+                &run(Path::new(OURS), &conf, args),
+            );
+        }
+    }
+}

@@ -71,6 +71,15 @@ pub fn make_namespec(group: &str, name: &str) -> String {
     }
 }
 
+/// The name of a result struct as supervisorctl's `make_namespec` gives
+/// it; a missing process name is Python's `None` (`grp:None`).
+fn result_namespec(r: &Value) -> String {
+    match r.get("name") {
+        Some(Value::Nil) => format!("{}:None", r.str_field("group")),
+        _ => make_namespec(r.str_field("group"), r.str_field("name")),
+    }
+}
+
 /// Render `status` lines (spec §5.4): `'%-Ws%-10s%s'`, W = max(30, longest) + 3.
 /// With `color`, the state word is coloured (padding computed on the plain text).
 pub fn format_status<V: Borrow<Value>>(infos: &[V], color: bool) -> Vec<String> {
@@ -268,14 +277,14 @@ impl Controller {
         }
         if let Some(rest) = line.strip_prefix('?') {
             line = format!("help {rest}");
-        } else if let Some(rest) = line.strip_prefix('!') {
-            line = format!("shell {rest}");
         }
+        // cmd.Cmd turns `!x` into `shell x` only when there is a do_shell,
+        // which supervisorctl lacks: `!x` is then unknown syntax as typed.
         let end = line
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(line.len());
         let (cmd, arg) = (line[..end].to_string(), line[end..].trim().to_string());
-        if cmd.is_empty() || !self.known(&cmd) {
+        if cmd.is_empty() || line.starts_with('!') || !self.known(&cmd) {
             self.output(&format!("*** Unknown syntax: {line}"));
             self.exitstatus = exit::GENERIC;
             return Flow::Continue;
@@ -389,11 +398,8 @@ impl Controller {
     pub fn upcheck(&mut self) -> Result<bool, CallError> {
         match self.sv("getVersion", &[]) {
             Ok(v) => {
-                let api = match &v {
-                    Value::String(s) => s.clone(),
-                    other => format!("{other:?}"),
-                };
-                if api != "3.0" {
+                if v.as_str() != Some("3.0") {
+                    let api = py_str(&v);
                     self.output(&format!(
                         "Sorry, this version of supervisorctl expects to talk to a server with \
                          API version 3.0, but the remote version is {api}."
@@ -569,7 +575,7 @@ impl Controller {
     // ---- start / stop / restart / signal ------------------------------------
 
     fn startresult(&self, r: &Value) -> String {
-        let name = make_namespec(r.str_field("group"), r.str_field("name"));
+        let name = result_namespec(r);
         let what = match r.int_field("status") {
             faults::BAD_NAME => "no such process",
             faults::NO_FILE => "no such file",
@@ -584,7 +590,7 @@ impl Controller {
     }
 
     fn signalresult(&self, r: &Value, success: &str) -> String {
-        let name = make_namespec(r.str_field("group"), r.str_field("name"));
+        let name = result_namespec(r);
         let what = match r.int_field("status") {
             faults::BAD_NAME => "no such process",
             faults::BAD_SIGNAL => "bad signal name",
@@ -596,11 +602,12 @@ impl Controller {
         format!("{name}: ERROR ({what})")
     }
 
-    /// A fault on a single-process call as a result struct.
-    fn fault_result(code: i64, group: &str, process: &str, desc: &str) -> Value {
+    /// A fault on a single-process call as a result struct (no process
+    /// name, for `clear g:`, is Python's None).
+    fn fault_result(code: i64, group: &str, process: Option<&str>, desc: &str) -> Value {
         Value::record([
             ("status", Value::Int(code)),
-            ("name", process.into()),
+            ("name", process.map_or(Value::Nil, Value::from)),
             ("group", group.into()),
             ("description", desc.into()),
         ])
@@ -643,14 +650,15 @@ impl Controller {
                     }
                 }
                 (process, _) => {
-                    let process = process.unwrap_or_default();
+                    let r = Self::fault_result(0, &group, process.as_deref(), "");
                     match self.sv(a.one, &a.params(name)) {
                         Ok(_) => {
-                            let n = make_namespec(&group, &process);
+                            let n = result_namespec(&r);
                             self.output(&format!("{n}: {}", a.done));
                         }
                         Err(CallError::Fault(f)) => {
-                            let r = Self::fault_result(f.code, &group, &process, &f.string);
+                            let r =
+                                Self::fault_result(f.code, &group, process.as_deref(), &f.string);
                             let line = (a.render)(self, &r);
                             self.output(&line);
                             self.set_exitstatus_from_fault(f.code, a.ignored);
@@ -903,7 +911,7 @@ impl Controller {
         }
         let names = self.names_or_usage("clear", arg, exit::GENERIC);
         fn clearresult(_: &Controller, r: &Value) -> String {
-            let name = make_namespec(r.str_field("group"), r.str_field("name"));
+            let name = result_namespec(r);
             match r.int_field("status") {
                 faults::BAD_NAME => format!("{name}: ERROR (no such process)"),
                 faults::FAILED => format!("{name}: ERROR (failed)"),
@@ -1403,6 +1411,61 @@ fn py_bytes_repr(data: &[u8]) -> String {
     out
 }
 
+/// Python's `str()` of an XML-RPC value as `%s` shows it (`5`, `3.5`,
+/// `True`, `None`; containers roughly as Python's repr).
+fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) | Value::DateTime(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Double(d) => py_float(*d),
+        Value::Nil => "None".into(),
+        Value::Base64(b) => py_bytes_repr(b),
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(py_repr).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Struct(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", py_repr_str(k), py_repr(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => py_repr_str(s),
+        other => py_str(other),
+    }
+}
+
+/// Python's `repr()` of a float: shortest round trip, always with a point
+/// or exponent, `inf`/`nan`.
+fn py_float(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let s = format!("{d:?}");
+    if s.contains(['.', 'e', 'E']) {
+        let a = d.abs();
+        if a != 0.0 && !(1e-4..1e16).contains(&a) {
+            let e = format!("{d:e}");
+            let (m, x) = e.split_once('e').unwrap_or((&e, "0"));
+            let x: i32 = x.parse().unwrap_or(0);
+            return format!("{m}e{}{:02}", if x < 0 { '-' } else { '+' }, x.abs());
+        }
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
 /// Python's `input()` after its prompt: a line from stdin without its
 /// newline, or `EOFError` at end of input.
 fn read_input_line() -> Result<String, CallError> {
@@ -1481,6 +1544,20 @@ mod tests {
         assert_eq!(
             j,
             r#"[{"group":"g","name":"a\"b","state":20,"statename":"RUNNING","description":"x\ny"}]"#
+        );
+    }
+
+    #[test]
+    fn python_str_of_values() {
+        assert_eq!(py_str(&Value::Int(5)), "5");
+        assert_eq!(py_str(&Value::Double(3.0)), "3.0");
+        assert_eq!(py_str(&Value::Double(1e20)), "1e+20");
+        assert_eq!(py_str(&Value::Double(0.5)), "0.5");
+        assert_eq!(py_str(&Value::Bool(true)), "True");
+        assert_eq!(py_str(&Value::Nil), "None");
+        assert_eq!(
+            py_str(&Value::Array(vec!["a".into(), Value::Int(1)])),
+            "['a', 1]"
         );
     }
 
