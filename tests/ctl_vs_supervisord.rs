@@ -675,3 +675,46 @@ fn api_version_mismatch_matches() {
         }
     }
 }
+
+/// Rarer error paths: a config with a syntax error (configparser's
+/// exception, uncaught by supervisorctl: its traceback ends in the line we
+/// print, exit 1), a config that is not UTF-8, a tail size beyond
+/// XML-RPC's 32-bit ints, a host name that does not resolve.
+#[test]
+fn rare_errors_match() {
+    let v = require_venv!();
+    let real = v.join("bin/supervisorctl");
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("c.conf");
+    for (text, traceback) in [
+        (&b"[supervisorctl\nserverurl=unix:///x\n"[..], true),
+        (b"[supervisorctl]\nserverurl=unix:///x\n[foo\n", true),
+        (b"\xff\xfe[supervisorctl]\n", false),
+        (b"[supervisorctl]\nserverurl=unix:///x\n\xe4\xb8", false),
+    ] {
+        std::fs::write(&conf, text).unwrap();
+        let mut a = run(&real, &conf, &["pid"]);
+        let b = run(Path::new(OURS), &conf, &["pid"]);
+        if traceback {
+            // Only the exception itself, not Python's stack.
+            let at = a
+                .stderr
+                .rfind("\nconfigparser.")
+                .expect("a configparser error");
+            a.stderr = a.stderr[at + 1..].to_string();
+        }
+        assert_same(&[&String::from_utf8_lossy(text)], &a, &b);
+    }
+    let d = Daemon::standard(&v);
+    for args in [
+        &["tail", "-99999999999999999999", "sleeper"][..],
+        &["tail", "-2147483649", "sleeper", "stderr"],
+        &["tail", "-2147483648", "sleeper"],
+        &["maintail", "-3000000000"],
+        &["tail", "-1_0", "sleeper"],
+        &["tail", "-_1", "sleeper"],
+        &["-s", "http://nonexistent.invalid:9001", "status"],
+    ] {
+        d.same(args);
+    }
+}

@@ -201,6 +201,10 @@ impl CallError {
                         .to_string();
                     (class.into(), format!("[Errno {n}] {msg}"))
                 }
+                None if gai_errno(e).is_some() => {
+                    let (n, text) = gai_errno(e).unwrap_or_default();
+                    ("socket.gaierror".into(), format!("[Errno {n}] {text}"))
+                }
                 None => match e.kind() {
                     io::ErrorKind::UnexpectedEof => (
                         "http.client.RemoteDisconnected".into(),
@@ -213,6 +217,24 @@ impl CallError {
             CallError::Raised { class, message } => (class.clone(), message.clone()),
         }
     }
+}
+
+/// A failed name lookup, as Python's `socket.gaierror` numbers it: std
+/// reports `failed to lookup address information: <gai_strerror text>`.
+fn gai_errno(e: &io::Error) -> Option<(i32, String)> {
+    let msg = e.to_string();
+    let text = msg.strip_prefix("failed to lookup address information: ")?;
+    let n = match text {
+        "Name or service not known" => libc::EAI_NONAME,
+        "Temporary failure in name resolution" => libc::EAI_AGAIN,
+        "Non-recoverable failure in name resolution" => libc::EAI_FAIL,
+        "No address associated with hostname" => -5,
+        "Servname not supported for ai_socktype" => libc::EAI_SERVICE,
+        "Address family for hostname not supported" => -9,
+        "ai_family not supported" => libc::EAI_FAMILY,
+        _ => return None,
+    };
+    Some((n, text.to_string()))
 }
 
 impl From<io::Error> for CallError {

@@ -827,7 +827,7 @@ impl Controller {
         } else {
             "readProcessStderrLog"
         };
-        let params = [name.as_str().into(), Value::Int(-bytes), Value::Int(0)];
+        let params = [name.as_str().into(), xmlrpc_int(-bytes)?, Value::Int(0)];
         self.print_log(&name, method, &params)
     }
 
@@ -886,7 +886,7 @@ impl Controller {
                 return Ok(());
             }
         };
-        let params = [Value::Int(-bytes), Value::Int(0)];
+        let params = [xmlrpc_int(-bytes)?, Value::Int(0)];
         self.print_log("supervisord", "readLog", &params)
     }
 
@@ -1477,10 +1477,37 @@ fn read_input_line() -> Result<String, CallError> {
     }
 }
 
-/// Python's `int()` on a tail modifier (`-100` -> `100`, also `+5`, ` 7`).
+/// Python's `int()` on a tail modifier (`-100` -> `100`, also `+5`, ` 7`,
+/// `1_000`). A number too large for i64 saturates: it is beyond XML-RPC's
+/// limits anyway (see [`xmlrpc_int`]).
 fn parse_py_int(s: &str) -> Option<i64> {
-    let t = s.trim().replace('_', "");
-    t.parse::<i64>().ok()
+    let t = s.trim();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let ok = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if !ok {
+        return None;
+    }
+    let n = digits.replace('_', "").parse::<i64>().unwrap_or(i64::MAX);
+    Some(if neg { -n } else { n })
+}
+
+/// An int as xmlrpc.client sends it: beyond 32 bits it raises
+/// `OverflowError: int exceeds XML-RPC limits` before anything is sent.
+fn xmlrpc_int(n: i64) -> Result<Value, CallError> {
+    if i32::try_from(n).is_err() {
+        return Err(CallError::Raised {
+            class: "OverflowError".into(),
+            message: "int exceeds XML-RPC limits".into(),
+        });
+    }
+    Ok(Value::Int(n))
 }
 
 #[cfg(test)]

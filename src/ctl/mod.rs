@@ -190,11 +190,22 @@ impl CtlArgs {
     }
 }
 
+/// Why the `[supervisorctl]` settings could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    /// What supervisorctl reports as a usage error (`Error: ...`, exit 2).
+    Usage(String),
+    /// An exception supervisorctl does not catch (configparser's syntax
+    /// errors): Python prints a traceback ending in this line, exit 1.
+    Uncaught(String),
+}
+
 /// The `[supervisorctl]` settings: from `path`, else from the first file
 /// of the search path, else the defaults (supervisorctl runs without a
 /// file). On error, Supervisor's text of the first problem (supervisorctl
-/// stops at the first).
-pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, String> {
+/// stops at the first; a syntax error comes before a missing section, as
+/// configparser raises it while reading).
+pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, SpecError> {
     let env = Env::from_process();
     let Some(path) = path
         .map(Path::to_path_buf)
@@ -202,12 +213,49 @@ pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, String> {
     else {
         return Ok(CtlSpec::default());
     };
+    if let Ok(bytes) = std::fs::read(env.cwd.join(&path)) {
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            return Err(SpecError::Usage(py_decode_error(&bytes, &e)));
+        }
+    }
     config::load_ctl(&path, &env).map_err(|errs| {
-        errs.iter()
-            .next()
-            .map(|e| e.supervisor_text())
-            .unwrap_or_default()
+        let texts: Vec<String> = errs.iter().map(|e| e.supervisor_text()).collect();
+        let syntax = texts.iter().find_map(|t| {
+            if t.starts_with("File contains no section headers.") {
+                Some(format!("configparser.MissingSectionHeaderError: {t}"))
+            } else if t.starts_with("Source contains parsing errors") {
+                Some(format!("configparser.ParsingError: {t}"))
+            } else {
+                None
+            }
+        });
+        match syntax {
+            Some(t) => SpecError::Uncaught(t),
+            None => SpecError::Usage(texts.into_iter().next().unwrap_or_default()),
+        }
     })
+}
+
+/// Python's `UnicodeDecodeError` text for UTF-8 (`'utf-8' codec can't
+/// decode byte 0xff in position 0: invalid start byte`). Python decodes
+/// the file as it reads it, 8 KiB at a time, so the position counts from
+/// the start of that piece; a sequence cut off by the end of the file is
+/// all that is left at the last decode (position 0).
+fn py_decode_error(bytes: &[u8], e: &std::str::Utf8Error) -> String {
+    let start = e.valid_up_to();
+    let (at, len, reason) = match e.error_len() {
+        None => (0, bytes.len() - start, "unexpected end of data"),
+        Some(n) if (0xc2..=0xf4).contains(&bytes[start]) => {
+            (start % 8192, n, "invalid continuation byte")
+        }
+        Some(n) => (start % 8192, n, "invalid start byte"),
+    };
+    let what = if len == 1 {
+        format!("byte 0x{:02x} in position {at}", bytes[start])
+    } else {
+        format!("bytes in position {at}-{}", at + len - 1)
+    };
+    format!("'utf-8' codec can't decode {what}: {reason}")
 }
 
 fn usage_error(argv0: &str, msg: &str) -> i32 {
@@ -243,7 +291,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
     };
     let spec = match spec {
         Ok(s) => s,
-        Err(msg) => return usage_error(&argv0, &msg),
+        Err(SpecError::Usage(msg)) => return usage_error(&argv0, &msg),
+        Err(SpecError::Uncaught(msg)) => {
+            eprintln!("{msg}");
+            return 1;
+        }
     };
     // Not checked here: an unusable URL fails each call (see Client).
     let serverurl = opts.serverurl.clone().unwrap_or(spec.serverurl.clone());
@@ -407,6 +459,27 @@ mod tests {
     }
 
     #[test]
+    fn decode_errors() {
+        let msg = |b: &[u8]| py_decode_error(b, &std::str::from_utf8(b).unwrap_err());
+        assert_eq!(
+            msg(b"ab\xe4\xb8x"),
+            "'utf-8' codec can't decode bytes in position 2-3: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(b"a\xe4x"),
+            "'utf-8' codec can't decode byte 0xe4 in position 1: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(b"a\xe4\xb8"),
+            "'utf-8' codec can't decode bytes in position 0-1: unexpected end of data"
+        );
+        assert_eq!(
+            msg(b"\x80"),
+            "'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte"
+        );
+    }
+
+    #[test]
     fn colour_only_on_a_terminal() {
         let os = |s| Some(OsStr::new(s));
         assert!(want_color(true, None, os("xterm")));
@@ -486,12 +559,28 @@ mod tests {
         assert_eq!(s.password.as_deref(), Some("p#w"));
         assert_eq!(s.prompt, "mine");
         std::fs::write(&p, "[supervisord]\n").unwrap();
+        let usage = |p: &Path| match load_ctl_spec(Some(p)) {
+            Err(SpecError::Usage(m)) => m,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(
-            load_ctl_spec(Some(&p)).unwrap_err(),
+            usage(&p),
             ".ini file does not include supervisorctl section"
         );
-        assert!(load_ctl_spec(Some(Path::new("/nonexistent.conf")))
-            .unwrap_err()
-            .starts_with("could not find config file"));
+        assert!(usage(Path::new("/nonexistent.conf")).starts_with("could not find config file"));
+        std::fs::write(&p, "[supervisorctl\n").unwrap();
+        assert_eq!(
+            load_ctl_spec(Some(&p)),
+            Err(SpecError::Uncaught(format!(
+                "configparser.MissingSectionHeaderError: File contains no section headers.\n\
+                 file: '{}', line: 1\n'[supervisorctl\\n'",
+                p.display()
+            )))
+        );
+        std::fs::write(&p, b"\xff\xfe[supervisorctl]\n").unwrap();
+        assert_eq!(
+            usage(&p),
+            "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"
+        );
     }
 }
