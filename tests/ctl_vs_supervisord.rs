@@ -10,6 +10,7 @@ mod common;
 
 use common::*;
 use std::path::Path;
+use std::time::Duration;
 
 #[test]
 fn read_only_commands_match() {
@@ -505,9 +506,17 @@ fn credential_prompts_match() {
 }
 
 /// Run a client whose stdin stays open, interrupt it (SIGINT, as Ctrl-C)
-/// after `secs`, and collect what it printed, masked as [`run`] masks.
-fn run_interrupted(bin: &Path, conf: &Path, args: &[&str], secs: f64) -> Out {
+/// once `ready(stdout, stderr)` holds (or after 10 s) unless it has ended
+/// by itself, and collect what it printed, masked as [`run`] masks.
+fn run_interrupted(
+    bin: &Path,
+    conf: &Path,
+    args: &[&str],
+    ready: impl Fn(&str, &str) -> bool,
+) -> Out {
+    use std::io::Read;
     use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
     let mut child = Command::new(bin)
         .arg("-c")
         .arg(conf)
@@ -519,17 +528,46 @@ fn run_interrupted(bin: &Path, conf: &Path, args: &[&str], secs: f64) -> Out {
         .spawn()
         .unwrap();
     let stdin = child.stdin.take();
-    std::thread::sleep(std::time::Duration::from_secs_f64(secs));
-    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let o = child.wait_with_output().unwrap();
+    let collect = |mut r: Box<dyn Read + Send>| {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        let b = buf.clone();
+        let t = std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = r.read(&mut chunk) {
+                b.lock().unwrap().extend_from_slice(&chunk[..n]);
+            }
+        });
+        (buf, t)
+    };
+    let (out, t_out) = collect(Box::new(child.stdout.take().unwrap()));
+    let (err, t_err) = collect(Box::new(child.stderr.take().unwrap()));
+    let text = |b: &Arc<Mutex<Vec<u8>>>| String::from_utf8_lossy(&b.lock().unwrap()).into_owned();
+    let start = pidvisor::clock::mono();
+    let mut exited = None;
+    while !ready(&text(&out), &text(&err)) && start.elapsed() < Duration::from_secs(10) {
+        exited = child.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        pidvisor::clock::sleep(Duration::from_millis(20));
+    }
+    let status = match exited {
+        Some(s) => s,
+        None => {
+            let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+            child.wait().unwrap()
+        }
+    };
     drop(stdin);
+    t_out.join().unwrap();
+    t_err.join().unwrap();
     let dir = conf.parent().unwrap().display().to_string();
-    let m = |b: &[u8]| mask(&String::from_utf8_lossy(b).replace(&dir, "DIR"), bin);
+    let m = |b: &Arc<Mutex<Vec<u8>>>| mask(&text(b).replace(&dir, "DIR"), bin);
     Out {
-        stdout: m(&o.stdout),
-        stderr: m(&o.stderr),
-        code: o.status.code().unwrap_or(-1),
+        stdout: m(&out),
+        stderr: m(&err),
+        code: status.code().unwrap_or(-1),
     }
 }
 
@@ -565,14 +603,25 @@ fn log_followers_match() {
     };
     d.wait_for(logged, "binout's output");
     let real = v.join("bin/supervisorctl");
+    // What each case waits for before the interrupt.
+    let ready = |args: &[&str], o: &str, e: &str| {
+        let errors = e.matches("status code 404").count();
+        match args {
+            ["fg", "redir"] => o.contains("err\n") && errors == 1,
+            ["fg", "nolog"] => errors == 2,
+            ["tail", "-f", "binout"] => o.contains("end"),
+            // Ends by itself after the 404.
+            _ => false,
+        }
+    };
     for args in [
         &["fg", "redir"][..],
         &["fg", "nolog"],
         &["tail", "-f", "binout"],
         &["tail", "-f", "redir", "stderr"],
     ] {
-        let a = run_interrupted(&real, &d.conf, args, 1.5);
-        let b = run_interrupted(Path::new(OURS), &d.conf, args, 1.5);
+        let a = run_interrupted(&real, &d.conf, args, |o, e| ready(args, o, e));
+        let b = run_interrupted(Path::new(OURS), &d.conf, args, |o, e| ready(args, o, e));
         assert_same(args, &a, &b);
         let shown = if args[0] == "fg" {
             a.stderr.contains("Cannot read, status code 404")

@@ -122,7 +122,8 @@ pub fn check_url(value: &str) -> Result<(), String> {
         return Err("Invalid IPv6 URL".into());
     }
     let path = rest.split(['#', '?']).next().unwrap_or("");
-    if !scheme.is_empty() && !(netloc.is_empty() && path.is_empty()) {
+    let has_place = !netloc.is_empty() || !path.is_empty();
+    if !scheme.is_empty() && has_place {
         return Ok(());
     }
     Err(format!("value {} is not a URL", xmlrpc::py_repr_str(value)))
@@ -463,10 +464,12 @@ impl Client {
 
     /// Stream `GET path` (a chunked `/logtail` response), handing each piece
     /// of body to `sink` until the server ends the stream or `sink` returns
-    /// false. Returns the response head's status.
+    /// false. Returns the response head's status. `on_ok` runs once a 200
+    /// head has been read, before any body.
     pub fn stream_get(
         &mut self,
         path: &str,
+        on_ok: &mut dyn FnMut(),
         sink: &mut dyn FnMut(&[u8]) -> bool,
     ) -> Result<u16, CallError> {
         let mut conn = Conn::open(&self.url)?;
@@ -481,6 +484,7 @@ impl Client {
         if head.status != 200 {
             return Ok(head.status);
         }
+        on_ok();
         let mut dec = ChunkedDecoder::new();
         let chunked = head.chunked();
         let mut pending = std::mem::take(&mut conn.buf);

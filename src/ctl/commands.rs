@@ -8,6 +8,7 @@ use super::help;
 use crate::control::xmlrpc::{py_repr_str, Value};
 use std::borrow::Borrow;
 use std::io::{self, BufRead, Write};
+use std::sync::mpsc;
 
 /// LSB init-script exit statuses (supervisorctl's `LSBInitExitStatuses`).
 pub mod exit {
@@ -901,7 +902,14 @@ impl Controller {
             self.client.password.clone(),
         );
         let url = format!("{}{}", self.serverurl, path);
-        follow(&mut client, &url, path, &mut |data| self.write_raw(data));
+        follow(
+            &mut client,
+            &url,
+            path,
+            &mut |data| self.write_raw(data),
+            None,
+            None,
+        );
         Ok(())
     }
 
@@ -1297,7 +1305,16 @@ impl Controller {
         }
         self.output("==> Press Ctrl-C to exit <==");
         super::install_sigint_exit("Exiting foreground\n", self.exitstatus);
+        // stderr's failure is reported after stdout's (see `follow`).
+        let (stdout_settled, after_stdout) = mpsc::channel();
+        let mut stdout_settled = Some(stdout_settled);
+        let mut after_stdout = Some(after_stdout);
         for channel in ["stdout", "stderr"] {
+            let (settled, after) = if channel == "stdout" {
+                (stdout_settled.take(), None)
+            } else {
+                (None, after_stdout.take())
+            };
             let mut c = Client::new(
                 self.client.url.clone(),
                 self.client.username.clone(),
@@ -1306,10 +1323,11 @@ impl Controller {
             let path = format!("/logtail/{name}/{channel}");
             let url = format!("{}{}", self.serverurl, path);
             std::thread::spawn(move || {
-                follow(&mut c, &url, &path, &mut |d: &[u8]| {
+                let mut write = |d: &[u8]| {
                     let mut o = io::stdout().lock();
                     o.write_all(d).and_then(|_| o.flush()).is_ok()
-                });
+                };
+                follow(&mut c, &url, &path, &mut write, after, settled);
             });
         }
         let stdin = io::stdin();
@@ -1348,20 +1366,38 @@ impl Controller {
 /// `Undecodable: b'...'`, and a failure goes to stderr after the URL
 /// (`URL Cannot read, status code 404` for a missing log, as for
 /// `redirect_stderr` or a `NONE` log).
-fn follow(client: &mut Client, url: &str, path: &str, write: &mut dyn FnMut(&[u8]) -> bool) {
+///
+/// `fg` follows stdout and stderr at once; supervisorctl's single asyncore
+/// loop reports stdout's failure first. So a follower may wait for
+/// `after` (its sender dropped) before reporting its own failure, and
+/// drops `settled` once its answer is known and any failure reported.
+fn follow(
+    client: &mut Client,
+    url: &str,
+    path: &str,
+    write: &mut dyn FnMut(&[u8]) -> bool,
+    after: Option<mpsc::Receiver<()>>,
+    settled: Option<mpsc::Sender<()>>,
+) {
+    let mut settled = settled;
     let mut pending = Vec::new();
     let mut sink = |data: &[u8]| {
         let text = listener_text(&mut pending, data);
         text.is_empty() || write(&text)
     };
-    match client.stream_get(path, &mut sink) {
-        Ok(200) => {}
-        Ok(status) => eprintln!("{url} Cannot read, status code {status}"),
-        Err(e) => {
-            let (_, msg) = e.python_class_and_message();
-            eprintln!("{url} {msg}");
+    let result = client.stream_get(path, &mut || drop(settled.take()), &mut sink);
+    let failure = match result {
+        Ok(200) => None,
+        Ok(status) => Some(format!("Cannot read, status code {status}")),
+        Err(e) => Some(e.python_class_and_message().1),
+    };
+    if let Some(f) = failure {
+        if let Some(rx) = after {
+            let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
         }
+        eprintln!("{url} {f}");
     }
+    drop(settled);
 }
 
 /// `Listener.feed`: the data as UTF-8 text, or `Undecodable: <repr>`. A

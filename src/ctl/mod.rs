@@ -61,7 +61,10 @@ const LONG_OPTS: [&str; 7] = [
 /// Python's `getopt.getopt`: options up to the first non-option (or
 /// `--`), as `(option as typed, value)` pairs, long options by unique
 /// prefix; the rest are the arguments.
-fn getopt(args: &[String]) -> Result<(Vec<(String, String)>, Vec<String>), String> {
+/// `(option as typed, value)` pairs and the arguments after them.
+type Parsed = (Vec<(String, String)>, Vec<String>);
+
+fn getopt(args: &[String]) -> Result<Parsed, String> {
     let mut opts = Vec::new();
     let mut i = 0;
     while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
