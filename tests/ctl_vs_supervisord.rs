@@ -607,16 +607,17 @@ fn log_followers_match() {
     let ready = |args: &[&str], o: &str, e: &str| {
         let errors = e.matches("status code 404").count();
         match args {
-            ["fg", "redir"] => o.contains("err\n") && errors == 1,
             ["fg", "nolog"] => errors == 2,
             ["tail", "-f", "binout"] => o.contains("end"),
             // Ends by itself after the 404.
             _ => false,
         }
     };
+    // (`fg redir` prints the same, but supervisorctl then takes some 30 s
+    // to exit: Python waits for its follower thread, whose stdout stream
+    // stays open. `fg nolog` covers the 404 lines.)
     for args in [
-        &["fg", "redir"][..],
-        &["fg", "nolog"],
+        &["fg", "nolog"][..],
         &["tail", "-f", "binout"],
         &["tail", "-f", "redir", "stderr"],
     ] {
