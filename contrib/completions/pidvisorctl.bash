@@ -27,20 +27,20 @@ _pidvisorctl() {
     local conn=() i action=""
     for ((i = 1; i < cword; i++)); do
         case ${words[i]} in
-            -c|-s|-u|-p|-r|--configuration|--serverurl|--username|--password|--history-file)
+            -c|-s|-u|-p|-r|--configuration|--serverurl|--username|--password|--history_file|--history-file)
                 conn+=("${words[i]}" "${words[i+1]}"); ((i++)) ;;
             -*) ;;
             *) action=${words[i]}; break ;;
         esac
     done
     case $prev in
-        -c|--configuration|-r|--history-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        -c|--configuration|-r|--history_file|--history-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -s|--serverurl|-u|--username|-p|--password) return ;;
     esac
     if [[ -z $action ]]; then
         if [[ $cur == -* ]]; then
             COMPREPLY=($(compgen -W "-c -h -i -s -u -p -r --configuration --help
-                --interactive --serverurl --username --password --history-file" -- "$cur"))
+                --interactive --serverurl --username --password --history_file" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$actions" -- "$cur"))
         fi

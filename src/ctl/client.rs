@@ -15,33 +15,118 @@ pub enum ServerUrl {
     Http { host: String, port: u16 },
 }
 
+/// A server URL that cannot be used, as the Python exception that
+/// supervisorctl's `SupervisorTransport` (or urllib under it) raises when
+/// the first call is made: supervisorctl accepts such a URL at start-up
+/// and reports it as `error: <class 'ValueError'>, ...` on every call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlError {
+    /// `ValueError` or `TypeError`.
+    pub class: &'static str,
+    pub message: String,
+}
+
+impl UrlError {
+    fn value(message: String) -> UrlError {
+        UrlError {
+            class: "ValueError",
+            message,
+        }
+    }
+}
+
 impl ServerUrl {
-    /// Parse `unix:///path` or `http://host[:port]` (port defaults to 80).
-    pub fn parse(url: &str) -> Option<ServerUrl> {
+    /// Parse `unix://PATH` or `http://host[:port]` (port defaults to 80) as
+    /// `SupervisorTransport` does: the prefix is matched case-sensitively,
+    /// and host and port come from Python's `urlparse` (`hostname`,
+    /// `port`), so its errors are urllib's.
+    pub fn parse(url: &str) -> Result<ServerUrl, UrlError> {
         if let Some(path) = url.strip_prefix("unix://") {
-            return (!path.is_empty()).then(|| ServerUrl::Unix(path.to_string()));
+            return Ok(ServerUrl::Unix(path.to_string()));
         }
-        let rest = url.strip_prefix("http://")?;
-        let hostport = rest.split('/').next().unwrap_or("");
-        let hostport = hostport.rsplit('@').next().unwrap_or(hostport);
-        if hostport.is_empty() {
-            return None;
+        let Some(rest) = url.strip_prefix("http://") else {
+            return Err(UrlError::value(format!(
+                "Unknown protocol for serverurl {url}"
+            )));
+        };
+        let netloc = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if netloc.contains('[') != netloc.contains(']') {
+            return Err(UrlError::value("Invalid IPv6 URL".into()));
         }
-        let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-            let (h, p) = h.split_once(']')?;
-            (h.to_string(), p.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
+        let hostinfo = netloc.rsplit('@').next().unwrap_or(netloc);
+        let (host, port) = match hostinfo.split_once('[') {
+            Some((_, bracketed)) => {
+                let (h, p) = bracketed.split_once(']').unwrap_or((bracketed, ""));
+                (h, p.split_once(':').map_or("", |(_, p)| p))
             }
+            None => hostinfo.split_once(':').unwrap_or((hostinfo, "")),
         };
         let port = match port {
-            None | Some("") => 80,
-            Some(p) => p.parse().ok()?,
+            "" => 80,
+            p if p.bytes().all(|b| b.is_ascii_digit()) => {
+                match p.trim_start_matches('0').parse::<u32>() {
+                    Ok(n) if n <= 65535 => n as u16,
+                    _ if p.trim_start_matches('0').is_empty() => 0,
+                    _ => return Err(UrlError::value("Port out of range 0-65535".into())),
+                }
+            }
+            p => {
+                return Err(UrlError::value(format!(
+                    "Port could not be cast to integer value as {}",
+                    xmlrpc::py_repr_str(p)
+                )))
+            }
         };
-        Some(ServerUrl::Http { host, port })
+        if host.is_empty() {
+            // urlparse's hostname is None, which http.client cannot use.
+            return Err(UrlError {
+                class: "TypeError",
+                message: "expected string or bytes-like object, got 'NoneType'".into(),
+            });
+        }
+        Ok(ServerUrl::Http {
+            host: host.to_lowercase(),
+            port,
+        })
     }
+}
+
+/// Python's `urlsplit` up to the netloc: the scheme (lowercased) when the
+/// text before the first `:` is one, and what follows it.
+pub fn split_scheme(url: &str) -> (String, &str) {
+    let url = url.trim_start_matches(|c: char| c <= ' ');
+    if let Some((scheme, rest)) = url.split_once(':') {
+        let ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        if ok {
+            return (scheme.to_ascii_lowercase(), rest);
+        }
+    }
+    (String::new(), url)
+}
+
+/// Supervisor's `url` datatype (`-s`/`--serverurl`): any `scheme:` with a
+/// netloc or a path. The message is the `ValueError`'s.
+pub fn check_url(value: &str) -> Result<(), String> {
+    let (scheme, rest) = split_scheme(value);
+    let (netloc, rest) = match rest.strip_prefix("//") {
+        Some(r) => {
+            let end = r.find(['/', '?', '#']).unwrap_or(r.len());
+            (&r[..end], &r[end..])
+        }
+        None => ("", rest),
+    };
+    if netloc.contains('[') != netloc.contains(']') {
+        return Err("Invalid IPv6 URL".into());
+    }
+    let path = rest.split(['#', '?']).next().unwrap_or("");
+    let has_place = !netloc.is_empty() || !path.is_empty();
+    if !scheme.is_empty() && has_place {
+        return Ok(());
+    }
+    Err(format!("value {} is not a URL", xmlrpc::py_repr_str(value)))
 }
 
 /// What went wrong with a call.
@@ -55,6 +140,30 @@ pub enum CallError {
     Io(io::Error),
     /// The response could not be decoded.
     Decode(String),
+    /// A Python exception raised in supervisorctl itself rather than by
+    /// the connection: an unusable server URL, or end of input at a
+    /// prompt (`EOFError`).
+    Raised { class: String, message: String },
+}
+
+impl From<UrlError> for CallError {
+    fn from(e: UrlError) -> Self {
+        CallError::Raised {
+            class: e.class.into(),
+            message: e.message,
+        }
+    }
+}
+
+impl CallError {
+    /// Python's `EOFError` from `input()` (`EOF when reading a line`) or
+    /// from getpass (no message) at end of input.
+    pub fn eof(message: &str) -> CallError {
+        CallError::Raised {
+            class: "EOFError".into(),
+            message: message.into(),
+        }
+    }
 }
 
 impl CallError {
@@ -93,6 +202,10 @@ impl CallError {
                         .to_string();
                     (class.into(), format!("[Errno {n}] {msg}"))
                 }
+                None if gai_errno(e).is_some() => {
+                    let (n, text) = gai_errno(e).unwrap_or_default();
+                    ("socket.gaierror".into(), format!("[Errno {n}] {text}"))
+                }
                 None => match e.kind() {
                     io::ErrorKind::UnexpectedEof => (
                         "http.client.RemoteDisconnected".into(),
@@ -102,8 +215,27 @@ impl CallError {
                 },
             },
             CallError::Decode(m) => ("xml.parsers.expat.ExpatError".into(), m.clone()),
+            CallError::Raised { class, message } => (class.clone(), message.clone()),
         }
     }
+}
+
+/// A failed name lookup, as Python's `socket.gaierror` numbers it: std
+/// reports `failed to lookup address information: <gai_strerror text>`.
+fn gai_errno(e: &io::Error) -> Option<(i32, String)> {
+    let msg = e.to_string();
+    let text = msg.strip_prefix("failed to lookup address information: ")?;
+    let n = match text {
+        "Name or service not known" => libc::EAI_NONAME,
+        "Temporary failure in name resolution" => libc::EAI_AGAIN,
+        "Non-recoverable failure in name resolution" => libc::EAI_FAIL,
+        "No address associated with hostname" => -5,
+        "Servname not supported for ai_socktype" => libc::EAI_SERVICE,
+        "Address family for hostname not supported" => -9,
+        "ai_family not supported" => libc::EAI_FAMILY,
+        _ => return None,
+    };
+    Some((n, text.to_string()))
 }
 
 impl From<io::Error> for CallError {
@@ -147,8 +279,8 @@ struct Conn {
 }
 
 impl Conn {
-    fn open(url: &ServerUrl) -> io::Result<Conn> {
-        let stream = match url {
+    fn open(url: &Result<ServerUrl, UrlError>) -> Result<Conn, CallError> {
+        let stream = match url.as_ref().map_err(|e| CallError::from(e.clone()))? {
             ServerUrl::Unix(p) => Stream::Unix(UnixStream::connect(p)?),
             ServerUrl::Http { host, port } => {
                 let s = TcpStream::connect((host.as_str(), *port))?;
@@ -233,16 +365,21 @@ impl Conn {
     }
 }
 
-/// An XML-RPC client for one server.
+/// An XML-RPC client for one server. An unusable URL is kept, and each
+/// call fails with its error, as supervisorctl's calls do.
 pub struct Client {
-    pub url: ServerUrl,
+    pub url: Result<ServerUrl, UrlError>,
     pub username: Option<String>,
     pub password: Option<String>,
     conn: Option<Conn>,
 }
 
 impl Client {
-    pub fn new(url: ServerUrl, username: Option<String>, password: Option<String>) -> Client {
+    pub fn new(
+        url: Result<ServerUrl, UrlError>,
+        username: Option<String>,
+        password: Option<String>,
+    ) -> Client {
         Client {
             url,
             username,
@@ -253,9 +390,9 @@ impl Client {
 
     fn host(&self) -> String {
         match &self.url {
-            ServerUrl::Unix(_) => "localhost".into(),
-            ServerUrl::Http { host, port } if *port == 80 => host.clone(),
-            ServerUrl::Http { host, port } => format!("{host}:{port}"),
+            Ok(ServerUrl::Http { host, port }) if *port == 80 => host.clone(),
+            Ok(ServerUrl::Http { host, port }) => format!("{host}:{port}"),
+            _ => "localhost".into(),
         }
     }
 
@@ -327,10 +464,12 @@ impl Client {
 
     /// Stream `GET path` (a chunked `/logtail` response), handing each piece
     /// of body to `sink` until the server ends the stream or `sink` returns
-    /// false. Returns the response head's status.
+    /// false. Returns the response head's status. `on_ok` runs once a 200
+    /// head has been read, before any body.
     pub fn stream_get(
         &mut self,
         path: &str,
+        on_ok: &mut dyn FnMut(),
         sink: &mut dyn FnMut(&[u8]) -> bool,
     ) -> Result<u16, CallError> {
         let mut conn = Conn::open(&self.url)?;
@@ -345,6 +484,7 @@ impl Client {
         if head.status != 200 {
             return Ok(head.status);
         }
+        on_ok();
         let mut dec = ChunkedDecoder::new();
         let chunked = head.chunked();
         let mut pending = std::mem::take(&mut conn.buf);
@@ -387,33 +527,67 @@ mod tests {
 
     #[test]
     fn urls() {
+        let http = |host: &str, port| {
+            Ok(ServerUrl::Http {
+                host: host.into(),
+                port,
+            })
+        };
+        let err = |m: &str| Err(UrlError::value(m.into()));
         assert_eq!(
             ServerUrl::parse("unix:///tmp/s.sock"),
-            Some(ServerUrl::Unix("/tmp/s.sock".into()))
+            Ok(ServerUrl::Unix("/tmp/s.sock".into()))
         );
+        assert_eq!(ServerUrl::parse("unix://"), Ok(ServerUrl::Unix("".into())));
         assert_eq!(
             ServerUrl::parse("http://localhost:9001"),
-            Some(ServerUrl::Http {
-                host: "localhost".into(),
-                port: 9001
-            })
+            http("localhost", 9001)
+        );
+        assert_eq!(ServerUrl::parse("http://h"), http("h", 80));
+        assert_eq!(ServerUrl::parse("http://u:p@H:0080/x"), http("h", 80));
+        assert_eq!(ServerUrl::parse("http://[::1]:9/RPC2"), http("::1", 9));
+        assert_eq!(
+            ServerUrl::parse("ftp://x"),
+            err("Unknown protocol for serverurl ftp://x")
         );
         assert_eq!(
-            ServerUrl::parse("http://h"),
-            Some(ServerUrl::Http {
-                host: "h".into(),
-                port: 80
-            })
+            ServerUrl::parse("HTTP://x:1"),
+            err("Unknown protocol for serverurl HTTP://x:1")
         );
         assert_eq!(
-            ServerUrl::parse("http://[::1]:9/RPC2"),
-            Some(ServerUrl::Http {
-                host: "::1".into(),
-                port: 9
-            })
+            ServerUrl::parse("http://a:b:c"),
+            err("Port could not be cast to integer value as 'b:c'")
         );
-        assert_eq!(ServerUrl::parse("ftp://x"), None);
-        assert_eq!(ServerUrl::parse("http://"), None);
+        assert_eq!(
+            ServerUrl::parse("http://h:-1"),
+            err("Port could not be cast to integer value as '-1'")
+        );
+        assert_eq!(
+            ServerUrl::parse("http://h:65536"),
+            err("Port out of range 0-65535")
+        );
+        assert_eq!(
+            ServerUrl::parse("http://h:99999999999999999999"),
+            err("Port out of range 0-65535")
+        );
+        assert_eq!(ServerUrl::parse("http://[::1"), err("Invalid IPv6 URL"));
+        assert_eq!(ServerUrl::parse("http://").unwrap_err().class, "TypeError");
+    }
+
+    #[test]
+    fn url_datatype() {
+        for ok in ["unix:///s", "http://h:x", "ftp://x", "x:y", "HTTP://h"] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for bad in ["x", "x:", "http://", "=unix:///s", "1x:y", "x:?q"] {
+            assert_eq!(
+                check_url(bad),
+                Err(format!("value '{bad}' is not a URL")),
+                "{bad}"
+            );
+        }
+        assert_eq!(check_url("http://[::1"), Err("Invalid IPv6 URL".into()));
+        assert_eq!(split_scheme("HTTP://x"), ("http".into(), "//x"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use super::help;
 use crate::control::xmlrpc::{py_repr_str, Value};
 use std::borrow::Borrow;
 use std::io::{self, BufRead, Write};
+use std::sync::mpsc;
 
 /// LSB init-script exit statuses (supervisorctl's `LSBInitExitStatuses`).
 pub mod exit {
@@ -68,6 +69,15 @@ pub fn make_namespec(group: &str, name: &str) -> String {
         name.to_string()
     } else {
         format!("{group}:{name}")
+    }
+}
+
+/// The name of a result struct as supervisorctl's `make_namespec` gives
+/// it; a missing process name is Python's `None` (`grp:None`).
+fn result_namespec(r: &Value) -> String {
+    match r.get("name") {
+        Some(Value::Nil) => format!("{}:None", r.str_field("group")),
+        _ => make_namespec(r.str_field("group"), r.str_field("name")),
     }
 }
 
@@ -195,12 +205,10 @@ impl Controller {
         password: Option<String>,
         out: Box<dyn Write>,
     ) -> Controller {
-        let url = ServerUrl::parse(&serverurl).unwrap_or(ServerUrl::Http {
-            host: "localhost".into(),
-            port: 9001,
-        });
+        // An unusable URL is not replaced by a default: each call reports
+        // it, as supervisorctl's do.
         Controller {
-            client: Client::new(url, username, password),
+            client: Client::new(ServerUrl::parse(&serverurl), username, password),
             serverurl,
             interactive: false,
             exitstatus: exit::SUCCESS,
@@ -270,14 +278,14 @@ impl Controller {
         }
         if let Some(rest) = line.strip_prefix('?') {
             line = format!("help {rest}");
-        } else if let Some(rest) = line.strip_prefix('!') {
-            line = format!("shell {rest}");
         }
+        // cmd.Cmd turns `!x` into `shell x` only when there is a do_shell,
+        // which supervisorctl lacks: `!x` is then unknown syntax as typed.
         let end = line
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(line.len());
         let (cmd, arg) = (line[..end].to_string(), line[end..].trim().to_string());
-        if cmd.is_empty() || !self.known(&cmd) {
+        if cmd.is_empty() || line.starts_with('!') || !self.known(&cmd) {
             self.output(&format!("*** Unknown syntax: {line}"));
             self.exitstatus = exit::GENERIC;
             return Flow::Continue;
@@ -290,15 +298,23 @@ impl Controller {
         if let Err(CallError::Protocol { status: 401, .. }) = &result {
             self.output("Server requires authentication");
             if self.interactive {
-                if let Some((u, p)) = prompt_credentials() {
-                    self.output("");
-                    self.client.username = Some(u);
-                    self.client.password = Some(p);
-                    return self.onecmd(&line);
+                // supervisorctl's `raw_input('Username:')` (stdout) and
+                // `getpass.getpass(prompt='Password:')` (the terminal, or
+                // stderr); end of input is its EOFError.
+                let _ = self.write_raw(b"Username:");
+                match read_input_line().and_then(|u| Ok((u, super::getpass("Password:")?))) {
+                    Ok((u, p)) => {
+                        self.output("");
+                        self.client.username = Some(u);
+                        self.client.password = Some(p);
+                        return self.onecmd(&line);
+                    }
+                    Err(e) => result = Err(e),
                 }
+            } else {
+                self.exitstatus = exit::GENERIC;
+                result = self.dispatch(&cmd, &arg);
             }
-            self.exitstatus = exit::GENERIC;
-            result = self.dispatch(&cmd, &arg);
         } else if let Err(CallError::Protocol { .. }) = &result {
             self.exitstatus = exit::GENERIC;
         }
@@ -383,11 +399,8 @@ impl Controller {
     pub fn upcheck(&mut self) -> Result<bool, CallError> {
         match self.sv("getVersion", &[]) {
             Ok(v) => {
-                let api = match &v {
-                    Value::String(s) => s.clone(),
-                    other => format!("{other:?}"),
-                };
-                if api != "3.0" {
+                if v.as_str() != Some("3.0") {
+                    let api = py_str(&v);
                     self.output(&format!(
                         "Sorry, this version of supervisorctl expects to talk to a server with \
                          API version 3.0, but the remote version is {api}."
@@ -563,7 +576,7 @@ impl Controller {
     // ---- start / stop / restart / signal ------------------------------------
 
     fn startresult(&self, r: &Value) -> String {
-        let name = make_namespec(r.str_field("group"), r.str_field("name"));
+        let name = result_namespec(r);
         let what = match r.int_field("status") {
             faults::BAD_NAME => "no such process",
             faults::NO_FILE => "no such file",
@@ -578,7 +591,7 @@ impl Controller {
     }
 
     fn signalresult(&self, r: &Value, success: &str) -> String {
-        let name = make_namespec(r.str_field("group"), r.str_field("name"));
+        let name = result_namespec(r);
         let what = match r.int_field("status") {
             faults::BAD_NAME => "no such process",
             faults::BAD_SIGNAL => "bad signal name",
@@ -590,11 +603,12 @@ impl Controller {
         format!("{name}: ERROR ({what})")
     }
 
-    /// A fault on a single-process call as a result struct.
-    fn fault_result(code: i64, group: &str, process: &str, desc: &str) -> Value {
+    /// A fault on a single-process call as a result struct (no process
+    /// name, for `clear g:`, is Python's None).
+    fn fault_result(code: i64, group: &str, process: Option<&str>, desc: &str) -> Value {
         Value::record([
             ("status", Value::Int(code)),
-            ("name", process.into()),
+            ("name", process.map_or(Value::Nil, Value::from)),
             ("group", group.into()),
             ("description", desc.into()),
         ])
@@ -637,14 +651,15 @@ impl Controller {
                     }
                 }
                 (process, _) => {
-                    let process = process.unwrap_or_default();
+                    let r = Self::fault_result(0, &group, process.as_deref(), "");
                     match self.sv(a.one, &a.params(name)) {
                         Ok(_) => {
-                            let n = make_namespec(&group, &process);
+                            let n = result_namespec(&r);
                             self.output(&format!("{n}: {}", a.done));
                         }
                         Err(CallError::Fault(f)) => {
-                            let r = Self::fault_result(f.code, &group, &process, &f.string);
+                            let r =
+                                Self::fault_result(f.code, &group, process.as_deref(), &f.string);
                             let line = (a.render)(self, &r);
                             self.output(&line);
                             self.set_exitstatus_from_fault(f.code, a.ignored);
@@ -813,7 +828,7 @@ impl Controller {
         } else {
             "readProcessStderrLog"
         };
-        let params = [name.as_str().into(), Value::Int(-bytes), Value::Int(0)];
+        let params = [name.as_str().into(), xmlrpc_int(-bytes)?, Value::Int(0)];
         self.print_log(&name, method, &params)
     }
 
@@ -872,7 +887,7 @@ impl Controller {
                 return Ok(());
             }
         };
-        let params = [Value::Int(-bytes), Value::Int(0)];
+        let params = [xmlrpc_int(-bytes)?, Value::Int(0)];
         self.print_log("supervisord", "readLog", &params)
     }
 
@@ -881,23 +896,20 @@ impl Controller {
     fn tailf(&mut self, path: &str) -> CmdResult {
         self.output("==> Press Ctrl-C to exit <==");
         super::install_sigint_exit("\n", self.exitstatus);
-        let url = format!("{}{}", self.serverurl, path);
         let mut client = Client::new(
             self.client.url.clone(),
             self.client.username.clone(),
             self.client.password.clone(),
         );
-        let mut sink = |data: &[u8]| self.write_raw(data);
-        match client.stream_get(path, &mut sink) {
-            Ok(200) => {}
-            Ok(status) => {
-                eprintln!("{url} Cannot read, status code {status}");
-            }
-            Err(e) => {
-                let (_, msg) = e.python_class_and_message();
-                eprintln!("{url} {msg}");
-            }
-        }
+        let url = format!("{}{}", self.serverurl, path);
+        follow(
+            &mut client,
+            &url,
+            path,
+            &mut |data| self.write_raw(data),
+            None,
+            None,
+        );
         Ok(())
     }
 
@@ -907,7 +919,7 @@ impl Controller {
         }
         let names = self.names_or_usage("clear", arg, exit::GENERIC);
         fn clearresult(_: &Controller, r: &Value) -> String {
-            let name = make_namespec(r.str_field("group"), r.str_field("name"));
+            let name = result_namespec(r);
             match r.int_field("status") {
                 faults::BAD_NAME => format!("{name}: ERROR (no such process)"),
                 faults::FAILED => format!("{name}: ERROR (failed)"),
@@ -1160,23 +1172,22 @@ impl Controller {
 
     // ---- daemon ---------------------------------------------------------------
 
-    fn confirm(&mut self, question: &str) -> bool {
+    /// supervisorctl's `raw_input(question)` check; end of input is
+    /// Python's `EOFError`, which the command reports as its error.
+    fn confirm(&mut self, question: &str) -> Result<bool, CallError> {
         if !self.interactive {
-            return true;
+            return Ok(true);
         }
         let _ = self.write_raw(question.as_bytes());
-        let mut answer = String::new();
-        if io::stdin().lock().read_line(&mut answer).unwrap_or(0) == 0 {
-            return false;
-        }
-        answer.trim_start().to_lowercase().starts_with('y')
+        let answer = read_input_line()?;
+        Ok(answer.trim_start().to_lowercase().starts_with('y'))
     }
 
     fn do_shutdown(&mut self, arg: &str) -> CmdResult {
         if !self.no_args("shutdown", arg) {
             return Ok(());
         }
-        if !self.confirm("Really shut the remote supervisord process down y/N? ") {
+        if !self.confirm("Really shut the remote supervisord process down y/N? ")? {
             return Ok(());
         }
         match self.sv("shutdown", &[]) {
@@ -1206,7 +1217,7 @@ impl Controller {
         if !self.no_args("reload", arg) {
             return Ok(());
         }
-        if !self.confirm("Really restart the remote supervisord process y/N? ") {
+        if !self.confirm("Really restart the remote supervisord process y/N? ")? {
             return Ok(());
         }
         match self.sv("restart", &[]) {
@@ -1239,17 +1250,18 @@ impl Controller {
 
     fn do_open(&mut self, arg: &str) -> CmdResult {
         let url = arg.trim();
-        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
-        let parsed = ServerUrl::parse(url);
-        if !(scheme == "unix" || scheme == "http") || parsed.is_none() {
+        let (scheme, _) = super::client::split_scheme(url);
+        if !(scheme == "unix" || scheme == "http") {
             self.output("ERROR: url must be http:// or unix://");
             self.exitstatus = exit::GENERIC;
             return Ok(());
         }
         self.serverurl = url.to_string();
-        if let Some(u) = parsed {
-            self.client = Client::new(u, self.client.username.take(), self.client.password.take());
-        }
+        self.client = Client::new(
+            ServerUrl::parse(url),
+            self.client.username.take(),
+            self.client.password.take(),
+        );
         let old = self.exitstatus;
         let r = self.do_status("");
         self.exitstatus = old;
@@ -1293,19 +1305,29 @@ impl Controller {
         }
         self.output("==> Press Ctrl-C to exit <==");
         super::install_sigint_exit("Exiting foreground\n", self.exitstatus);
+        // stderr's failure is reported after stdout's (see `follow`).
+        let (stdout_settled, after_stdout) = mpsc::channel();
+        let mut stdout_settled = Some(stdout_settled);
+        let mut after_stdout = Some(after_stdout);
         for channel in ["stdout", "stderr"] {
+            let (settled, after) = if channel == "stdout" {
+                (stdout_settled.take(), None)
+            } else {
+                (None, after_stdout.take())
+            };
             let mut c = Client::new(
                 self.client.url.clone(),
                 self.client.username.clone(),
                 self.client.password.clone(),
             );
             let path = format!("/logtail/{name}/{channel}");
+            let url = format!("{}{}", self.serverurl, path);
             std::thread::spawn(move || {
-                let mut sink = |d: &[u8]| {
+                let mut write = |d: &[u8]| {
                     let mut o = io::stdout().lock();
                     o.write_all(d).and_then(|_| o.flush()).is_ok()
                 };
-                let _ = c.stream_get(&path, &mut sink);
+                follow(&mut c, &url, &path, &mut write, after, settled);
             });
         }
         let stdin = io::stdin();
@@ -1339,23 +1361,189 @@ impl Controller {
     }
 }
 
-/// Python's `int()` on a tail modifier (`-100` -> `100`, also `+5`, ` 7`).
-fn parse_py_int(s: &str) -> Option<i64> {
-    let t = s.trim().replace('_', "");
-    t.parse::<i64>().ok()
+/// Stream `path` to `write` as supervisorctl's `http_client.Listener`
+/// does for `tail -f` and `fg`: text that is not UTF-8 is shown as
+/// `Undecodable: b'...'`, and a failure goes to stderr after the URL
+/// (`URL Cannot read, status code 404` for a missing log, as for
+/// `redirect_stderr` or a `NONE` log).
+///
+/// `fg` follows stdout and stderr at once; supervisorctl's single asyncore
+/// loop reports stdout's failure first. So a follower may wait for
+/// `after` (its sender dropped) before reporting its own failure, and
+/// drops `settled` once its answer is known and any failure reported.
+fn follow(
+    client: &mut Client,
+    url: &str,
+    path: &str,
+    write: &mut dyn FnMut(&[u8]) -> bool,
+    after: Option<mpsc::Receiver<()>>,
+    settled: Option<mpsc::Sender<()>>,
+) {
+    let mut settled = settled;
+    let mut pending = Vec::new();
+    let mut sink = |data: &[u8]| {
+        let text = listener_text(&mut pending, data);
+        text.is_empty() || write(&text)
+    };
+    let result = client.stream_get(path, &mut || drop(settled.take()), &mut sink);
+    let failure = match result {
+        Ok(200) => None,
+        Ok(status) => Some(format!("Cannot read, status code {status}")),
+        Err(e) => Some(e.python_class_and_message().1),
+    };
+    if let Some(f) = failure {
+        if let Some(rx) = after {
+            let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
+        }
+        eprintln!("{url} {f}");
+    }
+    drop(settled);
 }
 
-fn prompt_credentials() -> Option<(String, String)> {
-    let stdin = io::stdin();
-    let mut out = io::stdout();
-    let _ = out.write_all(b"Username:").and_then(|_| out.flush());
-    let mut user = String::new();
-    if stdin.lock().read_line(&mut user).ok()? == 0 {
+/// `Listener.feed`: the data as UTF-8 text, or `Undecodable: <repr>`. A
+/// multi-byte character cut at the end of a piece is held for the next
+/// one (Python decodes each HTTP chunk alone; supervisord cuts them at
+/// any byte, so that case is Supervisor's bug, not kept).
+fn listener_text(pending: &mut Vec<u8>, data: &[u8]) -> Vec<u8> {
+    pending.extend_from_slice(data);
+    match std::str::from_utf8(pending) {
+        Ok(_) => std::mem::take(pending),
+        Err(e) if e.error_len().is_none() => {
+            let rest = pending.split_off(e.valid_up_to());
+            std::mem::replace(pending, rest)
+        }
+        Err(_) => {
+            let text = format!("Undecodable: {}", py_bytes_repr(pending));
+            pending.clear();
+            text.into_bytes()
+        }
+    }
+}
+
+/// Python's `repr()` of bytes (`b'..'`, or `b".."` when only `'` occurs).
+fn py_bytes_repr(data: &[u8]) -> String {
+    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
+        b'"'
+    } else {
+        b'\''
+    };
+    let mut out = String::from("b");
+    out.push(quote as char);
+    for &b in data {
+        match b {
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            _ if b == quote => {
+                out.push('\\');
+                out.push(b as char);
+            }
+            0x20..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    out.push(quote as char);
+    out
+}
+
+/// Python's `str()` of an XML-RPC value as `%s` shows it (`5`, `3.5`,
+/// `True`, `None`; containers roughly as Python's repr).
+fn py_str(v: &Value) -> String {
+    match v {
+        Value::String(s) | Value::DateTime(s) => s.clone(),
+        Value::Int(i) => i.to_string(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.into(),
+        Value::Double(d) => py_float(*d),
+        Value::Nil => "None".into(),
+        Value::Base64(b) => py_bytes_repr(b),
+        Value::Array(a) => {
+            let items: Vec<String> = a.iter().map(py_repr).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Value::Struct(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", py_repr_str(k), py_repr(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+    }
+}
+
+fn py_repr(v: &Value) -> String {
+    match v {
+        Value::String(s) => py_repr_str(s),
+        other => py_str(other),
+    }
+}
+
+/// Python's `repr()` of a float: shortest round trip, always with a point
+/// or exponent, `inf`/`nan`.
+fn py_float(d: f64) -> String {
+    if d.is_nan() {
+        return "nan".into();
+    }
+    if d.is_infinite() {
+        return if d > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    let s = format!("{d:?}");
+    if s.contains(['.', 'e', 'E']) {
+        let a = d.abs();
+        if a != 0.0 && !(1e-4..1e16).contains(&a) {
+            let e = format!("{d:e}");
+            let (m, x) = e.split_once('e').unwrap_or((&e, "0"));
+            let x: i32 = x.parse().unwrap_or(0);
+            return format!("{m}e{}{:02}", if x < 0 { '-' } else { '+' }, x.abs());
+        }
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// Python's `input()` after its prompt: a line from stdin without its
+/// newline, or `EOFError` at end of input.
+fn read_input_line() -> Result<String, CallError> {
+    let mut line = String::new();
+    match io::stdin().lock().read_line(&mut line) {
+        Ok(0) => Err(CallError::eof("EOF when reading a line")),
+        Ok(_) => Ok(line.strip_suffix('\n').unwrap_or(&line).to_string()),
+        Err(e) => Err(CallError::Io(e)),
+    }
+}
+
+/// Python's `int()` on a tail modifier (`-100` -> `100`, also `+5`, ` 7`,
+/// `1_000`). A number too large for i64 saturates: it is beyond XML-RPC's
+/// limits anyway (see [`xmlrpc_int`]).
+fn parse_py_int(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let (neg, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let ok = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if !ok {
         return None;
     }
-    let _ = out.write_all(b"Password:").and_then(|_| out.flush());
-    let password = super::read_password()?;
-    Some((user.trim_end_matches(['\n', '\r']).to_string(), password))
+    let n = digits.replace('_', "").parse::<i64>().unwrap_or(i64::MAX);
+    Some(if neg { -n } else { n })
+}
+
+/// An int as xmlrpc.client sends it: beyond 32 bits it raises
+/// `OverflowError: int exceeds XML-RPC limits` before anything is sent.
+fn xmlrpc_int(n: i64) -> Result<Value, CallError> {
+    if i32::try_from(n).is_err() {
+        return Err(CallError::Raised {
+            class: "OverflowError".into(),
+            message: "int exceeds XML-RPC limits".into(),
+        });
+    }
+    Ok(Value::Int(n))
 }
 
 #[cfg(test)]
@@ -1420,6 +1608,35 @@ mod tests {
             j,
             r#"[{"group":"g","name":"a\"b","state":20,"statename":"RUNNING","description":"x\ny"}]"#
         );
+    }
+
+    #[test]
+    fn python_str_of_values() {
+        assert_eq!(py_str(&Value::Int(5)), "5");
+        assert_eq!(py_str(&Value::Double(3.0)), "3.0");
+        assert_eq!(py_str(&Value::Double(1e20)), "1e+20");
+        assert_eq!(py_str(&Value::Double(0.5)), "0.5");
+        assert_eq!(py_str(&Value::Bool(true)), "True");
+        assert_eq!(py_str(&Value::Nil), "None");
+        assert_eq!(
+            py_str(&Value::Array(vec!["a".into(), Value::Int(1)])),
+            "['a', 1]"
+        );
+    }
+
+    #[test]
+    fn listener_feed() {
+        let mut p = Vec::new();
+        assert_eq!(listener_text(&mut p, b"ok\n"), b"ok\n");
+        // A character cut in two is held, then completed.
+        assert_eq!(listener_text(&mut p, b"a\xc3"), b"a");
+        assert_eq!(listener_text(&mut p, b"\xa9b"), "\u{e9}b".as_bytes());
+        assert_eq!(
+            listener_text(&mut p, b"x 's\n\xff\xfe\\"),
+            b"Undecodable: b\"x 's\\n\\xff\\xfe\\\\\""
+        );
+        assert!(p.is_empty());
+        assert_eq!(py_bytes_repr(b"\"q\" 's\r\x01"), r#"b'"q" \'s\r\x01'"#);
     }
 
     #[test]

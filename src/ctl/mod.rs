@@ -14,58 +14,201 @@ pub mod help;
 pub mod shell;
 
 use crate::config::{self, find_config, CtlSpec, Env};
-use clap::Parser;
 use commands::Controller;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// supervisorctl's options. Parsing errors are reported the way Supervisor
-/// reports them (`Error: ...` / `For help, use ARGV0 -h`, exit 2).
-#[derive(Debug, Parser, Default)]
-#[command(
-    name = "pidvisorctl",
-    disable_help_flag = true,
-    disable_version_flag = true,
-    infer_long_args = true
-)]
+/// supervisorctl's options, parsed by [`CtlArgs::parse`] as Python's
+/// `getopt.getopt` and Supervisor's `Options.realize` parse them, so that
+/// errors read the same (`Error: ...` / `For help, use ARGV0 -h`, exit 2).
+#[derive(Debug, Default)]
 pub struct CtlArgs {
-    /// Configuration file path (searches if not given).
-    #[arg(short = 'c', long = "configuration", value_name = "FILENAME")]
+    /// `-c`/`--configuration`: configuration file path (searches if not
+    /// given; an empty path reads no file).
     pub configuration: Option<PathBuf>,
-    /// Print the usage message and exit.
-    #[arg(short = 'h', short_alias = '?', long = "help")]
+    /// `-h`/`-?`/`--help`: print the usage message and exit.
     pub help: bool,
-    /// Confirm shutdown/reload and prompt for credentials on 401.
-    #[arg(short = 'i', long = "interactive")]
+    /// `-i`/`--interactive`: confirm shutdown/reload and prompt for
+    /// credentials on 401.
     pub interactive: bool,
-    /// URL on which the daemon listens (`unix:///path` or `http://host:port`).
-    #[arg(short = 's', long = "serverurl", value_name = "URL")]
+    /// `-s`/`--serverurl`: URL on which the daemon listens.
     pub serverurl: Option<String>,
-    /// Username for HTTP Basic authentication.
-    #[arg(short = 'u', long = "username")]
+    /// `-u`/`--username`: username for HTTP Basic authentication.
     pub username: Option<String>,
-    /// Password for HTTP Basic authentication.
-    #[arg(short = 'p', long = "password")]
+    /// `-p`/`--password`: password for HTTP Basic authentication.
     pub password: Option<String>,
-    /// Keep a command history in FILE (interactive shell).
-    #[arg(
-        short = 'r',
-        long = "history_file",
-        alias = "history-file",
-        value_name = "FILE"
-    )]
+    /// `-r`/`--history_file`: keep a command history in FILE.
     pub history_file: Option<PathBuf>,
     /// Action and its arguments; none starts the interactive shell.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = false)]
     pub action: Vec<String>,
+}
+
+/// supervisorctl's getopt strings: `"h?c:is:u:p:r:"` and the long names
+/// (a trailing `=` takes an argument).
+const SHORT_OPTS: &str = "h?c:is:u:p:r:";
+const LONG_OPTS: [&str; 7] = [
+    "help",
+    "configuration=",
+    "interactive",
+    "serverurl=",
+    "username=",
+    "password=",
+    "history_file=",
+];
+
+/// Python's `getopt.getopt`: options up to the first non-option (or
+/// `--`), as `(option as typed, value)` pairs, long options by unique
+/// prefix; the rest are the arguments.
+/// `(option as typed, value)` pairs and the arguments after them.
+type Parsed = (Vec<(String, String)>, Vec<String>);
+
+fn getopt(args: &[String]) -> Result<Parsed, String> {
+    let mut opts = Vec::new();
+    let mut i = 0;
+    while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
+        let a = &args[i];
+        i += 1;
+        if a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (long, None),
+            };
+            let found: Vec<&str> = LONG_OPTS
+                .iter()
+                .copied()
+                .filter(|o| o.starts_with(name))
+                .collect();
+            // `--history-file` is what supervisorctl's usage text says, but
+            // its getopt knows only `--history_file`; we take both (exact
+            // spelling only, so `--history` stays a unique prefix).
+            let (full, has_arg) = if name == "history-file" {
+                (name.to_string(), true)
+            } else if found.is_empty() {
+                return Err(format!("option --{name} not recognized"));
+            } else if found.contains(&name) {
+                (name.to_string(), false)
+            } else if found.contains(&format!("{name}=").as_str()) {
+                (name.to_string(), true)
+            } else if found.len() > 1 {
+                return Err(format!("option --{name} not a unique prefix"));
+            } else {
+                let f = found[0];
+                (f.trim_end_matches('=').to_string(), f.ends_with('='))
+            };
+            let value = match (has_arg, inline) {
+                (true, Some(v)) => v,
+                (true, None) => {
+                    let Some(v) = args.get(i) else {
+                        return Err(format!("option --{full} requires argument"));
+                    };
+                    i += 1;
+                    v.clone()
+                }
+                (false, Some(_)) => {
+                    return Err(format!("option --{full} must not have an argument"))
+                }
+                (false, None) => String::new(),
+            };
+            opts.push((format!("--{full}"), value));
+            continue;
+        }
+        let mut rest = &a[1..];
+        while let Some(c) = rest.chars().next() {
+            rest = &rest[c.len_utf8()..];
+            let pos = SHORT_OPTS
+                .find(c)
+                .filter(|_| c != ':')
+                .ok_or_else(|| format!("option -{c} not recognized"))?;
+            if SHORT_OPTS[pos + 1..].starts_with(':') {
+                let value = if !rest.is_empty() {
+                    rest.to_string()
+                } else if let Some(v) = args.get(i) {
+                    i += 1;
+                    v.clone()
+                } else {
+                    return Err(format!("option -{c} requires argument"));
+                };
+                opts.push((format!("-{c}"), value));
+                break;
+            }
+            opts.push((format!("-{c}"), String::new()));
+        }
+    }
+    Ok((opts, args[i..].to_vec()))
+}
+
+impl CtlArgs {
+    /// Parse the arguments after argv[0]. Options are handled in the order
+    /// given, as `Options.realize` does: `-h` stops there (a bad option
+    /// before it is still an error), `-s` values must be URLs, and an
+    /// option given twice is a conflict. The error is the text after
+    /// `Error: `.
+    pub fn parse(args: &[String]) -> Result<CtlArgs, String> {
+        let (opts, action) = getopt(args)?;
+        let mut o = CtlArgs {
+            action,
+            ..CtlArgs::default()
+        };
+        for (opt, value) in opts {
+            let conflict = || format!("conflicting command line option {}", xq(&opt));
+            fn set<T>(
+                slot: &mut Option<T>,
+                v: T,
+                conflict: impl Fn() -> String,
+            ) -> Result<(), String> {
+                if slot.is_some() {
+                    return Err(conflict());
+                }
+                *slot = Some(v);
+                Ok(())
+            }
+            match opt.as_str() {
+                "-h" | "-?" | "--help" => {
+                    o.help = true;
+                    return Ok(o);
+                }
+                "-i" | "--interactive" => {
+                    if o.interactive {
+                        return Err(conflict());
+                    }
+                    o.interactive = true;
+                }
+                "-c" | "--configuration" => set(&mut o.configuration, value.into(), conflict)?,
+                "-s" | "--serverurl" => {
+                    client::check_url(&value)
+                        .map_err(|msg| format!("invalid value for {opt} {}: {msg}", xq(&value)))?;
+                    set(&mut o.serverurl, value, conflict)?
+                }
+                "-u" | "--username" => set(&mut o.username, value, conflict)?,
+                "-p" | "--password" => set(&mut o.password, value, conflict)?,
+                _ => set(&mut o.history_file, value.into(), conflict)?,
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Why the `[supervisorctl]` settings could not be had.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecError {
+    /// What supervisorctl reports as a usage error (`Error: ...`, exit 2).
+    Usage(String),
+    /// An exception supervisorctl does not catch (configparser's syntax
+    /// errors): Python prints a traceback ending in this line, exit 1.
+    Uncaught(String),
 }
 
 /// The `[supervisorctl]` settings: from `path`, else from the first file
 /// of the search path, else the defaults (supervisorctl runs without a
 /// file). On error, Supervisor's text of the first problem (supervisorctl
-/// stops at the first).
-pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, String> {
+/// stops at the first; a syntax error comes before a missing section, as
+/// configparser raises it while reading).
+pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, SpecError> {
     let env = Env::from_process();
     let Some(path) = path
         .map(Path::to_path_buf)
@@ -73,12 +216,49 @@ pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, String> {
     else {
         return Ok(CtlSpec::default());
     };
+    if let Ok(bytes) = std::fs::read(env.cwd.join(&path)) {
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            return Err(SpecError::Usage(py_decode_error(&bytes, &e)));
+        }
+    }
     config::load_ctl(&path, &env).map_err(|errs| {
-        errs.iter()
-            .next()
-            .map(|e| e.supervisor_text())
-            .unwrap_or_default()
+        let texts: Vec<String> = errs.iter().map(|e| e.supervisor_text()).collect();
+        let syntax = texts.iter().find_map(|t| {
+            if t.starts_with("File contains no section headers.") {
+                Some(format!("configparser.MissingSectionHeaderError: {t}"))
+            } else if t.starts_with("Source contains parsing errors") {
+                Some(format!("configparser.ParsingError: {t}"))
+            } else {
+                None
+            }
+        });
+        match syntax {
+            Some(t) => SpecError::Uncaught(t),
+            None => SpecError::Usage(texts.into_iter().next().unwrap_or_default()),
+        }
     })
+}
+
+/// Python's `UnicodeDecodeError` text for UTF-8 (`'utf-8' codec can't
+/// decode byte 0xff in position 0: invalid start byte`). Python decodes
+/// the file as it reads it, 8 KiB at a time, so the position counts from
+/// the start of that piece; a sequence cut off by the end of the file is
+/// all that is left at the last decode (position 0).
+fn py_decode_error(bytes: &[u8], e: &std::str::Utf8Error) -> String {
+    let start = e.valid_up_to();
+    let (at, len, reason) = match e.error_len() {
+        None => (0, bytes.len() - start, "unexpected end of data"),
+        Some(n) if (0xc2..=0xf4).contains(&bytes[start]) => {
+            (start % 8192, n, "invalid continuation byte")
+        }
+        Some(n) => (start % 8192, n, "invalid start byte"),
+    };
+    let what = if len == 1 {
+        format!("byte 0x{:02x} in position {at}", bytes[start])
+    } else {
+        format!("bytes in position {at}-{}", at + len - 1)
+    };
+    format!("'utf-8' codec can't decode {what}: {reason}")
 }
 
 fn usage_error(argv0: &str, msg: &str) -> i32 {
@@ -87,60 +267,50 @@ fn usage_error(argv0: &str, msg: &str) -> i32 {
     2
 }
 
-/// Map a clap error to getopt's wording.
-fn getopt_message(e: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.split_whitespace().next().unwrap_or("").to_string(),
-        _ => String::new(),
-    };
-    let arg = arg.split('=').next().unwrap_or("").to_string();
-    match e.kind() {
-        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
-            format!("option {arg} requires argument")
-        }
-        ErrorKind::ArgumentConflict => format!("option {arg} must not have an argument"),
-        _ if !arg.is_empty() => format!("option {arg} not recognized"),
-        _ => e.to_string().lines().next().unwrap_or("").to_string(),
-    }
-}
-
 /// Run pidvisorctl with these arguments (argv[0] first); returns the exit status.
 pub fn run(args: Vec<OsString>) -> i32 {
     let argv0 = args
         .first()
         .map(|a| a.to_string_lossy().into_owned())
         .unwrap_or_else(|| "pidvisorctl".into());
-    let opts = match CtlArgs::try_parse_from(&args) {
+    let rest: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let opts = match CtlArgs::parse(&rest) {
         Ok(o) => o,
-        Err(e) => return usage_error(&argv0, &getopt_message(&e)),
+        Err(msg) => return usage_error(&argv0, &msg),
     };
     if opts.help {
         print!("{}", help::USAGE.replace("%s", &argv0));
         let _ = io::stdout().flush();
         return 0;
     }
-    let spec = match load_ctl_spec(opts.configuration.as_deref()) {
-        Ok(s) => s,
-        Err(msg) => return usage_error(&argv0, &msg),
+    // `-c ''` reads no file (Supervisor tests the name for truth).
+    let spec = match opts.configuration.as_deref() {
+        Some(p) if p.as_os_str().is_empty() => Ok(CtlSpec::default()),
+        p => load_ctl_spec(p),
     };
+    let spec = match spec {
+        Ok(s) => s,
+        Err(SpecError::Usage(msg)) => return usage_error(&argv0, &msg),
+        Err(SpecError::Uncaught(msg)) => {
+            eprintln!("{msg}");
+            return 1;
+        }
+    };
+    // Not checked here: an unusable URL fails each call (see Client).
     let serverurl = opts.serverurl.clone().unwrap_or(spec.serverurl.clone());
-    if serverurl != spec.serverurl && client::ServerUrl::parse(&serverurl).is_none() {
-        return usage_error(
-            &argv0,
-            &format!(
-                "invalid value for -s {}: value {} is not a URL",
-                serverurl,
-                xq(&serverurl)
-            ),
-        );
-    }
     let username = opts.username.clone().or(spec.username.clone());
     let password = opts.password.clone().or(spec.password.clone());
     let history = opts.history_file.clone().or(spec.history_file.clone());
-    let stdout_tty = io::stdout().is_terminal();
     let mut ctl = Controller::new(serverurl, username, password, Box::new(io::stdout()));
-    ctl.color = stdout_tty && std::env::var_os("NO_COLOR").is_none();
+    ctl.color = want_color(
+        io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+        std::env::var_os("TERM").as_deref(),
+    );
     ignore_sigpipe_as_error();
     if !opts.action.is_empty() {
         ctl.interactive = opts.interactive;
@@ -150,6 +320,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
     ctl.interactive = true;
     shell::run(&mut ctl, &format!("{}> ", spec.prompt), history.as_deref());
     0
+}
+
+/// Colour `status`'s state words (pidvisor's addition; supervisorctl never
+/// colours): only when stdout is a terminal, `NO_COLOR` is unset or empty
+/// (<https://no-color.org>) and `TERM` is not `dumb`.
+fn want_color(stdout_tty: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
+    stdout_tty && no_color.map_or(true, OsStr::is_empty) && term != Some(OsStr::new("dumb"))
 }
 
 fn xq(s: &str) -> String {
@@ -183,29 +360,61 @@ pub fn install_sigint_exit(message: &'static str, status: i32) {
     });
 }
 
-/// Read a line from stdin without echo when it is a terminal.
-pub fn read_password() -> Option<String> {
+/// Python's `getpass.getpass(prompt)` as supervisorctl uses it: on the
+/// controlling terminal (`/dev/tty`) when there is one, prompt and answer
+/// there with echo off; otherwise Python warns on stderr that the input may
+/// be echoed and reads stdin with the prompt on stderr. End of input is
+/// `EOFError` with no message, as in getpass.
+pub fn getpass(prompt: &str) -> Result<String, client::CallError> {
+    use client::CallError;
     use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
-    let stdin = io::stdin();
-    let saved = if stdin.is_terminal() {
-        tcgetattr(&stdin).ok()
-    } else {
-        None
+    let strip = |mut l: String| {
+        if l.ends_with('\n') {
+            l.pop();
+        }
+        l
     };
-    if let Some(t) = &saved {
-        let mut quiet = t.clone();
-        quiet.local_modes.remove(LocalModes::ECHO);
-        let _ = tcsetattr(&stdin, OptionalActions::Now, &quiet);
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open("/dev/tty");
+    if let Ok(mut tty) = tty {
+        if let Ok(saved) = tcgetattr(&tty) {
+            let mut quiet = saved.clone();
+            quiet.local_modes.remove(LocalModes::ECHO);
+            let _ = tcsetattr(&tty, OptionalActions::Flush, &quiet);
+            let _ = tty.write_all(prompt.as_bytes()).and_then(|_| tty.flush());
+            let mut line = String::new();
+            let n = io::BufReader::new(&tty).read_line(&mut line);
+            let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
+            return match n {
+                Ok(0) => Err(CallError::eof("")),
+                Ok(_) => {
+                    let _ = tty.write_all(b"\n");
+                    Ok(strip(line))
+                }
+                Err(e) => Err(CallError::Io(e)),
+            };
+        }
     }
+    // No terminal: getpass's fallback_getpass (its GetPassWarning, less
+    // the Python file and line).
+    let mut err = io::stderr();
+    let _ = write!(
+        err,
+        "GetPassWarning: Can not control echo on the terminal.\n\
+         Warning: Password input may be echoed.\n{prompt}"
+    );
+    let _ = err.flush();
     let mut line = String::new();
-    let n = stdin.lock().read_line(&mut line);
-    if let Some(t) = &saved {
-        let _ = tcsetattr(&stdin, OptionalActions::Now, t);
-        println!();
-    }
-    match n {
-        Ok(n) if n > 0 => Some(line.trim_end_matches(['\n', '\r']).to_string()),
-        _ => None,
+    match io::stdin().lock().read_line(&mut line) {
+        Ok(0) => Err(CallError::eof("")),
+        Ok(_) => {
+            let _ = err.write_all(b"\n");
+            Ok(strip(line))
+        }
+        Err(e) => Err(CallError::Io(e)),
     }
 }
 
@@ -214,7 +423,8 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<CtlArgs, String> {
-        CtlArgs::try_parse_from(args).map_err(|e| getopt_message(&e))
+        let args: Vec<String> = args[1..].iter().map(|s| s.to_string()).collect();
+        CtlArgs::parse(&args)
     }
 
     #[test]
@@ -225,23 +435,114 @@ mod tests {
         assert_eq!(o.action, ["tail", "-f", "foo"]);
         assert!(parse(&["x", "-?"]).unwrap().help);
         assert!(parse(&["x", "--help"]).unwrap().help);
+        assert!(parse(&["x", "--he"]).unwrap().help);
         let o = parse(&[
             "x",
             "--serverurl=http://h:1",
-            "-i",
-            "-uuser",
+            "-iuuser",
             "-p",
             "pw",
             "status",
+            "-i",
         ])
         .unwrap();
         assert_eq!(o.username.as_deref(), Some("user"));
         assert!(o.interactive);
+        assert_eq!(o.action, ["status", "-i"]);
         assert_eq!(
-            parse(&["x", "--history-file", "h"]).unwrap().history_file,
+            parse(&["x", "--history", "h"]).unwrap().history_file,
             Some(PathBuf::from("h"))
         );
-        assert_eq!(parse(&["x", "-x"]).unwrap_err(), "option -x not recognized");
+        assert_eq!(parse(&["x", "--", "-i"]).unwrap().action, ["-i"]);
+        // Our addition: the spelling of supervisorctl's usage text.
+        assert_eq!(
+            parse(&["x", "--history-file=h"]).unwrap().history_file,
+            Some(PathBuf::from("h"))
+        );
+    }
+
+    #[test]
+    fn decode_errors() {
+        let msg = |b: &[u8]| py_decode_error(b, &std::str::from_utf8(b).unwrap_err());
+        assert_eq!(
+            msg(b"ab\xe4\xb8x"),
+            "'utf-8' codec can't decode bytes in position 2-3: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(b"a\xe4x"),
+            "'utf-8' codec can't decode byte 0xe4 in position 1: invalid continuation byte"
+        );
+        assert_eq!(
+            msg(b"a\xe4\xb8"),
+            "'utf-8' codec can't decode bytes in position 0-1: unexpected end of data"
+        );
+        assert_eq!(
+            msg(b"\x80"),
+            "'utf-8' codec can't decode byte 0x80 in position 0: invalid start byte"
+        );
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal() {
+        let os = |s| Some(OsStr::new(s));
+        assert!(want_color(true, None, os("xterm")));
+        assert!(want_color(true, None, None));
+        assert!(want_color(true, os(""), os("xterm")));
+        assert!(!want_color(false, None, os("xterm")));
+        assert!(!want_color(true, os("1"), os("xterm")));
+        assert!(!want_color(true, None, os("dumb")));
+    }
+
+    #[test]
+    fn getopt_errors() {
+        for (args, msg) in [
+            (&["x", "-x"][..], "option -x not recognized"),
+            (&["x", "-s"], "option -s requires argument"),
+            (&["x", "-r"], "option -r requires argument"),
+            (
+                &["x", "--serverurl"],
+                "option --serverurl requires argument",
+            ),
+            (
+                &["x", "--history-fil=f"],
+                "option --history-fil not recognized",
+            ),
+            (
+                &["x", "--history-file"],
+                "option --history-file requires argument",
+            ),
+            (
+                &["x", "--help=1"],
+                "option --help must not have an argument",
+            ),
+            (&["x", "--h"], "option --h not a unique prefix"),
+            (
+                &["x", "-s", "x"],
+                "invalid value for -s 'x': value 'x' is not a URL",
+            ),
+            (
+                &["x", "--serverurl=x"],
+                "invalid value for --serverurl 'x': value 'x' is not a URL",
+            ),
+            (
+                &["x", "-s=unix:///s"],
+                "invalid value for -s '=unix:///s': value '=unix:///s' is not a URL",
+            ),
+            (&["x", "-i", "-i"], "conflicting command line option '-i'"),
+            (
+                &["x", "-u", "a", "--user", "b"],
+                "conflicting command line option '--username'",
+            ),
+            (
+                &["x", "-s", "x", "-h"],
+                "invalid value for -s 'x': value 'x' is not a URL",
+            ),
+        ] {
+            assert_eq!(parse(args).unwrap_err(), msg, "{args:?}");
+        }
+        assert!(parse(&["x", "-h", "-s", "x"]).unwrap().help);
+        // Accepted here, fails at the first call as in supervisorctl.
+        assert!(parse(&["x", "-s", "https://h", "status"]).is_ok());
     }
 
     #[test]
@@ -261,12 +562,28 @@ mod tests {
         assert_eq!(s.password.as_deref(), Some("p#w"));
         assert_eq!(s.prompt, "mine");
         std::fs::write(&p, "[supervisord]\n").unwrap();
+        let usage = |p: &Path| match load_ctl_spec(Some(p)) {
+            Err(SpecError::Usage(m)) => m,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(
-            load_ctl_spec(Some(&p)).unwrap_err(),
+            usage(&p),
             ".ini file does not include supervisorctl section"
         );
-        assert!(load_ctl_spec(Some(Path::new("/nonexistent.conf")))
-            .unwrap_err()
-            .starts_with("could not find config file"));
+        assert!(usage(Path::new("/nonexistent.conf")).starts_with("could not find config file"));
+        std::fs::write(&p, "[supervisorctl\n").unwrap();
+        assert_eq!(
+            load_ctl_spec(Some(&p)),
+            Err(SpecError::Uncaught(format!(
+                "configparser.MissingSectionHeaderError: File contains no section headers.\n\
+                 file: '{}', line: 1\n'[supervisorctl\\n'",
+                p.display()
+            )))
+        );
+        std::fs::write(&p, b"\xff\xfe[supervisorctl]\n").unwrap();
+        assert_eq!(
+            usage(&p),
+            "'utf-8' codec can't decode byte 0xff in position 0: invalid start byte"
+        );
     }
 }
