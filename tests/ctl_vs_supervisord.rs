@@ -368,6 +368,8 @@ fn unusable_serverurl_fails_at_call_time() {
         "http://:1",
         "ftp://x",
         "x:y",
+        // No scheme at all: still only the calls fail.
+        "x",
     ] {
         std::fs::write(&conf, format!("[supervisorctl]\nserverurl={url}\n")).unwrap();
         for args in cmds {

@@ -1271,16 +1271,17 @@ impl<'a> Loader<'a> {
         let n_env = self.names(&[]);
         let n_here = self.names(&[self.here()]);
         let d = CtlSpec::default();
+        // Taken as written, as supervisorctl does: an unusable URL fails each
+        // call (src/ctl/client.rs), not the config.
         let serverurl = self
             .req(s, "serverurl", &d.serverurl, &n_here, |v| {
-                let v = match v.strip_prefix("unix://") {
+                Ok(match v.strip_prefix("unix://") {
                     Some(p) => format!(
                         "unix://{}",
                         normalize_path(&expanduser(p, env.home()), &env.cwd).display()
                     ),
                     None => v.to_string(),
-                };
-                parse_url(&v)
+                })
             })
             .unwrap_or(d.serverurl);
         let prompt = self

@@ -724,10 +724,8 @@ fn servers_and_ctl() {
         "badurl.conf",
         &format!("{base}[supervisorctl]\nserverurl=x\n"),
     );
-    assert_eq!(
-        load_ctl(&p, &t.env()).unwrap_err().0[0].message,
-        "value 'x' is not a URL"
-    );
+    // supervisorctl takes any serverurl; a bad one fails at the call.
+    assert_eq!(load_ctl(&p, &t.env()).unwrap().serverurl, "x");
     // load_ctl reads only [supervisorctl].
     let p = t.write(
         "ctl.conf",

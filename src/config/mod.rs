@@ -23,5 +23,5 @@ pub use load::{known_options, load, load_ctl};
 pub use types::*;
 pub use values::{
     parse_autorestart, parse_bool, parse_bytes, parse_environment, parse_exitcodes, parse_int,
-    parse_loglevel, parse_name, parse_octal, parse_url,
+    parse_loglevel, parse_name, parse_octal,
 };

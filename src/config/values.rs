@@ -269,37 +269,6 @@ pub fn parse_logfile(v: &str, home: Option<&str>, cwd: &Path) -> Result<LogName,
     })
 }
 
-/// 2.3.13 url: Python `urlparse` must find a scheme and a netloc or path.
-pub fn parse_url(v: &str) -> Result<String, String> {
-    let bad = || format!("value {} is not a URL", py_repr(v));
-    let i = v.find(':').ok_or_else(bad)?;
-    let scheme = &v[..i];
-    let valid_scheme = scheme
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-    if !valid_scheme {
-        return Err(bad());
-    }
-    let rest = &v[i + 1..];
-    let rest = rest.split(['?', '#']).next().unwrap_or("");
-    let (netloc, path) = match rest.strip_prefix("//") {
-        Some(r) => match r.find('/') {
-            Some(j) => (&r[..j], &r[j..]),
-            None => (r, ""),
-        },
-        None => ("", rest),
-    };
-    let path = path.split(';').next().unwrap_or("");
-    if netloc.is_empty() && path.is_empty() {
-        return Err(bad());
-    }
-    Ok(v.to_string())
-}
-
 /// 2.3.14 inet port: `PORT`, `HOST:PORT`, `*:PORT`, `:PORT`. Returns the
 /// lower-cased host (empty = all interfaces) and the port.
 pub fn parse_inet_address(v: &str) -> Result<(String, u16), String> {
@@ -749,16 +718,6 @@ mod tests {
             );
         }
         assert_eq!(p("A=\"x"), Err("No closing quotation".into()));
-    }
-
-    #[test]
-    fn urls() {
-        assert!(parse_url("http://localhost:9001").is_ok());
-        assert!(parse_url("unix:///tmp/s.sock").is_ok());
-        assert!(parse_url("localhost:9001").is_ok());
-        assert_eq!(parse_url("x"), Err("value 'x' is not a URL".into()));
-        assert!(parse_url("http://").is_err());
-        assert!(parse_url("://x").is_err());
     }
 
     #[test]

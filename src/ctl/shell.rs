@@ -9,12 +9,11 @@
 //! Otherwise lines are read plainly from stdin, which is what the
 //! comparison tests against the real supervisorctl drive.
 //!
-//! Known gap: rustyline reads the terminal 1 KiB at a time and, unless
-//! built with its `buffer-redux` feature, drops what it read past the
-//! line it returns (rustyline issue #690), so of lines typed ahead or
-//! pasted in one go only the first runs. The feature hands that read-ahead
-//! to the next `readline`; the test `shell_on_a_tty_runs_every_pasted_line`
-//! (ignored until then) checks it.
+//! rustyline reads the terminal 1 KiB at a time and, unless built with its
+//! `buffer-redux` feature (as we build it), drops what it read past the line
+//! it returns (rustyline issue #690), so of lines typed ahead or pasted in
+//! one go only the first would run; `shell_on_a_tty_runs_every_pasted_line`
+//! checks it.
 
 use super::client::Client;
 use super::commands::{Controller, Flow};

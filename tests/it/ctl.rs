@@ -734,7 +734,6 @@ fn shell_on_a_tty_completes_and_keeps_history() {
 /// needs rustyline's `buffer-redux` feature (Cargo.toml), which hands the
 /// read-ahead of one `readline` to the next; without it this fails.
 #[test]
-#[ignore = "needs rustyline's buffer-redux feature in Cargo.toml"]
 fn shell_on_a_tty_runs_every_pasted_line() {
     let d = Daemon::start("[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n");
     let pid = d.wait_spawned("sleeper", 1);
