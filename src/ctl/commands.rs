@@ -5,6 +5,7 @@
 
 use super::client::{CallError, Client, ServerUrl};
 use super::help;
+use crate::config::signal::py_bytes_repr;
 use crate::control::xmlrpc::{py_repr_str, Value};
 use std::borrow::Borrow;
 use std::io::{self, BufRead, Write};
@@ -1418,33 +1419,6 @@ fn listener_text(pending: &mut Vec<u8>, data: &[u8]) -> Vec<u8> {
             text.into_bytes()
         }
     }
-}
-
-/// Python's `repr()` of bytes (`b'..'`, or `b".."` when only `'` occurs).
-fn py_bytes_repr(data: &[u8]) -> String {
-    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    let mut out = String::from("b");
-    out.push(quote as char);
-    for &b in data {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            _ if b == quote => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push(quote as char);
-    out
 }
 
 /// Python's `str()` of an XML-RPC value as `%s` shows it (`5`, `3.5`,

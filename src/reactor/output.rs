@@ -13,7 +13,7 @@ use mio::unix::SourceFd;
 use mio::Token;
 
 use super::Reactor;
-use crate::config::signal::py_repr;
+use crate::config::signal::{py_bytes_repr, py_repr};
 use crate::config::{Config, LogFile, LogLevel, ProgramSpec};
 use crate::core::ProcId;
 use crate::logs::{ChildLog, ChildLogOptions, MainLogger};
@@ -304,34 +304,6 @@ fn output_record(name: &str, stream: Stream, data: &[u8]) -> String {
         Err(_) => format!("Undecodable: {}", py_bytes_repr(data)),
     };
     format!("{} {} output:\n{text}", py_repr(name), stream.name())
-}
-
-/// Python's `repr()` of a bytes object.
-fn py_bytes_repr(data: &[u8]) -> String {
-    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    let mut out = String::with_capacity(data.len() + 3);
-    out.push('b');
-    out.push(quote as char);
-    for &b in data {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            _ if b == quote => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push(quote as char);
-    out
 }
 
 impl Reactor {
