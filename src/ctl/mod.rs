@@ -58,12 +58,12 @@ const LONG_OPTS: [&str; 7] = [
     "history_file=",
 ];
 
-/// Python's `getopt.getopt`: options up to the first non-option (or
-/// `--`), as `(option as typed, value)` pairs, long options by unique
-/// prefix; the rest are the arguments.
 /// `(option as typed, value)` pairs and the arguments after them.
 type Parsed = (Vec<(String, String)>, Vec<String>);
 
+/// Python's `getopt.getopt`: options up to the first non-option (or
+/// `--`), as `(option as typed, value)` pairs, long options by unique
+/// prefix; the rest are the arguments.
 fn getopt(args: &[String]) -> Result<Parsed, String> {
     let mut opts = Vec::new();
     let mut i = 0;
