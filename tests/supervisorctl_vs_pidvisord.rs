@@ -200,13 +200,9 @@ startsecs=0
 priority=1
 ";
 
-/// `PROGRAMS` with the ticker, and `quick` given 5 s to start: with the
-/// default 1 s, `/bin/true` sometimes "starts" in supervisord (see
-/// `TICKER`); 5 s makes every start of quick a spawn error in both.
+/// `PROGRAMS` with the ticker.
 fn programs() -> String {
-    let quick = "[program:quick]\ncommand=/bin/true\nstartretries=0\n";
-    assert!(PROGRAMS.contains(quick));
-    PROGRAMS.replace(quick, &format!("{quick}startsecs=5\n")) + TICKER
+    PROGRAMS.to_string() + TICKER
 }
 
 /// Edit both daemons' configs the same way (their texts differ only in

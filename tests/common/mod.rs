@@ -57,6 +57,10 @@ macro_rules! require_venv {
     };
 }
 
+/// The programs both daemons run. `quick` has 5 s to start: with the
+/// default 1 s, supervisord's late loop (its tick promotes STARTING to
+/// RUNNING before it reaps) sometimes made `/bin/true` EXITED instead of
+/// FATAL on a loaded machine; 5 s makes every start a spawn error in both.
 pub const PROGRAMS: &str = "
 [program:sleeper]
 command=sleep 1000
@@ -66,6 +70,7 @@ stopwaitsecs=2
 [program:quick]
 command=/bin/true
 startretries=0
+startsecs=5
 
 [program:manual]
 command=sleep 1000
