@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
+use crate::api::SUPERVISOR_VERSION;
 use crate::cli::{daemon_help, usage_error, DaemonArgs, EXAMPLE_CONFIG};
 use crate::config::{self, Config, Env, LogLevel, MainLog};
-use crate::control::rpc::SUPERVISOR_VERSION;
-use crate::control::server::ControlServer;
+use crate::http::HttpServer;
 use crate::logs::MainLogger;
 use crate::reactor::{Ending, Parts, Reactor};
 
@@ -172,7 +172,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
             .run()
             .map_err(|e| Usage(format!("event loop failed: {e}")))?;
         let _ = std::fs::remove_file(&old.config.supervisord.pidfile);
-        old.control.unlink();
+        old.http.unlink();
         match ending {
             Ending::Exit => return Ok(0),
             Ending::Reload => {
@@ -187,16 +187,16 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 let signals = old.signals;
                 let dbus = old.dbus;
                 let mut mainlog = old.mainlog;
-                drop(old.control);
+                drop(old.http);
                 emit(&mut mainlog, &queued);
                 emit(&mut mainlog, &config.messages);
-                let control = ControlServer::open(&config)?;
+                let control = HttpServer::open(&config)?;
                 cleanup_auto_logs(&config, &mut mainlog);
                 warn_unauthenticated(&config, &mut mainlog);
                 parts = Parts {
                     config,
                     mainlog,
-                    control,
+                    http: control,
                     signals,
                     dbus,
                 };
@@ -393,7 +393,7 @@ fn open_parts(
     emit(&mut mainlog, &config.messages);
     // The socket first: a second daemon on the same config is refused there,
     // before it could delete the running one's AUTO logs.
-    let control = ControlServer::open(&config)?;
+    let control = HttpServer::open(&config)?;
     cleanup_auto_logs(&config, &mut mainlog);
     warn_unauthenticated(&config, &mut mainlog);
     let _ = args;
@@ -404,7 +404,7 @@ fn open_parts(
     Ok(Parts {
         config,
         mainlog,
-        control,
+        http: control,
         signals,
         dbus: None,
     })

@@ -5,6 +5,7 @@
 //! the I/O; `sys` is the only module allowed `unsafe`.
 #![deny(unsafe_code)]
 
+pub mod api;
 pub mod cgroup;
 pub mod cli;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod core;
 pub mod ctl;
 pub mod daemon;
 pub mod dbus;
+pub mod http;
 pub mod logs;
 pub mod reactor;
 pub mod spawn;

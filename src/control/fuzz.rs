@@ -4,12 +4,12 @@
 //! [`check_request_bytes`] takes bytes as a client could send them on one
 //! connection and runs them through what the server does with them: HTTP
 //! request parsing (pipelined requests one after the other), XML-RPC call
-//! decoding, and the method plan, unrolling `system.multicall`. It panics
+//! decoding, and the method decoding, unrolling `system.multicall`. It panics
 //! when an invariant breaks, which is what the fuzzer looks for.
 
-use crate::control::http::{self, HttpError, Limits};
-use crate::control::rpc::{self, Plan};
+use crate::control::methods::{self, Decoded};
 use crate::control::xmlrpc::{self, Value};
+use crate::http::codec::{self as http, HttpError, Limits};
 
 /// Run `data` through the server's decoding path; panics on a broken
 /// invariant. Uses the server's limits and a small set, so that the bounds
@@ -110,7 +110,7 @@ fn check_body(body: &[u8]) {
             "re-encoding is stable"
         );
     }
-    check_plan(rpc::plan(&call.method, &call.params), true);
+    check_decoded(methods::decode(&call.method, &call.params), true);
 }
 
 /// Decode an encoded call and encode it again. `None` only when the name
@@ -123,10 +123,10 @@ fn reencode(doc: &str) -> Option<String> {
     }
 }
 
-fn check_plan(plan: Plan, top: bool) {
-    match plan {
-        Plan::Now(Ok(v)) => check_response(&v),
-        Plan::Now(Err(f)) => {
+fn check_decoded(decoded: Decoded, top: bool) {
+    match decoded {
+        Decoded::Now(Ok(v)) => check_response(&v),
+        Decoded::Now(Err(f)) => {
             assert!(f.code > 0, "fault code {}", f.code);
             let doc = xmlrpc::encode_fault(&f);
             match xmlrpc::decode_response(doc.as_bytes()) {
@@ -134,14 +134,14 @@ fn check_plan(plan: Plan, top: bool) {
                 other => panic!("fault does not decode: {other:?}"),
             }
         }
-        Plan::Core(_) | Plan::Local(_) => {}
-        Plan::Multi(calls) => {
-            assert!(top, "multicall planned inside a multicall");
+        Decoded::Call(_) => {}
+        Decoded::Multi(calls) => {
+            assert!(top, "multicall decoded inside a multicall");
             for c in calls {
                 match c {
                     Ok((method, params)) => {
                         assert_ne!(method, "system.multicall");
-                        check_plan(rpc::plan(&method, &params), false);
+                        check_decoded(methods::decode(&method, &params), false);
                     }
                     Err(f) => assert_eq!(f.code, 2),
                 }

@@ -1,12 +1,11 @@
 //! What goes into the core (commands, runtime reports) and what comes out
 //! (effects).
 
-use super::reply::Reply;
-use super::state::ProcessState;
 use super::ProcId;
+use crate::api::{ProcessState, Reply, Request};
 use crate::config::{Config, LogLevel};
 
-/// One `supervisor.*` call that the core answers. `name` is a namespec as
+/// One request the core answers (see [`Command::from_request`]). `name` is a namespec as
 /// the client sent it (`name`, `group:name`, `group:*`, `group:`); it is
 /// echoed in fault texts.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +63,35 @@ pub enum Command {
     RemoveProcessGroup {
         name: String,
     },
+}
+
+impl Command {
+    /// The command for a request the core answers, or the request back
+    /// (the reactor answers it, or prepares it first: `ReloadConfig` needs
+    /// the file read).
+    pub fn from_request(req: Request) -> Result<Command, Request> {
+        use Request as R;
+        Ok(match req {
+            R::GetState => Command::GetState,
+            R::GetProcessInfo { name } => Command::GetProcessInfo { name },
+            R::GetAllProcessInfo => Command::GetAllProcessInfo,
+            R::GetAllConfigInfo => Command::GetAllConfigInfo,
+            R::StartProcess { name, wait } => Command::StartProcess { name, wait },
+            R::StartProcessGroup { name, wait } => Command::StartProcessGroup { name, wait },
+            R::StartAllProcesses { wait } => Command::StartAllProcesses { wait },
+            R::StopProcess { name, wait } => Command::StopProcess { name, wait },
+            R::StopProcessGroup { name, wait } => Command::StopProcessGroup { name, wait },
+            R::StopAllProcesses { wait } => Command::StopAllProcesses { wait },
+            R::SignalProcess { name, signal } => Command::SignalProcess { name, signal },
+            R::SignalProcessGroup { name, signal } => Command::SignalProcessGroup { name, signal },
+            R::SignalAllProcesses { signal } => Command::SignalAllProcesses { signal },
+            R::Shutdown => Command::Shutdown,
+            R::Restart => Command::Restart,
+            R::AddProcessGroup { name } => Command::AddProcessGroup { name },
+            R::RemoveProcessGroup { name } => Command::RemoveProcessGroup { name },
+            other => return Err(other),
+        })
+    }
 }
 
 /// How a child ended, as the runtime decoded its wait status.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::command::{Effect, ExitStatus};
 use super::machine::Core;
 use super::process::Timer;
-use super::state::{Mood, ProcessState};
+use super::state::{ProcessState, SupervisorState};
 use super::{Now, ProcId};
 use crate::config::signal::{py_repr, signame};
 use crate::config::{AutoRestart, LogLevel};
@@ -126,7 +126,7 @@ impl Core {
                 AutoRestart::Unexpected => !expected,
                 AutoRestart::Never => false,
             };
-            if restart && self.mood == Mood::Running {
+            if restart && self.mood == SupervisorState::Running {
                 let at = self.procs[&id].restart_at(now.mono);
                 if at > now.mono {
                     // A crash loop: restart RESTART_SPACING after the last spawn.
@@ -172,10 +172,10 @@ impl Core {
                     LogLevel::Warn,
                     format!("received {name} indicating exit request"),
                 );
-                self.mood = Mood::Shutdown;
+                self.mood = SupervisorState::Shutdown;
             }
             1 => {
-                if self.mood == Mood::Shutdown {
+                if self.mood == SupervisorState::Shutdown {
                     self.log(
                         LogLevel::Warn,
                         format!("ignored {name} indicating restart request (shutdown in progress)"),
@@ -185,7 +185,7 @@ impl Core {
                         LogLevel::Warn,
                         format!("received {name} indicating restart request"),
                     );
-                    self.mood = Mood::Restarting;
+                    self.mood = SupervisorState::Restarting;
                 }
             }
             17 => self.log(

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use super::command::{CommandCheck, Effect};
 use super::process::{Process, Timer};
-use super::reply::{Fault, FaultCode};
-use super::state::{Mood, ProcessState};
+use super::state::{ProcessState, SupervisorState};
 use super::timers::Timers;
 use super::wait::Wait;
 use super::{Now, ProcId};
+use crate::api::{Fault, FaultCode};
 use crate::config::signal::{py_repr, signame};
 use crate::config::{Config, GroupSpec, LogLevel, ProgramSpec};
 
@@ -39,7 +39,7 @@ pub struct Core {
     pub(super) timers: Timers,
     next_id: u32,
     pub(super) pending: Config,
-    pub(super) mood: Mood,
+    pub(super) mood: SupervisorState,
     /// Group names still to stop, ascending priority; set on the first
     /// shutdown pass.
     pub(super) stop_groups: Option<Vec<String>>,
@@ -68,7 +68,7 @@ impl Core {
             timers: Timers::default(),
             next_id: 0,
             pending: config.clone(),
-            mood: Mood::Running,
+            mood: SupervisorState::Running,
             stop_groups: None,
             shutdown_report_at: None,
             finished: false,
@@ -137,7 +137,7 @@ impl Core {
             .map(|(&id, _)| id)
     }
 
-    pub fn mood(&self) -> Mood {
+    pub fn mood(&self) -> SupervisorState {
         self.mood
     }
 
@@ -265,7 +265,7 @@ impl Core {
         };
         for id in self.groups[gi].procs.clone() {
             let p = &self.procs[&id];
-            if self.mood == Mood::Running
+            if self.mood == SupervisorState::Running
                 && p.spec.autostart
                 && p.spawn_count == 0
                 && p.state == ProcessState::Stopped
@@ -284,7 +284,10 @@ impl Core {
         if from == to {
             return;
         }
-        debug_assert!(from.can_become(to), "illegal transition {from:?} -> {to:?}");
+        debug_assert!(
+            super::state::can_become(from, to),
+            "illegal transition {from:?} -> {to:?}"
+        );
         p.state = to;
         if to == ProcessState::Backoff {
             p.backoff += 1;
@@ -475,7 +478,7 @@ impl Core {
     }
 
     pub(super) fn fire(&mut self, id: ProcId, t: Timer, now: Now) {
-        let running = self.mood == Mood::Running;
+        let running = self.mood == SupervisorState::Running;
         if self.timers.get(id, t).map_or(true, |at| at > now.mono) {
             return;
         }

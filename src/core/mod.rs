@@ -63,14 +63,13 @@
 //! `reload` ends with [`Effect::Reload`]: the reactor re-reads the config
 //! and builds a new `Core`; nothing carries over (as in Supervisor).
 
+mod answer;
 mod command;
 pub mod describe;
 mod diff;
 mod inputs;
 mod machine;
 mod process;
-mod reply;
-mod rpc;
 mod shutdown;
 pub mod state;
 mod timers;
@@ -83,10 +82,7 @@ pub use command::{Command, CommandCheck, Effect, ExitStatus};
 pub use diff::diff;
 pub use machine::{Checker, Core, Group};
 pub use process::{Process, Timer};
-pub use reply::{
-    Answer, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Reply,
-};
-pub use state::{Mood, ProcessState, TRANSITIONS};
+pub use state::{can_become, TRANSITIONS};
 
 use std::time::Instant;
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::command::Effect;
 use super::machine::Core;
-use super::state::{Mood, ProcessState};
+use super::state::{ProcessState, SupervisorState};
 use super::Now;
 use crate::config::LogLevel;
 
@@ -34,7 +34,7 @@ impl Core {
     /// move to the next one only when it is all in STOPPED states, and exit
     /// once nothing anywhere is left running.
     pub(super) fn drive_shutdown(&mut self, now: Now) {
-        if self.mood == Mood::Running || self.finished {
+        if self.mood == SupervisorState::Running || self.finished {
             return;
         }
         if self.stop_groups.is_none() {
@@ -62,7 +62,7 @@ impl Core {
         if unstopped.is_empty() {
             self.finished = true;
             self.shutdown_report_at = None;
-            let e = if self.mood == Mood::Shutdown {
+            let e = if self.mood == SupervisorState::Shutdown {
                 Effect::Exit
             } else {
                 Effect::Reload

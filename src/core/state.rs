@@ -41,64 +41,13 @@
 //! the generation they are about; an input for an older generation is stale
 //! (a late exit of a process we already replaced) and is ignored.
 
-/// A process state with Supervisor's name and code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ProcessState {
-    Stopped = 0,
-    Starting = 10,
-    Running = 20,
-    Backoff = 30,
-    Stopping = 40,
-    Exited = 100,
-    Fatal = 200,
-    Unknown = 1000,
-}
+pub use crate::api::{ProcessState, SupervisorState};
 
 use ProcessState::*;
 
-impl ProcessState {
-    pub const ALL: [ProcessState; 8] = [
-        Stopped, Starting, Running, Backoff, Stopping, Exited, Fatal, Unknown,
-    ];
-
-    /// Supervisor's numeric code (`state` in ProcessInfo).
-    pub fn code(self) -> i32 {
-        self as i32
-    }
-
-    /// Supervisor's name (`statename`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Stopped => "STOPPED",
-            Starting => "STARTING",
-            Running => "RUNNING",
-            Backoff => "BACKOFF",
-            Stopping => "STOPPING",
-            Exited => "EXITED",
-            Fatal => "FATAL",
-            Unknown => "UNKNOWN",
-        }
-    }
-
-    /// `STOPPED_STATES`: nothing runs (or we gave up knowing).
-    pub fn is_stopped(self) -> bool {
-        matches!(self, Stopped | Exited | Fatal | Unknown)
-    }
-
-    /// `RUNNING_STATES`: started and not being stopped (BACKOFF counts).
-    pub fn is_running(self) -> bool {
-        matches!(self, Starting | Running | Backoff)
-    }
-
-    /// `SIGNALLABLE_STATES`: there is a child to signal.
-    pub fn is_signallable(self) -> bool {
-        matches!(self, Starting | Running | Stopping)
-    }
-
-    /// Whether `self -> to` is in [`TRANSITIONS`].
-    pub fn can_become(self, to: ProcessState) -> bool {
-        TRANSITIONS.iter().any(|&(f, t)| f == self && t == to)
-    }
+/// Whether `from -> to` is in [`TRANSITIONS`].
+pub fn can_become(from: ProcessState, to: ProcessState) -> bool {
+    TRANSITIONS.iter().any(|&(f, t)| f == from && t == to)
 }
 
 /// Every legal transition (spec §3.4). Anything else is a bug in the core.
@@ -133,25 +82,3 @@ pub const TRANSITIONS: &[(ProcessState, ProcessState)] = &[
     // here; we record the exit instead)
     (Unknown, Exited),
 ];
-
-/// The daemon's mood (`getState`): codes are Supervisor's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Mood {
-    Shutdown = -1,
-    Restarting = 0,
-    Running = 1,
-}
-
-impl Mood {
-    pub fn code(self) -> i32 {
-        self as i32
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Mood::Shutdown => "SHUTDOWN",
-            Mood::Restarting => "RESTARTING",
-            Mood::Running => "RUNNING",
-        }
-    }
-}

@@ -6,9 +6,9 @@ use std::time::Duration;
 use super::command::Effect;
 use super::machine::Core;
 use super::process::Timer;
-use super::reply::{Answer, Fault, FaultCode, ProcResult};
 use super::state::ProcessState;
 use super::{Now, ProcId};
+use crate::api::{Fault, FaultCode, ProcResult, Response};
 use crate::config::LogLevel;
 
 /// Supervisor's throttle for `waiting for ... to stop`.
@@ -142,7 +142,7 @@ impl Core {
                     self.waits.remove(wi);
                     self.emit(Effect::Reply {
                         token,
-                        reply: res.map(|()| Answer::Bool(true)),
+                        reply: res.map(|()| Response::Bool(true)),
                     });
                     return self.resolve_waits(id);
                 }
@@ -152,7 +152,7 @@ impl Core {
                 let w = self.waits.remove(wi);
                 self.emit(Effect::Reply {
                     token: w.token,
-                    reply: Ok(Answer::Results(w.ordered())),
+                    reply: Ok(Response::Results(w.ordered())),
                 });
             } else {
                 wi += 1;
@@ -166,15 +166,10 @@ impl Core {
             .get(&id)
             .map(|p| (p.spec.name.clone(), p.spec.group.clone()))
             .unwrap_or_default();
-        let (status, description) = match res {
-            Ok(()) => (FaultCode::Success.code(), "OK".to_string()),
-            Err(f) => (f.code.code(), f.text),
-        };
         ProcResult {
             name,
             group,
-            status,
-            description,
+            outcome: res,
         }
     }
 }

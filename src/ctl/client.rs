@@ -2,8 +2,8 @@
 //! Basic auth and one kept-alive connection, like supervisorctl's
 //! `SupervisorTransport`.
 
-use crate::control::http::{self, ChunkedDecoder, ResponseHead};
 use crate::control::xmlrpc::{self, Fault, Value};
+use crate::http::codec::{self as http, ChunkedDecoder, ResponseHead};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;

@@ -1,8 +1,7 @@
 //! D-Bus errors: `org.pidvisor.Supervisor1.Error.<FAULT>`, carrying
 //! Supervisor's fault names and texts, plus `AccessDenied`.
 
-use crate::control::xmlrpc::Fault as XmlFault;
-use crate::core::FaultCode;
+use crate::api::{Fault, FaultCode, Response};
 
 /// Variant names are the error names' last element, so they are spelled
 /// exactly as Supervisor's faults.
@@ -34,56 +33,36 @@ pub enum Error {
     AccessDenied(String),
 }
 
-const CODES: &[FaultCode] = &[
-    FaultCode::UnknownMethod,
-    FaultCode::IncorrectParameters,
-    FaultCode::BadArguments,
-    FaultCode::SignatureUnsupported,
-    FaultCode::ShutdownState,
-    FaultCode::BadName,
-    FaultCode::BadSignal,
-    FaultCode::NoFile,
-    FaultCode::NotExecutable,
-    FaultCode::Failed,
-    FaultCode::AbnormalTermination,
-    FaultCode::SpawnError,
-    FaultCode::AlreadyStarted,
-    FaultCode::NotRunning,
-    FaultCode::Success,
-    FaultCode::AlreadyAdded,
-    FaultCode::StillRunning,
-    FaultCode::CantReread,
-];
-
 impl Error {
-    /// An XML-RPC fault as the D-Bus error of the same name; the message is
+    /// A fault as the D-Bus error of the same name; the message is
     /// Supervisor's fault string (`BAD_NAME: foo`).
-    pub fn from_fault(f: XmlFault) -> Error {
-        let code = CODES
-            .iter()
-            .copied()
-            .find(|c| i64::from(c.code()) == f.code);
-        let s = f.string;
-        match code {
-            Some(FaultCode::UnknownMethod) => Error::UNKNOWN_METHOD(s),
-            Some(FaultCode::IncorrectParameters) => Error::INCORRECT_PARAMETERS(s),
-            Some(FaultCode::BadArguments) => Error::BAD_ARGUMENTS(s),
-            Some(FaultCode::SignatureUnsupported) => Error::SIGNATURE_UNSUPPORTED(s),
-            Some(FaultCode::ShutdownState) => Error::SHUTDOWN_STATE(s),
-            Some(FaultCode::BadName) => Error::BAD_NAME(s),
-            Some(FaultCode::BadSignal) => Error::BAD_SIGNAL(s),
-            Some(FaultCode::NoFile) => Error::NO_FILE(s),
-            Some(FaultCode::NotExecutable) => Error::NOT_EXECUTABLE(s),
-            Some(FaultCode::AbnormalTermination) => Error::ABNORMAL_TERMINATION(s),
-            Some(FaultCode::SpawnError) => Error::SPAWN_ERROR(s),
-            Some(FaultCode::AlreadyStarted) => Error::ALREADY_STARTED(s),
-            Some(FaultCode::NotRunning) => Error::NOT_RUNNING(s),
-            Some(FaultCode::Success) => Error::SUCCESS(s),
-            Some(FaultCode::AlreadyAdded) => Error::ALREADY_ADDED(s),
-            Some(FaultCode::StillRunning) => Error::STILL_RUNNING(s),
-            Some(FaultCode::CantReread) => Error::CANT_REREAD(s),
-            Some(FaultCode::Failed) | None => Error::FAILED(s),
+    pub fn from_fault(f: Fault) -> Error {
+        let s = f.text;
+        match f.code {
+            FaultCode::UnknownMethod => Error::UNKNOWN_METHOD(s),
+            FaultCode::IncorrectParameters => Error::INCORRECT_PARAMETERS(s),
+            FaultCode::BadArguments => Error::BAD_ARGUMENTS(s),
+            FaultCode::SignatureUnsupported => Error::SIGNATURE_UNSUPPORTED(s),
+            FaultCode::ShutdownState => Error::SHUTDOWN_STATE(s),
+            FaultCode::BadName => Error::BAD_NAME(s),
+            FaultCode::BadSignal => Error::BAD_SIGNAL(s),
+            FaultCode::NoFile => Error::NO_FILE(s),
+            FaultCode::NotExecutable => Error::NOT_EXECUTABLE(s),
+            FaultCode::AbnormalTermination => Error::ABNORMAL_TERMINATION(s),
+            FaultCode::SpawnError => Error::SPAWN_ERROR(s),
+            FaultCode::AlreadyStarted => Error::ALREADY_STARTED(s),
+            FaultCode::NotRunning => Error::NOT_RUNNING(s),
+            FaultCode::Success => Error::SUCCESS(s),
+            FaultCode::AlreadyAdded => Error::ALREADY_ADDED(s),
+            FaultCode::StillRunning => Error::STILL_RUNNING(s),
+            FaultCode::CantReread => Error::CANT_REREAD(s),
+            FaultCode::Failed => Error::FAILED(s),
         }
+    }
+
+    /// The reactor answered with a response of the wrong kind (a bug).
+    pub fn unexpected(r: &Response) -> Error {
+        Error::FAILED(format!("FAILED: unexpected answer {r:?}"))
     }
 
     /// For property getters, which must answer with an `fdo::Error`.
@@ -103,9 +82,9 @@ mod tests {
 
     #[test]
     fn faults_keep_their_names() {
-        for &c in CODES {
-            let f = crate::control::rpc::fault(c, "x");
-            let text = f.string.clone();
+        for c in FaultCode::ALL {
+            let f = Fault::new(c, "x");
+            let text = f.text.clone();
             let e = Error::from_fault(f);
             let name = e.name().to_string();
             let want = text.split(':').next().unwrap();

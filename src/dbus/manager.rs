@@ -6,9 +6,9 @@ use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, OwnedObjectPath, OwnedValue};
 use zbus::{interface, message::Header, Connection};
 
-use super::process::{self, results};
-use super::{access, active_state, process_path, Client, Error, Policy, Snapshot};
-use crate::control::xmlrpc::Value;
+use super::process::{self, boolean, results};
+use super::{access, process_path, snapshot_path, Client, Error, Policy, Snapshot};
+use crate::api::{Request, Response};
 
 /// `(name, group, status, description)` per process, as Supervisor's
 /// group and all-process calls answer.
@@ -30,45 +30,33 @@ impl Manager {
         access::check(&self.policy, conn, hdr, what).await
     }
 
-    async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, Error> {
-        self.client.call(method, params).await
+    async fn ask(&self, request: Request) -> Result<Response, Error> {
+        self.client.ask(request).await
     }
 
-    /// A state-changing call: the caller's right is checked first.
+    /// A state-changing request: the caller's right is checked first.
     async fn change(
         &self,
         conn: &Connection,
         hdr: &Header<'_>,
         what: &str,
-        method: &str,
-        params: Vec<Value>,
-    ) -> Result<Value, Error> {
+        request: Request,
+    ) -> Result<Response, Error> {
         self.check(conn, hdr, what).await?;
-        self.call(method, params).await
+        self.ask(request).await
     }
 
     async fn reread(&self) -> Result<Diff, Error> {
-        let v = self.call("reloadConfig", vec![]).await?;
-        let list = |x: Option<&Value>| -> Vec<String> {
-            x.and_then(Value::as_array)
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        };
-        // [[added, changed, removed]]
-        let inner = v
-            .as_array()
-            .and_then(|a| a.first())
-            .and_then(Value::as_array)
-            .unwrap_or(&[]);
-        Ok((list(inner.first()), list(inner.get(1)), list(inner.get(2))))
+        match self.ask(Request::ReloadConfig).await? {
+            Response::Diff(d) => Ok((d.added, d.changed, d.removed)),
+            other => Err(Error::unexpected(&other)),
+        }
     }
 }
 
 fn path(s: &Snapshot) -> OwnedObjectPath {
     // Escaped labels are always valid path elements.
-    OwnedObjectPath::try_from(s.path()).unwrap_or_else(|_| OwnedObjectPath::default())
+    OwnedObjectPath::try_from(snapshot_path(s)).unwrap_or_else(|_| OwnedObjectPath::default())
 }
 
 #[interface(name = "org.pidvisor.Supervisor1.Manager")]
@@ -98,8 +86,8 @@ impl Manager {
                     s.namespec.clone(),
                     s.group.clone(),
                     s.name.clone(),
-                    s.state.clone(),
-                    active_state(&s.state).to_owned(),
+                    s.state.name().to_owned(),
+                    s.state.active_state().to_owned(),
                     s.pid,
                     s.description.clone(),
                     path(s),
@@ -123,8 +111,11 @@ impl Manager {
 
     /// The object of a process (`name`, `group:name`); BAD_NAME if unknown.
     async fn get_process(&self, name: &str) -> Result<OwnedObjectPath, Error> {
-        let info = self.call("getProcessInfo", vec![name.into()]).await?;
-        let p = process_path(info.str_field("group"), info.str_field("name"));
+        let name = name.into();
+        let Response::Info(info) = self.ask(Request::GetProcessInfo { name }).await? else {
+            return Err(Error::FAILED("FAILED: unexpected answer".into()));
+        };
+        let p = process_path(&info.group, &info.name);
         Ok(OwnedObjectPath::try_from(p).unwrap_or_default())
     }
 
@@ -146,16 +137,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "StartProcess",
-                "startProcess",
-                vec![name.into(), wait.into()],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let request = Request::StartProcess {
+            name: name.into(),
+            wait,
+        };
+        boolean(self.change(conn, &hdr, "StartProcess", request).await?)
     }
 
     async fn stop_process(
@@ -165,16 +151,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "StopProcess",
-                "stopProcess",
-                vec![name.into(), wait.into()],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let request = Request::StopProcess {
+            name: name.into(),
+            wait,
+        };
+        boolean(self.change(conn, &hdr, "StopProcess", request).await?)
     }
 
     async fn restart_process(
@@ -195,16 +176,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "SignalProcess",
-                "signalProcess",
-                vec![name.into(), signal.into()],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let request = Request::SignalProcess {
+            name: name.into(),
+            signal: signal.into(),
+        };
+        boolean(self.change(conn, &hdr, "SignalProcess", request).await?)
     }
 
     async fn start_group(
@@ -214,16 +190,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "StartGroup",
-                "startProcessGroup",
-                vec![name.into(), wait.into()],
-            )
-            .await?;
-        Ok(results(v))
+        let request = Request::StartProcessGroup {
+            name: name.into(),
+            wait,
+        };
+        results(self.change(conn, &hdr, "StartGroup", request).await?)
     }
 
     async fn stop_group(
@@ -233,16 +204,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "StopGroup",
-                "stopProcessGroup",
-                vec![name.into(), wait.into()],
-            )
-            .await?;
-        Ok(results(v))
+        let request = Request::StopProcessGroup {
+            name: name.into(),
+            wait,
+        };
+        results(self.change(conn, &hdr, "StopGroup", request).await?)
     }
 
     /// Stop the group (waiting), then start it; answers the start results.
@@ -254,12 +220,13 @@ impl Manager {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
         self.check(conn, &hdr, "RestartGroup").await?;
-        self.call("stopProcessGroup", vec![name.into(), true.into()])
-            .await?;
-        let v = self
-            .call("startProcessGroup", vec![name.into(), wait.into()])
-            .await?;
-        Ok(results(v))
+        let name = name.to_string();
+        self.ask(Request::StopProcessGroup {
+            name: name.clone(),
+            wait: true,
+        })
+        .await?;
+        results(self.ask(Request::StartProcessGroup { name, wait }).await?)
     }
 
     async fn signal_group(
@@ -269,16 +236,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "SignalGroup",
-                "signalProcessGroup",
-                vec![name.into(), signal.into()],
-            )
-            .await?;
-        Ok(results(v))
+        let request = Request::SignalProcessGroup {
+            name: name.into(),
+            signal: signal.into(),
+        };
+        results(self.change(conn, &hdr, "SignalGroup", request).await?)
     }
 
     async fn start_all(
@@ -287,10 +249,8 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        self.check(conn, &hdr, "StartAll").await?;
-        Ok(results(
-            self.call("startAllProcesses", vec![wait.into()]).await?,
-        ))
+        let request = Request::StartAllProcesses { wait };
+        results(self.change(conn, &hdr, "StartAll", request).await?)
     }
 
     async fn stop_all(
@@ -299,10 +259,8 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        self.check(conn, &hdr, "StopAll").await?;
-        Ok(results(
-            self.call("stopAllProcesses", vec![wait.into()]).await?,
-        ))
+        let request = Request::StopAllProcesses { wait };
+        results(self.change(conn, &hdr, "StopAll", request).await?)
     }
 
     async fn restart_all(
@@ -312,10 +270,8 @@ impl Manager {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
         self.check(conn, &hdr, "RestartAll").await?;
-        self.call("stopAllProcesses", vec![true.into()]).await?;
-        Ok(results(
-            self.call("startAllProcesses", vec![wait.into()]).await?,
-        ))
+        self.ask(Request::StopAllProcesses { wait: true }).await?;
+        results(self.ask(Request::StartAllProcesses { wait }).await?)
     }
 
     async fn signal_all(
@@ -324,13 +280,14 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<Results, Error> {
-        self.check(conn, &hdr, "SignalAll").await?;
-        Ok(results(
-            self.call("signalAllProcesses", vec![signal.into()]).await?,
-        ))
+        let request = Request::SignalAllProcesses {
+            signal: signal.into(),
+        };
+        results(self.change(conn, &hdr, "SignalAll", request).await?)
     }
 
     /// Re-read the config (`reloadConfig`): `(added, changed, removed)` groups.
+    #[zbus(out_args("added", "changed", "removed"))]
     async fn reload_config(
         &self,
         #[zbus(header)] hdr: Header<'_>,
@@ -343,6 +300,7 @@ impl Manager {
     /// Re-read and apply, like `supervisorctl update`: removed groups are
     /// stopped and removed, changed ones stopped, removed and added again,
     /// new ones added. Answers the diff it applied.
+    #[zbus(out_args("added", "changed", "removed"))]
     async fn update(
         &self,
         #[zbus(header)] hdr: Header<'_>,
@@ -350,15 +308,18 @@ impl Manager {
     ) -> Result<Diff, Error> {
         self.check(conn, &hdr, "Update").await?;
         let (added, changed, removed) = self.reread().await?;
-        for g in removed.iter().chain(&changed) {
-            self.call("stopProcessGroup", vec![g.as_str().into(), true.into()])
-                .await?;
-            self.call("removeProcessGroup", vec![g.as_str().into()])
-                .await?;
+        for name in removed.iter().chain(&changed) {
+            let name = name.clone();
+            self.ask(Request::StopProcessGroup {
+                name: name.clone(),
+                wait: true,
+            })
+            .await?;
+            self.ask(Request::RemoveProcessGroup { name }).await?;
         }
-        for g in changed.iter().chain(&added) {
-            self.call("addProcessGroup", vec![g.as_str().into()])
-                .await?;
+        for name in changed.iter().chain(&added) {
+            let name = name.clone();
+            self.ask(Request::AddProcessGroup { name }).await?;
         }
         Ok((added, changed, removed))
     }
@@ -370,9 +331,8 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "ClearLog").await?;
-        let v = self.call("clearProcessLogs", vec![name.into()]).await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let request = Request::ClearProcessLogs { name: name.into() };
+        boolean(self.change(conn, &hdr, "ClearLog", request).await?)
     }
 
     async fn clear_main_log(
@@ -380,13 +340,15 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "ClearMainLog").await?;
-        let v = self.call("clearLog", vec![]).await?;
-        Ok(v.as_bool().unwrap_or(true))
+        boolean(
+            self.change(conn, &hdr, "ClearMainLog", Request::ClearMainLog)
+                .await?,
+        )
     }
 
     /// A window of a process log (`stdout`/`stderr`), like
     /// `tailProcessStdoutLog`: `(data, next_offset, overflow)`.
+    #[zbus(out_args("data", "offset", "overflow"))]
     async fn read_log(
         &self,
         name: &str,
@@ -408,16 +370,11 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<String, Error> {
-        let v = self
-            .change(
-                conn,
-                &hdr,
-                "ReadMainLog",
-                "readLog",
-                vec![Value::Int(offset), Value::Int(length)],
-            )
-            .await?;
-        Ok(v.as_str().unwrap_or_default().to_owned())
+        let request = Request::ReadMainLog { offset, length };
+        match self.change(conn, &hdr, "ReadMainLog", request).await? {
+            Response::Text(t) => Ok(t),
+            other => Err(Error::unexpected(&other)),
+        }
     }
 
     /// Stop everything and exit.
@@ -426,9 +383,10 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "Shutdown").await?;
-        let v = self.call("shutdown", vec![]).await?;
-        Ok(v.as_bool().unwrap_or(true))
+        boolean(
+            self.change(conn, &hdr, "Shutdown", Request::Shutdown)
+                .await?,
+        )
     }
 
     /// Stop everything, re-read the config and start again (`supervisor.restart`).
@@ -437,23 +395,21 @@ impl Manager {
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
-        self.check(conn, &hdr, "Reload").await?;
-        let v = self.call("restart", vec![]).await?;
-        Ok(v.as_bool().unwrap_or(true))
+        boolean(self.change(conn, &hdr, "Reload", Request::Restart).await?)
     }
 
     /// The Supervisor version pidvisor is compatible with.
     async fn version(&self) -> String {
-        crate::control::rpc::SUPERVISOR_VERSION.to_owned()
+        crate::api::SUPERVISOR_VERSION.to_owned()
     }
 
     /// The daemon's state: `(code, name)`, e.g. `(1, "RUNNING")`.
+    #[zbus(out_args("code", "name"))]
     async fn state(&self) -> Result<(i32, String), Error> {
-        let v = self.call("getState", vec![]).await?;
-        Ok((
-            i32::try_from(v.int_field("statecode")).unwrap_or(0),
-            v.str_field("statename").to_owned(),
-        ))
+        match self.ask(Request::GetState).await? {
+            Response::State(s) => Ok((s.code(), s.name().to_owned())),
+            other => Err(Error::unexpected(&other)),
+        }
     }
 
     /// A process changed state (`id` is its namespec).

@@ -1,10 +1,11 @@
 //! The D-Bus front end: `org.pidvisor.Supervisor1`, shaped like systemd1
 //! (spec linux.md §2, design.md §2).
 //!
-//! It never touches process state. Every method becomes a request on a
-//! channel to the reactor (the same `control::rpc::plan` the XML-RPC socket
-//! uses, so both front ends show the same truth), followed by a wake of the
-//! reactor's `mio::Waker`; the answer comes back on a per-request channel.
+//! It never touches process state. Every method becomes a typed
+//! [`api::Request`] on a channel to the reactor (the same requests the
+//! XML-RPC face makes, so both show the same truth), followed by a wake of
+//! the reactor's `mio::Waker`; the typed answer comes back on a
+//! per-request channel and is rendered here.
 //! State changes flow the other way on a bounded channel that the reactor
 //! only ever `try_send`s into: when it is full the reactor raises a resync
 //! flag and the D-Bus side re-reads everything instead.
@@ -23,8 +24,8 @@ mod pump;
 use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc, Mutex};
 
+use crate::api::{self, Request as ApiRequest, Response};
 use crate::config::{Config, DbusMode, LogLevel};
-use crate::control::xmlrpc::{Fault as XmlFault, Value};
 
 pub use error::Error;
 
@@ -39,48 +40,11 @@ pub const PROCESS_IFACE: &str = "org.pidvisor.Supervisor1.Process";
 pub const EVENT_QUEUE: usize = 256;
 
 /// One process as D-Bus shows it, built by the reactor from the core.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
-    pub name: String,
-    pub group: String,
-    /// What `pidvisorctl status` prints (`name`, or `group:name`).
-    pub namespec: String,
-    pub state: String,
-    pub state_code: i32,
-    pub pid: u32,
-    pub description: String,
-    pub exit_status: i32,
-    pub spawn_error: String,
-    /// Wall-clock microseconds; 0 = never.
-    pub start_usec: u64,
-    pub stop_usec: u64,
-    pub restarts: u64,
-    /// Empty until cgroups exist.
-    pub control_group: String,
-}
+pub use crate::api::ProcessSnapshot as Snapshot;
 
-impl Snapshot {
-    /// `group:name`, the key for objects (always both parts, unlike
-    /// `namespec`).
-    pub fn key(&self) -> String {
-        format!("{}:{}", self.group, self.name)
-    }
-
-    pub fn path(&self) -> String {
-        process_path(&self.group, &self.name)
-    }
-}
-
-/// systemd's vocabulary for a Supervisor state.
-pub fn active_state(state: &str) -> &'static str {
-    match state {
-        "RUNNING" => "active",
-        "STARTING" | "BACKOFF" => "activating",
-        "STOPPING" => "deactivating",
-        "STOPPED" | "EXITED" => "inactive",
-        // FATAL, and UNKNOWN (an internal error in Supervisor).
-        _ => "failed",
-    }
+/// The object path of a snapshot's process.
+pub fn snapshot_path(s: &Snapshot) -> String {
+    process_path(&s.group, &s.name)
 }
 
 /// Escape like systemd's `bus_label_escape`: every byte outside
@@ -108,20 +72,23 @@ pub fn process_path(group: &str, name: &str) -> String {
     )
 }
 
+/// A process's name as `status` shows it: `name` when it is alone in a
+/// group of its own name, else `group:name`.
+pub fn namespec(group: &str, name: &str) -> String {
+    if group == name {
+        name.into()
+    } else {
+        format!("{group}:{name}")
+    }
+}
+
 /// What the D-Bus side asks of the reactor.
 #[derive(Debug)]
 pub enum Request {
-    /// An XML-RPC method (`supervisor.*`) with its params, run exactly as
-    /// the control socket runs it.
+    /// A typed request, answered on `reply`.
     Call {
-        method: String,
-        params: Vec<Value>,
-        reply: async_channel::Sender<Result<Value, XmlFault>>,
-    },
-    /// Snapshots of every process, or of the one with this `group:name`.
-    Snapshot {
-        key: Option<String>,
-        reply: async_channel::Sender<Vec<Snapshot>>,
+        request: ApiRequest,
+        reply: async_channel::Sender<api::Reply>,
     },
     /// Queue an [`Event::Resync`] behind the events already queued.
     Resync,
@@ -134,8 +101,8 @@ pub enum Request {
 pub enum Event {
     /// A state change (`from` -> `to`) and the process as it is now.
     Changed {
-        from: String,
-        to: String,
+        from: api::ProcessState,
+        to: api::ProcessState,
         snap: Box<Snapshot>,
     },
     GroupAdded(Vec<Snapshot>),
@@ -182,14 +149,11 @@ impl Client {
         Ok(())
     }
 
-    /// Run `supervisor.<method>` in the reactor and wait for its answer.
-    pub(crate) async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, Error> {
+    /// Have `request` answered by the reactor and wait for the answer;
+    /// a fault is the D-Bus error of the same name.
+    pub(crate) async fn ask(&self, request: ApiRequest) -> Result<Response, Error> {
         let (tx, rx) = async_channel::bounded(1);
-        self.send(Request::Call {
-            method: format!("supervisor.{method}"),
-            params,
-            reply: tx,
-        })?;
+        self.send(Request::Call { request, reply: tx })?;
         match rx.recv().await {
             Ok(r) => r.map_err(Error::from_fault),
             // The reactor ended (shutdown) with the call in flight.
@@ -197,12 +161,12 @@ impl Client {
         }
     }
 
+    /// Snapshots of every process, or of the one with this `group:name`.
     pub(crate) async fn snapshots(&self, key: Option<String>) -> Result<Vec<Snapshot>, Error> {
-        let (tx, rx) = async_channel::bounded(1);
-        self.send(Request::Snapshot { key, reply: tx })?;
-        rx.recv()
-            .await
-            .map_err(|_| Error::SHUTDOWN_STATE("SHUTDOWN_STATE".into()))
+        match self.ask(ApiRequest::Snapshots { key }).await? {
+            Response::Snapshots(s) => Ok(s),
+            other => Err(Error::unexpected(&other)),
+        }
     }
 
     /// Ask for a full resync; fire and forget.
@@ -349,7 +313,7 @@ fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
             let snap = pump::placeholder(&g.name, &p.name);
             server
                 .at(
-                    snap.path(),
+                    snapshot_path(&snap),
                     process::ProcessObject::new(&g.name, &p.name, client.clone(), policy.clone()),
                 )
                 .map_err(|e| StartError::Serve(Box::new(e)))?;
@@ -412,21 +376,5 @@ mod tests {
             process_path("g", "p"),
             "/org/pidvisor/Supervisor1/process/g_3ap"
         );
-    }
-
-    #[test]
-    fn active_state_mapping() {
-        for (s, a) in [
-            ("STOPPED", "inactive"),
-            ("EXITED", "inactive"),
-            ("FATAL", "failed"),
-            ("UNKNOWN", "failed"),
-            ("STARTING", "activating"),
-            ("BACKOFF", "activating"),
-            ("RUNNING", "active"),
-            ("STOPPING", "deactivating"),
-        ] {
-            assert_eq!(active_state(s), a, "{s}");
-        }
     }
 }

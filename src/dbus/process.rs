@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use zbus::zvariant::{OwnedValue, Str};
 use zbus::{interface, message::Header, Connection};
 
-use super::{access, active_state, Client, Error, Policy, Snapshot};
-use crate::control::xmlrpc::Value;
+use super::{access, Client, Error, Policy, Snapshot};
+use crate::api::{ProcResult, Request, Response, Stream};
 
 /// Every property name, in introspection order.
 pub const PROPERTIES: &[&str] = &[
@@ -43,10 +43,10 @@ pub fn property(s: &Snapshot, name: &str) -> Option<OwnedValue> {
         "Id" => text(&s.namespec),
         "Name" => text(&s.name),
         "Group" => text(&s.group),
-        "State" => text(&s.state),
-        "StateCode" => OwnedValue::from(s.state_code),
-        "ActiveState" => text(active_state(&s.state)),
-        "SubState" => text(&s.state.to_ascii_lowercase()),
+        "State" => text(s.state.name()),
+        "StateCode" => OwnedValue::from(s.state.code()),
+        "ActiveState" => text(s.state.active_state()),
+        "SubState" => text(&s.state.name().to_ascii_lowercase()),
         "MainPID" => OwnedValue::from(s.pid),
         "Description" => text(&s.description),
         "ExitStatus" => OwnedValue::from(s.exit_status),
@@ -87,25 +87,29 @@ pub fn changed(old: &Snapshot, new: &Snapshot) -> Vec<(&'static str, OwnedValue)
         .collect()
 }
 
-/// `supervisor.*` result structs (`a(ssis)`: name, group, status, description).
-pub(crate) fn results(v: Value) -> Vec<(String, String, i32, String)> {
-    match v {
-        Value::Array(items) => items
-            .iter()
-            .map(|r| {
-                (
-                    r.str_field("name").to_owned(),
-                    r.str_field("group").to_owned(),
-                    i32::try_from(r.int_field("status")).unwrap_or(0),
-                    r.str_field("description").to_owned(),
-                )
-            })
-            .collect(),
-        _ => Vec::new(),
+/// Group and all-process results as `a(ssis)`: name, group, status (a
+/// fault code, 80 for success), description (`OK` or the fault text).
+pub(crate) fn results(r: Response) -> Result<Vec<(String, String, i32, String)>, Error> {
+    let Response::Results(items) = r else {
+        return Err(Error::unexpected(&r));
+    };
+    Ok(items.into_iter().map(result_tuple).collect())
+}
+
+fn result_tuple(r: ProcResult) -> (String, String, i32, String) {
+    let (status, description) = (r.status(), r.description().to_string());
+    (r.name, r.group, status, description)
+}
+
+/// A plain `true` answer.
+pub(crate) fn boolean(r: Response) -> Result<bool, Error> {
+    match r {
+        Response::Bool(b) => Ok(b),
+        other => Err(Error::unexpected(&other)),
     }
 }
 
-/// `tailProcess*Log`'s `[bytes, offset, overflow]`.
+/// `tailProcess*Log`: `(bytes, next offset, overflow)`.
 pub(crate) async fn read_log(
     client: &Client,
     namespec: &str,
@@ -113,50 +117,47 @@ pub(crate) async fn read_log(
     offset: i64,
     length: i64,
 ) -> Result<(String, i64, bool), Error> {
-    let method = match stream {
-        "stdout" | "" => "tailProcessStdoutLog",
-        "stderr" => "tailProcessStderrLog",
+    let stream = match stream {
+        "stdout" | "" => Stream::Stdout,
+        "stderr" => Stream::Stderr,
         other => {
             return Err(Error::BAD_ARGUMENTS(format!(
                 "BAD_ARGUMENTS: stream must be stdout or stderr, not {other}"
             )))
         }
     };
-    let v = client
-        .call(
-            method,
-            vec![namespec.into(), Value::Int(offset), Value::Int(length)],
-        )
-        .await?;
-    let a = v.as_array().unwrap_or(&[]);
-    Ok((
-        a.first()
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned(),
-        a.get(1).and_then(Value::as_i64).unwrap_or(0),
-        a.get(2).and_then(Value::as_bool).unwrap_or(false),
-    ))
+    let request = Request::TailProcessLog {
+        name: namespec.into(),
+        stream,
+        offset,
+        length,
+    };
+    match client.ask(request).await? {
+        Response::Tail(t) => Ok((t.text, t.offset, t.overflow)),
+        other => Err(Error::unexpected(&other)),
+    }
 }
 
 /// Supervisorctl's restart: stop (not running is fine), then start.
 pub(crate) async fn restart(client: &Client, namespec: &str, wait: bool) -> Result<bool, Error> {
-    match client
-        .call("stopProcess", vec![namespec.into(), Value::Bool(true)])
-        .await
-    {
+    let name = namespec.to_string();
+    let stop = Request::StopProcess {
+        name: name.clone(),
+        wait: true,
+    };
+    match client.ask(stop).await {
         Ok(_) | Err(Error::NOT_RUNNING(_)) => {}
         Err(e) => return Err(e),
     }
-    let v = client
-        .call("startProcess", vec![namespec.into(), Value::Bool(wait)])
-        .await?;
-    Ok(v.as_bool().unwrap_or(true))
+    boolean(client.ask(Request::StartProcess { name, wait }).await?)
 }
 
 pub struct ProcessObject {
-    /// `group:name`, which the core accepts for every process.
+    /// `group:name`, the key of its snapshot.
     key: String,
+    /// The name as `status` shows it (`name`, or `group:name`), which is
+    /// what the calls send, so faults name it as the manager's do.
+    namespec: String,
     client: Client,
     policy: Policy,
 }
@@ -165,6 +166,7 @@ impl ProcessObject {
     pub(crate) fn new(group: &str, name: &str, client: Client, policy: Policy) -> ProcessObject {
         ProcessObject {
             key: format!("{group}:{name}"),
+            namespec: super::namespec(group, name),
             client,
             policy,
         }
@@ -200,11 +202,12 @@ impl ProcessObject {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
         access::check(&self.policy, conn, &hdr, "Start").await?;
-        let v = self
-            .client
-            .call("startProcess", vec![self.key.as_str().into(), wait.into()])
-            .await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let name = self.namespec.clone();
+        boolean(
+            self.client
+                .ask(Request::StartProcess { name, wait })
+                .await?,
+        )
     }
 
     /// Stop the process; with `wait`, answer once it is stopped.
@@ -215,11 +218,8 @@ impl ProcessObject {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
         access::check(&self.policy, conn, &hdr, "Stop").await?;
-        let v = self
-            .client
-            .call("stopProcess", vec![self.key.as_str().into(), wait.into()])
-            .await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let name = self.namespec.clone();
+        boolean(self.client.ask(Request::StopProcess { name, wait }).await?)
     }
 
     /// Stop (if running), then start.
@@ -230,7 +230,7 @@ impl ProcessObject {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
         access::check(&self.policy, conn, &hdr, "Restart").await?;
-        restart(&self.client, &self.key, wait).await
+        restart(&self.client, &self.namespec, wait).await
     }
 
     /// Send a signal, by name (`HUP`, `SIGHUP`) or number (`1`).
@@ -241,19 +241,17 @@ impl ProcessObject {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<bool, Error> {
         access::check(&self.policy, conn, &hdr, "Signal").await?;
-        let v = self
-            .client
-            .call(
-                "signalProcess",
-                vec![self.key.as_str().into(), signal.into()],
-            )
-            .await?;
-        Ok(v.as_bool().unwrap_or(true))
+        let request = Request::SignalProcess {
+            name: self.namespec.clone(),
+            signal: signal.into(),
+        };
+        boolean(self.client.ask(request).await?)
     }
 
     /// Like `tailProcessStdoutLog`: `stream` is `stdout` or `stderr`;
     /// answers `(data, next_offset, overflow)`. Logs may hold secrets, so
     /// this needs the same right as a state change.
+    #[zbus(out_args("data", "offset", "overflow"))]
     async fn read_log(
         &self,
         stream: &str,
@@ -263,7 +261,7 @@ impl ProcessObject {
         #[zbus(connection)] conn: &Connection,
     ) -> Result<(String, i64, bool), Error> {
         access::check(&self.policy, conn, &hdr, "ReadLog").await?;
-        read_log(&self.client, &self.key, stream, offset, length).await
+        read_log(&self.client, &self.namespec, stream, offset, length).await
     }
 
     /// Supervisor's namespec (`name` or `group:name`), as `pidvisorctl status` prints it.
@@ -362,8 +360,7 @@ mod tests {
     fn changed_lists_signalled_properties_only() {
         let old = placeholder("web", "web");
         let mut new = old.clone();
-        new.state = "RUNNING".into();
-        new.state_code = 20;
+        new.state = crate::api::ProcessState::Running;
         new.pid = 42;
         new.description = "pid 42, uptime 0:00:01".into();
         let mut names: Vec<&str> = changed(&old, &new).into_iter().map(|(k, _)| k).collect();

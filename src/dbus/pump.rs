@@ -13,7 +13,8 @@ use zbus::zvariant::{ObjectPath, Value};
 
 use super::manager::Manager;
 use super::process::{changed, ProcessObject};
-use super::{Client, Event, Policy, Snapshot, MANAGER_PATH, PROCESS_IFACE};
+use super::{snapshot_path, Client, Event, Policy, Snapshot, MANAGER_PATH, PROCESS_IFACE};
+use crate::api::ProcessState;
 use crate::config::LogLevel;
 
 /// What D-Bus last showed, per `group:name`: the base for change signals.
@@ -24,13 +25,8 @@ pub fn placeholder(group: &str, name: &str) -> Snapshot {
     Snapshot {
         name: name.into(),
         group: group.into(),
-        namespec: if group == name {
-            name.into()
-        } else {
-            format!("{group}:{name}")
-        },
-        state: "STOPPED".into(),
-        state_code: 0,
+        namespec: super::namespec(group, name),
+        state: ProcessState::Stopped,
         pid: 0,
         description: "Not started".into(),
         exit_status: 0,
@@ -88,16 +84,21 @@ impl Pump {
         match ev {
             Event::Changed { from, to, snap } => {
                 let key = snap.key();
-                let path = snap.path();
+                let path = snapshot_path(&snap);
                 match self.mirror.get(&key).cloned() {
                     Some(old) => self.update(&old, &snap).await,
                     None => self.add(&snap).await,
                 }
                 self.mirror.insert(key, (*snap).clone());
                 if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
-                    let _ =
-                        Manager::process_state_changed(&e, &snap.namespec, obj(&path), &from, &to)
-                            .await;
+                    let _ = Manager::process_state_changed(
+                        &e,
+                        &snap.namespec,
+                        obj(&path),
+                        from.name(),
+                        to.name(),
+                    )
+                    .await;
                 }
             }
             Event::GroupAdded(snaps) => {
@@ -145,7 +146,7 @@ impl Pump {
     async fn add(&self, s: &Snapshot) {
         let object =
             ProcessObject::new(&s.group, &s.name, self.client.clone(), self.policy.clone());
-        let path = s.path();
+        let path = snapshot_path(s);
         if let Ok(true) = self.conn.object_server().at(path.as_str(), object).await {
             if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
                 let _ = Manager::process_new(&e, &s.namespec, obj(&path)).await;
@@ -154,7 +155,7 @@ impl Pump {
     }
 
     async fn remove(&mut self, s: &Snapshot) {
-        let path = s.path();
+        let path = snapshot_path(s);
         self.mirror.remove(&s.key());
         let _ = self
             .conn
@@ -172,7 +173,7 @@ impl Pump {
         if diff.is_empty() {
             return;
         }
-        let path = new.path();
+        let path = snapshot_path(new);
         let Some(e) = emitter(&self.conn, path.as_str()) else {
             return;
         };
@@ -209,7 +210,7 @@ mod tests {
 
     fn snap(group: &str, name: &str, state: &str, pid: u32) -> Snapshot {
         let mut s = placeholder(group, name);
-        s.state = state.into();
+        s.state = ProcessState::from_name(state).unwrap();
         s.pid = pid;
         s
     }
@@ -302,7 +303,7 @@ mod tests {
         fn has_object(&self, s: &Snapshot) -> bool {
             self.server
                 .object_server()
-                .interface::<_, ProcessObject>(s.path())
+                .interface::<_, ProcessObject>(snapshot_path(s))
                 .is_ok()
         }
     }
@@ -315,19 +316,22 @@ mod tests {
             .try_send(Event::GroupAdded(vec![a.clone()]))
             .unwrap();
         let (_, body) = rig.expect("ProcessNew");
-        assert!(body.contains("g:a") && body.contains(&a.path()), "{body}");
+        assert!(
+            body.contains("g:a") && body.contains(&snapshot_path(&a)),
+            "{body}"
+        );
         assert!(rig.has_object(&a));
 
         let started = snap("g", "a", "RUNNING", 42);
         rig.events
             .try_send(Event::Changed {
-                from: "STARTING".into(),
-                to: "RUNNING".into(),
+                from: ProcessState::Starting,
+                to: ProcessState::Running,
                 snap: Box::new(started),
             })
             .unwrap();
         let (path, body) = rig.expect("PropertiesChanged");
-        assert_eq!(path, a.path());
+        assert_eq!(path, snapshot_path(&a));
         assert!(body.contains("RUNNING") && body.contains("42"), "{body}");
         assert!(body.contains("active"), "{body}");
         let (_, body) = rig.expect("ProcessStateChanged");
@@ -340,7 +344,7 @@ mod tests {
             .try_send(Event::GroupRemoved("g".into()))
             .unwrap();
         let (_, body) = rig.expect("ProcessRemoved");
-        assert!(body.contains(&a.path()), "{body}");
+        assert!(body.contains(&snapshot_path(&a)), "{body}");
         assert!(!rig.has_object(&a));
     }
 
@@ -364,9 +368,9 @@ mod tests {
         let b = snap("h", "b", "RUNNING", 2);
         rig.events.try_send(Event::Resync(vec![b.clone()])).unwrap();
         let (_, body) = rig.expect("ProcessRemoved");
-        assert!(body.contains(&a.path()), "{body}");
+        assert!(body.contains(&snapshot_path(&a)), "{body}");
         let (_, body) = rig.expect("ProcessNew");
-        assert!(body.contains(&b.path()), "{body}");
+        assert!(body.contains(&snapshot_path(&b)), "{body}");
         assert!(rig.has_object(&b) && !rig.has_object(&a));
     }
 }

@@ -1,43 +1,76 @@
-//! The reactor's end of the D-Bus bridge: run the D-Bus side's requests as
-//! control jobs (ids in a range of their own), answer them on their
-//! channels, and pass state changes on without ever blocking.
+//! The reactor's end of the D-Bus bridge: the D-Bus side's requests come
+//! in as typed [`api::Request`]s with a reply channel each; their answers
+//! go back on those channels, and state changes go out, never blocking.
+//!
+//! [`Bridge`] owns the link and the reply channels of the requests in
+//! flight; the reactor polls it for work and hands it answers and events.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{now, Reactor};
-use crate::control::rpc::{self, Plan};
-use crate::control::server::Job;
-use crate::control::xmlrpc::{Fault as XmlFault, Value};
-use crate::core::{FaultCode, ProcId};
-use crate::dbus::{Event, Link, Request, Snapshot};
+use crate::api;
+use crate::config::LogLevel;
+use crate::dbus::{Event, Link, Request};
 
-/// Job ids from here up belong to D-Bus; the control server counts from 1.
-const FIRST_ID: u64 = 1 << 62;
+/// What the D-Bus side asked for.
+pub enum BridgeIn {
+    /// Answer `request`, then [`Bridge::answer`] with `id`.
+    Ask { id: u64, request: api::Request },
+    /// Send every process again ([`Event::Resync`]).
+    Resync,
+    /// A line for the main log.
+    Log { level: LogLevel, message: String },
+}
 
-pub(super) struct Bridge {
+pub struct Bridge {
     link: Link,
-    pending: HashMap<u64, async_channel::Sender<Result<Value, XmlFault>>>,
+    pending: HashMap<u64, async_channel::Sender<api::Reply>>,
     next_id: u64,
     /// The D-Bus side went away: stop sending.
     closed: bool,
 }
 
 impl Bridge {
-    pub(super) fn new(link: Link) -> Bridge {
+    pub fn new(link: Link) -> Bridge {
         Bridge {
             link,
             pending: HashMap::new(),
-            next_id: FIRST_ID,
+            next_id: 1,
             closed: false,
         }
     }
 
-    pub(super) fn into_link(self) -> Link {
+    pub fn into_link(self) -> Link {
         self.link
     }
 
-    fn send(&mut self, ev: Event) {
+    /// Give the D-Bus side a waker on the current reactor's poll.
+    pub fn set_waker(&mut self, waker: Option<mio::Waker>) {
+        *self.link.waker.lock().unwrap_or_else(|e| e.into_inner()) = waker;
+    }
+
+    /// The next queued request (the waker only says "look").
+    pub fn poll(&mut self) -> Option<BridgeIn> {
+        Some(match self.link.requests.try_recv().ok()? {
+            Request::Call { request, reply } => {
+                let id = self.next_id;
+                self.next_id += 1;
+                self.pending.insert(id, reply);
+                BridgeIn::Ask { id, request }
+            }
+            Request::Resync => BridgeIn::Resync,
+            Request::Log { level, message } => BridgeIn::Log { level, message },
+        })
+    }
+
+    /// The answer to request `id`.
+    pub fn answer(&mut self, id: u64, reply: api::Reply) {
+        if let Some(tx) = self.pending.remove(&id) {
+            let _ = tx.try_send(reply);
+        }
+    }
+
+    pub fn send(&mut self, ev: Event) {
         if !self.closed {
             self.closed = !offer(&self.link.events, &self.link.resync, ev);
         }
@@ -55,154 +88,6 @@ fn offer(tx: &async_channel::Sender<Event>, resync: &AtomicBool, ev: Event) -> b
             true
         }
         Err(async_channel::TrySendError::Closed(_)) => false,
-    }
-}
-
-impl Reactor {
-    /// Give the D-Bus side a waker on this reactor's poll and the whole
-    /// state (a new core may have new groups).
-    pub(super) fn bridge_start(&mut self) {
-        if self.bridge.is_none() {
-            return;
-        }
-        let waker = match self.waker() {
-            Ok(w) => Some(w),
-            Err(e) => {
-                let msg = format!("cannot create a waker for D-Bus: {e}");
-                self.log(crate::config::LogLevel::Critical, &msg);
-                None
-            }
-        };
-        let all = self.snapshots(None);
-        if let Some(b) = self.bridge.as_mut() {
-            *b.link.waker.lock().unwrap_or_else(|e| e.into_inner()) = waker;
-            b.send(Event::Resync(all));
-        }
-    }
-
-    /// Take every queued D-Bus request (the waker only says "look").
-    pub(super) fn bridge_poll(&mut self) {
-        loop {
-            let Some(b) = self.bridge.as_mut() else {
-                return;
-            };
-            let req = match b.link.requests.try_recv() {
-                Ok(r) => r,
-                Err(_) => return,
-            };
-            match req {
-                Request::Call {
-                    method,
-                    params,
-                    reply,
-                } => {
-                    let id = b.next_id;
-                    b.next_id += 1;
-                    match rpc::plan(&method, &params) {
-                        // D-Bus never sends multicalls.
-                        Plan::Multi(_) => {
-                            let _ = reply.try_send(Err(rpc::fault(FaultCode::UnknownMethod, "")));
-                        }
-                        plan => {
-                            b.pending.insert(id, reply);
-                            self.jobs.push(Job { id, plan });
-                        }
-                    }
-                }
-                Request::Snapshot { key, reply } => {
-                    let snaps = self.snapshots(key.as_deref());
-                    let _ = reply.try_send(snaps);
-                }
-                Request::Resync => {
-                    let all = self.snapshots(None);
-                    if let Some(b) = self.bridge.as_mut() {
-                        b.send(Event::Resync(all));
-                    }
-                }
-                Request::Log { level, message } => self.log(level, &message),
-            }
-        }
-    }
-
-    /// The answer to job `id`, from whichever front end asked.
-    pub(super) fn answer(&mut self, id: u64, result: Result<Value, XmlFault>) {
-        if id >= FIRST_ID {
-            if let Some(tx) = self.bridge.as_mut().and_then(|b| b.pending.remove(&id)) {
-                let _ = tx.try_send(result);
-            }
-        } else {
-            self.control.answer(id, result, &mut self.jobs);
-        }
-    }
-
-    pub(super) fn bridge_state_changed(&mut self, id: ProcId, from: &str, to: &str) {
-        if self.bridge.is_none() {
-            return;
-        }
-        let Some(snap) = self.snapshot(id) else {
-            return;
-        };
-        let ev = Event::Changed {
-            from: from.into(),
-            to: to.into(),
-            snap: Box::new(snap),
-        };
-        if let Some(b) = self.bridge.as_mut() {
-            b.send(ev);
-        }
-    }
-
-    pub(super) fn bridge_group_added(&mut self, name: &str) {
-        if self.bridge.is_none() {
-            return;
-        }
-        let snaps: Vec<Snapshot> = self
-            .core
-            .groups()
-            .iter()
-            .filter(|g| g.spec.name == name)
-            .flat_map(|g| g.procs.clone())
-            .filter_map(|id| self.snapshot(id))
-            .collect();
-        if let Some(b) = self.bridge.as_mut() {
-            b.send(Event::GroupAdded(snaps));
-        }
-    }
-
-    pub(super) fn bridge_group_removed(&mut self, name: &str) {
-        if let Some(b) = self.bridge.as_mut() {
-            b.send(Event::GroupRemoved(name.into()));
-        }
-    }
-
-    /// Every process (in start order), or the one keyed `group:name`.
-    fn snapshots(&self, key: Option<&str>) -> Vec<Snapshot> {
-        self.core
-            .processes()
-            .filter(|(_, p)| key.map_or(true, |k| k == format!("{}:{}", p.spec.group, p.spec.name)))
-            .filter_map(|(id, _)| self.snapshot(id))
-            .collect()
-    }
-
-    fn snapshot(&self, id: ProcId) -> Option<Snapshot> {
-        let p = self.core.process(id)?;
-        let info = self.core.process_info(id, now());
-        let usec = |secs: f64| (secs.max(0.0) * 1e6) as u64;
-        Some(Snapshot {
-            namespec: p.namespec(),
-            name: info.name,
-            group: info.group,
-            state: info.statename,
-            state_code: info.state,
-            pid: info.pid,
-            description: info.description,
-            exit_status: info.exitstatus,
-            spawn_error: info.spawnerr,
-            start_usec: usec(p.laststart),
-            stop_usec: usec(p.laststop),
-            restarts: p.restart_count,
-            control_group: self.cgroups.control_group(id).unwrap_or_default(),
-        })
     }
 }
 

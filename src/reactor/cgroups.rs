@@ -4,6 +4,11 @@
 //! inotify (never polled). Without a usable cgroup2 the reactor falls back
 //! to process groups (Supervisor's behaviour) and says so once.
 //!
+//! [`Cgroups`] owns the subtree, the leaves, their directory fds and the
+//! inotify fd (token [`TOKEN`]); the reactor asks it to prepare a leaf
+//! before a spawn, to signal through a leaf, whether an exit must wait for
+//! its leaf to empty, and hears which held exits were released.
+//!
 //! Divergence from Supervisor, on purpose: when a main process exits by
 //! itself and leaves children behind in its leaf, they are killed
 //! (`cgroup.kill`) at once, before any restart, so a new instance never
@@ -16,15 +21,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mio::unix::SourceFd;
-use mio::{Interest, Token};
+use mio::{Interest, Registry, Token};
 use rustix::fs::inotify;
 
-use super::{now, Reactor, Source};
+use super::children::Exit;
+use crate::api::PidInfo;
 use crate::cgroup::{self, Tree};
 use crate::config::{Config, LogLevel, ProgramSpec};
-use crate::control::xmlrpc::Value;
 use crate::core::{ExitStatus, ProcId};
+use crate::logs::MainLogger;
 use crate::spawn::CloneMethod;
+
+/// The inotify fd's token.
+pub const TOKEN: Token = Token(2);
 
 /// The fallback note is said once per daemon, not once per reload.
 static FALLBACK_SAID: AtomicBool = AtomicBool::new(false);
@@ -44,7 +53,6 @@ struct Leaf {
 pub struct Cgroups {
     tree: Option<Tree>,
     inotify: Option<OwnedFd>,
-    token: Option<Token>,
     leaves: HashMap<ProcId, Leaf>,
     by_wd: HashMap<i32, ProcId>,
     /// Main process gone during a stop, leaf still populated: the exit the
@@ -64,7 +72,6 @@ impl Cgroups {
         Cgroups {
             tree: None,
             inotify: None,
-            token: None,
             leaves: HashMap::new(),
             by_wd: HashMap::new(),
             held: HashMap::new(),
@@ -162,32 +169,31 @@ fn proc_descendants(root: u32) -> Vec<u32> {
     out
 }
 
-impl Reactor {
+impl Cgroups {
     /// Set up cgroups for a (re)loaded configuration: reclaim what a crashed
     /// predecessor left, create the subtree, watch leaves with inotify.
-    pub(super) fn setup_cgroups(&mut self) {
-        let config = self.config.clone();
-        if self.cgroups.method == CloneMethod::Fork {
-            self.log(
+    pub fn setup(&mut self, config: &Config, r: &Registry, log: &mut MainLogger) {
+        if self.method == CloneMethod::Fork {
+            log.log(
                 LogLevel::Info,
                 "spawn: fork fallback forced by PIDVISOR_SPAWN_METHOD=fork",
             );
         }
-        self.setup_tree(&config, wanted(&config));
+        self.setup_tree(config, wanted(config), r, log);
     }
 
     /// Discover cgroup2 and, when `want`, create the subtree. Also called
     /// on the first spawn that needs a leaf after `update` added one.
-    fn setup_tree(&mut self, config: &Config, want: bool) {
-        self.cgroups.attempted |= want;
+    fn setup_tree(&mut self, config: &Config, want: bool, r: &Registry, log: &mut MainLogger) {
+        self.attempted |= want;
         let host = match cgroup::discover(Path::new("/proc")) {
             Ok(h) => h,
-            Err(e) => return self.cgroup_fallback(want, e.to_string()),
+            Err(e) => return self.fallback(want, log, e.to_string()),
         };
         let tree = Tree::new(&host.mount, &host.own, &cgroup::subtree_name(&config.path));
-        if tree.root().exists() && self.cgroups.leaves.is_empty() {
+        if tree.root().exists() && self.leaves.is_empty() {
             for line in tree.reclaim(RECLAIM_WAIT) {
-                self.log(LogLevel::Warn, &format!("cgroups: {line}"));
+                log.log(LogLevel::Warn, format!("cgroups: {line}"));
             }
         }
         if !want {
@@ -195,77 +201,71 @@ impl Reactor {
             return;
         }
         if let Err(e) = tree.create() {
-            return self.cgroup_fallback(want, e.to_string());
+            return self.fallback(want, log, e.to_string());
         }
         let fd = match inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)
         {
             Ok(fd) => fd,
-            Err(e) => return self.cgroup_fallback(want, format!("inotify_init: {e}")),
+            Err(e) => return self.fallback(want, log, format!("inotify_init: {e}")),
         };
-        let token = self.token(Source::Cgroup);
-        if let Err(e) =
-            self.poll
-                .registry()
-                .register(&mut SourceFd(&fd.as_raw_fd()), token, Interest::READABLE)
-        {
-            return self.cgroup_fallback(want, format!("cannot watch cgroup events: {e}"));
+        if let Err(e) = r.register(&mut SourceFd(&fd.as_raw_fd()), TOKEN, Interest::READABLE) {
+            return self.fallback(want, log, format!("cannot watch cgroup events: {e}"));
         }
         let base = tree.base().to_path_buf();
         let available = cgroup::read_controllers(&base).map_err(|e| e.to_string());
-        let c = &mut self.cgroups;
-        c.available = available;
-        c.base = base;
-        c.tree = Some(tree);
-        c.inotify = Some(fd);
-        c.token = Some(token);
-        let root = self
-            .cgroups
-            .tree
-            .as_ref()
-            .map(|t| t.root().display().to_string());
-        self.log(
+        log.log(
             LogLevel::Info,
-            &format!(
+            format!(
                 "cgroups: programs run in leaves under {}",
-                root.unwrap_or_default()
+                tree.root().display()
             ),
         );
-        let avail = self.cgroups.available.as_deref().map_err(String::as_str);
-        let errors = cgroup::check_config(config, avail, &self.cgroups.base);
-        for e in errors {
-            self.log(LogLevel::Error, &e.to_string());
+        self.available = available;
+        self.base = base;
+        self.tree = Some(tree);
+        self.inotify = Some(fd);
+        let avail = self.available.as_deref().map_err(String::as_str);
+        for e in cgroup::check_config(config, avail, &self.base) {
+            log.log(LogLevel::Error, e.to_string());
         }
     }
 
-    fn cgroup_fallback(&mut self, want: bool, reason: String) {
-        self.cgroups.available = Err(reason.clone());
+    fn fallback(&mut self, want: bool, log: &mut MainLogger, reason: String) {
+        self.available = Err(reason.clone());
         if want && !FALLBACK_SAID.swap(true, Ordering::Relaxed) {
-            self.log(
+            log.log(
                 LogLevel::Warn,
-                &format!("cgroups: {reason}; falling back to process groups (stopasgroup/killasgroup as in Supervisor)"),
+                format!("cgroups: {reason}; falling back to process groups (stopasgroup/killasgroup as in Supervisor)"),
             );
         }
     }
 
     /// Before a spawn: make (or reuse) the process's leaf, kill strays left
     /// in it, apply limits. `Err` is the spawn error text.
-    pub(super) fn prepare_leaf(&mut self, id: ProcId, spec: &ProgramSpec) -> Result<(), String> {
-        let want = cgroup::wants_cgroup(self.core.pending_config(), spec);
-        if want && !self.cgroups.attempted {
-            let config = self.core.pending_config().clone();
-            self.setup_tree(&config, true);
+    /// `config` is the core's latest (pending) configuration.
+    pub fn prepare_leaf(
+        &mut self,
+        id: ProcId,
+        spec: &ProgramSpec,
+        config: &Config,
+        r: &Registry,
+        log: &mut MainLogger,
+    ) -> Result<(), String> {
+        let want = cgroup::wants_cgroup(config, spec);
+        if want && !self.attempted {
+            self.setup_tree(config, true, r, log);
         }
         let limits = cgroup::limits_of(spec);
         if !limits.is_empty() {
             // The same error as --check-config and the start-up log.
-            let avail = self.cgroups.available.as_deref().map_err(String::as_str);
+            let avail = self.available.as_deref().map_err(String::as_str);
             let section = format!("program:{}", spec.program);
-            let errs = cgroup::check_config(self.core.pending_config(), avail, &self.cgroups.base);
+            let errs = cgroup::check_config(config, avail, &self.base);
             if let Some(e) = errs.iter().find(|e| e.section.as_deref() == Some(&section)) {
                 return Err(e.to_string());
             }
         }
-        let Some(tree) = self.cgroups.tree.clone() else {
+        let Some(tree) = self.tree.clone() else {
             return Ok(());
         };
         if !want {
@@ -277,45 +277,46 @@ impl Reactor {
             tree.enable(&spec.group, &ctrls, std::process::id())
                 .map_err(|e| e.to_string())?;
         }
-        if !self.cgroups.leaves.contains_key(&id) {
+        if !self.leaves.contains_key(&id) {
             let path = tree
                 .create_leaf(&spec.group, &spec.name)
                 .map_err(|e| e.to_string())?;
             let dir = Tree::open(&path).map_err(|e| e.to_string())?;
-            let Some(ino) = self.cgroups.inotify.as_ref() else {
+            let Some(ino) = self.inotify.as_ref() else {
                 return Ok(());
             };
             let wd =
                 inotify::add_watch(ino, path.join("cgroup.events"), inotify::WatchFlags::MODIFY)
                     .map_err(|e| format!("cannot watch {}/cgroup.events: {e}", path.display()))?;
-            self.cgroups.by_wd.insert(wd, id);
-            self.cgroups.leaves.insert(id, Leaf { path, dir, wd });
+            self.by_wd.insert(wd, id);
+            self.leaves.insert(id, Leaf { path, dir, wd });
         }
-        let leaf = self.cgroups.leaves[&id].path.clone();
+        let leaf = self.leaves[&id].path.clone();
         if cgroup::populated(&leaf).unwrap_or(false) {
             // Strays of an earlier instance: never share a leaf with them.
             let _ = cgroup::kill(&leaf);
-            self.log(
+            log.log(
                 LogLevel::Info,
-                &format!("cgroups: killed leftover processes in {}", leaf.display()),
+                format!("cgroups: killed leftover processes in {}", leaf.display()),
             );
         }
         tree.write_limits(&leaf, &limits).map_err(|e| e.to_string())
     }
 
-    /// Signal a process that has a leaf. Returns `None` when the process
-    /// has no leaf (the caller uses the pidfd / process group).
-    pub(super) fn signal_leaf(
-        &mut self,
+    /// Signal a process that has a leaf (`stopping`: the core is stopping
+    /// it). Returns `None` when the process has no leaf (the caller uses
+    /// the pidfd / process group).
+    pub fn signal_leaf(
+        &self,
         id: ProcId,
         sig: i32,
         group: bool,
+        stopping: bool,
     ) -> Option<std::io::Result<()>> {
-        let leaf = self.cgroups.leaves.get(&id)?.path.clone();
-        let stopping = self.core.process(id).is_some_and(|p| p.killing);
-        if sig == libc::SIGKILL && (stopping || group) {
+        let leaf = &self.leaves.get(&id)?.path;
+        if sig == crate::sys::signal::SIGKILL && (stopping || group) {
             // The final stop: atomic, catches processes forking meanwhile.
-            return Some(cgroup::kill(&leaf).map_err(io_error));
+            return Some(cgroup::kill(leaf).map_err(io_error));
         }
         if !group {
             return None;
@@ -323,7 +324,7 @@ impl Reactor {
         // stopasgroup: every pid in the leaf, re-read until no new ones.
         let mut done = std::collections::HashSet::new();
         for _ in 0..64 {
-            let pids = cgroup::procs(&leaf).unwrap_or_default();
+            let pids = cgroup::procs(leaf).unwrap_or_default();
             let fresh: Vec<u32> = pids.into_iter().filter(|p| done.insert(*p)).collect();
             if fresh.is_empty() {
                 break;
@@ -340,72 +341,71 @@ impl Reactor {
     /// timer keeps running and its SIGKILL becomes `cgroup.kill`), and
     /// after an exit by itself, whose leftovers are killed at once.
     /// An exit that is not held drops the (empty) leaf right away.
-    pub(super) fn hold_exit(&mut self, id: ProcId, gen: u64, status: ExitStatus) -> bool {
-        let Some(leaf) = self.cgroups.leaves.get(&id).map(|l| l.path.clone()) else {
+    /// `stopping`: the core is stopping the process; `name` is for the log.
+    pub fn hold_exit(
+        &mut self,
+        exit: &Exit,
+        stopping: bool,
+        name: &str,
+        log: &mut MainLogger,
+    ) -> bool {
+        let id = exit.id;
+        let Some(leaf) = self.leaves.get(&id).map(|l| l.path.clone()) else {
             return false;
         };
         if !cgroup::populated(&leaf).unwrap_or(false) {
-            self.drop_leaf(id);
+            self.drop_leaf(id, log);
             return false;
         }
-        self.cgroups.held.insert(id, (gen, status));
-        if self.core.process(id).is_some_and(|p| p.killing) {
+        self.held.insert(id, (exit.gen, exit.status));
+        if stopping {
             return true;
         }
         // Exited by itself: what it left behind goes now (documented
         // divergence), so the next start never shares its leaf.
         let pids = cgroup::procs(&leaf).unwrap_or_default();
         let _ = cgroup::kill(&leaf);
-        let name = self
-            .core
-            .spec(id)
-            .map(|s| s.name.clone())
-            .unwrap_or_default();
         let pids: Vec<String> = pids.iter().map(u32::to_string).collect();
-        self.log(
+        log.log(
             LogLevel::Info,
-            &format!(
+            format!(
                 "cgroups: '{name}' exited; killed what it left in its cgroup ({})",
                 pids.join(" ")
             ),
         );
-        // It may already be empty (no inotify event would come then).
-        self.release_if_empty(id);
         true
     }
 
-    /// inotify said some `cgroup.events` changed: release held exits whose
-    /// leaf is now empty.
-    pub(super) fn on_cgroup_events(&mut self) {
-        let Some(fd) = self.cgroups.inotify.as_ref() else {
-            return;
+    /// inotify said some `cgroup.events` changed: the held exits whose
+    /// leaf is now empty, released.
+    pub fn ready(&mut self, log: &mut MainLogger) -> Vec<Exit> {
+        let Some(fd) = self.inotify.as_ref() else {
+            return Vec::new();
         };
         let mut ids = Vec::new();
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
         let mut reader = inotify::Reader::new(fd, &mut buf);
         while let Ok(ev) = reader.next() {
-            if let Some(id) = self.cgroups.by_wd.get(&ev.wd()) {
+            if let Some(id) = self.by_wd.get(&ev.wd()) {
                 ids.push(*id);
             }
         }
         ids.sort_unstable();
         ids.dedup();
-        for id in ids {
-            self.release_if_empty(id);
-        }
+        ids.into_iter()
+            .filter_map(|id| self.release_if_empty(id, log))
+            .collect()
     }
 
-    fn release_if_empty(&mut self, id: ProcId) {
-        let Some(leaf) = self.cgroups.leaf_path(id) else {
-            return;
-        };
+    /// The held exit of `id`, if its leaf is empty now.
+    pub fn release_if_empty(&mut self, id: ProcId, log: &mut MainLogger) -> Option<Exit> {
+        let leaf = self.leaf_path(id)?;
         if cgroup::populated(leaf).unwrap_or(false) {
-            return;
+            return None;
         }
-        if let Some((gen, status)) = self.cgroups.held.remove(&id) {
-            self.drop_leaf(id);
-            self.core.exited(id, gen, status, now());
-        }
+        let (gen, status) = self.held.remove(&id)?;
+        self.drop_leaf(id, log);
+        Some(Exit { id, gen, status })
     }
 
     /// Remove a process's leaf once it is empty. Every spawn gets a fresh
@@ -414,87 +414,75 @@ impl Reactor {
     /// cgroup that was once `cgroup.kill`ed is SIGKILLed at birth (the
     /// fork-versus-kill check seems to compare the kill counts of the
     /// parent's and the target cgroup), so a killed leaf is never reused.
-    fn drop_leaf(&mut self, id: ProcId) {
-        let Some(leaf) = self.cgroups.leaves.remove(&id) else {
+    fn drop_leaf(&mut self, id: ProcId, log: &mut MainLogger) {
+        let Some(leaf) = self.leaves.remove(&id) else {
             return;
         };
-        self.cgroups.held.remove(&id);
-        self.cgroups.by_wd.remove(&leaf.wd);
-        if let Some(fd) = &self.cgroups.inotify {
+        self.held.remove(&id);
+        self.by_wd.remove(&leaf.wd);
+        if let Some(fd) = &self.inotify {
             let _ = inotify::remove_watch(fd, leaf.wd);
         }
         drop(leaf.dir);
         match std::fs::remove_dir(&leaf.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => self.log(
+            Err(e) => log.log(
                 LogLevel::Warn,
-                &format!("cgroups: cannot remove {}: {e}", leaf.path.display()),
+                format!("cgroups: cannot remove {}: {e}", leaf.path.display()),
             ),
         }
     }
 
     /// Leaves of processes that no longer exist (group removed) go.
-    pub(super) fn forget_removed_leaves(&mut self) {
-        let live: std::collections::HashSet<ProcId> =
-            self.core.processes().map(|(id, _)| id).collect();
+    pub fn forget_removed(
+        &mut self,
+        live: &std::collections::HashSet<ProcId>,
+        log: &mut MainLogger,
+    ) {
         let gone: Vec<ProcId> = self
-            .cgroups
             .leaves
             .keys()
             .copied()
             .filter(|id| !live.contains(id))
             .collect();
         for id in gone {
-            self.drop_leaf(id);
+            self.drop_leaf(id, log);
         }
         // Group nodes left without leaves go too.
-        if let Some(tree) = &self.cgroups.tree {
+        if let Some(tree) = &self.tree {
             tree.remove_empty_groups();
         }
     }
 
     /// End of this configuration's run: drop the watches and remove the
     /// (now empty) subtree.
-    pub(super) fn teardown_cgroups(&mut self) {
-        if let Some(fd) = self.cgroups.inotify.take() {
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&fd.as_raw_fd()));
+    pub fn teardown(&mut self, r: &Registry) {
+        if let Some(fd) = self.inotify.take() {
+            let _ = r.deregister(&mut SourceFd(&fd.as_raw_fd()));
         }
-        if let Some(t) = self.cgroups.token.take() {
-            self.sources.remove(&t);
-        }
-        self.cgroups.leaves.clear();
-        self.cgroups.by_wd.clear();
-        if let Some(tree) = self.cgroups.tree.take() {
+        self.leaves.clear();
+        self.by_wd.clear();
+        if let Some(tree) = self.tree.take() {
             tree.remove();
         }
     }
 
     /// `pidvisor.listProcessPids`: every pid of the program (its leaf, or
     /// without one the main pid and its descendants) with its command line.
-    pub(super) fn list_pids(&self, id: ProcId) -> Value {
-        let pids = match self.cgroups.leaf_path(id) {
-            Some(leaf) => cgroup::procs(leaf).unwrap_or_default(),
-            None => match self.children.get(id) {
-                Some(c) => std::iter::once(c.pid)
-                    .chain(proc_descendants(c.pid))
-                    .collect(),
-                None => Vec::new(),
-            },
+    /// `main`: the main pid while the child lives.
+    pub fn pids(&self, id: ProcId, main: Option<u32>) -> Vec<PidInfo> {
+        let pids = match (self.leaf_path(id), main) {
+            (Some(leaf), _) => cgroup::procs(leaf).unwrap_or_default(),
+            (None, Some(pid)) => std::iter::once(pid).chain(proc_descendants(pid)).collect(),
+            (None, None) => Vec::new(),
         };
-        Value::Array(
-            pids.into_iter()
-                .map(|pid| {
-                    Value::record([
-                        ("pid", Value::Int(i64::from(pid))),
-                        ("cmdline", Value::String(cmdline(pid))),
-                    ])
-                })
-                .collect(),
-        )
+        pids.into_iter()
+            .map(|pid| PidInfo {
+                pid,
+                cmdline: cmdline(pid),
+            })
+            .collect()
     }
 }
 

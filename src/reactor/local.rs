@@ -1,38 +1,50 @@
-//! Calls the reactor answers itself because they need its files or file
-//! descriptors: log reads and clears, stdin, `/logtail`, and reading the
-//! config for `reloadConfig`.
+//! Requests the reactor answers itself because they need its files or file
+//! descriptors: versions and pids, log reads and clears, stdin, the files
+//! log followers read, the pids of a program, and the snapshots the live
+//! faces show. [`Locals`] borrows what it needs for one answer.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::output::Stream;
-use super::{now, Reactor};
-use crate::control::rpc::{fault, Local};
-use crate::control::server::TailRequest;
-use crate::control::xmlrpc::{Fault as XmlFault, Value};
-use crate::core::{Command, FaultCode, Mood, ProcId};
-use crate::logs::{read_window, tail_window, ReadError};
+use super::cgroups::Cgroups;
+use super::children::ChildTable;
+use super::output::{Pipes, Stream};
+use crate::api::{
+    Fault, FaultCode, LogTail, ProcResult, ProcessSnapshot, ProcessState, Reply, Request, Response,
+    StdinData, SupervisorState,
+};
+use crate::core::{Core, ProcId};
+use crate::logs::{read_window, tail_window, MainLogger, ReadError};
 
-fn read_fault(e: ReadError) -> XmlFault {
+fn read_fault(e: ReadError) -> Fault {
     match e {
-        ReadError::BadArguments => fault(FaultCode::BadArguments, ""),
-        ReadError::NoFile(p) => fault(FaultCode::NoFile, &p.display().to_string()),
-        ReadError::Failed { path, .. } => fault(FaultCode::Failed, &path.display().to_string()),
+        ReadError::BadArguments => Fault::new(FaultCode::BadArguments, ""),
+        ReadError::NoFile(p) => Fault::new(FaultCode::NoFile, &p.display().to_string()),
+        ReadError::Failed { path, .. } => {
+            Fault::new(FaultCode::Failed, &path.display().to_string())
+        }
     }
 }
 
-/// Log text as an XML-RPC string. Supervisor decodes strictly and fails the
-/// whole call on a split character; we replace it instead.
-fn text(bytes: Vec<u8>) -> Value {
-    Value::String(
-        String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    )
+/// Log bytes as text. Supervisor decodes strictly and fails the whole call
+/// on a split character; we replace it instead.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-impl Reactor {
-    fn one_process(&self, name: &str) -> Result<ProcId, XmlFault> {
-        let bad = || fault(FaultCode::BadName, name);
+/// What one local answer may use.
+pub struct Locals<'a> {
+    pub core: &'a Core,
+    pub pipes: &'a mut Pipes,
+    pub mainlog: &'a mut MainLogger,
+    pub cgroups: &'a Cgroups,
+    pub children: &'a ChildTable,
+    pub identification: &'a str,
+}
+
+impl Locals<'_> {
+    fn one_process(&self, name: &str) -> Result<ProcId, Fault> {
+        let bad = || Fault::new(FaultCode::BadName, name);
         // `group:*` names a group, which these calls do not take.
         if name.ends_with(':') || name.ends_with(":*") {
             return Err(bad());
@@ -43,180 +55,200 @@ impl Reactor {
         }
     }
 
-    fn log_path(&self, id: ProcId, stderr: bool) -> Option<PathBuf> {
+    fn log_path(&self, id: ProcId, stream: Stream) -> Option<PathBuf> {
         let spec = self.core.spec(id)?;
-        let (stream, file) = if stderr {
-            (Stream::Stderr, &spec.stderr.file)
-        } else {
-            (Stream::Stdout, &spec.stdout.file)
+        let file = match stream {
+            Stream::Stdout => &spec.stdout.file,
+            Stream::Stderr if spec.redirect_stderr => return None,
+            Stream::Stderr => &spec.stderr.file,
         };
-        if stderr && spec.redirect_stderr {
-            return None;
-        }
         self.pipes.path_of(id, stream, file)
     }
 
-    /// Carry out one local call.
-    pub(super) fn local(&mut self, l: Local) -> Result<Value, XmlFault> {
-        if self.core.mood() < Mood::Running {
-            return Err(fault(FaultCode::ShutdownState, ""));
+    /// Answer one request the core does not.
+    pub fn answer(self, req: Request) -> Reply {
+        // Supervisor checks its state in every call but this one.
+        if let Request::SendRemoteCommEvent { .. } = req {
+            // No event listeners yet: with none, an event has nowhere to
+            // go, which is what Supervisor does too.
+            return Ok(Response::Bool(true));
         }
-        match l {
-            Local::Const(v) => Ok(v.into()),
-            Local::GetPid => Ok(Value::Int(i64::from(std::process::id()))),
-            Local::ListProcessPids { name } => Ok(self.list_pids(self.one_process(&name)?)),
-            Local::GetIdentification => Ok(self.config.supervisord.identifier.as_str().into()),
-            Local::ReadMainLog { offset, length } => {
-                let path = self.mainlog.path().map(Path::to_path_buf);
-                let Some(path) = path else {
-                    return Err(fault(FaultCode::NoFile, ""));
+        if self.core.mood() != SupervisorState::Running {
+            return Err(Fault::new(FaultCode::ShutdownState, ""));
+        }
+        match req {
+            Request::GetApiVersion => Ok(Response::Text(crate::api::API_VERSION.into())),
+            Request::GetSupervisorVersion => {
+                Ok(Response::Text(crate::api::SUPERVISOR_VERSION.into()))
+            }
+            Request::GetPid => Ok(Response::Pid(std::process::id())),
+            Request::GetIdentification => Ok(Response::Text(self.identification.into())),
+            Request::ListProcessPids { name } => {
+                let id = self.one_process(&name)?;
+                let main = self.children.get(id).map(|c| c.pid);
+                Ok(Response::Pids(self.cgroups.pids(id, main)))
+            }
+            Request::Snapshots { key } => Ok(Response::Snapshots(self.snapshots(key.as_deref()))),
+            Request::LogFile { name: None, .. } => Ok(Response::LogFile(
+                self.mainlog.path().map(Path::to_path_buf),
+            )),
+            Request::LogFile {
+                name: Some(name),
+                stream,
+            } => {
+                let id = self.one_process(&name)?;
+                Ok(Response::LogFile(self.log_path(id, stream)))
+            }
+            Request::SendProcessStdin { name, data } => self.send_stdin(&name, data),
+            other => self.logs(other),
+        }
+    }
+
+    /// Log reads and clears.
+    fn logs(self, req: Request) -> Reply {
+        match req {
+            Request::ReadMainLog { offset, length } => {
+                let Some(path) = self.mainlog.path() else {
+                    return Err(Fault::new(FaultCode::NoFile, ""));
                 };
-                read_window(&path, offset, length)
-                    .map(text)
+                read_window(path, offset, length)
+                    .map(|b| Response::Text(text(b)))
                     .map_err(read_fault)
             }
-            Local::ClearMainLog => {
+            Request::ClearMainLog => {
                 if self.mainlog.path().is_none() {
-                    return Err(fault(FaultCode::NoFile, ""));
+                    return Err(Fault::new(FaultCode::NoFile, ""));
                 }
                 self.mainlog
                     .clear()
-                    .map(|()| Value::Bool(true))
-                    .map_err(|e| fault(FaultCode::Failed, &e.to_string()))
+                    .map(|()| Response::Bool(true))
+                    .map_err(|e| Fault::new(FaultCode::Failed, &e.to_string()))
             }
-            Local::ReadProcessLog {
+            Request::ReadProcessLog {
                 name,
-                stderr,
+                stream,
                 offset,
                 length,
             } => {
                 let id = self.one_process(&name)?;
-                let Some(path) = self.log_path(id, stderr) else {
-                    return Err(fault(FaultCode::NoFile, ""));
+                let Some(path) = self.log_path(id, stream) else {
+                    return Err(Fault::new(FaultCode::NoFile, ""));
                 };
                 read_window(&path, offset, length)
-                    .map(text)
+                    .map(|b| Response::Text(text(b)))
                     .map_err(read_fault)
             }
-            Local::TailProcessLog {
+            Request::TailProcessLog {
                 name,
-                stderr,
+                stream,
                 offset,
                 length,
             } => {
                 let id = self.one_process(&name)?;
-                let (data, offset, overflow) = match self.log_path(id, stderr) {
+                let (data, offset, overflow) = match self.log_path(id, stream) {
                     Some(path) => tail_window(&path, offset, length),
                     None => (Vec::new(), 0, false),
                 };
-                Ok(Value::Array(vec![
-                    text(data),
-                    Value::Int(offset),
-                    Value::Bool(overflow),
-                ]))
+                Ok(Response::Tail(LogTail {
+                    text: text(data),
+                    offset,
+                    overflow,
+                }))
             }
-            Local::ClearProcessLogs { name } => {
+            Request::ClearProcessLogs { name } => {
                 let id = self.one_process(&name)?;
-                self.clear_logs(id)
-                    .map(|()| Value::Bool(true))
-                    .map_err(|_| fault(FaultCode::Failed, &name))
+                self.pipes
+                    .clear(id)
+                    .map(|()| Response::Bool(true))
+                    .map_err(|_| Fault::new(FaultCode::Failed, &name))
             }
-            Local::ClearAllProcessLogs => {
-                // Supervisor's order: group priority, then process priority
-                // (the core's start order), not names.
-                let ids: Vec<(String, String, ProcId)> = self
-                    .core
-                    .processes()
-                    .map(|(id, p)| (p.spec.group.clone(), p.spec.name.clone(), id))
-                    .collect();
-                let results = ids
-                    .into_iter()
-                    .map(|(group, name, id)| {
-                        let (status, description) = match self.clear_logs(id) {
-                            Ok(()) => (80, "OK".to_string()),
-                            Err(_) => (30, format!("FAILED: {group}:{name}")),
-                        };
-                        Value::record([
-                            ("name", Value::from(name)),
-                            ("group", Value::from(group)),
-                            ("status", Value::Int(status)),
-                            ("description", Value::from(description)),
-                        ])
-                    })
-                    .collect();
-                Ok(Value::Array(results))
-            }
-            Local::SendStdin { name, chars } => {
-                let chars = match chars {
-                    Value::String(s) => s,
-                    Value::Base64(b) => String::from_utf8_lossy(&b).into_owned(),
-                    other => {
-                        let shown = crate::control::rpc::py_str(&other);
-                        return Err(fault(FaultCode::IncorrectParameters, &shown));
-                    }
-                };
-                let id = self.one_process(&name)?;
-                let running = self
-                    .core
-                    .process(id)
-                    .map(|p| p.pid != 0 && p.state != crate::core::ProcessState::Stopping)
-                    .unwrap_or(false);
-                if !running {
-                    return Err(fault(FaultCode::NotRunning, &name));
-                }
-                let Some(fd) = self.pipes.logs_mut(id).and_then(|l| l.stdin.as_ref()) else {
-                    return Err(fault(FaultCode::NoFile, &name));
-                };
-                match write_all_nonblocking(fd, chars.as_bytes()) {
-                    Ok(()) => Ok(Value::Bool(true)),
-                    Err(e) if e.raw_os_error() == Some(libc::EPIPE) => {
-                        Err(fault(FaultCode::NoFile, &name))
-                    }
-                    Err(e) => Err(fault(FaultCode::Failed, &e.to_string())),
-                }
-            }
-            // Routed to the core by `run_jobs`.
-            Local::Reread => Err(fault(FaultCode::Failed, "reread")),
+            Request::ClearAllProcessLogs => Ok(Response::Results(self.clear_all())),
+            other => Err(Fault::new(
+                FaultCode::Failed,
+                &format!("not answered by the reactor: {other:?}"),
+            )),
         }
     }
 
-    /// `reloadConfig`: read the file here, let the core diff it.
-    pub(super) fn reread(&mut self, id: u64) {
-        let loaded = crate::config::load(&self.config.path, &crate::config::Env::from_process())
-            .map_err(|e| e.to_string());
-        self.core.handle_command(
-            id,
-            Command::ReloadConfig {
-                config: Box::new(loaded),
-            },
-            now(),
-        );
+    /// Supervisor's order: group priority, then process priority (the
+    /// core's start order), not names.
+    fn clear_all(self) -> Vec<ProcResult> {
+        let ids: Vec<(String, String, ProcId)> = self
+            .core
+            .processes()
+            .map(|(id, p)| (p.spec.group.clone(), p.spec.name.clone(), id))
+            .collect();
+        ids.into_iter()
+            .map(|(group, name, id)| {
+                let outcome = self
+                    .pipes
+                    .clear(id)
+                    .map_err(|_| Fault::new(FaultCode::Failed, &format!("{group}:{name}")));
+                ProcResult {
+                    name,
+                    group,
+                    outcome,
+                }
+            })
+            .collect()
     }
 
-    /// Delete and recreate a running process's current log files.
-    fn clear_logs(&mut self, id: ProcId) -> io::Result<()> {
-        if let Some(logs) = self.pipes.logs_mut(id) {
-            logs.stdout.clear()?;
-            if let Some(e) = logs.stderr.as_mut() {
-                e.clear()?;
+    fn send_stdin(self, name: &str, data: StdinData) -> Reply {
+        let bytes = match data {
+            StdinData::Bytes(b) => b,
+            StdinData::NotText(shown) => {
+                return Err(Fault::new(FaultCode::IncorrectParameters, &shown))
             }
-        }
-        Ok(())
-    }
-
-    /// `/logtail/NAME[/stream]` or `/mainlogtail`: find the file and stream it.
-    pub(super) fn start_tail(&mut self, req: TailRequest) {
-        let (file, main) = match &req.name {
-            None => (self.mainlog.path().map(Path::to_path_buf), true),
-            Some(name) => (
-                self.one_process(name)
-                    .ok()
-                    .and_then(|id| self.log_path(id, req.stderr)),
-                false,
-            ),
         };
-        self.control.start_follow(req, file, main);
+        let id = self.one_process(name)?;
+        let running = self
+            .core
+            .process(id)
+            .is_some_and(|p| p.pid != 0 && p.state != ProcessState::Stopping);
+        if !running {
+            return Err(Fault::new(FaultCode::NotRunning, name));
+        }
+        let Some(fd) = self.pipes.stdin(id) else {
+            return Err(Fault::new(FaultCode::NoFile, name));
+        };
+        match write_all_nonblocking(fd, &bytes) {
+            Ok(()) => Ok(Response::Bool(true)),
+            Err(e) if e.raw_os_error() == Some(crate::sys::errno::EPIPE) => {
+                Err(Fault::new(FaultCode::NoFile, name))
+            }
+            Err(e) => Err(Fault::new(FaultCode::Failed, &e.to_string())),
+        }
     }
+
+    /// Every process (in start order), or the one keyed `group:name`.
+    fn snapshots(&self, key: Option<&str>) -> Vec<ProcessSnapshot> {
+        self.core
+            .processes()
+            .filter(|(_, p)| key.map_or(true, |k| k == format!("{}:{}", p.spec.group, p.spec.name)))
+            .filter_map(|(id, _)| snapshot(self.core, self.cgroups, id))
+            .collect()
+    }
+}
+
+/// One process as the live faces show it.
+pub fn snapshot(core: &Core, cgroups: &Cgroups, id: ProcId) -> Option<ProcessSnapshot> {
+    let p = core.process(id)?;
+    let info = core.process_info(id, super::now());
+    let usec = |secs: f64| (secs.max(0.0) * 1e6) as u64;
+    Some(ProcessSnapshot {
+        namespec: p.namespec(),
+        name: info.name,
+        group: info.group,
+        state: info.state,
+        pid: info.pid,
+        description: info.description,
+        exit_status: info.exitstatus,
+        spawn_error: info.spawnerr,
+        start_usec: usec(p.laststart),
+        stop_usec: usec(p.laststop),
+        restarts: p.restart_count,
+        control_group: cgroups.control_group(id).unwrap_or_default(),
+    })
 }
 
 /// Write to a child's stdin pipe. It is non-blocking: a child that does not

@@ -1,11 +1,21 @@
-//! The reactor: the only place that blocks. One `mio::Poll` waits on the
-//! signalfd, one pidfd per child, the children's output pipes, the control
-//! sockets and a waker; its timeout is the core's next deadline, and with
-//! nothing due it is infinite, so an idle daemon never wakes up.
+//! The reactor: the only place that blocks, and the one place where the
+//! parts of the daemon meet.
 //!
-//! The reactor carries out what the core decides (spawn, signal, reply, log)
-//! and feeds back what happened (spawned, exited, failed). It keeps no
-//! supervisor state of its own, only file descriptors.
+//! One `mio::Poll` waits on the signalfd, one pidfd per child, the
+//! children's output pipes, the cgroup inotify fd, the HTTP sockets and a
+//! waker; its timeout is the core's next deadline, and with nothing due it
+//! is infinite, so an idle daemon never wakes up.
+//!
+//! Each part owns its file descriptors and state and answers for its own
+//! tokens: [`children::ChildTable`] (pidfds, exits, strays),
+//! [`output::Pipes`] (pipes and child logs), [`cgroups::Cgroups`] (leaves,
+//! held exits), the [`HttpServer`] (sockets, connections), the XML-RPC face
+//! ([`XmlRpc`]) and the D-Bus [`bridge::Bridge`]. The parts never call each
+//! other; this file is the dispatcher. It reads what each part reports,
+//! hands faces' [`api::Request`]s to the core (or answers them itself with
+//! [`local::Locals`]), routes every [`api::Reply`] back to whoever asked,
+//! and carries out the core's effects (spawn, signal, log). It keeps no
+//! supervisor state of its own.
 
 mod bridge;
 mod cgroups;
@@ -13,36 +23,36 @@ mod children;
 mod local;
 mod output;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::io;
 use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 
-use crate::config::{Config, LogLevel};
-use crate::control::rpc::{self, Plan};
-use crate::control::server::{self, ControlServer, Job, TailRequest};
-use crate::core::{Core, Effect, Now, ProcId};
+use crate::api::SupervisorState;
+use crate::api::{self, Fault, FaultCode, ProcessState, Request, Response};
+use crate::config::{Config, LogLevel, ProgramSpec};
+use crate::control::{self, RpcOut, XmlRpc};
+use crate::core::{Command, Core, Effect, Now, ProcId};
+use crate::dbus::Event;
+use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
+use crate::sys::signal::SignalFd;
 
-use children::ChildTable;
+use bridge::{Bridge, BridgeIn};
+use cgroups::Cgroups;
+use children::{ChildTable, Exit};
+use local::Locals;
 use output::Pipes;
 
-/// Fixed tokens; pidfds and pipes get tokens from `FIRST_DYNAMIC` up, the
-/// control server from `server::BASE` up.
+/// Fixed tokens. The parts' tokens: `cgroups::TOKEN`, and ranges of their
+/// own for pidfds, pipes and HTTP connections.
 const SIGNAL: Token = Token(0);
 const WAKER: Token = Token(1);
-const FIRST_DYNAMIC: usize = 16;
-
-/// What a dynamic token stands for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Source {
-    Pidfd(ProcId),
-    Pipe,
-    /// The inotify fd watching every leaf's `cgroup.events`.
-    Cgroup,
-}
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +67,22 @@ pub enum Ending {
 pub struct Parts {
     pub config: Config,
     pub mainlog: MainLogger,
-    pub control: ControlServer,
-    pub signals: nix::sys::signalfd::SignalFd,
+    pub http: HttpServer,
+    pub signals: SignalFd,
     /// The D-Bus service's end of the bridge, when it runs.
     pub dbus: Option<crate::dbus::Link>,
+}
+
+/// Who asked a request, so that its reply goes back there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asker {
+    /// The XML-RPC face's call `id`.
+    Rpc(u64),
+    /// The D-Bus bridge's request `id`.
+    Dbus(u64),
+    /// A log follower on this connection waits for its file (`main`: the
+    /// main log's stream).
+    Follow { conn: ConnId, main: bool },
 }
 
 pub struct Reactor {
@@ -68,21 +90,21 @@ pub struct Reactor {
     core: Core,
     config: Config,
     mainlog: MainLogger,
-    control: ControlServer,
-    signals: nix::sys::signalfd::SignalFd,
+    http: HttpServer,
+    rpc: XmlRpc,
+    signals: SignalFd,
     children: ChildTable,
-    cgroups: cgroups::Cgroups,
+    cgroups: Cgroups,
     pipes: Pipes,
-    sources: HashMap<Token, Source>,
-    next_token: usize,
-    jobs: Vec<Job>,
-    tails: Vec<TailRequest>,
+    bridge: Option<Bridge>,
+    /// The core's reply tokens and who waits for each.
+    asked: HashMap<u64, Asker>,
+    next_token: u64,
     /// The daemon's environ and cwd, snapshotted once for every spawn.
-    environ: Vec<(std::ffi::OsString, std::ffi::OsString)>,
-    cwd: std::path::PathBuf,
+    environ: Vec<(OsString, OsString)>,
+    cwd: PathBuf,
     /// `environ` as the C strings every environment block shares.
     base_env: crate::spawn::BaseEnv,
-    bridge: Option<bridge::Bridge>,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -98,10 +120,7 @@ pub fn local_stop_time(epoch: i64) -> String {
 
 /// `startProcess`'s check of the command before spawning (NO_FILE,
 /// NOT_EXECUTABLE), resolved exactly as the spawn will resolve it.
-fn command_check(
-    environ: &[(std::ffi::OsString, std::ffi::OsString)],
-    cwd: &std::path::Path,
-) -> crate::core::Checker {
+fn command_check(environ: &[(OsString, OsString)], cwd: &Path) -> crate::core::Checker {
     use crate::core::CommandCheck;
     let daemon_path = environ
         .iter()
@@ -128,6 +147,20 @@ pub fn now() -> Now {
     }
 }
 
+/// `/logtail/NAME[/stdout|/stderr]` and `/mainlogtail`: which log, if the
+/// path is one of Supervisor's log streams.
+fn logtail_target(path: &str) -> Option<(Option<String>, api::Stream)> {
+    if path == "/mainlogtail" {
+        return Some((None, api::Stream::Stdout));
+    }
+    let rest = crate::http::codec::percent_decode(path.strip_prefix("/logtail/")?);
+    Some(match rest.rsplit_once('/') {
+        Some((name, "stderr")) => (Some(name.to_string()), api::Stream::Stderr),
+        Some((name, "stdout")) => (Some(name.to_string()), api::Stream::Stdout),
+        _ => (Some(rest), api::Stream::Stdout),
+    })
+}
+
 impl Reactor {
     pub fn new(parts: Parts) -> io::Result<Reactor> {
         let poll = Poll::new()?;
@@ -136,8 +169,8 @@ impl Reactor {
             SIGNAL,
             Interest::READABLE,
         )?;
-        let mut control = parts.control;
-        control.register(poll.registry())?;
+        let mut http = parts.http;
+        http.register(poll.registry())?;
         let mut core = Core::new(parts.config.clone(), now(), local_stop_time);
         let environ: Vec<_> = std::env::vars_os().collect();
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
@@ -148,44 +181,28 @@ impl Reactor {
             core,
             config: parts.config,
             mainlog: parts.mainlog,
-            control,
+            http,
+            rpc: XmlRpc::default(),
             signals: parts.signals,
             children: ChildTable::default(),
-            cgroups: cgroups::Cgroups::default(),
+            cgroups: Cgroups::default(),
             pipes: Pipes::default(),
-            sources: HashMap::new(),
-            next_token: FIRST_DYNAMIC,
-            jobs: Vec::new(),
-            tails: Vec::new(),
+            bridge: parts.dbus.map(Bridge::new),
+            asked: HashMap::new(),
+            next_token: 1,
             base_env: crate::spawn::BaseEnv::new(&environ),
             environ,
             cwd,
-            bridge: parts.dbus.map(bridge::Bridge::new),
         };
-        r.bridge_start();
+        r.start_bridge();
         // The initial groups are "added" too: allocate their AUTO log names
         // before anything spawns.
         for g in groups {
             r.group_added(&g);
         }
-        r.setup_cgroups();
+        r.cgroups
+            .setup(&r.config, r.poll.registry(), &mut r.mainlog);
         Ok(r)
-    }
-
-    /// A waker other threads (D-Bus) use after queueing work.
-    pub fn waker(&self) -> io::Result<mio::Waker> {
-        mio::Waker::new(self.poll.registry(), WAKER)
-    }
-
-    fn token(&mut self, src: Source) -> Token {
-        let t = Token(self.next_token);
-        self.next_token += 1;
-        self.sources.insert(t, src);
-        t
-    }
-
-    fn log(&mut self, level: LogLevel, msg: &str) {
-        self.mainlog.log(level, msg);
     }
 
     /// Run until shutdown or reload; give back what outlives one config.
@@ -197,9 +214,9 @@ impl Reactor {
                 .core
                 .next_deadline()
                 .map(|d| d.saturating_duration_since(crate::clock::mono()));
-            if self.control.following() {
-                timeout =
-                    Some(timeout.map_or(server::FOLLOW_EVERY, |t| t.min(server::FOLLOW_EVERY)));
+            if self.http.following() {
+                let every = crate::http::FOLLOW_EVERY;
+                timeout = Some(timeout.map_or(every, |t| t.min(every)));
             }
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
@@ -207,129 +224,364 @@ impl Reactor {
                 Err(e) => return Err(e),
             }
             for ev in events.iter() {
-                match ev.token() {
-                    SIGNAL => self.on_signals(),
-                    WAKER => {}
-                    t if t.0 >= server::BASE => {
-                        self.control
-                            .ready(t, self.poll.registry(), &mut self.jobs, &mut self.tails)
-                    }
-                    t => match self.sources.get(&t).copied() {
-                        Some(Source::Pidfd(id)) => self.on_pidfd(id),
-                        Some(Source::Pipe) => self.on_pipe(t),
-                        Some(Source::Cgroup) => self.on_cgroup_events(),
-                        // Spurious, or already closed.
-                        None => {}
-                    },
-                }
+                self.on_ready(ev.token());
             }
-            if self.control.following() {
-                self.control.follow_tick(self.poll.registry());
+            if self.http.following() {
+                self.http.follow_tick(self.poll.registry());
             }
             ending = self.settle();
         }
-        self.teardown_cgroups();
-        self.control.deregister(self.poll.registry());
-        let _ = self
-            .poll
-            .registry()
-            .deregister(&mut SourceFd(&self.signals.as_raw_fd()));
-        let parts = Parts {
-            config: self.config,
-            mainlog: self.mainlog,
-            control: self.control,
-            signals: self.signals,
-            dbus: self.bridge.map(bridge::Bridge::into_link),
-        };
-        Ok((ending.unwrap_or(Ending::Exit), parts))
+        Ok((ending.unwrap_or(Ending::Exit), self.finish()))
     }
 
-    /// Carry out calls, fire due deadlines and execute every effect until
+    /// One ready token: the part it belongs to takes it.
+    fn on_ready(&mut self, token: Token) {
+        let registry = self.poll.registry();
+        match token {
+            SIGNAL => self.on_signals(),
+            WAKER => {}
+            cgroups::TOKEN => {
+                for exit in self.cgroups.ready(&mut self.mainlog) {
+                    self.core.exited(exit.id, exit.gen, exit.status, now());
+                }
+            }
+            t if HttpServer::owns(t) => self.http.ready(t, registry),
+            t if ChildTable::owns(t) => {
+                if let Some(exit) = self.children.ready(t, registry, &mut self.mainlog) {
+                    self.on_exit(exit);
+                }
+            }
+            t if Pipes::owns(t) => self.pipes.ready(t, registry, &mut self.mainlog),
+            // Spurious, or already closed.
+            _ => {}
+        }
+    }
+
+    /// End of this configuration's run: give back what outlives it.
+    fn finish(mut self) -> Parts {
+        let registry = self.poll.registry();
+        self.cgroups.teardown(registry);
+        self.http.deregister(registry);
+        let _ = registry.deregister(&mut SourceFd(&self.signals.as_raw_fd()));
+        Parts {
+            config: self.config,
+            mainlog: self.mainlog,
+            http: self.http,
+            signals: self.signals,
+            dbus: self.bridge.map(Bridge::into_link),
+        }
+    }
+
+    /// Take requests, fire due deadlines and carry out every effect until
     /// nothing is left to do; returns the ending, if one came.
     fn settle(&mut self) -> Option<Ending> {
         let mut ending = None;
         loop {
-            self.bridge_poll();
-            self.run_jobs();
+            let mut any = self.take_requests();
             self.core.handle_timeout(now());
-            let mut any = false;
             while let Some(effect) = self.core.poll_effect() {
                 any = true;
-                match effect {
-                    Effect::Spawn { id, gen } => self.spawn(id, gen),
-                    Effect::Signal {
-                        id,
-                        gen,
-                        sig,
-                        group,
-                        ..
-                    } => self.signal(id, gen, sig, group),
-                    Effect::Reply { token, reply } => self.answer(token, rpc::reply_value(&reply)),
-                    Effect::Log { level, message } => self.log(level, &message),
-                    Effect::GroupAdded { name } => {
-                        self.group_added(&name);
-                        self.bridge_group_added(&name);
-                    }
-                    Effect::GroupRemoved { name } => {
-                        self.group_removed(&name);
-                        self.forget_removed_leaves();
-                        self.bridge_group_removed(&name);
-                    }
-                    Effect::ReopenLogs => self.reopen_logs(),
-                    Effect::StateChanged { id, from, to, .. } => {
-                        self.bridge_state_changed(id, from.name(), to.name())
-                    }
-                    // For event listeners, which do not exist yet.
-                    Effect::SupervisorStopping => {}
-                    Effect::Exit => ending = Some(Ending::Exit),
-                    Effect::Reload => ending = Some(Ending::Reload),
-                }
+                self.carry_out(effect, &mut ending);
             }
-            self.control.resume(&mut self.jobs, &mut self.tails);
-            if !any && self.jobs.is_empty() && self.tails.is_empty() {
-                break;
+            // Answers written; freed connections may hold the next request.
+            self.http.flush_all(self.poll.registry());
+            if !any {
+                return ending;
             }
         }
-        self.control.flush_all(self.poll.registry());
-        ending
     }
 
-    /// Carry out the calls the control server parsed.
-    fn run_jobs(&mut self) {
-        while !self.jobs.is_empty() || !self.tails.is_empty() {
-            for tail in std::mem::take(&mut self.tails) {
-                self.start_tail(tail);
-            }
-            for job in std::mem::take(&mut self.jobs) {
-                match job.plan {
-                    Plan::Now(result) => self.answer(job.id, result),
-                    Plan::Core(crate::core::Command::Restart) => match self.restart_refused(None) {
-                        Some(why) => {
-                            let f = rpc::fault(crate::core::FaultCode::CantReread, &why);
-                            self.answer(job.id, Err(f));
-                        }
-                        None => {
-                            self.core
-                                .handle_command(job.id, crate::core::Command::Restart, now())
-                        }
-                    },
-                    Plan::Core(cmd) => self.core.handle_command(job.id, cmd, now()),
-                    Plan::Local(rpc::Local::Reread) => self.reread(job.id),
-                    Plan::Local(l) => {
-                        let result = self.local(l);
-                        self.answer(job.id, result);
-                    }
-                    // The server unrolls multicalls itself.
-                    Plan::Multi(_) => {}
-                }
+    /// Everything the faces have for us; true if there was anything.
+    fn take_requests(&mut self) -> bool {
+        let mut any = false;
+        while let Some(input) = self.bridge.as_mut().and_then(Bridge::poll) {
+            any = true;
+            match input {
+                BridgeIn::Ask { id, request } => self.ask(Asker::Dbus(id), request),
+                BridgeIn::Resync => self.resync_bridge(),
+                BridgeIn::Log { level, message } => self.mainlog.log(level, message),
             }
         }
+        while let Some(ev) = self.http.poll_event() {
+            any = true;
+            self.on_http(ev);
+        }
+        while let Some(out) = self.rpc.poll() {
+            any = true;
+            match out {
+                RpcOut::Ask { id, request } => self.ask(Asker::Rpc(id), request),
+                RpcOut::Respond { conn, answer } => self.http.respond(conn, answer),
+            }
+        }
+        any
+    }
+
+    /// One HTTP request: to the face that serves its path.
+    fn on_http(&mut self, ev: HttpEvent) {
+        let (conn, req) = match ev {
+            HttpEvent::Closed { conn } => return self.rpc.closed(conn),
+            HttpEvent::Request { conn, request } => (conn, request),
+        };
+        let path = req.path.split('?').next().unwrap_or("");
+        if control::is_rpc_path(path) {
+            return self.rpc.request(conn, &req);
+        }
+        match logtail_target(path) {
+            Some(_) if req.method != "GET" => self.http.respond(conn, Answer::error(400)),
+            Some((name, stream)) => {
+                let main = name.is_none();
+                self.ask(
+                    Asker::Follow { conn, main },
+                    Request::LogFile { name, stream },
+                )
+            }
+            None => self.http.respond(conn, Answer::error(404)),
+        }
+    }
+
+    /// Have a request answered: by the core (the reply comes as an effect)
+    /// or here.
+    fn ask(&mut self, asker: Asker, req: Request) {
+        match req {
+            Request::ReloadConfig => {
+                let token = self.core_token(asker);
+                self.reread(token);
+            }
+            Request::Restart => match self.restart_refused(None) {
+                Some(why) => self.deliver(asker, Err(Fault::new(FaultCode::CantReread, &why))),
+                None => {
+                    let token = self.core_token(asker);
+                    self.core.handle_command(token, Command::Restart, now());
+                }
+            },
+            req => match Command::from_request(req) {
+                Ok(cmd) => {
+                    let token = self.core_token(asker);
+                    self.core.handle_command(token, cmd, now());
+                }
+                Err(req) => {
+                    let reply = self.locals().answer(req);
+                    self.deliver(asker, reply);
+                }
+            },
+        }
+    }
+
+    fn core_token(&mut self, asker: Asker) -> u64 {
+        let token = self.next_token;
+        self.next_token += 1;
+        self.asked.insert(token, asker);
+        token
+    }
+
+    fn locals(&mut self) -> Locals<'_> {
+        Locals {
+            core: &self.core,
+            pipes: &mut self.pipes,
+            mainlog: &mut self.mainlog,
+            cgroups: &self.cgroups,
+            children: &self.children,
+            identification: &self.config.supervisord.identifier,
+        }
+    }
+
+    /// A reply, to whoever asked.
+    fn deliver(&mut self, asker: Asker, reply: api::Reply) {
+        match asker {
+            Asker::Rpc(id) => self.rpc.reply(id, &reply),
+            Asker::Dbus(id) => {
+                if let Some(b) = self.bridge.as_mut() {
+                    b.answer(id, reply);
+                }
+            }
+            Asker::Follow { conn, main } => {
+                let file = match reply {
+                    Ok(Response::LogFile(file)) => file,
+                    _ => None,
+                };
+                self.http.follow(conn, file.as_deref(), main);
+            }
+        }
+    }
+
+    /// Carry out one effect of the core.
+    fn carry_out(&mut self, effect: Effect, ending: &mut Option<Ending>) {
+        match effect {
+            Effect::Spawn { id, gen } => self.spawn(id, gen),
+            Effect::Signal {
+                id,
+                gen,
+                sig,
+                group,
+                ..
+            } => self.signal(id, gen, sig, group),
+            Effect::Reply { token, reply } => {
+                if let Some(asker) = self.asked.remove(&token) {
+                    self.deliver(asker, reply);
+                }
+            }
+            Effect::Log { level, message } => self.mainlog.log(level, message),
+            Effect::GroupAdded { name } => {
+                self.group_added(&name);
+                self.bridge_group_added(&name);
+            }
+            Effect::GroupRemoved { name } => self.group_removed(name),
+            Effect::ReopenLogs => {
+                if let Err(e) = self.mainlog.reopen() {
+                    eprintln!("could not reopen the main log: {e}");
+                }
+                self.pipes.reopen_all();
+            }
+            Effect::StateChanged { id, from, to, .. } => self.bridge_state_changed(id, from, to),
+            // For event listeners, which do not exist yet.
+            Effect::SupervisorStopping => {}
+            Effect::Exit => *ending = Some(Ending::Exit),
+            Effect::Reload => *ending = Some(Ending::Reload),
+        }
+    }
+
+    fn spawn(&mut self, id: ProcId, gen: u64) {
+        // Shared with the core, so the spec outlives our borrow of it.
+        let Some(spec) = self.core.spec_shared(id) else {
+            return;
+        };
+        match self.start_child(id, gen, &spec) {
+            Ok(pid) => self.core.spawned(id, gen, pid, now()),
+            Err(text) => self.core.spawn_failed(id, gen, text, now()),
+        }
+    }
+
+    /// Prepare, make the leaf and the pipes, spawn, and watch the child.
+    fn start_child(&mut self, id: ProcId, gen: u64, spec: &ProgramSpec) -> Result<u32, String> {
+        let ctx = crate::spawn::Context {
+            env: crate::spawn::DaemonEnv {
+                environ: &self.environ,
+                server_url: self.http.server_url(),
+            },
+            cwd: &self.cwd,
+        };
+        let prepared = crate::spawn::prepare_with(spec, &ctx, &self.base_env)
+            .map_err(|e| e.spawnerr(&spec.name))?;
+        let registry = self.poll.registry();
+        let pending = self.core.pending_config();
+        self.cgroups
+            .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)?;
+        let strip_ansi = self.config.supervisord.strip_ansi;
+        let stdio = self.pipes.open(id, gen, spec, strip_ansi)?;
+        let opts = crate::spawn::SpawnOptions {
+            cgroup: self.cgroups.leaf_fd(id),
+            method: self.cgroups.method,
+        };
+        let child = match crate::spawn::spawn_with(&prepared, stdio.child_side(), &opts) {
+            Ok(c) => c,
+            Err(e) => {
+                // The child may have written `supervisor: couldn't ...` to its
+                // stderr pipe before exiting: log it like any output.
+                self.pipes.log_failed_child_output(id, gen, stdio);
+                return Err(e.spawnerr(&spec.name));
+            }
+        };
+        self.pipes.watch(registry, id, gen, stdio);
+        let pid = child.pid;
+        self.children
+            .add(registry, id, gen, pid, child.pidfd)
+            .map_err(|e| {
+                let errno = e.raw_os_error().unwrap_or(0);
+                let text = crate::sys::errno::errno_text(errno);
+                format!("unknown error during fork for '{}': {text}", spec.name)
+            })?;
+        Ok(pid)
+    }
+
+    /// A process in a leaf (even one whose main pid is gone while it
+    /// stops) is signalled through the leaf where that applies, else
+    /// through its pidfd or process group.
+    fn signal(&mut self, id: ProcId, gen: u64, sig: i32, group: bool) {
+        let live = self.children.get(id).is_some_and(|c| c.gen == gen);
+        let stopping = self.core.process(id).is_some_and(|p| p.killing);
+        let in_leaf = if live || self.cgroups.is_held(id, gen) {
+            self.cgroups.signal_leaf(id, sig, group, stopping)
+        } else {
+            None
+        };
+        let result = in_leaf.unwrap_or_else(|| self.children.signal(id, gen, sig, group));
+        if let Err(e) = result {
+            let errno = e.raw_os_error().unwrap_or(0);
+            if errno != crate::sys::errno::ESRCH {
+                let text = crate::sys::errno::errno_text(errno);
+                self.core.signal_failed(id, gen, text, now());
+            }
+        }
+    }
+
+    /// A child exited: take in its last output, then report the exit (once
+    /// its leaf is empty, with a leaf).
+    fn on_exit(&mut self, exit: Exit) {
+        let registry = self.poll.registry();
+        self.pipes
+            .drain(exit.id, exit.gen, registry, &mut self.mainlog);
+        let stopping = self.core.process(exit.id).is_some_and(|p| p.killing);
+        let name = self
+            .core
+            .spec(exit.id)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        if self
+            .cgroups
+            .hold_exit(&exit, stopping, &name, &mut self.mainlog)
+        {
+            // It may be empty already (no inotify event would come then).
+            let released = self.cgroups.release_if_empty(exit.id, &mut self.mainlog);
+            if let Some(e) = released {
+                self.core.exited(e.id, e.gen, e.status, now());
+            }
+            return;
+        }
+        self.core.exited(exit.id, exit.gen, exit.status, now());
+    }
+
+    /// A group was added: allocate its AUTO log names and tell the core.
+    fn group_added(&mut self, name: &str) {
+        let dir = self.config.supervisord.childlogdir.clone();
+        let ident = self.config.supervisord.identifier.clone();
+        let members: Vec<(ProcId, Arc<ProgramSpec>)> = self
+            .core
+            .processes()
+            .filter(|(_, p)| p.spec.group == name)
+            .map(|(id, p)| (id, p.spec.clone()))
+            .collect();
+        for (id, spec) in members {
+            let (out, err) = self
+                .pipes
+                .add_process(id, &spec, &dir, &ident, &mut self.mainlog);
+            self.core.set_log_paths(id, out, err);
+        }
+    }
+
+    /// A group was removed: forget its processes' logs and leaves (ids are
+    /// never reused).
+    fn group_removed(&mut self, name: String) {
+        let live: HashSet<ProcId> = self.core.processes().map(|(id, _)| id).collect();
+        self.pipes.retain_live(&live);
+        self.cgroups.forget_removed(&live, &mut self.mainlog);
+        if let Some(b) = self.bridge.as_mut() {
+            b.send(Event::GroupRemoved(name));
+        }
+    }
+
+    /// `reloadConfig`: read the file here, let the core diff it.
+    fn reread(&mut self, token: u64) {
+        let loaded = crate::config::load(&self.config.path, &crate::config::Env::from_process())
+            .map_err(|e| e.to_string());
+        let config = Box::new(loaded);
+        self.core
+            .handle_command(token, Command::ReloadConfig { config }, now());
     }
 
     /// While RUNNING, the error of the config file as it is now, if it does
     /// not load.
     fn config_error_now(&self) -> Option<String> {
-        if self.core.mood() != crate::core::Mood::Running {
+        if self.core.mood() != SupervisorState::Running {
             return None;
         }
         crate::config::load(&self.config.path, &crate::config::Env::from_process())
@@ -344,34 +596,125 @@ impl Reactor {
     fn restart_refused(&mut self, announce: Option<&str>) -> Option<String> {
         let why = self.config_error_now()?;
         if let Some(line) = announce {
-            self.log(LogLevel::Warn, line);
+            self.mainlog.log(LogLevel::Warn, line);
         }
-        self.log(
+        self.mainlog.log(
             LogLevel::Error,
-            &format!("not restarting: the configuration does not load; still running the old one:\n{why}"),
+            format!("not restarting: the configuration does not load; still running the old one:\n{why}"),
         );
         Some(why)
     }
 
     fn on_signals(&mut self) {
+        use crate::sys::signal::{SIGCHLD, SIGHUP};
         loop {
             match crate::sys::signal::read_signal(&self.signals) {
-                Ok(Some(sig)) => {
-                    if sig == libc::SIGCHLD {
-                        self.reap_strays();
-                    } else if sig == libc::SIGHUP {
-                        let heard = "received SIGHUP indicating restart request";
-                        if self.restart_refused(Some(heard)).is_none() {
-                            self.core.daemon_signal(sig, now());
-                        }
-                    } else {
-                        self.core.daemon_signal(sig, now());
+                Ok(Some(SIGCHLD)) => {
+                    let registry = self.poll.registry();
+                    for exit in self.children.reap_strays(registry, &mut self.mainlog) {
+                        self.on_exit(exit);
                     }
                 }
+                Ok(Some(SIGHUP)) => {
+                    let heard = "received SIGHUP indicating restart request";
+                    if self.restart_refused(Some(heard)).is_none() {
+                        self.core.daemon_signal(SIGHUP, now());
+                    }
+                }
+                Ok(Some(sig)) => self.core.daemon_signal(sig, now()),
                 Ok(None) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             }
         }
+    }
+
+    /// Give the D-Bus side a waker on this reactor's poll and the whole
+    /// state (a new core may have new groups).
+    fn start_bridge(&mut self) {
+        if self.bridge.is_none() {
+            return;
+        }
+        let waker = match mio::Waker::new(self.poll.registry(), WAKER) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                let msg = format!("cannot create a waker for D-Bus: {e}");
+                self.mainlog.log(LogLevel::Critical, msg);
+                None
+            }
+        };
+        if let Some(b) = self.bridge.as_mut() {
+            b.set_waker(waker);
+        }
+        self.resync_bridge();
+    }
+
+    fn resync_bridge(&mut self) {
+        if self.bridge.is_none() {
+            return;
+        }
+        let all = self.snapshots(|_| true);
+        if let Some(b) = self.bridge.as_mut() {
+            b.send(Event::Resync(all));
+        }
+    }
+
+    fn snapshots(&self, keep: impl Fn(&ProgramSpec) -> bool) -> Vec<api::ProcessSnapshot> {
+        self.core
+            .processes()
+            .filter(|(_, p)| keep(&p.spec))
+            .filter_map(|(id, _)| local::snapshot(&self.core, &self.cgroups, id))
+            .collect()
+    }
+
+    fn bridge_state_changed(&mut self, id: ProcId, from: ProcessState, to: ProcessState) {
+        if self.bridge.is_none() {
+            return;
+        }
+        let Some(snap) = local::snapshot(&self.core, &self.cgroups, id) else {
+            return;
+        };
+        let ev = Event::Changed {
+            from,
+            to,
+            snap: Box::new(snap),
+        };
+        if let Some(b) = self.bridge.as_mut() {
+            b.send(ev);
+        }
+    }
+
+    fn bridge_group_added(&mut self, name: &str) {
+        if self.bridge.is_none() {
+            return;
+        }
+        let snaps = self.snapshots(|spec| spec.group == name);
+        if let Some(b) = self.bridge.as_mut() {
+            b.send(Event::GroupAdded(snaps));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logtail_paths() {
+        use api::Stream::*;
+        assert_eq!(logtail_target("/mainlogtail"), Some((None, Stdout)));
+        assert_eq!(
+            logtail_target("/logtail/web"),
+            Some((Some("web".into()), Stdout))
+        );
+        assert_eq!(
+            logtail_target("/logtail/g%3Aw/stderr"),
+            Some((Some("g:w".into()), Stderr))
+        );
+        assert_eq!(
+            logtail_target("/logtail/w/stdout"),
+            Some((Some("w".into()), Stdout))
+        );
+        assert_eq!(logtail_target("/index.html"), None);
     }
 }

@@ -3,6 +3,11 @@
 //! whichever comes first: at the exit what it holds is read and our end is
 //! closed, as Supervisor's `finish()` does, so what the process left behind
 //! gets EPIPE instead of writing into the log of the next run.
+//!
+//! [`Pipes`] owns our ends of the pipes (registered with the poll under
+//! tokens of its own range) and every process's log files; the reactor
+//! makes the pipes at a spawn, hands them over, and tells it when a
+//! process exited.
 
 use std::collections::HashMap;
 use std::io;
@@ -10,11 +15,11 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use mio::unix::SourceFd;
-use mio::Token;
+use mio::{Interest, Registry, Token};
 
-use super::Reactor;
+pub use crate::api::Stream;
 use crate::config::signal::{py_bytes_repr, py_repr};
-use crate::config::{Config, LogFile, LogLevel, ProgramSpec};
+use crate::config::{LogFile, LogLevel, ProgramSpec};
 use crate::core::ProcId;
 use crate::logs::{ChildLog, ChildLogOptions, MainLogger};
 use crate::spawn::Stdio;
@@ -22,20 +27,9 @@ use crate::spawn::Stdio;
 /// Bytes read from a pipe at once (Supervisor reads 128 KiB chunks).
 const CHUNK: usize = 128 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Stream {
-    Stdout = 0,
-    Stderr = 1,
-}
-
-impl Stream {
-    pub fn name(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        }
-    }
-}
+/// Pipe tokens: `[BASE, BASE + 2^32)`.
+const BASE: usize = 2 << 32;
+const END: usize = 3 << 32;
 
 struct Watch {
     id: ProcId,
@@ -60,11 +54,12 @@ pub struct ProcLogs {
 #[derive(Default)]
 pub struct Pipes {
     watches: HashMap<Token, Watch>,
+    next: usize,
     /// Boxed: a `ProcLogs` is large and the map's spare buckets would
     /// otherwise each hold one.
     logs: HashMap<ProcId, Box<ProcLogs>>,
     /// AUTO file names, allocated once when the group is added.
-    pub auto_names: HashMap<(ProcId, Stream), PathBuf>,
+    auto_names: HashMap<(ProcId, Stream), PathBuf>,
     buf: Vec<u8>,
 }
 
@@ -117,7 +112,7 @@ impl Pipes {
         id: ProcId,
         gen: u64,
         spec: &ProgramSpec,
-        config: &Config,
+        strip_ansi: bool,
     ) -> Result<SpawnPipes, String> {
         let made = (|| -> io::Result<SpawnPipes> {
             let stdin = pipe()?;
@@ -139,7 +134,7 @@ impl Pipes {
             })
         })();
         let pipes = made.map_err(|e| {
-            if e.raw_os_error() == Some(libc::EMFILE) {
+            if e.raw_os_error() == Some(crate::sys::errno::EMFILE) {
                 format!("too many open files to spawn '{}'", spec.name)
             } else {
                 format!(
@@ -149,7 +144,7 @@ impl Pipes {
                 )
             }
         })?;
-        let strip = config.supervisord.strip_ansi;
+        let strip = strip_ansi;
         let open = |log: &crate::config::LogSpec, stream: Stream| {
             let auto = self.auto_names.get(&(id, stream));
             ChildLog::open(ChildLogOptions::from_spec(
@@ -198,24 +193,49 @@ impl Pipes {
         }
     }
 
-    pub fn watch(&mut self, token: Token, id: ProcId, gen: u64, stream: Stream, fd: OwnedFd) {
-        self.watches.insert(
-            token,
-            Watch {
-                id,
-                gen,
-                stream,
-                fd,
-            },
-        );
+    /// Whether `token` is one of ours.
+    pub fn owns(token: Token) -> bool {
+        (BASE..END).contains(&token.0)
     }
 
-    pub fn logs_mut(&mut self, id: ProcId) -> Option<&mut ProcLogs> {
+    /// Watch our read ends of a spawn's pipes (the child's ends are closed
+    /// as `pipes` is consumed, so EOF comes when the last writer is gone).
+    pub fn watch(&mut self, r: &Registry, id: ProcId, gen: u64, pipes: SpawnPipes) {
+        for (fd, stream) in pipes.into_parent_side() {
+            let token = Token(BASE + self.next);
+            self.next = (self.next + 1) % (END - BASE);
+            if r.register(&mut SourceFd(&fd.as_raw_fd()), token, Interest::READABLE)
+                .is_ok()
+            {
+                let w = Watch {
+                    id,
+                    gen,
+                    stream,
+                    fd,
+                };
+                self.watches.insert(token, w);
+            }
+        }
+    }
+
+    /// Our end of a process's stdin, while it has one.
+    pub fn stdin(&self, id: ProcId) -> Option<&OwnedFd> {
+        self.logs.get(&id)?.stdin.as_ref()
+    }
+
+    fn logs_mut(&mut self, id: ProcId) -> Option<&mut ProcLogs> {
         self.logs.get_mut(&id).map(|l| &mut **l)
     }
 
-    pub fn all_logs_mut(&mut self) -> impl Iterator<Item = &mut ProcLogs> {
-        self.logs.values_mut().map(|l| &mut **l)
+    /// Delete and recreate a running process's current log files.
+    pub fn clear(&mut self, id: ProcId) -> io::Result<()> {
+        if let Some(logs) = self.logs_mut(id) {
+            logs.stdout.clear()?;
+            if let Some(e) = logs.stderr.as_mut() {
+                e.clear()?;
+            }
+        }
+        Ok(())
     }
 
     /// Forget the logs of processes that are gone.
@@ -306,33 +326,30 @@ fn output_record(name: &str, stream: Stream, data: &[u8]) -> String {
     format!("{} {} output:\n{text}", py_repr(name), stream.name())
 }
 
-impl Reactor {
-    pub(super) fn on_pipe(&mut self, token: Token) {
-        if self.pipes.read_ready(token, &mut self.mainlog) {
-            self.close_pipe(token);
+impl Pipes {
+    /// A pipe is readable: take in what it holds; close it at EOF.
+    pub fn ready(&mut self, token: Token, r: &Registry, mainlog: &mut MainLogger) {
+        if self.read_ready(token, mainlog) {
+            self.close(token, r);
         }
     }
 
-    fn close_pipe(&mut self, token: Token) {
-        if let Some(w) = self.pipes.watches.remove(&token) {
-            let _ = self
-                .poll
-                .registry()
-                .deregister(&mut SourceFd(&w.fd.as_raw_fd()));
+    fn close(&mut self, token: Token, r: &Registry) {
+        if let Some(w) = self.watches.remove(&token) {
+            let _ = r.deregister(&mut SourceFd(&w.fd.as_raw_fd()));
         }
-        self.sources.remove(&token);
     }
 
     /// A spawn failed after fork: log what the child wrote on its way out
     /// (Supervisor's `supervisor: couldn't ...` lines), then drop the pipes.
-    pub(super) fn log_failed_child_output(&mut self, id: ProcId, gen: u64, pipes: SpawnPipes) {
+    pub fn log_failed_child_output(&mut self, id: ProcId, gen: u64, pipes: SpawnPipes) {
         for (fd, stream) in pipes.into_parent_side() {
             let mut buf = [0u8; 4096];
             while let Ok(n) = rustix::io::read(&fd, &mut buf) {
                 if n == 0 {
                     break;
                 }
-                if let Some(logs) = self.pipes.logs_mut(id).filter(|l| l.gen == gen) {
+                if let Some(logs) = self.logs_mut(id).filter(|l| l.gen == gen) {
                     let log = match stream {
                         Stream::Stdout => Some(&mut logs.stdout),
                         Stream::Stderr => logs.stderr.as_mut(),
@@ -347,29 +364,25 @@ impl Reactor {
 
     /// The process of one spawn exited: read everything it already wrote,
     /// then close our ends of its pipes, as Supervisor's `finish()` does.
-    pub(super) fn drain_pipes_of(&mut self, id: ProcId, gen: u64) {
-        if let Some(logs) = self.pipes.logs_mut(id).filter(|l| l.gen == gen) {
+    pub fn drain(&mut self, id: ProcId, gen: u64, r: &Registry, mainlog: &mut MainLogger) {
+        if let Some(logs) = self.logs_mut(id).filter(|l| l.gen == gen) {
             logs.stdin = None;
         }
         let tokens: Vec<Token> = self
-            .pipes
             .watches
             .iter()
             .filter(|(_, w)| w.id == id && w.gen == gen)
             .map(|(t, _)| *t)
             .collect();
         for t in tokens {
-            self.pipes.read_ready(t, &mut self.mainlog);
-            self.close_pipe(t);
+            self.read_ready(t, mainlog);
+            self.close(t, r);
         }
     }
 
-    /// SIGUSR2: reopen the main log and every child log at its path.
-    pub(super) fn reopen_logs(&mut self) {
-        if let Err(e) = self.mainlog.reopen() {
-            eprintln!("could not reopen the main log: {e}");
-        }
-        for logs in self.pipes.all_logs_mut() {
+    /// SIGUSR2: reopen every child log at its path.
+    pub fn reopen_all(&mut self) {
+        for logs in self.logs.values_mut() {
             let _ = logs.stdout.reopen();
             if let Some(e) = logs.stderr.as_mut() {
                 let _ = e.reopen();
@@ -377,50 +390,42 @@ impl Reactor {
         }
     }
 
-    /// A group was added: allocate its AUTO log names (stable while it lives).
-    pub(super) fn group_added(&mut self, name: &str) {
-        let dir = self.config.supervisord.childlogdir.clone();
-        let ident = self.config.supervisord.identifier.clone();
-        let members: Vec<(ProcId, std::sync::Arc<ProgramSpec>)> = self
-            .core
-            .processes()
-            .filter(|(_, p)| p.spec.group == name)
-            .map(|(id, p)| (id, p.spec.clone()))
-            .collect();
-        for (id, spec) in members {
-            for (stream, log) in [
-                (Stream::Stdout, &spec.stdout),
-                (Stream::Stderr, &spec.stderr),
-            ] {
-                if log.file != LogFile::Auto || (stream == Stream::Stderr && spec.redirect_stderr) {
-                    continue;
-                }
-                match crate::logs::allocate_auto_name(&dir, &spec.name, stream.name(), &ident) {
-                    Ok(p) => {
-                        self.pipes.auto_names.insert((id, stream), p);
-                    }
-                    Err(e) => self.log(
-                        crate::config::LogLevel::Error,
-                        &format!("could not create AUTO log for {}: {e}", spec.name),
-                    ),
-                }
+    /// A process was added: allocate its AUTO log names (stable while it
+    /// lives). Returns the stdout and stderr paths as `getProcessInfo`
+    /// shows them.
+    pub fn add_process(
+        &mut self,
+        id: ProcId,
+        spec: &ProgramSpec,
+        dir: &std::path::Path,
+        ident: &str,
+        mainlog: &mut MainLogger,
+    ) -> (String, String) {
+        for (stream, log) in [
+            (Stream::Stdout, &spec.stdout),
+            (Stream::Stderr, &spec.stderr),
+        ] {
+            if log.file != LogFile::Auto || (stream == Stream::Stderr && spec.redirect_stderr) {
+                continue;
             }
-            let shown = |p: Option<PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
-            let out = shown(self.pipes.path_of(id, Stream::Stdout, &spec.stdout.file));
-            let err = if spec.redirect_stderr {
-                String::new()
-            } else {
-                shown(self.pipes.path_of(id, Stream::Stderr, &spec.stderr.file))
-            };
-            self.core.set_log_paths(id, out, err);
+            match crate::logs::allocate_auto_name(dir, &spec.name, stream.name(), ident) {
+                Ok(p) => {
+                    self.auto_names.insert((id, stream), p);
+                }
+                Err(e) => mainlog.log(
+                    LogLevel::Error,
+                    format!("could not create AUTO log for {}: {e}", spec.name),
+                ),
+            }
         }
-    }
-
-    /// A group was removed: forget its processes' logs (ids are never reused).
-    pub(super) fn group_removed(&mut self, _name: &str) {
-        let live: std::collections::HashSet<ProcId> =
-            self.core.processes().map(|(id, _)| id).collect();
-        self.pipes.retain_live(&live);
+        let shown = |p: Option<PathBuf>| p.map(|p| p.display().to_string()).unwrap_or_default();
+        let out = shown(self.path_of(id, Stream::Stdout, &spec.stdout.file));
+        let err = if spec.redirect_stderr {
+            String::new()
+        } else {
+            shown(self.path_of(id, Stream::Stderr, &spec.stderr.file))
+        };
+        (out, err)
     }
 }
 

@@ -142,6 +142,14 @@ static NAMES: [&str; 134] = [
     "",
 ];
 
+/// The errno values callers outside `sys` test for.
+pub use libc::{EADDRINUSE, EAGAIN, EMFILE, ENFILE, ENOENT, EPIPE, ESRCH};
+
+/// `EMFILE`/`ENFILE`: the process (or the system) is out of descriptors.
+pub fn is_fd_exhaustion(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(EMFILE | ENFILE))
+}
+
 /// The symbolic name of `errno` (`ENOENT`), or `None` when Python has none.
 pub fn errno_name(errno: i32) -> Option<&'static str> {
     usize::try_from(errno)

@@ -11,7 +11,12 @@ use std::io;
 use std::ptr;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signalfd::SfdFlags;
+
+/// Signal numbers the rest of the crate names.
+pub use libc::{SIGABRT, SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR2};
+/// The daemon's signalfd (nix's owner of the fd).
+pub use nix::sys::signalfd::SignalFd;
 
 use super::cvt;
 

@@ -35,8 +35,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pidvisor::clock;
-use pidvisor::control::http;
 use pidvisor::control::xmlrpc::{self, Value};
+use pidvisor::http::codec as http;
 
 use crate::fixture::*;
 

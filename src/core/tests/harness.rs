@@ -5,12 +5,13 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::api::{ProcessState, Reply};
 use crate::config::{
     Config, CtlSpec, DbusMode, GroupKind, GroupSpec, LogLevel, MainLog, ProgramSpec,
     SupervisordSpec,
 };
 use crate::core::describe::utc_time;
-use crate::core::{Command, Core, Effect, ExitStatus, Now, ProcId, ProcessState, Reply, Timer};
+use crate::core::{can_become, Command, Core, Effect, ExitStatus, Now, ProcId, Timer};
 
 /// Wall time at the epoch: 2026-11-22 02:03:00 UTC.
 pub const WALL0: f64 = 1_795_312_980.0;
@@ -157,7 +158,7 @@ impl Harness {
     pub fn pump(&mut self) {
         while let Some(e) = self.core.poll_effect() {
             if let Effect::StateChanged { from, to, .. } = e {
-                assert!(from.can_become(to), "illegal {from:?} -> {to:?}");
+                assert!(can_become(from, to), "illegal {from:?} -> {to:?}");
             }
             self.effects.push(e.clone());
             if let Effect::Spawn { id, gen } = e {

@@ -204,7 +204,7 @@ proptest! {
                 if p.pid != 0 {
                     prop_assert_eq!(live, vec![p.gen]);
                 }
-                prop_assert_eq!(p.state.is_stopped() && p.state != crate::core::ProcessState::Unknown && p.pid != 0, false);
+                prop_assert_eq!(p.state.is_stopped() && p.state != crate::api::ProcessState::Unknown && p.pid != 0, false);
             }
         }
     }

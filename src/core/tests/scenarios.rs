@@ -4,11 +4,9 @@
 use std::time::Duration;
 
 use super::harness::*;
+use crate::api::{Fault, FaultCode, ProcessState as S, Response as Answer};
 use crate::config::{AutoRestart, LogFile};
-use crate::core::{
-    Answer, Command, CommandCheck, Effect, ExitStatus, Fault, FaultCode, ProcessState as S, Timer,
-    TRANSITIONS,
-};
+use crate::core::{Command, CommandCheck, Effect, ExitStatus, Timer, TRANSITIONS};
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -32,7 +30,7 @@ fn stop(name: &str, wait: bool) -> Command {
     }
 }
 
-fn info(h: &mut Harness, name: &str) -> crate::core::ProcessInfo {
+fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
     match h.call(Command::GetProcessInfo { name: name.into() }) {
         Ok(Answer::Info(i)) => i,
         other => panic!("{other:?}"),
@@ -65,7 +63,7 @@ fn table_has_every_spec_row_ours_and_nothing_else() {
     for from in S::ALL {
         for to in S::ALL {
             assert_eq!(
-                from.can_become(to),
+                crate::core::can_become(from, to),
                 legal.contains(&(from, to)),
                 "{from:?}->{to:?}"
             );
@@ -519,7 +517,7 @@ fn command_check_faults() {
     let Ok(Answer::Results(rs)) = r else {
         panic!("{r:?}")
     };
-    assert_eq!((rs[0].status, rs[0].name.as_str()), (21, "a"));
+    assert_eq!((rs[0].status(), rs[0].name.as_str()), (21, "a"));
 }
 
 #[test]
@@ -612,7 +610,7 @@ fn group_stop_results_come_when_all_are_done() {
     assert_eq!(names, ["y", "x"], "completion order; z was not running");
     assert!(rs
         .iter()
-        .all(|r| r.status == 80 && r.description == "OK" && r.group == "g"));
+        .all(|r| r.status() == 80 && r.description() == "OK" && r.group == "g"));
     // stop of a stopped group: empty result list
     let r = h.call(Command::StopProcess {
         name: "g:*".into(),
@@ -644,10 +642,10 @@ fn start_all_reports_each_process() {
     };
     assert_eq!(rs[0].name, "b");
     assert_eq!(
-        (rs[0].status, rs[0].description.as_str()),
+        (rs[0].status(), rs[0].description()),
         (50, "SPAWN_ERROR: b")
     );
-    assert_eq!((rs[1].name.as_str(), rs[1].status), ("a", 80));
+    assert_eq!((rs[1].name.as_str(), rs[1].status()), ("a", 80));
 }
 
 #[test]
@@ -694,7 +692,7 @@ fn process_info_fields_and_descriptions() {
     h.advance(Duration::from_secs(86_400 + 3661));
     let i = info(&mut h, "a");
     assert_eq!(i.description, "pid 100, uptime 1 day, 1:01:01");
-    assert_eq!((i.state, i.statename.as_str()), (20, "RUNNING"));
+    assert_eq!((i.state.code(), i.state.name()), (20, "RUNNING"));
     assert_eq!(i.start, WALL0 as i64);
     assert_eq!(i.stop, 0);
     assert_eq!(i.now, WALL0 as i64 + 86_400 + 3661);
@@ -830,11 +828,11 @@ fn reread_update_add_remove() {
     });
     assert_eq!(
         r,
-        Ok(Answer::Diff {
+        Ok(Answer::Diff(crate::api::Diff {
             added: vec!["new".into()],
             changed: vec!["chg".into()],
             removed: vec!["gone".into()],
-        })
+        }))
     );
     let r = h.call(Command::ReloadConfig {
         config: Box::new(Err("bad line".into())),
@@ -879,11 +877,11 @@ fn reread_update_add_remove() {
     });
     assert_eq!(
         r,
-        Ok(Answer::Diff {
+        Ok(Answer::Diff(crate::api::Diff {
             added: vec![],
             changed: vec![],
             removed: vec![]
-        })
+        }))
     );
 }
 
@@ -916,13 +914,10 @@ fn config_info_from_pending_config() {
 #[test]
 fn get_state_and_fault_texts() {
     let mut h = Harness::programs(vec![prog("a")]);
-    assert_eq!(
-        h.call(Command::GetState),
-        Ok(Answer::State {
-            code: 1,
-            name: "RUNNING".into()
-        })
-    );
+    let Ok(Answer::State(state)) = h.call(Command::GetState) else {
+        panic!("getState answers a state");
+    };
+    assert_eq!((state.code(), state.name()), (1, "RUNNING"));
     assert_eq!(
         Fault::new(FaultCode::ShutdownState, "").text,
         "SHUTDOWN_STATE"
@@ -1013,7 +1008,7 @@ fn start_group_forms_delegate() {
         panic!("{r:?}")
     };
     assert_eq!(
-        (rs[0].name.as_str(), rs[0].group.as_str(), rs[0].status),
+        (rs[0].name.as_str(), rs[0].group.as_str(), rs[0].status()),
         ("x", "g", 80)
     );
     let r = h.call(Command::StartProcessGroup {
@@ -1127,7 +1122,7 @@ fn group_start_results_in_supervisor_order() {
     let Some(Ok(Answer::Results(rs))) = h.reply(tok) else {
         panic!("{:?}", h.reply(tok))
     };
-    let got: Vec<(&str, i32)> = rs.iter().map(|r| (r.name.as_str(), r.status)).collect();
+    let got: Vec<(&str, i32)> = rs.iter().map(|r| (r.name.as_str(), r.status())).collect();
     assert_eq!(got, [("b", 80), ("c", 20), ("a", 80)]);
 }
 

@@ -1,4 +1,4 @@
-//! HTTP/1.1 pieces shared by the control server and `pidvisorctl`, as pure
+//! HTTP/1.1 pieces shared by the daemon's server and `pidvisorctl`, as pure
 //! functions over byte buffers (no sockets here).
 //!
 //! The server side copies what Supervisor's Medusa server shows on the wire
@@ -334,10 +334,16 @@ pub fn response(ctx: &ReplyCtx<'_>, status: u16, headers: &[(&str, &str)], body:
     out
 }
 
-/// Append a 200 `text/xml` response carrying `body` to `out`: the body is
-/// copied once, straight into the connection's buffer.
-pub fn append_xml_response(ctx: &ReplyCtx<'_>, body: &[u8], out: &mut Vec<u8>) {
-    let mut s = head(ctx, 200, &[("Content-Type", "text/xml")]);
+/// Append a complete response to `out`: the body is copied once, straight
+/// into the connection's buffer.
+pub fn append_response(
+    ctx: &ReplyCtx<'_>,
+    status: u16,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    out: &mut Vec<u8>,
+) {
+    let mut s = head(ctx, status, headers);
     let _ = write!(s, "Content-Length: {}\r\n\r\n", body.len());
     out.reserve(s.len() + body.len());
     out.extend_from_slice(s.as_bytes());

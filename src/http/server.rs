@@ -1,7 +1,12 @@
-//! The control server: HTTP/1.1 on the unix socket and the inet port, as
-//! Supervisor's Medusa serves it. This file owns sockets and connection
-//! buffers only; what a call means is decided in `rpc`, and the answer comes
-//! from the core (through the reactor) or from the reactor itself.
+//! The HTTP/1.1 server on the unix socket and the inet port, as
+//! Supervisor's Medusa serves them: listeners, connections and their
+//! buffers, Basic auth on every path, framing, and chunked streams for log
+//! followers. It knows nothing of what a path means: each complete,
+//! authorised request comes out as an [`HttpEvent`], and whoever handles
+//! it (the reactor hands `/RPC2` to the XML-RPC face, logs to the
+//! followers) answers with [`HttpServer::respond`] or
+//! [`HttpServer::follow`]. A connection answers its requests in order, so
+//! while one is pending the next waits in its buffer.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
@@ -11,13 +16,11 @@ use std::path::{Path, PathBuf};
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
 
+use super::codec::{self, Limits, ReplyCtx};
 use crate::config::Config;
-use crate::control::http::{self, Limits, ReplyCtx, Request};
-use crate::control::rpc::{self, Plan};
-use crate::control::xmlrpc::{self, Fault as XmlFault, Value};
 use crate::logs::read::Follower;
 
-/// Tokens at and above this belong to the control server.
+/// Tokens at and above this belong to the HTTP server.
 pub const BASE: usize = 1 << 40;
 
 /// Most open connections at once. At the limit (or when the daemon runs out
@@ -31,19 +34,64 @@ const MAX_CONNS: usize = 1024;
 /// stops reading its file likewise. Keeps each connection's memory bounded.
 const OUT_HIGH: usize = 256 * 1024;
 
-/// A `system.multicall` whose results grow past this answers its remaining
-/// calls with a FAILED fault instead of running them: a 2 MiB request of
-/// log reads could otherwise make the daemon hold terabytes.
-const MAX_MULTI_BYTES: usize = 16 * 1024 * 1024;
-
 /// Buffers larger than this are freed once empty.
 const KEEP_CAPACITY: usize = 64 * 1024;
 
 /// After sending a reply this big, give the freed heap back to the kernel.
 const TRIM_AFTER: usize = 64 * 1024;
 
-/// How often `/logtail` followers look for new data (Supervisor: 0.1 s).
+/// How often log followers look for new data (Supervisor: 0.1 s).
 pub const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// One connection, for as long as it is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(pub Token);
+
+/// What the server has for its user.
+#[derive(Debug)]
+pub enum HttpEvent {
+    /// A complete, authorised request: answer it with
+    /// [`HttpServer::respond`] or [`HttpServer::follow`].
+    Request {
+        conn: ConnId,
+        request: codec::Request,
+    },
+    /// The connection is gone; an answer still pending for it is moot.
+    Closed { conn: ConnId },
+}
+
+/// A response without its head's framing (the server adds status line,
+/// `Date`, `Server`, `Content-Length` and `Connection`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// A 200 `text/xml` document (an XML-RPC response).
+    pub fn xml(body: String) -> Answer {
+        Answer {
+            status: 200,
+            headers: vec![("Content-Type", "text/xml".into())],
+            body: body.into_bytes(),
+        }
+    }
+
+    /// Medusa's HTML error page (a 401 asks for Basic credentials and closes).
+    pub fn error(status: u16) -> Answer {
+        let mut headers = vec![("Content-Type", "text/html".into())];
+        if status == 401 {
+            headers.push(("WWW-Authenticate", "Basic realm=\"default\"".into()));
+        }
+        Answer {
+            status,
+            headers,
+            body: codec::error_page(status).into_bytes(),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -73,7 +121,7 @@ enum Listener {
 
 struct Endpoint {
     listener: Listener,
-    auth: Option<http::Credentials>,
+    auth: Option<codec::Credentials>,
 }
 
 enum Stream {
@@ -118,23 +166,12 @@ impl Stream {
 /// What a connection is waiting for.
 enum Busy {
     Idle,
-    /// An RPC answer with this request id.
-    Call {
-        id: u64,
+    /// A request was handed out; its answer is pending.
+    Waiting {
         version: u8,
         keep_alive: bool,
     },
-    /// A `system.multicall` in progress.
-    Multi {
-        id: u64,
-        version: u8,
-        keep_alive: bool,
-        queue: VecDeque<Result<(String, Vec<Value>), XmlFault>>,
-        results: Vec<Value>,
-        /// Encoded size of `results` so far, against [`MAX_MULTI_BYTES`].
-        bytes: usize,
-    },
-    /// Streaming a log (`/logtail`, `/mainlogtail`) until the client leaves.
+    /// Streaming a log until the client leaves.
     Follow(Follower),
 }
 
@@ -161,32 +198,10 @@ struct Conn {
     discarded: usize,
 }
 
-/// A parsed call the reactor must carry out, then answer with
-/// [`ControlServer::answer`].
-#[derive(Debug)]
-pub struct Job {
-    pub id: u64,
-    pub plan: Plan,
-}
-
-/// A `/logtail` request: the reactor finds the file, then calls
-/// [`ControlServer::start_follow`].
-#[derive(Debug)]
-pub struct TailRequest {
-    pub conn: Token,
-    /// `None` for the main log.
-    pub name: Option<String>,
-    pub stderr: bool,
-    pub version: u8,
-}
-
-pub struct ControlServer {
+pub struct HttpServer {
     endpoints: Vec<Endpoint>,
     conns: HashMap<Token, Conn>,
     next_token: usize,
-    /// Request id -> the connection waiting for it.
-    waiting: HashMap<u64, Token>,
-    next_id: u64,
     limits: Limits,
     /// Bumped on every accept and read, for [`Conn::seen`].
     activity: u64,
@@ -195,6 +210,19 @@ pub struct ControlServer {
     /// Socket files we created, unlinked at exit.
     created: Vec<PathBuf>,
     buf: Vec<u8>,
+    events: VecDeque<HttpEvent>,
+}
+
+fn ctx_date() -> String {
+    codec::http_date(crate::clock::wall() as i64)
+}
+
+fn version_str(version: u8) -> &'static str {
+    if version == 0 {
+        "1.0"
+    } else {
+        "1.1"
+    }
 }
 
 /// Bind `<file>.<pid>`, chmod, and hard-link it to `<file>` as Supervisor
@@ -241,27 +269,26 @@ fn bind_unix(
     Err(ServerError::InUse)
 }
 
-fn creds(c: &Option<crate::config::Credentials>) -> Option<http::Credentials> {
-    c.as_ref().map(|c| http::Credentials {
+fn creds(c: &Option<crate::config::Credentials>) -> Option<codec::Credentials> {
+    c.as_ref().map(|c| codec::Credentials {
         username: c.username.clone(),
         password: c.password.clone(),
     })
 }
 
-impl ControlServer {
+impl HttpServer {
     /// Open every configured server. Errors are Supervisor's start-up texts.
-    pub fn open(config: &Config) -> Result<ControlServer, ServerError> {
-        let mut s = ControlServer {
+    pub fn open(config: &Config) -> Result<HttpServer, ServerError> {
+        let mut s = HttpServer {
             endpoints: Vec::new(),
             conns: HashMap::new(),
             next_token: BASE + 64,
-            waiting: HashMap::new(),
-            next_id: 1,
             limits: Limits::default(),
             activity: 0,
             url: None,
             created: Vec::new(),
             buf: vec![0; 64 * 1024],
+            events: VecDeque::new(),
         };
         for u in &config.unix_http_servers {
             let l = bind_unix(&u.file, u.chmod, u.chown)?;
@@ -310,6 +337,7 @@ impl ControlServer {
         Ok(())
     }
 
+    /// Deregister everything and drop every connection (end of a run).
     pub fn deregister(&mut self, r: &Registry) {
         for e in &mut self.endpoints {
             let _ = match &mut e.listener {
@@ -320,7 +348,12 @@ impl ControlServer {
         for (_, mut c) in self.conns.drain() {
             c.stream.deregister(r);
         }
-        self.waiting.clear();
+        self.events.clear();
+    }
+
+    /// Whether `token` is one of ours.
+    pub fn owns(token: Token) -> bool {
+        token.0 >= BASE
     }
 
     /// The URL children get as `SUPERVISOR_SERVER_URL`.
@@ -342,63 +375,22 @@ impl ControlServer {
             .any(|c| matches!(c.busy, Busy::Follow(_)))
     }
 
-    /// Something is readable or writable on one of our tokens. Returns the
-    /// calls to carry out and the log-tail requests to resolve.
-    pub fn ready(
-        &mut self,
-        token: Token,
-        r: &Registry,
-        jobs: &mut Vec<Job>,
-        tails: &mut Vec<TailRequest>,
-    ) {
+    /// The next thing that happened, in order.
+    pub fn poll_event(&mut self) -> Option<HttpEvent> {
+        self.events.pop_front()
+    }
+
+    /// Something is readable or writable on one of our tokens.
+    pub fn ready(&mut self, token: Token, r: &Registry) {
         if token.0 < BASE + self.endpoints.len() {
             self.accept(token.0 - BASE, r);
             return;
         }
-        // Read everything available: edge-triggered readiness does not
-        // report data left behind. Input beyond one maximal request that
-        // cannot be taken off (a call is pending or output is backed up)
-        // means a client pipelining without reading: it is dropped.
         if self.conns.get(&token).is_some_and(|c| c.lingering) {
             self.drain_lingering(token, r);
             return;
         }
-        let cap = self.limits.max_header + self.limits.max_body + self.buf.len();
-        let mut eof = false;
-        loop {
-            let Some(conn) = self.conns.get_mut(&token) else {
-                return;
-            };
-            match conn.stream.read(&mut self.buf) {
-                Ok(0) => {
-                    eof = true;
-                    break;
-                }
-                Ok(n) => {
-                    self.activity += 1;
-                    conn.seen = self.activity;
-                    conn.inbuf.extend_from_slice(&self.buf[..n]);
-                    if conn.inbuf.len() > cap {
-                        self.parse_requests(token, jobs, tails);
-                        let Some(conn) = self.conns.get_mut(&token) else {
-                            return;
-                        };
-                        if conn.inbuf.len() > cap {
-                            conn.inbuf = Vec::new();
-                            conn.outbuf.clear();
-                            conn.closing = true;
-                            break;
-                        }
-                    }
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => {
-                    eof = true;
-                    break;
-                }
-            }
-        }
+        let eof = self.read_input(token);
         let Some(conn) = self.conns.get_mut(&token) else {
             return;
         };
@@ -409,7 +401,7 @@ impl ControlServer {
                 conn.outbuf.clear();
             }
         }
-        self.parse_requests(token, jobs, tails);
+        self.parse_requests(token);
         if eof {
             if let Some(c) = self.conns.get_mut(&token) {
                 // A half-closed client still gets its answers, pending or
@@ -420,6 +412,43 @@ impl ControlServer {
             }
         }
         self.flush_conn(token, r);
+    }
+
+    /// Read everything available: edge-triggered readiness does not
+    /// report data left behind. Input beyond one maximal request that
+    /// cannot be taken off (a call is pending or output is backed up)
+    /// means a client pipelining without reading: it is dropped. True at
+    /// EOF or error.
+    fn read_input(&mut self, token: Token) -> bool {
+        let cap = self.limits.max_header + self.limits.max_body + self.buf.len();
+        loop {
+            let Some(conn) = self.conns.get_mut(&token) else {
+                return false;
+            };
+            match conn.stream.read(&mut self.buf) {
+                Ok(0) => return true,
+                Ok(n) => {
+                    self.activity += 1;
+                    conn.seen = self.activity;
+                    conn.inbuf.extend_from_slice(&self.buf[..n]);
+                    if conn.inbuf.len() > cap {
+                        self.parse_requests(token);
+                        let Some(conn) = self.conns.get_mut(&token) else {
+                            return false;
+                        };
+                        if conn.inbuf.len() > cap {
+                            conn.inbuf = Vec::new();
+                            conn.outbuf.clear();
+                            conn.closing = true;
+                            return false;
+                        }
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return true,
+            }
+        }
     }
 
     fn accept(&mut self, idx: usize, r: &Registry) {
@@ -437,30 +466,14 @@ impl ControlServer {
                     self.next_token += 1;
                     self.activity += 1;
                     if s.register(r, t).is_ok() {
-                        self.conns.insert(
-                            t,
-                            Conn {
-                                stream: s,
-                                endpoint: idx,
-                                inbuf: Vec::new(),
-                                outbuf: Vec::new(),
-                                busy: Busy::Idle,
-                                closing: false,
-                                peer_done: false,
-                                seen: self.activity,
-                                lingering: false,
-                                discarded: 0,
-                            },
-                        );
+                        self.conns.insert(t, new_conn(s, idx, self.activity));
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // Out of descriptors: free one and retry, or the pending
                 // connections would wait for the next one to arrive.
-                Err(e)
-                    if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
-                        && self.evict_one(r) => {}
+                Err(e) if crate::sys::errno::is_fd_exhaustion(&e) && self.evict_one(r) => {}
                 Err(_) => return,
             }
         }
@@ -481,7 +494,7 @@ impl ControlServer {
                 .filter(|(_, c)| match c.busy {
                     Busy::Idle => !follow,
                     Busy::Follow(_) => follow,
-                    _ => false,
+                    Busy::Waiting { .. } => false,
                 })
                 .min_by_key(|(_, c)| c.seen)
                 .map(|(t, _)| *t)
@@ -489,23 +502,25 @@ impl ControlServer {
         let Some(token) = lingering.or_else(|| pick(false)).or_else(|| pick(true)) else {
             return false;
         };
-        if let Some(mut c) = self.conns.remove(&token) {
-            c.stream.deregister(r);
-        }
+        self.close(token, r);
         true
     }
 
-    fn new_id(&mut self, conn: Token) -> u64 {
-        let id = self.next_id;
-        self.next_id += 1;
-        self.waiting.insert(id, conn);
-        id
+    /// Drop a connection now.
+    fn close(&mut self, token: Token, r: &Registry) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            c.stream.deregister(r);
+            if matches!(c.busy, Busy::Waiting { .. }) {
+                self.events.push_back(HttpEvent::Closed {
+                    conn: ConnId(token),
+                });
+            }
+        }
     }
 
-    /// Take complete requests off a connection's input, one at a time: a
-    /// connection answers its requests in order, so while one is pending the
-    /// rest wait in the buffer.
-    fn parse_requests(&mut self, token: Token, jobs: &mut Vec<Job>, tails: &mut Vec<TailRequest>) {
+    /// Take complete requests off a connection's input, one at a time,
+    /// while the connection is free to take one.
+    fn parse_requests(&mut self, token: Token) {
         loop {
             let Some(conn) = self.conns.get_mut(&token) else {
                 return;
@@ -521,17 +536,17 @@ impl ControlServer {
                     return;
                 }
             }
-            let (req, used) = match http::parse_request(&conn.inbuf, &self.limits) {
+            let (req, used) = match codec::parse_request(&conn.inbuf, &self.limits) {
                 Ok(Some(x)) => x,
                 Ok(None) => return,
                 Err(e) => {
-                    let date = http::http_date(crate::clock::wall() as i64);
+                    let date = ctx_date();
                     let ctx = ReplyCtx {
                         version: "1.0",
                         keep_alive: false,
                         date: &date,
                     };
-                    conn.outbuf.extend(http::error_response(&ctx, e.status()));
+                    conn.outbuf.extend(codec::error_response(&ctx, e.status()));
                     conn.inbuf.clear();
                     conn.closing = true;
                     return;
@@ -543,264 +558,98 @@ impl ControlServer {
                 // connections.
                 conn.inbuf = Vec::new();
             }
-            let auth = self.endpoints[conn.endpoint].auth.clone();
-            self.route(token, req, auth.as_ref(), jobs, tails);
+            conn.busy = Busy::Waiting {
+                version: req.version,
+                keep_alive: req.keep_alive(),
+            };
+            let auth = &self.endpoints[conn.endpoint].auth;
+            if let Some(creds) = auth {
+                if !codec::check_basic_auth(req.header("authorization"), creds) {
+                    self.respond(ConnId(token), Answer::error(401));
+                    continue;
+                }
+            }
+            self.events.push_back(HttpEvent::Request {
+                conn: ConnId(token),
+                request: req,
+            });
         }
     }
 
-    fn route(
-        &mut self,
-        token: Token,
-        req: Request,
-        auth: Option<&http::Credentials>,
-        jobs: &mut Vec<Job>,
-        tails: &mut Vec<TailRequest>,
-    ) {
-        let date = http::http_date(crate::clock::wall() as i64);
-        let keep_alive = req.keep_alive();
+    /// Answer the pending request of `conn` (ignored if it is gone).
+    pub fn respond(&mut self, conn: ConnId, answer: Answer) {
+        let Some(c) = self.conns.get_mut(&conn.0) else {
+            return;
+        };
+        let Busy::Waiting {
+            version,
+            keep_alive,
+        } = c.busy
+        else {
+            return;
+        };
+        // A 401 always closes (Medusa's auth handler does).
+        let keep_alive = keep_alive && answer.status != 401;
+        let date = ctx_date();
         let ctx = ReplyCtx {
-            version: req.version_str(),
+            version: version_str(version),
             keep_alive,
             date: &date,
         };
-        let fail = |s: &mut Self, status: u16| {
-            let c = s.conns.get_mut(&token).expect("connection");
-            c.outbuf.extend(http::error_response(&ctx, status));
-            if status == 401 || !keep_alive {
-                c.closing = true;
-            }
-        };
-        if let Some(creds) = auth {
-            if !http::check_basic_auth(req.header("authorization"), creds) {
-                return fail(self, 401);
-            }
+        let headers: Vec<(&str, &str)> = answer
+            .headers
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        codec::append_response(&ctx, answer.status, &headers, &answer.body, &mut c.outbuf);
+        c.busy = Busy::Idle;
+        if !keep_alive || c.peer_done {
+            c.closing = true;
         }
-        let path = req.path.split('?').next().unwrap_or("").to_string();
-        if path.starts_with("/RPC2") {
-            if req.method != "POST" {
-                return fail(self, 400);
-            }
-            if req.content_length.is_none() {
-                return fail(self, 411);
-            }
-            let call = match xmlrpc::decode_call(&req.body) {
-                Ok(c) => c,
-                Err(_) => return fail(self, 400),
-            };
-            let id = self.new_id(token);
-            let plan = rpc::plan(&call.method, &call.params);
-            let conn = self.conns.get_mut(&token).expect("connection");
-            conn.busy = match plan {
-                Plan::Multi(calls) => Busy::Multi {
-                    id,
-                    version: req.version,
-                    keep_alive,
-                    queue: calls.into(),
-                    results: Vec::new(),
-                    bytes: 0,
-                },
-                plan => {
-                    jobs.push(Job { id, plan });
-                    Busy::Call {
-                        id,
-                        version: req.version,
-                        keep_alive,
-                    }
-                }
-            };
-            if matches!(conn.busy, Busy::Multi { .. }) {
-                self.next_multi(token, jobs);
-            }
-            return;
-        }
-        let tail = if path == "/mainlogtail" {
-            Some((None, false))
-        } else if let Some(rest) = path.strip_prefix("/logtail/") {
-            let rest = http::percent_decode(rest);
-            match rest.rsplit_once('/') {
-                Some((name, "stderr")) => Some((Some(name.to_string()), true)),
-                Some((name, "stdout")) => Some((Some(name.to_string()), false)),
-                _ => Some((Some(rest), false)),
-            }
-        } else {
-            None
-        };
-        match tail {
-            Some(_) if req.method != "GET" => fail(self, 400),
-            Some((name, stderr)) => {
-                // Held until the reactor resolves the file (or 404s).
-                let c = self.conns.get_mut(&token).expect("connection");
-                c.busy = Busy::Call {
-                    id: 0,
-                    version: req.version,
-                    keep_alive: false,
-                };
-                tails.push(TailRequest {
-                    conn: token,
-                    name,
-                    stderr,
-                    version: req.version,
-                });
-            }
-            None => fail(self, 404),
-        }
-    }
-
-    /// Start the next call of a multicall, or send the whole answer.
-    fn next_multi(&mut self, token: Token, jobs: &mut Vec<Job>) {
-        loop {
-            let Some(conn) = self.conns.get_mut(&token) else {
-                return;
-            };
-            let Busy::Multi {
-                id,
-                queue,
-                results,
-                version,
-                keep_alive,
-                bytes,
-            } = &mut conn.busy
-            else {
-                return;
-            };
-            if *bytes > MAX_MULTI_BYTES {
-                let f = rpc::fault(
-                    crate::core::FaultCode::Failed,
-                    "multicall response too large",
-                );
-                results.extend(queue.drain(..).map(|_| fault_struct(&f)));
-            }
-            match queue.pop_front() {
-                None => {
-                    let body = xmlrpc::encode_response(&Value::Array(std::mem::take(results)));
-                    let (v, k, id) = (*version, *keep_alive, *id);
-                    self.waiting.remove(&id);
-                    self.send_xml(token, v, k, body);
-                    return;
-                }
-                Some(Err(f)) => results.push(fault_struct(&f)),
-                Some(Ok((method, params))) => match rpc::plan(&method, &params) {
-                    Plan::Now(r) => {
-                        let v = multi_result(r);
-                        *bytes += xmlrpc::encode_value(&v).len();
-                        results.push(v);
-                    }
-                    Plan::Multi(_) => results.push(fault_struct(&rpc::fault(
-                        crate::core::FaultCode::IncorrectParameters,
-                        "Recursive system.multicall forbidden",
-                    ))),
-                    plan => {
-                        jobs.push(Job { id: *id, plan });
-                        return;
-                    }
-                },
-            }
-        }
-    }
-
-    /// The answer to a call (from the core or the reactor).
-    pub fn answer(&mut self, id: u64, result: Result<Value, XmlFault>, jobs: &mut Vec<Job>) {
-        let Some(&token) = self.waiting.get(&id) else {
-            return;
-        };
-        let Some(conn) = self.conns.get_mut(&token) else {
-            self.waiting.remove(&id);
-            return;
-        };
-        match &mut conn.busy {
-            Busy::Call {
-                id: want,
-                version,
-                keep_alive,
-            } if *want == id => {
-                let body = match &result {
-                    Ok(v) => xmlrpc::encode_response(v),
-                    Err(f) => xmlrpc::encode_fault(f),
-                };
-                let (v, k) = (*version, *keep_alive);
-                // Freed before `send_xml` trims the heap.
-                drop(result);
-                self.waiting.remove(&id);
-                self.send_xml(token, v, k, body);
-            }
-            Busy::Multi {
-                id: want,
-                results,
-                bytes,
-                ..
-            } if *want == id => {
-                let v = multi_result(result);
-                *bytes += xmlrpc::encode_value(&v).len();
-                results.push(v);
-                self.next_multi(token, jobs);
-            }
-            _ => {}
-        }
-    }
-
-    fn send_xml(&mut self, token: Token, version: u8, keep_alive: bool, body: String) {
-        let Some(conn) = self.conns.get_mut(&token) else {
-            return;
-        };
-        let date = http::http_date(crate::clock::wall() as i64);
-        let ctx = ReplyCtx {
-            version: if version == 0 { "1.0" } else { "1.1" },
-            keep_alive,
-            date: &date,
-        };
-        http::append_xml_response(&ctx, body.as_bytes(), &mut conn.outbuf);
-        // The value tree behind a big reply is freed by now, in many small
-        // chunks the heap keeps unless asked (the body itself is mmapped).
-        if body.len() >= TRIM_AFTER {
-            drop(body);
+        // The data behind a big answer is freed by now, in many small
+        // chunks the heap keeps unless asked.
+        if answer.body.len() >= TRIM_AFTER {
+            drop(answer);
             crate::sys::malloc::trim();
         }
-        conn.busy = Busy::Idle;
-        if !keep_alive || conn.peer_done {
-            conn.closing = true;
-        }
     }
 
-    /// Resolve a `/logtail` request: stream `file`, or 404.
-    pub fn start_follow(&mut self, req: TailRequest, file: Option<PathBuf>, mainlog: bool) {
-        let Some(conn) = self.conns.get_mut(&req.conn) else {
+    /// Answer the pending request of `conn` with a stream of `file` (404
+    /// without one). The main log's stream has no `X-Accel-Buffering`.
+    pub fn follow(&mut self, conn: ConnId, file: Option<&Path>, mainlog: bool) {
+        let Some(c) = self.conns.get_mut(&conn.0) else {
             return;
         };
-        let date = http::http_date(crate::clock::wall() as i64);
-        let version = if req.version == 0 { "1.0" } else { "1.1" };
-        let ctx = ReplyCtx {
-            version,
-            keep_alive: false,
-            date: &date,
+        let Busy::Waiting { version, .. } = c.busy else {
+            return;
         };
         // Supervisor starts a tail with the last 1024 bytes.
-        let follower = file.and_then(|f| Follower::open(&f, 1024).ok());
-        match follower {
-            None => {
-                conn.outbuf.extend(http::error_response(&ctx, 404));
-                conn.busy = Busy::Idle;
-                conn.closing = true;
+        let follower = file.and_then(|f| Follower::open(f, 1024).ok());
+        let Some(mut f) = follower else {
+            self.respond(conn, Answer::error(404));
+            if let Some(c) = self.conns.get_mut(&conn.0) {
+                c.closing = true;
             }
-            Some(mut f) => {
-                let modified = http::http_date(crate::clock::wall() as i64);
-                let mut headers = vec![
-                    ("Content-Type", "text/plain;charset=utf-8"),
-                    ("Last-Modified", modified.as_str()),
-                ];
-                if !mainlog {
-                    headers.push(("X-Accel-Buffering", "no"));
-                }
-                let ctx = ReplyCtx {
-                    keep_alive: true,
-                    ..ctx
-                };
-                conn.outbuf.extend(http::chunked_head(&ctx, 200, &headers));
-                if let Ok(data) = f.poll() {
-                    conn.outbuf.extend(http::chunk(&data));
-                }
-                conn.busy = Busy::Follow(f);
-            }
+            return;
+        };
+        let date = ctx_date();
+        let ctx = ReplyCtx {
+            version: version_str(version),
+            keep_alive: true,
+            date: &date,
+        };
+        let mut headers = vec![
+            ("Content-Type", "text/plain;charset=utf-8"),
+            ("Last-Modified", date.as_str()),
+        ];
+        if !mainlog {
+            headers.push(("X-Accel-Buffering", "no"));
         }
+        c.outbuf.extend(codec::chunked_head(&ctx, 200, &headers));
+        if let Ok(data) = f.poll() {
+            c.outbuf.extend(codec::chunk(&data));
+        }
+        c.busy = Busy::Follow(f);
     }
 
     /// Push new log data to every follower.
@@ -818,7 +667,7 @@ impl ControlServer {
                     // file until it does.
                     if c.outbuf.len() < OUT_HIGH {
                         match f.poll() {
-                            Ok(data) => c.outbuf.extend(http::chunk(&data)),
+                            Ok(data) => c.outbuf.extend(codec::chunk(&data)),
                             Err(_) => c.closing = true,
                         }
                     }
@@ -837,13 +686,14 @@ impl ControlServer {
             return;
         }
         if conn.closing && !conn.lingering {
-            if let Busy::Call { id, .. } | Busy::Multi { id, .. } = conn.busy {
-                self.waiting.remove(&id);
-            }
             if conn.peer_done {
-                let mut c = self.conns.remove(&token).expect("connection");
-                c.stream.deregister(r);
+                self.close(token, r);
                 return;
+            }
+            if matches!(conn.busy, Busy::Waiting { .. }) {
+                self.events.push_back(HttpEvent::Closed {
+                    conn: ConnId(token),
+                });
             }
             conn.busy = Busy::Idle;
             conn.inbuf = Vec::new();
@@ -876,34 +726,41 @@ impl ControlServer {
                 Err(_) => break,
             }
         }
-        let mut c = self.conns.remove(&token).expect("connection");
-        c.stream.deregister(r);
+        self.close(token, r);
     }
 
-    /// Flush every connection with pending output (after answers arrived).
+    /// After answers arrived: write what is pending, and take the next
+    /// pipelined request off connections that became free.
     pub fn flush_all(&mut self, r: &Registry) {
         let tokens: Vec<Token> = self
             .conns
             .iter()
-            .filter(|(_, c)| !c.outbuf.is_empty() || c.closing)
+            .filter(|(_, c)| {
+                !c.outbuf.is_empty()
+                    || c.closing
+                    || (matches!(c.busy, Busy::Idle) && !c.inbuf.is_empty())
+            })
             .map(|(t, _)| *t)
             .collect();
         for t in tokens {
+            self.parse_requests(t);
             self.flush_conn(t, r);
         }
     }
+}
 
-    /// Requests parsed after an answer freed their connection.
-    pub fn resume(&mut self, jobs: &mut Vec<Job>, tails: &mut Vec<TailRequest>) {
-        let tokens: Vec<Token> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| matches!(c.busy, Busy::Idle) && !c.inbuf.is_empty())
-            .map(|(t, _)| *t)
-            .collect();
-        for t in tokens {
-            self.parse_requests(t, jobs, tails);
-        }
+fn new_conn(stream: Stream, endpoint: usize, seen: u64) -> Conn {
+    Conn {
+        stream,
+        endpoint,
+        inbuf: Vec::new(),
+        outbuf: Vec::new(),
+        busy: Busy::Idle,
+        closing: false,
+        peer_done: false,
+        seen,
+        lingering: false,
+        discarded: 0,
     }
 }
 
@@ -939,19 +796,4 @@ fn write_out(conn: &mut Conn) -> bool {
         conn.outbuf.clear();
     }
     true
-}
-
-fn fault_struct(f: &XmlFault) -> Value {
-    Value::record([
-        ("faultCode", Value::Int(f.code)),
-        ("faultString", Value::from(f.string.as_str())),
-    ])
-}
-
-/// Supervisor returns successful multicall results unwrapped (spec §6.5 Q).
-fn multi_result(r: Result<Value, XmlFault>) -> Value {
-    match r {
-        Ok(v) => v,
-        Err(f) => fault_struct(&f),
-    }
 }

@@ -1,14 +1,15 @@
-//! `handle_command`: the `supervisor.*` calls the core answers (spec §6.5).
+//! `handle_command`: the requests the core answers (spec §6.5), with
+//! typed [`Response`]s or [`Fault`]s.
 
 use super::command::{Command, CommandCheck, Effect};
 use super::describe::{description, DescribeInput};
 use super::diff::diff;
 use super::machine::Core;
 use super::process::Timer;
-use super::reply::{Answer, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcessInfo, Reply};
-use super::state::{Mood, ProcessState};
+use super::state::{ProcessState, SupervisorState};
 use super::wait::{Wait, WaitItem, WaitKind};
 use super::{Now, ProcId};
+use crate::api::{ConfigInfo, ConfigLogInfo, Diff, Fault, FaultCode, ProcessInfo, Reply, Response};
 use crate::config::signal::{parse_signal, py_repr};
 use crate::config::{GroupSpec, LogFile, LogSpec, ProgramSpec};
 
@@ -28,7 +29,7 @@ impl Core {
     /// Run one command; its answer comes out as `Effect::Reply { token, .. }`,
     /// now or at the transition it waits for.
     pub fn handle_command(&mut self, token: u64, cmd: Command, now: Now) {
-        if self.mood != Mood::Running {
+        if self.mood != SupervisorState::Running {
             // Every supervisor.* method refuses while stopping (spec §6.3).
             self.reply(token, Err(Fault::new(FaultCode::ShutdownState, "")));
             return;
@@ -48,12 +49,9 @@ impl Core {
     fn command(&mut self, token: u64, cmd: Command, now: Now) -> Option<Reply> {
         use Command::*;
         Some(match cmd {
-            GetState => Ok(Answer::State {
-                code: self.mood.code(),
-                name: self.mood.name().into(),
-            }),
+            GetState => Ok(Response::State(self.mood)),
             GetProcessInfo { name } => match self.lookup(&name) {
-                Ok((_, Some(id))) => Ok(Answer::Info(self.process_info(id, now))),
+                Ok((_, Some(id))) => Ok(Response::Info(self.process_info(id, now))),
                 Ok((_, None)) => Err(Fault::new(FaultCode::BadName, &name)),
                 Err(f) => Err(f),
             },
@@ -63,13 +61,13 @@ impl Core {
                     let (a, b) = (&self.procs[a].spec, &self.procs[b].spec);
                     (&a.group, &a.name).cmp(&(&b.group, &b.name))
                 });
-                Ok(Answer::Infos(
+                Ok(Response::Infos(
                     ids.into_iter()
                         .map(|id| self.process_info(id, now))
                         .collect(),
                 ))
             }
-            GetAllConfigInfo => Ok(Answer::ConfigInfos(self.config_infos())),
+            GetAllConfigInfo => Ok(Response::ConfigInfos(self.config_infos())),
             StartProcess { name, wait } => match self.lookup(&name) {
                 Err(f) => Err(f),
                 Ok((gi, None)) => return self.start_group(token, Some(gi), wait, now),
@@ -101,7 +99,7 @@ impl Core {
                 Ok((gi, None)) => Ok(self.signal_group(Some(gi), &signal)),
                 Ok((_, Some(id))) => self
                     .signal_one(&name, id, &signal)
-                    .map(|()| Answer::Bool(true)),
+                    .map(|()| Response::Bool(true)),
             },
             SignalProcessGroup { name, signal } => match self.group_index(&name) {
                 None => Err(Fault::new(FaultCode::BadName, &name)),
@@ -109,12 +107,12 @@ impl Core {
             },
             SignalAllProcesses { signal } => Ok(self.signal_group(None, &signal)),
             Shutdown => {
-                self.mood = Mood::Shutdown;
-                Ok(Answer::Bool(true))
+                self.mood = SupervisorState::Shutdown;
+                Ok(Response::Bool(true))
             }
             Restart => {
-                self.mood = Mood::Restarting;
-                Ok(Answer::Bool(true))
+                self.mood = SupervisorState::Restarting;
+                Ok(Response::Bool(true))
             }
             ReloadConfig { config } => match *config {
                 Err(msg) => Err(Fault::new(FaultCode::CantReread, &msg)),
@@ -123,11 +121,11 @@ impl Core {
                     self.reread = self.pending.groups.iter().map(|g| g.name.clone()).collect();
                     let (added, changed, removed) =
                         diff(self.groups.iter().map(|g| &g.spec), &self.pending.groups);
-                    Ok(Answer::Diff {
+                    Ok(Response::Diff(Diff {
                         added,
                         changed,
                         removed,
-                    })
+                    }))
                 }
             },
             AddProcessGroup { name } => {
@@ -140,7 +138,7 @@ impl Core {
                 self.insert_group(spec);
                 self.reread.remove(&name);
                 self.emit(Effect::GroupAdded { name: name.clone() });
-                self.reply(token, Ok(Answer::Bool(true)));
+                self.reply(token, Ok(Response::Bool(true)));
                 self.autostart(&name, now);
                 return None;
             }
@@ -156,7 +154,7 @@ impl Core {
                     return Some(Err(Fault::new(FaultCode::StillRunning, &name)));
                 }
                 self.remove_group(gi);
-                Ok(Answer::Bool(true))
+                Ok(Response::Bool(true))
             }
         })
     }
@@ -165,7 +163,7 @@ impl Core {
     fn single(&mut self, token: u64, step: Result<Step, Fault>) -> Option<Reply> {
         match step {
             Err(f) => Some(Err(f)),
-            Ok(Step::Done) => Some(Ok(Answer::Bool(true))),
+            Ok(Step::Done) => Some(Ok(Response::Bool(true))),
             Ok(Step::Wait(item)) => {
                 let id = item.id;
                 self.waits.push(Wait {
@@ -217,7 +215,7 @@ impl Core {
             }
         }
         if wait.items.is_empty() {
-            return Some(Ok(Answer::Results(wait.ordered())));
+            return Some(Ok(Response::Results(wait.ordered())));
         }
         let ids: Vec<ProcId> = wait.items.iter().map(|i| i.id).collect();
         self.waits.push(wait);
@@ -255,7 +253,7 @@ impl Core {
         })
     }
 
-    fn signal_group(&mut self, gi: Option<usize>, signal: &str) -> Answer {
+    fn signal_group(&mut self, gi: Option<usize>, signal: &str) -> Response {
         let ids: Vec<ProcId> = self
             .targets(gi)
             .into_iter()
@@ -386,8 +384,7 @@ impl Core {
             start,
             stop,
             now: wall,
-            state: p.state.code(),
-            statename: p.state.name().into(),
+            state: p.state,
             spawnerr,
             exitstatus: p.exitstatus.unwrap_or(0),
             logfile: p.stdout_logfile.clone(),

@@ -1,77 +1,33 @@
-//! Supervisor's XML-RPC methods (spec §6): which core command each maps to,
-//! what is answered here without the core (versions, logs, `system.*`), and
-//! how core answers become XML-RPC values.
+//! Supervisor's XML-RPC methods (spec §6) as a pure decode/encode pair
+//! around the typed API: [`decode`] turns a method name and its params into
+//! an [`api::Request`] (or answers on the spot: `system.*` introspection,
+//! bad params), [`encode`] turns an [`api::Reply`] into the value and the
+//! fault Supervisor sends. Nothing here knows how a request is answered.
 
-use crate::control::xmlrpc::{Fault as XmlFault, Value};
-use crate::core::{
-    Answer, Command, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Reply,
+use crate::api::{
+    self, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Request, Response,
+    StdinData, Stream,
 };
+use crate::control::xmlrpc::{Fault as XmlFault, Value};
 
-/// Supervisor's RPC API version.
-pub const API_VERSION: &str = "3.0";
-/// The Supervisor version we are compatible with (what `version` prints).
-pub const SUPERVISOR_VERSION: &str = "4.3.0";
-
-/// What to do with one call.
+/// What one call is.
 #[derive(Debug)]
-pub enum Plan {
+pub enum Decoded {
     /// Answered on the spot.
     Now(Result<Value, XmlFault>),
-    /// Hand to the core; the answer comes back as a reply effect.
-    Core(Command),
-    /// Needs the reactor's file descriptors or files (logs, stdin, config).
-    Local(Local),
+    /// A request for the daemon.
+    Call(Request),
     /// `system.multicall`: run these one after the other.
     Multi(Vec<Result<(String, Vec<Value>), XmlFault>>),
-}
-
-/// Work the reactor does itself.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Local {
-    ReadMainLog {
-        offset: i64,
-        length: i64,
-    },
-    ClearMainLog,
-    ReadProcessLog {
-        name: String,
-        stderr: bool,
-        offset: i64,
-        length: i64,
-    },
-    TailProcessLog {
-        name: String,
-        stderr: bool,
-        offset: i64,
-        length: i64,
-    },
-    ClearProcessLogs {
-        name: String,
-    },
-    ClearAllProcessLogs,
-    SendStdin {
-        name: String,
-        /// Checked after the shutdown check, as Supervisor does.
-        chars: Value,
-    },
-    Reread,
-    GetPid,
-    /// `pidvisor.listProcessPids(name)`: every pid of one program.
-    ListProcessPids {
-        name: String,
-    },
-    GetIdentification,
-    /// A fixed answer (the versions), still refused while shutting down.
-    Const(&'static str),
 }
 
 pub fn fault(code: FaultCode, detail: &str) -> XmlFault {
     xml_fault(&Fault::new(code, detail))
 }
 
-/// A core fault as XML-RPC. Supervisor always passes the name or signal to
+/// A fault as XML-RPC. Supervisor always passes the name or signal to
 /// BAD_NAME and BAD_SIGNAL, so an empty one still gets its `: `.
-fn xml_fault(f: &Fault) -> XmlFault {
+pub fn xml_fault(f: &Fault) -> XmlFault {
     let string = match f.code {
         FaultCode::BadName | FaultCode::BadSignal if f.text == f.code.name() => {
             format!("{}: ", f.text)
@@ -148,6 +104,24 @@ fn wait_arg(p: &[Value], i: usize) -> Result<bool, XmlFault> {
     }
 }
 
+fn stream_of(method: &str) -> Stream {
+    if method.contains("Stderr") {
+        Stream::Stderr
+    } else {
+        Stream::Stdout
+    }
+}
+
+/// `sendProcessStdin`'s `chars`: text (or base64 bytes), else how Python
+/// shows what it got, for the fault the daemon raises after its own checks.
+fn stdin_data(v: &Value) -> StdinData {
+    match v {
+        Value::String(s) => StdinData::Bytes(s.clone().into_bytes()),
+        Value::Base64(b) => StdinData::Bytes(b.clone()),
+        other => StdinData::NotText(py_str(other)),
+    }
+}
+
 fn arity(p: &[Value], min: usize, max: usize) -> Result<(), XmlFault> {
     if p.len() < min || p.len() > max {
         return Err(incorrect());
@@ -155,214 +129,224 @@ fn arity(p: &[Value], min: usize, max: usize) -> Result<(), XmlFault> {
     Ok(())
 }
 
-/// Decide what one call needs. Unknown or private names are UNKNOWN_METHOD.
-pub fn plan(method: &str, p: &[Value]) -> Plan {
-    match plan_inner(method, p) {
-        Ok(plan) => plan,
-        Err(f) => Plan::Now(Err(f)),
-    }
+/// What one call is. Unknown or private names are UNKNOWN_METHOD.
+pub fn decode(method: &str, p: &[Value]) -> Decoded {
+    let Some((ns, name)) = crate::control::xmlrpc::split_method_name(method) else {
+        return Decoded::Now(Err(fault(FaultCode::UnknownMethod, "")));
+    };
+    let decoded = match ns {
+        "supervisor" => supervisor_method(name, p).map(Decoded::Call),
+        "pidvisor" => pidvisor_method(name, p).map(Decoded::Call),
+        "system" => system_method(name, p),
+        _ => Err(fault(FaultCode::UnknownMethod, "")),
+    };
+    decoded.unwrap_or_else(|f| Decoded::Now(Err(f)))
 }
 
-fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
-    let Some((ns, name)) = crate::control::xmlrpc::split_method_name(method) else {
-        return Err(fault(FaultCode::UnknownMethod, ""));
-    };
-    let core = |c: Command| Ok(Plan::Core(c));
-    let local = |l: Local| Ok(Plan::Local(l));
-    let now = |v: Value| Ok(Plan::Now(Ok(v)));
-    match (ns, name) {
-        ("supervisor", "getAPIVersion") | ("supervisor", "getVersion") => {
+/// `supervisor.*`: the daemon's own calls.
+fn supervisor_method(name: &str, p: &[Value]) -> Result<Request, XmlFault> {
+    let call = |r: Request| Ok(r);
+    match name {
+        "getAPIVersion" | "getVersion" => {
             arity(p, 0, 0)?;
-            local(Local::Const(API_VERSION))
+            call(Request::GetApiVersion)
         }
-        ("supervisor", "getSupervisorVersion") => {
+        "getSupervisorVersion" => {
             arity(p, 0, 0)?;
-            local(Local::Const(SUPERVISOR_VERSION))
+            call(Request::GetSupervisorVersion)
         }
-        ("supervisor", "getIdentification") => {
+        "getIdentification" => {
             arity(p, 0, 0)?;
-            local(Local::GetIdentification)
+            call(Request::GetIdentification)
         }
-        ("supervisor", "getState") => {
+        "getState" => {
             arity(p, 0, 0)?;
-            core(Command::GetState)
+            call(Request::GetState)
         }
-        ("supervisor", "getPID") => {
+        "getPID" => {
             arity(p, 0, 0)?;
-            local(Local::GetPid)
+            call(Request::GetPid)
         }
-        ("supervisor", "readLog") | ("supervisor", "readMainLog") => {
+        "readLog" | "readMainLog" => {
             arity(p, 2, 2)?;
-            local(Local::ReadMainLog {
+            call(Request::ReadMainLog {
                 offset: int_arg(p, 0)?,
                 length: int_arg(p, 1)?,
             })
         }
-        ("supervisor", "clearLog") => {
+        "clearLog" => {
             arity(p, 0, 0)?;
-            local(Local::ClearMainLog)
+            call(Request::ClearMainLog)
         }
-        ("supervisor", "shutdown") => {
+        "shutdown" => {
             arity(p, 0, 0)?;
-            core(Command::Shutdown)
+            call(Request::Shutdown)
         }
-        ("supervisor", "restart") => {
+        "restart" => {
             arity(p, 0, 0)?;
-            core(Command::Restart)
+            call(Request::Restart)
         }
-        ("supervisor", "reloadConfig") => {
+        "reloadConfig" => {
             arity(p, 0, 0)?;
-            local(Local::Reread)
+            call(Request::ReloadConfig)
         }
-        ("supervisor", "addProcessGroup") => {
+        "addProcessGroup" => {
             arity(p, 1, 1)?;
-            core(Command::AddProcessGroup {
+            call(Request::AddProcessGroup {
                 name: str_arg(p, 0)?,
             })
         }
-        ("supervisor", "removeProcessGroup") => {
+        "removeProcessGroup" => {
             arity(p, 1, 1)?;
-            core(Command::RemoveProcessGroup {
+            call(Request::RemoveProcessGroup {
                 name: str_arg(p, 0)?,
             })
         }
-        ("supervisor", "startProcess") => {
+        "startProcess" => {
             arity(p, 1, 2)?;
             let name = str_arg(p, 0)?;
             let wait = wait_arg(p, 1)?;
             // The core takes `GROUP:*` and `GROUP:` too (BAD_NAME then
             // names them as given, as Supervisor's lookup does).
-            core(Command::StartProcess { name, wait })
+            call(Request::StartProcess { name, wait })
         }
-        ("supervisor", "startProcessGroup") => {
+        "startProcessGroup" => {
             arity(p, 1, 2)?;
-            core(Command::StartProcessGroup {
+            call(Request::StartProcessGroup {
                 name: str_arg(p, 0)?,
                 wait: wait_arg(p, 1)?,
             })
         }
-        ("supervisor", "startAllProcesses") => {
+        "startAllProcesses" => {
             arity(p, 0, 1)?;
-            core(Command::StartAllProcesses {
+            call(Request::StartAllProcesses {
                 wait: wait_arg(p, 0)?,
             })
         }
-        ("supervisor", "stopProcess") => {
+        "stopProcess" => {
             arity(p, 1, 2)?;
             let name = str_arg(p, 0)?;
             let wait = wait_arg(p, 1)?;
             // The core takes `GROUP:*` and `GROUP:` too (BAD_NAME then
             // names them as given, as Supervisor's lookup does).
-            core(Command::StopProcess { name, wait })
+            call(Request::StopProcess { name, wait })
         }
-        ("supervisor", "stopProcessGroup") => {
+        "stopProcessGroup" => {
             arity(p, 1, 2)?;
-            core(Command::StopProcessGroup {
+            call(Request::StopProcessGroup {
                 name: str_arg(p, 0)?,
                 wait: wait_arg(p, 1)?,
             })
         }
-        ("supervisor", "stopAllProcesses") => {
+        "stopAllProcesses" => {
             arity(p, 0, 1)?;
-            core(Command::StopAllProcesses {
+            call(Request::StopAllProcesses {
                 wait: wait_arg(p, 0)?,
             })
         }
-        ("supervisor", "signalProcess") => {
+        "signalProcess" => {
             arity(p, 2, 2)?;
             let name = str_arg(p, 0)?;
             let signal = str_arg(p, 1)?;
-            core(Command::SignalProcess { name, signal })
+            call(Request::SignalProcess { name, signal })
         }
-        ("supervisor", "signalProcessGroup") => {
+        "signalProcessGroup" => {
             arity(p, 2, 2)?;
-            core(Command::SignalProcessGroup {
+            call(Request::SignalProcessGroup {
                 name: str_arg(p, 0)?,
                 signal: str_arg(p, 1)?,
             })
         }
-        ("supervisor", "signalAllProcesses") => {
+        "signalAllProcesses" => {
             arity(p, 1, 1)?;
-            core(Command::SignalAllProcesses {
+            call(Request::SignalAllProcesses {
                 signal: str_arg(p, 0)?,
             })
         }
-        ("pidvisor", "listProcessPids") => {
+        "getProcessInfo" => {
             arity(p, 1, 1)?;
-            local(Local::ListProcessPids {
+            call(Request::GetProcessInfo {
                 name: str_arg(p, 0)?,
             })
         }
-        ("supervisor", "getProcessInfo") => {
-            arity(p, 1, 1)?;
-            core(Command::GetProcessInfo {
-                name: str_arg(p, 0)?,
-            })
-        }
-        ("supervisor", "getAllProcessInfo") => {
+        "getAllProcessInfo" => {
             arity(p, 0, 0)?;
-            core(Command::GetAllProcessInfo)
+            call(Request::GetAllProcessInfo)
         }
-        ("supervisor", "getAllConfigInfo") => {
+        "getAllConfigInfo" => {
             arity(p, 0, 0)?;
-            core(Command::GetAllConfigInfo)
+            call(Request::GetAllConfigInfo)
         }
-        (
-            "supervisor",
-            m @ ("readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog"),
-        ) => {
+        m @ ("readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog") => {
             arity(p, 3, 3)?;
-            local(Local::ReadProcessLog {
+            call(Request::ReadProcessLog {
                 name: str_arg(p, 0)?,
-                stderr: m == "readProcessStderrLog",
+                stream: stream_of(m),
                 offset: int_arg(p, 1)?,
                 length: int_arg(p, 2)?,
             })
         }
-        (
-            "supervisor",
-            m @ ("tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog"),
-        ) => {
+        m @ ("tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog") => {
             arity(p, 3, 3)?;
-            local(Local::TailProcessLog {
+            call(Request::TailProcessLog {
                 name: str_arg(p, 0)?,
-                stderr: m == "tailProcessStderrLog",
+                stream: stream_of(m),
                 offset: int_arg(p, 1)?,
                 length: int_arg(p, 2)?,
             })
         }
-        ("supervisor", "clearProcessLogs") | ("supervisor", "clearProcessLog") => {
+        "clearProcessLogs" | "clearProcessLog" => {
             arity(p, 1, 1)?;
-            local(Local::ClearProcessLogs {
+            call(Request::ClearProcessLogs {
                 name: str_arg(p, 0)?,
             })
         }
-        ("supervisor", "clearAllProcessLogs") => {
+        "clearAllProcessLogs" => {
             arity(p, 0, 0)?;
-            local(Local::ClearAllProcessLogs)
+            call(Request::ClearAllProcessLogs)
         }
-        ("supervisor", "sendProcessStdin") => {
+        "sendProcessStdin" => {
             arity(p, 2, 2)?;
-            local(Local::SendStdin {
+            call(Request::SendProcessStdin {
                 name: str_arg(p, 0)?,
-                chars: p[1].clone(),
+                data: stdin_data(&p[1]),
             })
         }
-        ("supervisor", "sendRemoteCommEvent") => {
+        "sendRemoteCommEvent" => {
             arity(p, 2, 2)?;
-            str_arg(p, 0)?;
-            str_arg(p, 1)?;
-            // Event listeners are not implemented yet: with no listener, an
-            // event has nowhere to go, which is what Supervisor does too.
-            now(Value::Bool(true))
+            call(Request::SendRemoteCommEvent {
+                kind: str_arg(p, 0)?,
+                data: str_arg(p, 1)?,
+            })
         }
-        ("system", "listMethods") => {
+        _ => Err(fault(FaultCode::UnknownMethod, "")),
+    }
+}
+
+/// `pidvisor.*`: our additions.
+fn pidvisor_method(name: &str, p: &[Value]) -> Result<Request, XmlFault> {
+    match name {
+        "listProcessPids" => {
+            arity(p, 1, 1)?;
+            Ok(Request::ListProcessPids {
+                name: str_arg(p, 0)?,
+            })
+        }
+        _ => Err(fault(FaultCode::UnknownMethod, "")),
+    }
+}
+
+/// `system.*`: introspection and multicall, answered by the codec.
+fn system_method(name: &str, p: &[Value]) -> Result<Decoded, XmlFault> {
+    let now = |v: Value| Ok(Decoded::Now(Ok(v)));
+    match name {
+        "listMethods" => {
             arity(p, 0, 0)?;
             let mut names: Vec<Value> = METHODS.iter().map(|m| Value::from(m.0)).collect();
             names.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             now(Value::Array(names))
         }
-        ("system", "methodHelp") => {
+        "methodHelp" => {
             arity(p, 1, 1)?;
             let m = str_arg(p, 0)?;
             match METHODS.iter().find(|x| x.0 == m) {
@@ -370,7 +354,7 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
                 None => Err(fault(FaultCode::SignatureUnsupported, "")),
             }
         }
-        ("system", "methodSignature") => {
+        "methodSignature" => {
             arity(p, 1, 1)?;
             let m = str_arg(p, 0)?;
             match METHODS.iter().find(|x| x.0 == m) {
@@ -378,7 +362,7 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
                 None => Err(fault(FaultCode::SignatureUnsupported, "")),
             }
         }
-        ("system", "multicall") => {
+        "multicall" => {
             arity(p, 1, 1)?;
             let Some(Value::Array(calls)) = p.first() else {
                 return Err(incorrect());
@@ -404,7 +388,7 @@ fn plan_inner(method: &str, p: &[Value]) -> Result<Plan, XmlFault> {
                     Ok((name, params))
                 })
                 .collect();
-            Ok(Plan::Multi(calls))
+            Ok(Decoded::Multi(calls))
         }
         _ => Err(fault(FaultCode::UnknownMethod, "")),
     }
@@ -470,8 +454,8 @@ pub fn info_value(i: &ProcessInfo) -> Value {
         ("start", int32(i.start)),
         ("stop", int32(i.stop)),
         ("now", int32(i.now)),
-        ("state", Value::Int(i64::from(i.state))),
-        ("statename", i.statename.as_str().into()),
+        ("state", Value::Int(i64::from(i.state.code()))),
+        ("statename", i.state.name().into()),
         ("spawnerr", i.spawnerr.as_str().into()),
         ("exitstatus", Value::Int(i64::from(i.exitstatus))),
         ("logfile", i.logfile.as_str().into()),
@@ -544,39 +528,52 @@ pub fn result_value(r: &ProcResult) -> Value {
     Value::record([
         ("name", Value::from(r.name.as_str())),
         ("group", r.group.as_str().into()),
-        ("status", Value::Int(i64::from(r.status))),
-        ("description", r.description.as_str().into()),
+        ("status", Value::Int(i64::from(r.status()))),
+        ("description", r.description().into()),
     ])
 }
 
-/// A core reply as an XML-RPC response.
-pub fn reply_value(reply: &Reply) -> Result<Value, XmlFault> {
+/// A reply as Supervisor's XML-RPC answer.
+pub fn encode(reply: &api::Reply) -> Result<Value, XmlFault> {
+    let strings = |v: &[String]| Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect());
     match reply {
         Err(f) => Err(xml_fault(f)),
-        Ok(a) => Ok(match a {
-            Answer::Bool(b) => Value::Bool(*b),
-            Answer::State { code, name } => Value::record([
-                ("statecode", Value::Int(i64::from(*code))),
-                ("statename", name.as_str().into()),
+        Ok(r) => Ok(match r {
+            Response::Bool(b) => Value::Bool(*b),
+            Response::State(s) => Value::record([
+                ("statecode", Value::Int(i64::from(s.code()))),
+                ("statename", s.name().into()),
             ]),
-            Answer::Info(i) => info_value(i),
-            Answer::Infos(v) => Value::Array(v.iter().map(info_value).collect()),
-            Answer::Results(v) => Value::Array(v.iter().map(result_value).collect()),
-            Answer::Diff {
-                added,
-                changed,
-                removed,
-            } => {
-                let list = |v: &Vec<String>| {
-                    Value::Array(v.iter().map(|s| Value::from(s.as_str())).collect())
-                };
-                Value::Array(vec![Value::Array(vec![
-                    list(added),
-                    list(changed),
-                    list(removed),
-                ])])
+            Response::Text(t) => Value::from(t.as_str()),
+            Response::Pid(p) => Value::Int(i64::from(*p)),
+            Response::Info(i) => info_value(i),
+            Response::Infos(v) => Value::Array(v.iter().map(info_value).collect()),
+            Response::Results(v) => Value::Array(v.iter().map(result_value).collect()),
+            Response::Diff(d) => Value::Array(vec![Value::Array(vec![
+                strings(&d.added),
+                strings(&d.changed),
+                strings(&d.removed),
+            ])]),
+            Response::ConfigInfos(v) => Value::Array(v.iter().map(config_value).collect()),
+            Response::Tail(t) => Value::Array(vec![
+                Value::from(t.text.as_str()),
+                Value::Int(t.offset),
+                Value::Bool(t.overflow),
+            ]),
+            Response::Pids(v) => Value::Array(
+                v.iter()
+                    .map(|p| {
+                        Value::record([
+                            ("pid", Value::Int(i64::from(p.pid))),
+                            ("cmdline", Value::from(p.cmdline.as_str())),
+                        ])
+                    })
+                    .collect(),
+            ),
+            // No XML-RPC method asks for these.
+            Response::Snapshots(_) | Response::LogFile(_) => {
+                return Err(fault(FaultCode::Failed, "no XML-RPC form"))
             }
-            Answer::ConfigInfos(v) => Value::Array(v.iter().map(config_value).collect()),
         }),
     }
 }
@@ -591,33 +588,33 @@ mod tests {
         // carries the name as given (`BAD_NAME: nosuch:*`).
         let p = [Value::from("grp:*")];
         assert!(
-            matches!(plan("supervisor.startProcess", &p), Plan::Core(Command::StartProcess { ref name, wait: true }) if name == "grp:*")
+            matches!(decode("supervisor.startProcess", &p), Decoded::Call(Request::StartProcess { ref name, wait: true }) if name == "grp:*")
         );
         let p = [Value::from("grp:"), Value::Bool(false)];
         assert!(
-            matches!(plan("supervisor.stopProcess", &p), Plan::Core(Command::StopProcess { ref name, wait: false }) if name == "grp:")
+            matches!(decode("supervisor.stopProcess", &p), Decoded::Call(Request::StopProcess { ref name, wait: false }) if name == "grp:")
         );
     }
 
     #[test]
     fn unknown_private_and_badly_shaped_methods() {
         for m in ["supervisor.nope", "supervisor._private", "a.b.c", "nodot"] {
-            match plan(m, &[]) {
-                Plan::Now(Err(f)) => {
+            match decode(m, &[]) {
+                Decoded::Now(Err(f)) => {
                     assert_eq!((f.code, f.string.as_str()), (1, "UNKNOWN_METHOD"), "{m}")
                 }
                 other => panic!("{m}: {other:?}"),
             }
         }
-        match plan("supervisor.getProcessInfo", &[]) {
-            Plan::Now(Err(f)) => assert_eq!(f.string, "INCORRECT_PARAMETERS"),
+        match decode("supervisor.getProcessInfo", &[]) {
+            Decoded::Now(Err(f)) => assert_eq!(f.string, "INCORRECT_PARAMETERS"),
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn list_methods_is_sorted_and_complete() {
-        let Plan::Now(Ok(Value::Array(v))) = plan("system.listMethods", &[]) else {
+        let Decoded::Now(Ok(Value::Array(v))) = decode("system.listMethods", &[]) else {
             panic!()
         };
         let names: Vec<&str> = v.iter().map(|x| x.as_str().unwrap()).collect();
@@ -638,7 +635,7 @@ mod tests {
             Value::record([("params", Value::Array(vec![]))]),
             Value::record([("methodName", Value::from("system.multicall"))]),
         ]);
-        let Plan::Multi(v) = plan("system.multicall", &[calls]) else {
+        let Decoded::Multi(v) = decode("system.multicall", &[calls]) else {
             panic!()
         };
         assert!(v[0].is_ok());
