@@ -143,184 +143,141 @@ pub fn decode(method: &str, p: &[Value]) -> Decoded {
     decoded.unwrap_or_else(|f| Decoded::Now(Err(f)))
 }
 
-/// `supervisor.*`: the daemon's own calls.
+/// A method's shape: fewest and most params, and how to read them.
+type Shape = (usize, usize, fn(&[Value]) -> Result<Request, XmlFault>);
+
+/// `supervisor.*`: the daemon's own calls, by family.
 fn supervisor_method(name: &str, p: &[Value]) -> Result<Request, XmlFault> {
-    let call = |r: Request| Ok(r);
-    match name {
-        "getAPIVersion" | "getVersion" => {
-            arity(p, 0, 0)?;
-            call(Request::GetApiVersion)
-        }
-        "getSupervisorVersion" => {
-            arity(p, 0, 0)?;
-            call(Request::GetSupervisorVersion)
-        }
-        "getIdentification" => {
-            arity(p, 0, 0)?;
-            call(Request::GetIdentification)
-        }
-        "getState" => {
-            arity(p, 0, 0)?;
-            call(Request::GetState)
-        }
-        "getPID" => {
-            arity(p, 0, 0)?;
-            call(Request::GetPid)
-        }
-        "readLog" | "readMainLog" => {
-            arity(p, 2, 2)?;
-            call(Request::ReadMainLog {
-                offset: int_arg(p, 0)?,
-                length: int_arg(p, 1)?,
-            })
-        }
-        "clearLog" => {
-            arity(p, 0, 0)?;
-            call(Request::ClearMainLog)
-        }
-        "shutdown" => {
-            arity(p, 0, 0)?;
-            call(Request::Shutdown)
-        }
-        "restart" => {
-            arity(p, 0, 0)?;
-            call(Request::Restart)
-        }
-        "reloadConfig" => {
-            arity(p, 0, 0)?;
-            call(Request::ReloadConfig)
-        }
-        "addProcessGroup" => {
-            arity(p, 1, 1)?;
-            call(Request::AddProcessGroup {
-                name: str_arg(p, 0)?,
-            })
-        }
-        "removeProcessGroup" => {
-            arity(p, 1, 1)?;
-            call(Request::RemoveProcessGroup {
-                name: str_arg(p, 0)?,
-            })
-        }
-        "startProcess" => {
-            arity(p, 1, 2)?;
+    daemon_call(name, p)
+        .or_else(|| process_call(name, p))
+        .or_else(|| log_call(name, p))
+        .unwrap_or_else(|| Err(fault(FaultCode::UnknownMethod, "")))
+}
+
+/// The daemon itself and its configuration.
+fn daemon_call(name: &str, p: &[Value]) -> Option<Result<Request, XmlFault>> {
+    let (min, max, request): Shape = match name {
+        "getAPIVersion" | "getVersion" => (0, 0, |_| Ok(Request::GetApiVersion)),
+        "getSupervisorVersion" => (0, 0, |_| Ok(Request::GetSupervisorVersion)),
+        "getIdentification" => (0, 0, |_| Ok(Request::GetIdentification)),
+        "getState" => (0, 0, |_| Ok(Request::GetState)),
+        "getPID" => (0, 0, |_| Ok(Request::GetPid)),
+        "shutdown" => (0, 0, |_| Ok(Request::Shutdown)),
+        "restart" => (0, 0, |_| Ok(Request::Restart)),
+        "reloadConfig" => (0, 0, |_| Ok(Request::ReloadConfig)),
+        "getAllConfigInfo" => (0, 0, |_| Ok(Request::GetAllConfigInfo)),
+        "addProcessGroup" => (1, 1, |p| {
             let name = str_arg(p, 0)?;
-            let wait = wait_arg(p, 1)?;
-            // The core takes `GROUP:*` and `GROUP:` too (BAD_NAME then
-            // names them as given, as Supervisor's lookup does).
-            call(Request::StartProcess { name, wait })
-        }
-        "startProcessGroup" => {
-            arity(p, 1, 2)?;
-            call(Request::StartProcessGroup {
-                name: str_arg(p, 0)?,
-                wait: wait_arg(p, 1)?,
-            })
-        }
-        "startAllProcesses" => {
-            arity(p, 0, 1)?;
-            call(Request::StartAllProcesses {
-                wait: wait_arg(p, 0)?,
-            })
-        }
-        "stopProcess" => {
-            arity(p, 1, 2)?;
+            Ok(Request::AddProcessGroup { name })
+        }),
+        "removeProcessGroup" => (1, 1, |p| {
             let name = str_arg(p, 0)?;
-            let wait = wait_arg(p, 1)?;
-            // The core takes `GROUP:*` and `GROUP:` too (BAD_NAME then
-            // names them as given, as Supervisor's lookup does).
-            call(Request::StopProcess { name, wait })
-        }
-        "stopProcessGroup" => {
-            arity(p, 1, 2)?;
-            call(Request::StopProcessGroup {
-                name: str_arg(p, 0)?,
-                wait: wait_arg(p, 1)?,
-            })
-        }
-        "stopAllProcesses" => {
-            arity(p, 0, 1)?;
-            call(Request::StopAllProcesses {
-                wait: wait_arg(p, 0)?,
-            })
-        }
-        "signalProcess" => {
-            arity(p, 2, 2)?;
+            Ok(Request::RemoveProcessGroup { name })
+        }),
+        "sendRemoteCommEvent" => (2, 2, |p| {
+            let (kind, data) = (str_arg(p, 0)?, str_arg(p, 1)?);
+            Ok(Request::SendRemoteCommEvent { kind, data })
+        }),
+        _ => return None,
+    };
+    Some(arity(p, min, max).and_then(|()| request(p)))
+}
+
+/// Processes: state, start, stop, signal. The core takes `GROUP:*` and
+/// `GROUP:` as names too (BAD_NAME then names them as given, as
+/// Supervisor's lookup does).
+fn process_call(name: &str, p: &[Value]) -> Option<Result<Request, XmlFault>> {
+    let (min, max, request): Shape = match name {
+        "getProcessInfo" => (1, 1, |p| {
             let name = str_arg(p, 0)?;
-            let signal = str_arg(p, 1)?;
-            call(Request::SignalProcess { name, signal })
-        }
-        "signalProcessGroup" => {
-            arity(p, 2, 2)?;
-            call(Request::SignalProcessGroup {
-                name: str_arg(p, 0)?,
-                signal: str_arg(p, 1)?,
-            })
-        }
-        "signalAllProcesses" => {
-            arity(p, 1, 1)?;
-            call(Request::SignalAllProcesses {
-                signal: str_arg(p, 0)?,
-            })
-        }
-        "getProcessInfo" => {
-            arity(p, 1, 1)?;
-            call(Request::GetProcessInfo {
-                name: str_arg(p, 0)?,
-            })
-        }
-        "getAllProcessInfo" => {
-            arity(p, 0, 0)?;
-            call(Request::GetAllProcessInfo)
-        }
-        "getAllConfigInfo" => {
-            arity(p, 0, 0)?;
-            call(Request::GetAllConfigInfo)
-        }
-        m @ ("readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog") => {
-            arity(p, 3, 3)?;
-            call(Request::ReadProcessLog {
-                name: str_arg(p, 0)?,
-                stream: stream_of(m),
-                offset: int_arg(p, 1)?,
-                length: int_arg(p, 2)?,
-            })
-        }
-        m @ ("tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog") => {
-            arity(p, 3, 3)?;
-            call(Request::TailProcessLog {
-                name: str_arg(p, 0)?,
-                stream: stream_of(m),
-                offset: int_arg(p, 1)?,
-                length: int_arg(p, 2)?,
-            })
-        }
-        "clearProcessLogs" | "clearProcessLog" => {
-            arity(p, 1, 1)?;
-            call(Request::ClearProcessLogs {
-                name: str_arg(p, 0)?,
-            })
-        }
-        "clearAllProcessLogs" => {
-            arity(p, 0, 0)?;
-            call(Request::ClearAllProcessLogs)
-        }
-        "sendProcessStdin" => {
-            arity(p, 2, 2)?;
-            call(Request::SendProcessStdin {
-                name: str_arg(p, 0)?,
-                data: stdin_data(&p[1]),
-            })
-        }
-        "sendRemoteCommEvent" => {
-            arity(p, 2, 2)?;
-            call(Request::SendRemoteCommEvent {
-                kind: str_arg(p, 0)?,
-                data: str_arg(p, 1)?,
-            })
-        }
-        _ => Err(fault(FaultCode::UnknownMethod, "")),
-    }
+            Ok(Request::GetProcessInfo { name })
+        }),
+        "getAllProcessInfo" => (0, 0, |_| Ok(Request::GetAllProcessInfo)),
+        "startProcess" => (1, 2, |p| {
+            let (name, wait) = (str_arg(p, 0)?, wait_arg(p, 1)?);
+            Ok(Request::StartProcess { name, wait })
+        }),
+        "startProcessGroup" => (1, 2, |p| {
+            let (name, wait) = (str_arg(p, 0)?, wait_arg(p, 1)?);
+            Ok(Request::StartProcessGroup { name, wait })
+        }),
+        "startAllProcesses" => (0, 1, |p| {
+            let wait = wait_arg(p, 0)?;
+            Ok(Request::StartAllProcesses { wait })
+        }),
+        "stopProcess" => (1, 2, |p| {
+            let (name, wait) = (str_arg(p, 0)?, wait_arg(p, 1)?);
+            Ok(Request::StopProcess { name, wait })
+        }),
+        "stopProcessGroup" => (1, 2, |p| {
+            let (name, wait) = (str_arg(p, 0)?, wait_arg(p, 1)?);
+            Ok(Request::StopProcessGroup { name, wait })
+        }),
+        "stopAllProcesses" => (0, 1, |p| {
+            let wait = wait_arg(p, 0)?;
+            Ok(Request::StopAllProcesses { wait })
+        }),
+        "signalProcess" => (2, 2, |p| {
+            let (name, signal) = (str_arg(p, 0)?, str_arg(p, 1)?);
+            Ok(Request::SignalProcess { name, signal })
+        }),
+        "signalProcessGroup" => (2, 2, |p| {
+            let (name, signal) = (str_arg(p, 0)?, str_arg(p, 1)?);
+            Ok(Request::SignalProcessGroup { name, signal })
+        }),
+        "signalAllProcesses" => (1, 1, |p| {
+            let signal = str_arg(p, 0)?;
+            Ok(Request::SignalAllProcesses { signal })
+        }),
+        "sendProcessStdin" => (2, 2, |p| {
+            let name = str_arg(p, 0)?;
+            let data = stdin_data(&p[1]);
+            Ok(Request::SendProcessStdin { name, data })
+        }),
+        _ => return None,
+    };
+    Some(arity(p, min, max).and_then(|()| request(p)))
+}
+
+/// The main log and the processes' logs.
+fn log_call(name: &str, p: &[Value]) -> Option<Result<Request, XmlFault>> {
+    let stream = stream_of(name);
+    let result = match name {
+        "readLog" | "readMainLog" => arity(p, 2, 2).and_then(|()| {
+            let (offset, length) = (int_arg(p, 0)?, int_arg(p, 1)?);
+            Ok(Request::ReadMainLog { offset, length })
+        }),
+        "clearLog" => arity(p, 0, 0).map(|()| Request::ClearMainLog),
+        "readProcessStdoutLog" | "readProcessLog" | "readProcessStderrLog" => arity(p, 3, 3)
+            .and_then(|()| {
+                let name = str_arg(p, 0)?;
+                let (offset, length) = (int_arg(p, 1)?, int_arg(p, 2)?);
+                Ok(Request::ReadProcessLog {
+                    name,
+                    stream,
+                    offset,
+                    length,
+                })
+            }),
+        "tailProcessStdoutLog" | "tailProcessLog" | "tailProcessStderrLog" => arity(p, 3, 3)
+            .and_then(|()| {
+                let name = str_arg(p, 0)?;
+                let (offset, length) = (int_arg(p, 1)?, int_arg(p, 2)?);
+                Ok(Request::TailProcessLog {
+                    name,
+                    stream,
+                    offset,
+                    length,
+                })
+            }),
+        "clearProcessLogs" | "clearProcessLog" => arity(p, 1, 1).and_then(|()| {
+            let name = str_arg(p, 0)?;
+            Ok(Request::ClearProcessLogs { name })
+        }),
+        "clearAllProcessLogs" => arity(p, 0, 0).map(|()| Request::ClearAllProcessLogs),
+        _ => return None,
+    };
+    Some(result)
 }
 
 /// `pidvisor.*`: our additions.

@@ -49,6 +49,11 @@ pub enum HttpError {
     BadContentLength,
     #[error("chunked request bodies are not supported")]
     ChunkedBody,
+    /// Framing a proxy could read otherwise (RFC 9112 §6.3): both
+    /// `Transfer-Encoding` and `Content-Length`, several of either, or an
+    /// unknown transfer coding.
+    #[error("ambiguous message framing: {0}")]
+    Framing(&'static str),
 }
 
 impl HttpError {
@@ -57,7 +62,7 @@ impl HttpError {
         match self {
             HttpError::HeaderTooLarge(_) => 431,
             HttpError::BodyTooLarge(_) => 413,
-            HttpError::Malformed(_) | HttpError::BadContentLength => 400,
+            HttpError::Malformed(_) | HttpError::BadContentLength | HttpError::Framing(_) => 400,
             HttpError::ChunkedBody => 411,
         }
     }
@@ -144,26 +149,7 @@ pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usi
             )
         })
         .collect();
-    if find_header(&headers, "transfer-encoding")
-        .is_some_and(|v| !v.eq_ignore_ascii_case("identity"))
-    {
-        return Err(HttpError::ChunkedBody);
-    }
-    // Every Content-Length must agree: two different ones would let a proxy
-    // and this server disagree on where the next request starts.
-    let mut content_length = None;
-    for (_, v) in headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-    {
-        let n = v
-            .parse::<usize>()
-            .map_err(|_| HttpError::BadContentLength)?;
-        if content_length.is_some_and(|m| m != n) {
-            return Err(HttpError::BadContentLength);
-        }
-        content_length = Some(n);
-    }
+    let content_length = framing(&headers)?;
     let body_len = content_length.unwrap_or(0);
     if body_len > limits.max_body {
         return Err(HttpError::BodyTooLarge(limits.max_body));
@@ -180,6 +166,51 @@ pub fn parse_request(buf: &[u8], limits: &Limits) -> Result<Option<(Request, usi
         body: buf[head_len..head_len + body_len].to_vec(),
     };
     Ok(Some((request, head_len + body_len)))
+}
+
+/// The body length a request's headers give, read strictly: anything a
+/// proxy in front of us could read differently (and so smuggle a second
+/// request in the body of the first) is refused.
+fn framing(headers: &[(String, String)]) -> Result<Option<usize>, HttpError> {
+    let named = |n: &str| -> Vec<&str> {
+        headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    let (lengths, codings) = (named("content-length"), named("transfer-encoding"));
+    if lengths.len() > 1 {
+        return Err(HttpError::Framing("more than one Content-Length"));
+    }
+    match codings.as_slice() {
+        [] => {}
+        [_] if !lengths.is_empty() => {
+            return Err(HttpError::Framing("Transfer-Encoding with Content-Length"))
+        }
+        [c] if c.eq_ignore_ascii_case("chunked") => return Err(HttpError::ChunkedBody),
+        // The obsolete no-op coding some clients still send.
+        [c] if c.eq_ignore_ascii_case("identity") => {}
+        [_] => return Err(HttpError::Framing("unknown Transfer-Encoding")),
+        _ => return Err(HttpError::Framing("more than one Transfer-Encoding")),
+    }
+    let Some(v) = lengths.first() else {
+        return Ok(None);
+    };
+    // Digits only: Rust's parse would take a sign (`+107`), a proxy may not.
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(HttpError::BadContentLength);
+    }
+    v.parse().map(Some).map_err(|_| HttpError::BadContentLength)
+}
+
+/// The minor HTTP version a request line asks for, as far as it can be
+/// read (for the status line of an error page sent before the request
+/// could be parsed): 1 for `HTTP/1.1`, else 0.
+pub fn request_version(buf: &[u8]) -> u8 {
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    u8::from(line.ends_with(b" HTTP/1.1"))
 }
 
 /// Decode `%XX` escapes in a request path (`/logtail/grp%3Aname`). Works on
@@ -602,11 +633,15 @@ mod tests {
             parse_request(
                 b"POST / HTTP/1.1\r\nContent-Length: 1\r\ncontent-length: 2\r\n\r\nab",
                 &lim()
-            ),
-            Err(HttpError::BadContentLength)
+            )
+            .unwrap_err()
+            .status(),
+            400
         );
+        // Issue 21: even agreeing duplicates are refused (RFC 9112 lets a
+        // server reject them; a proxy may have read only one).
         let same = b"POST / HTTP/1.1\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nab";
-        assert_eq!(parse_request(same, &lim()).unwrap().unwrap().0.body, b"ab");
+        assert_eq!(parse_request(same, &lim()).unwrap_err().status(), 400);
         assert_eq!(
             parse_request(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", &lim()),
             Err(HttpError::BadContentLength)
@@ -615,6 +650,44 @@ mod tests {
             parse_request(b"GARBAGE\r\n\r\n", &lim()),
             Err(HttpError::Malformed(_))
         ));
+    }
+
+    /// Issue 21, point 5: loose framing is refused.
+    #[test]
+    fn framing_is_strict() {
+        let status = |raw: &str| match parse_request(raw.as_bytes(), &lim()) {
+            Err(e) => e.status(),
+            Ok(Some(_)) => 200,
+            Ok(None) => 0,
+        };
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: +2\r\n\r\nab"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nContent-Length: 2 \r\n\r\nab"),
+            200
+        );
+        assert_eq!(status("POST / HTTP/1.1\r\nContent-Length: \r\n\r\n"), 400);
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nab"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nab"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            400
+        );
+        assert_eq!(
+            status("POST / HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n"),
+            200
+        );
+        assert_eq!(request_version(b"GET / HTTP/1.1\r\nX"), 1);
+        assert_eq!(request_version(b"GET / HTTP/1.0\r\n"), 0);
+        assert_eq!(request_version(b"GARBAGE"), 0);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{self, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use mio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use mio::{Interest, Registry, Token};
@@ -23,11 +24,24 @@ use crate::logs::read::Follower;
 /// Tokens at and above this belong to the HTTP server.
 pub const BASE: usize = 1 << 40;
 
-/// Most open connections at once. At the limit (or when the daemon runs out
-/// of descriptors) the least recently active connection with no call in
+/// Most open connections at once, whatever the fd limit allows. At the
+/// budget (see [`HttpServer::set_budget`]) or when the daemon runs out of
+/// descriptors, the least recently active connection with no call in
 /// progress makes room, so that idle or trickling clients cannot lock a
 /// real client out.
 const MAX_CONNS: usize = 1024;
+
+/// Fewest connections the budget allows, however tight the fd limit.
+const MIN_CONNS: usize = 4;
+
+/// A connection that has sent part of a request and nothing more for this
+/// long is closed: it would hold its slot (and a descriptor) forever.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A kept-alive connection with nothing pending is closed after this long
+/// without a request. Connections waiting for an answer or following a log
+/// never time out.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Stop taking requests off a connection while this much output is still
 /// unwritten (a client that sends and never reads); a `/logtail` follower
@@ -188,6 +202,8 @@ struct Conn {
     /// When the peer last sent something (a counter, not a clock), to pick
     /// which connection makes room at the limit.
     seen: u64,
+    /// When it last sent something or was last answered, for the timeouts.
+    since: Instant,
     /// Our answer is out and our side shut: wait for the client to close,
     /// discarding what it still sends. Closing at once would make a client
     /// still writing its request (supervisorctl's `tail -f` sends a last
@@ -205,6 +221,8 @@ pub struct HttpServer {
     limits: Limits,
     /// Bumped on every accept and read, for [`Conn::seen`].
     activity: u64,
+    /// Most connections at once (see [`HttpServer::set_budget`]).
+    budget: usize,
     /// `SUPERVISOR_SERVER_URL` for children.
     url: Option<String>,
     /// Socket files we created, unlinked at exit.
@@ -285,6 +303,7 @@ impl HttpServer {
             next_token: BASE + 64,
             limits: Limits::default(),
             activity: 0,
+            budget: MAX_CONNS,
             url: None,
             created: Vec::new(),
             buf: vec![0; 64 * 1024],
@@ -430,6 +449,7 @@ impl HttpServer {
                 Ok(n) => {
                     self.activity += 1;
                     conn.seen = self.activity;
+                    conn.since = crate::clock::mono();
                     conn.inbuf.extend_from_slice(&self.buf[..n]);
                     if conn.inbuf.len() > cap {
                         self.parse_requests(token);
@@ -459,7 +479,7 @@ impl HttpServer {
             };
             match stream {
                 Ok(mut s) => {
-                    if self.conns.len() >= MAX_CONNS && !self.evict_one(r) {
+                    if self.conns.len() >= self.budget && !self.evict_one(r) {
                         continue; // dropped: closed at once
                     }
                     let t = Token(self.next_token);
@@ -479,27 +499,75 @@ impl HttpServer {
         }
     }
 
+    /// Size the connection budget so that `reserved` descriptors stay free
+    /// for the programs (their pipes, pidfds, logs) under the soft fd limit
+    /// `limit`: a flood of clients must never make a spawn fail.
+    pub fn set_budget(&mut self, limit: Option<u64>, reserved: usize) {
+        let limit = limit.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX));
+        // Each connection is one descriptor; half of what is left keeps a
+        // margin for log files opened later and for the daemon itself.
+        let spare = limit.saturating_sub(reserved) / 2;
+        self.budget = spare.clamp(MIN_CONNS, MAX_CONNS);
+    }
+
+    /// Out of descriptors elsewhere (a spawn failed with EMFILE): close up
+    /// to `n` connections with nothing pending, oldest first. How many went.
+    pub fn shed(&mut self, n: usize, r: &Registry) -> usize {
+        (0..n).take_while(|_| self.evict_idle(r)).count()
+    }
+
+    /// When the next connection times out, if any is open.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.conns
+            .values()
+            .filter_map(|c| c.timeout().map(|t| c.since + t))
+            .min()
+    }
+
+    /// Close the connections whose time is up.
+    pub fn expire(&mut self, now: Instant, r: &Registry) {
+        let due: Vec<Token> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.timeout().is_some_and(|t| now >= c.since + t))
+            .map(|(t, _)| *t)
+            .collect();
+        for t in due {
+            self.close(t, r);
+        }
+    }
+
+    /// Close the least recently active connection with nothing pending.
+    fn evict_idle(&mut self, r: &Registry) -> bool {
+        let oldest = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.lingering || matches!(c.busy, Busy::Idle))
+            .min_by_key(|(_, c)| (!c.lingering, c.seen))
+            .map(|(t, _)| *t);
+        match oldest {
+            Some(t) => {
+                self.close(t, r);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Close a connection that has no call in progress: one already
     /// answered and lingering, else the least recently active idle one, then
     /// log followers. False if none.
     fn evict_one(&mut self, r: &Registry) -> bool {
-        let lingering = self
+        if self.evict_idle(r) {
+            return true;
+        }
+        let follower = self
             .conns
             .iter()
-            .find(|(_, c)| c.lingering)
+            .filter(|(_, c)| matches!(c.busy, Busy::Follow(_)))
+            .min_by_key(|(_, c)| c.seen)
             .map(|(t, _)| *t);
-        let pick = |follow: bool| {
-            self.conns
-                .iter()
-                .filter(|(_, c)| match c.busy {
-                    Busy::Idle => !follow,
-                    Busy::Follow(_) => follow,
-                    Busy::Waiting { .. } => false,
-                })
-                .min_by_key(|(_, c)| c.seen)
-                .map(|(t, _)| *t)
-        };
-        let Some(token) = lingering.or_else(|| pick(false)).or_else(|| pick(true)) else {
+        let Some(token) = follower else {
             return false;
         };
         self.close(token, r);
@@ -542,7 +610,7 @@ impl HttpServer {
                 Err(e) => {
                     let date = ctx_date();
                     let ctx = ReplyCtx {
-                        version: "1.0",
+                        version: version_str(codec::request_version(&conn.inbuf)),
                         keep_alive: false,
                         date: &date,
                     };
@@ -603,6 +671,7 @@ impl HttpServer {
             .collect();
         codec::append_response(&ctx, answer.status, &headers, &answer.body, &mut c.outbuf);
         c.busy = Busy::Idle;
+        c.since = crate::clock::mono();
         if !keep_alive || c.peer_done {
             c.closing = true;
         }
@@ -749,6 +818,17 @@ impl HttpServer {
     }
 }
 
+impl Conn {
+    /// How long this connection may stay quiet, in the state it is in.
+    fn timeout(&self) -> Option<Duration> {
+        match self.busy {
+            Busy::Waiting { .. } | Busy::Follow(_) => None,
+            Busy::Idle if self.lingering || !self.inbuf.is_empty() => Some(HEADER_TIMEOUT),
+            Busy::Idle => Some(IDLE_TIMEOUT),
+        }
+    }
+}
+
 fn new_conn(stream: Stream, endpoint: usize, seen: u64) -> Conn {
     Conn {
         stream,
@@ -759,6 +839,7 @@ fn new_conn(stream: Stream, endpoint: usize, seen: u64) -> Conn {
         closing: false,
         peer_done: false,
         seen,
+        since: crate::clock::mono(),
         lingering: false,
         discarded: 0,
     }
@@ -796,4 +877,91 @@ fn write_out(conn: &mut Conn) -> bool {
         conn.outbuf.clear();
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::net::UnixStream as StdUnixStream;
+
+    /// A server on a unix socket in a temp dir, registered with a poll.
+    fn server(dir: &Path) -> (HttpServer, mio::Poll, PathBuf) {
+        let sock = dir.join("s.sock");
+        let conf = dir.join("c.conf");
+        let text = format!(
+            "[supervisord]\nlogfile={0}/m.log\n[unix_http_server]\nfile={1}\n",
+            dir.display(),
+            sock.display()
+        );
+        std::fs::write(&conf, text).unwrap();
+        let config = crate::config::load(&conf, &crate::config::Env::from_process()).unwrap();
+        let mut server = HttpServer::open(&config).unwrap();
+        let poll = mio::Poll::new().unwrap();
+        server.register(poll.registry()).unwrap();
+        (server, poll, sock)
+    }
+
+    /// Serve readiness until `done` holds (bounded).
+    fn drive(s: &mut HttpServer, poll: &mut mio::Poll, done: impl Fn(&HttpServer) -> bool) {
+        let mut events = mio::Events::with_capacity(16);
+        for _ in 0..200 {
+            if done(s) {
+                return;
+            }
+            poll.poll(&mut events, Some(Duration::from_millis(50)))
+                .unwrap();
+            for ev in events.iter() {
+                s.ready(ev.token(), poll.registry());
+            }
+        }
+        panic!("the server never got there");
+    }
+
+    /// Issue 21, point 2: a half-sent request no longer holds its slot
+    /// forever, and a silent kept-alive connection goes after a while;
+    /// nothing times out while no connection is open.
+    #[test]
+    fn silent_and_half_sent_connections_time_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, mut poll, sock) = server(dir.path());
+        assert_eq!(s.next_deadline(), None, "no wake-up without connections");
+        let mut half = StdUnixStream::connect(&sock).unwrap();
+        half.write_all(b"POST /RPC2 HTTP/1.1\r\nContent-Len")
+            .unwrap();
+        let mut silent = StdUnixStream::connect(&sock).unwrap();
+        drive(&mut s, &mut poll, |s| {
+            s.conns.len() == 2 && s.conns.values().any(|c| !c.inbuf.is_empty())
+        });
+        let now = crate::clock::mono();
+        assert!(s.next_deadline().is_some_and(|d| d <= now + HEADER_TIMEOUT));
+        s.expire(now, poll.registry());
+        assert_eq!(s.conns.len(), 2);
+        s.expire(
+            now + HEADER_TIMEOUT + Duration::from_secs(1),
+            poll.registry(),
+        );
+        assert_eq!(s.conns.len(), 1, "the half-sent request is closed");
+        s.expire(now + IDLE_TIMEOUT + Duration::from_secs(1), poll.registry());
+        assert!(s.conns.is_empty(), "the silent connection is closed");
+        let mut buf = [0u8; 8];
+        half.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        assert_eq!(half.read(&mut buf).unwrap(), 0);
+        assert_eq!(silent.read(&mut buf).unwrap(), 0);
+    }
+
+    #[test]
+    fn the_budget_leaves_room_for_the_programs() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _poll, _) = server(dir.path());
+        s.set_budget(Some(1024), 39);
+        assert_eq!(s.budget, (1024 - 39) / 2);
+        s.set_budget(Some(64), 100);
+        assert_eq!(s.budget, MIN_CONNS);
+        s.set_budget(None, 100);
+        assert_eq!(s.budget, MAX_CONNS);
+    }
 }

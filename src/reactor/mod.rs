@@ -47,12 +47,22 @@ use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
 use children::{ChildTable, Exit};
 use local::Locals;
-use output::Pipes;
+use output::{OpenFailure, Pipes};
 
 /// Fixed tokens. The parts' tokens: `cgroups::TOKEN`, and ranges of their
 /// own for pidfds, pipes and HTTP connections.
 const SIGNAL: Token = Token(0);
 const WAKER: Token = Token(1);
+
+/// HTTP connections closed to free descriptors for a spawn that ran out.
+const SHED_FOR_SPAWN: usize = 16;
+
+/// Descriptors one process may hold in the daemon: pidfd, three pipe ends,
+/// two log files, its cgroup leaf.
+const FDS_PER_PROCESS: usize = 7;
+
+/// Descriptors the daemon holds besides its processes and connections.
+const FDS_OF_DAEMON: usize = 32;
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +212,7 @@ impl Reactor {
         }
         r.cgroups
             .setup(&r.config, r.poll.registry(), &mut r.mainlog);
+        r.size_http_budget();
         Ok(r)
     }
 
@@ -210,10 +221,11 @@ impl Reactor {
         let mut events = Events::with_capacity(1024);
         let mut ending = self.settle();
         while ending.is_none() {
-            let mut timeout = self
-                .core
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(crate::clock::mono()));
+            let deadline = match (self.core.next_deadline(), self.http.next_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let mut timeout = deadline.map(|d| d.saturating_duration_since(crate::clock::mono()));
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
                 timeout = Some(timeout.map_or(every, |t| t.min(every)));
@@ -226,6 +238,7 @@ impl Reactor {
             for ev in events.iter() {
                 self.on_ready(ev.token());
             }
+            self.http.expire(crate::clock::mono(), self.poll.registry());
             if self.http.following() {
                 self.http.follow_tick(self.poll.registry());
             }
@@ -423,6 +436,7 @@ impl Reactor {
             Effect::Log { level, message } => self.mainlog.log(level, message),
             Effect::GroupAdded { name } => {
                 self.group_added(&name);
+                self.size_http_budget();
                 self.bridge_group_added(&name);
             }
             Effect::GroupRemoved { name } => self.group_removed(name),
@@ -445,14 +459,31 @@ impl Reactor {
         let Some(spec) = self.core.spec_shared(id) else {
             return;
         };
-        match self.start_child(id, gen, &spec) {
+        let mut result = self.start_child(id, gen, &spec);
+        // Out of descriptors: idle HTTP connections make room, then one
+        // more try, so that a flood of clients cannot make a program FATAL.
+        if let Err(f) = &result {
+            if f.out_of_fds && self.http.shed(SHED_FOR_SPAWN, self.poll.registry()) > 0 {
+                result = self.start_child(id, gen, &spec);
+            }
+        }
+        match result {
             Ok(pid) => self.core.spawned(id, gen, pid, now()),
-            Err(text) => self.core.spawn_failed(id, gen, text, now()),
+            Err(f) => self.core.spawn_failed(id, gen, f.text, now()),
         }
     }
 
     /// Prepare, make the leaf and the pipes, spawn, and watch the child.
-    fn start_child(&mut self, id: ProcId, gen: u64, spec: &ProgramSpec) -> Result<u32, String> {
+    fn start_child(
+        &mut self,
+        id: ProcId,
+        gen: u64,
+        spec: &ProgramSpec,
+    ) -> Result<u32, OpenFailure> {
+        let failed = |text: String| OpenFailure {
+            text,
+            out_of_fds: false,
+        };
         let ctx = crate::spawn::Context {
             env: crate::spawn::DaemonEnv {
                 environ: &self.environ,
@@ -461,11 +492,12 @@ impl Reactor {
             cwd: &self.cwd,
         };
         let prepared = crate::spawn::prepare_with(spec, &ctx, &self.base_env)
-            .map_err(|e| e.spawnerr(&spec.name))?;
+            .map_err(|e| failed(e.spawnerr(&spec.name)))?;
         let registry = self.poll.registry();
         let pending = self.core.pending_config();
         self.cgroups
-            .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)?;
+            .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)
+            .map_err(failed)?;
         let strip_ansi = self.config.supervisord.strip_ansi;
         let stdio = self.pipes.open(id, gen, spec, strip_ansi)?;
         let opts = crate::spawn::SpawnOptions {
@@ -478,7 +510,10 @@ impl Reactor {
                 // The child may have written `supervisor: couldn't ...` to its
                 // stderr pipe before exiting: log it like any output.
                 self.pipes.log_failed_child_output(id, gen, stdio);
-                return Err(e.spawnerr(&spec.name));
+                return Err(OpenFailure {
+                    text: e.spawnerr(&spec.name),
+                    out_of_fds: e.out_of_fds(),
+                });
             }
         };
         self.pipes.watch(registry, id, gen, stdio);
@@ -488,7 +523,10 @@ impl Reactor {
             .map_err(|e| {
                 let errno = e.raw_os_error().unwrap_or(0);
                 let text = crate::sys::errno::errno_text(errno);
-                format!("unknown error during fork for '{}': {text}", spec.name)
+                failed(format!(
+                    "unknown error during fork for '{}': {text}",
+                    spec.name
+                ))
             })?;
         Ok(pid)
     }
@@ -538,6 +576,13 @@ impl Reactor {
             return;
         }
         self.core.exited(exit.id, exit.gen, exit.status, now());
+    }
+
+    /// Keep descriptors for every process out of the connections' reach.
+    fn size_http_budget(&mut self) {
+        let (soft, _) = crate::sys::rlimit::get(crate::sys::rlimit::Limit::NoFile);
+        let reserved = FDS_OF_DAEMON + FDS_PER_PROCESS * self.core.processes().count();
+        self.http.set_budget(soft, reserved);
     }
 
     /// A group was added: allocate its AUTO log names and tell the core.

@@ -95,6 +95,20 @@ impl SpawnPipes {
     }
 }
 
+/// Why a spawn's pipes or logs could not be made.
+pub struct OpenFailure {
+    /// Supervisor's spawnerr text.
+    pub text: String,
+    /// The daemon was out of descriptors.
+    pub out_of_fds: bool,
+}
+
+fn dispatchers_error(name: &str, e: &io::Error) -> String {
+    let errno = e.raw_os_error().unwrap_or(0);
+    let shown = crate::sys::errno::errno_name(errno).unwrap_or("EIO");
+    format!("unknown error making dispatchers for '{name}': {shown}")
+}
+
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
     Ok((r, w))
@@ -113,7 +127,7 @@ impl Pipes {
         gen: u64,
         spec: &ProgramSpec,
         strip_ansi: bool,
-    ) -> Result<SpawnPipes, String> {
+    ) -> Result<SpawnPipes, OpenFailure> {
         let made = (|| -> io::Result<SpawnPipes> {
             let stdin = pipe()?;
             let stdout = pipe()?;
@@ -133,16 +147,13 @@ impl Pipes {
                 stderr,
             })
         })();
-        let pipes = made.map_err(|e| {
-            if e.raw_os_error() == Some(crate::sys::errno::EMFILE) {
+        let pipes = made.map_err(|e| OpenFailure {
+            text: if e.raw_os_error() == Some(crate::sys::errno::EMFILE) {
                 format!("too many open files to spawn '{}'", spec.name)
             } else {
-                format!(
-                    "unknown error making dispatchers for '{}': {}",
-                    spec.name,
-                    crate::sys::errno::errno_name(e.raw_os_error().unwrap_or(0)).unwrap_or("EIO")
-                )
-            }
+                dispatchers_error(&spec.name, &e)
+            },
+            out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
         })?;
         let strip = strip_ansi;
         let open = |log: &crate::config::LogSpec, stream: Stream| {
@@ -162,12 +173,9 @@ impl Pipes {
             };
             Ok((out, err))
         });
-        let (stdout, stderr) = logs.map_err(|e| {
-            format!(
-                "unknown error making dispatchers for '{}': {}",
-                spec.name,
-                crate::sys::errno::errno_name(e.raw_os_error().unwrap_or(0)).unwrap_or("EIO")
-            )
+        let (stdout, stderr) = logs.map_err(|e| OpenFailure {
+            text: dispatchers_error(&spec.name, &e),
+            out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
         })?;
         let stdin = pipes.stdin.1.try_clone().ok();
         self.logs.insert(

@@ -68,6 +68,17 @@ pub enum SpawnError {
 }
 
 impl SpawnError {
+    /// Whether the daemon (or the system) was out of descriptors: the spawn
+    /// may work once some are freed.
+    pub fn out_of_fds(&self) -> bool {
+        match self {
+            SpawnError::Pipe(e) | SpawnError::Fork(e) | SpawnError::Cgroup(e) => {
+                sys::errno::is_fd_exhaustion(e)
+            }
+            _ => false,
+        }
+    }
+
     /// Supervisor's `spawnerr` text for this failure of program `name`.
     pub fn spawnerr(&self, name: &str) -> String {
         let errno = |e: &io::Error| sys::errno::errno_text(e.raw_os_error().unwrap_or(0));

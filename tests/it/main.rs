@@ -18,3 +18,5 @@ mod cgroups;
 mod dbus;
 // The control server under malformed input, floods and slow clients.
 mod robust;
+// Issue 21: hostile input and exhausted resources never cost a program.
+mod reliability;
