@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::command::{Effect, ExitStatus};
 use super::machine::Core;
-use super::process::Timer;
+use super::process::{Timer, LEFTOVER_GRACE};
 use super::state::{ProcessState, SupervisorState};
 use super::{Now, ProcId};
 use crate::config::signal::{py_repr, signame};
@@ -72,6 +72,7 @@ impl Core {
         if p.pid == 0 {
             return;
         }
+        p.main_gone = false;
         let es = status.code();
         let expected = matches!(status, ExitStatus::Code(c) if p.spec.exitcodes.contains(&c));
         let name = p.spec.name.clone();
@@ -142,6 +143,47 @@ impl Core {
     }
 
     /// Sending a signal to `gen` failed with an errno other than ESRCH.
+    /// With a cgroup leaf: the main process of `gen` exited while it was
+    /// being stopped, and what it left in its leaf is still there (the
+    /// exit is reported with [`Core::exited`] once the leaf is empty). The
+    /// leftovers get the stop signal now, and SIGKILL after at most
+    /// [`LEFTOVER_GRACE`]; a shutdown moves on to the next group at once.
+    pub fn main_exited(&mut self, id: ProcId, gen: u64, now: Now) {
+        let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
+            return;
+        };
+        if p.pid == 0 || p.state != ProcessState::Stopping || p.main_gone {
+            return;
+        }
+        p.main_gone = true;
+        let (pid, sig) = (p.pid, p.spec.stopsignal);
+        let stopwait = Duration::from_secs(p.spec.stopwaitsecs.max(0) as u64);
+        let name = py_repr(&p.spec.name);
+        let at = now.mono + stopwait.min(LEFTOVER_GRACE);
+        if self
+            .timers
+            .get(id, Timer::StopWait)
+            .map_or(true, |t| t > at)
+        {
+            self.timers.set(id, Timer::StopWait, at);
+        }
+        self.log(
+            LogLevel::Debug,
+            format!(
+                "{name} exited; stopping what it left in its cgroup with {}",
+                signame(sig)
+            ),
+        );
+        self.emit(Effect::Signal {
+            id,
+            gen,
+            pid,
+            sig,
+            group: true,
+        });
+        self.drive(now);
+    }
+
     pub fn signal_failed(&mut self, id: ProcId, gen: u64, error: String, now: Now) {
         let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
             return;

@@ -510,7 +510,15 @@ impl Core {
                     self.timers.set(id, Timer::StopWait, now.mono + wait);
                     return;
                 }
-                let msg = format!("killing {} ({}) with SIGKILL", py_repr(&p.spec.name), p.pid);
+                let msg = if p.main_gone {
+                    let name = py_repr(&p.spec.name);
+                    format!(
+                        "killing what {name} ({}) left in its cgroup with SIGKILL",
+                        p.pid
+                    )
+                } else {
+                    format!("killing {} ({}) with SIGKILL", py_repr(&p.spec.name), p.pid)
+                };
                 self.log(LogLevel::Warn, msg);
                 // STOPPING -> STOPPING
                 self.kill(id, SIGKILL, now);

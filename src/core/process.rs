@@ -41,6 +41,11 @@ impl Timer {
 /// once a second there; without this bound it would be forked flat out.
 pub const RESTART_SPACING: Duration = Duration::from_secs(1);
 
+/// The longest what a stopped process left in its cgroup gets between the
+/// stop signal (sent when the main process exits) and `cgroup.kill`, so
+/// that leftovers never make a stop wait a whole `stopwaitsecs` again.
+pub const LEFTOVER_GRACE: Duration = Duration::from_secs(1);
+
 /// A process as the core sees it. Read-only outside the core.
 #[derive(Debug, Clone)]
 pub struct Process {
@@ -64,6 +69,10 @@ pub struct Process {
     pub last_exit: Option<ExitStatus>,
     /// A stop was requested and the next exit is its result.
     pub killing: bool,
+    /// With a cgroup leaf: the main process exited during a stop and what
+    /// it left in its leaf is being stopped; `exited` comes once the leaf
+    /// is empty.
+    pub main_gone: bool,
     /// Autostart happens once per process object.
     pub autostarted: bool,
     pub spawn_count: u64,
@@ -98,6 +107,7 @@ impl Process {
             exitstatus: None,
             last_exit: None,
             killing: false,
+            main_gone: false,
             autostarted: false,
             spawn_count: 0,
             restart_count: 0,

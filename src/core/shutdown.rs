@@ -32,7 +32,10 @@ impl Core {
 
     /// Ordered shutdown (spec §3.2/§3.8): stop the highest-priority group,
     /// move to the next one only when it is all in STOPPED states, and exit
-    /// once nothing anywhere is left running.
+    /// once nothing anywhere is left running. A process whose main pid has
+    /// exited while its cgroup leaf empties counts as stopped for moving on
+    /// (Supervisor moves on at the main pid's exit too), so the leftovers'
+    /// grace periods overlap instead of adding up.
     pub(super) fn drive_shutdown(&mut self, now: Now) {
         if self.mood == SupervisorState::Running || self.finished {
             return;
@@ -46,7 +49,10 @@ impl Core {
             if let Some(gi) = self.group_index(&last) {
                 self.stop_all(gi, now);
                 let g = &self.groups[gi];
-                if !g.procs.iter().all(|id| self.procs[id].state.is_stopped()) {
+                let done = |p: &super::Process| {
+                    p.state.is_stopped() || (p.state == ProcessState::Stopping && p.main_gone)
+                };
+                if !g.procs.iter().all(|id| done(&self.procs[id])) {
                     break;
                 }
             }

@@ -570,8 +570,11 @@ impl Reactor {
         {
             // It may be empty already (no inotify event would come then).
             let released = self.cgroups.release_if_empty(exit.id, &mut self.mainlog);
-            if let Some(e) = released {
-                self.core.exited(e.id, e.gen, e.status, now());
+            match released {
+                Some(e) => self.core.exited(e.id, e.gen, e.status, now()),
+                // Leftovers of a stop: they get the stop signal now.
+                None if stopping => self.core.main_exited(exit.id, exit.gen, now()),
+                None => {}
             }
             return;
         }

@@ -13,7 +13,7 @@ mod cli;
 // contrib/completions/pidvisorctl.bash against a running daemon.
 mod completion;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
-mod cgroups;
+pub mod cgroups;
 // The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
 mod dbus;
 // The control server under malformed input, floods and slow clients.

@@ -169,3 +169,50 @@ fn ambiguous_framing_is_refused() {
         "HTTP/1.0 200 OK"
     );
 }
+
+/// Issue 21, point 3: with cgroups, what each main process leaves behind
+/// gets the stop signal as soon as the main process exits, and the
+/// shutdown moves on at once: it no longer takes N x stopwaitsecs (here it
+/// would be 500 s, far past the fixture's deadline).
+#[test]
+fn cgroup_shutdown_does_not_add_up_stopwaitsecs() {
+    if crate::cgroups::cgroup2().is_none() {
+        return;
+    }
+    let programs: String = (0..5)
+        .map(|i| {
+            format!(
+                "[program:p{i}]\ncommand=sh -c 'sleep 1000 & exec sleep 1001'\n\
+                 startsecs=0\nstopwaitsecs=100\n\n"
+            )
+        })
+        .collect();
+    let mut d = Daemon::start(&format!(
+        "[supervisord]\nlogfile={{dir}}/main.log\npidfile={{dir}}/pidvisord.pid\n\
+         childlogdir={{dir}}\ncgroups=true\n\n[unix_http_server]\nfile={{dir}}/ctl.sock\n\n\
+         [supervisorctl]\nserverurl=unix://{{dir}}/ctl.sock\n\n{programs}"
+    ));
+    for i in 0..5 {
+        d.wait_spawned(&format!("p{i}"), 1);
+    }
+    // Every program's two sleeps are up (the leftover is the main's sibling).
+    let all = wait_for("both sleeps of every program", TIMEOUT, || {
+        let pids = descendants(d.pid);
+        (pids.len() >= 10).then_some(pids)
+    });
+    assert_eq!(d.stop(), Some(0));
+    let log = d.main_log();
+    for pid in &all {
+        assert!(!alive(*pid), "pid {pid} outlived the shutdown:\n{log}");
+    }
+    assert!(
+        !log.contains("with SIGKILL"),
+        "the leftovers should have stopped on the stop signal:\n{log}"
+    );
+    for i in 0..5 {
+        assert!(
+            log.contains(&format!("stopped: p{i} (terminated by SIGTERM)")),
+            "{log}"
+        );
+    }
+}

@@ -759,6 +759,50 @@ fn shutdown_stops_groups_in_descending_priority() {
     assert_eq!(h.core.next_deadline(), None);
 }
 
+/// Issue 21, point 3: with a cgroup leaf, the main process of a stopped
+/// program exits while what it left behind lives on. The leftovers get the
+/// stop signal at once and SIGKILL after LEFTOVER_GRACE (not a whole
+/// stopwaitsecs), and the shutdown moves on to the next group meanwhile.
+#[test]
+fn leftovers_of_a_stop_are_signalled_at_once_and_do_not_hold_the_shutdown() {
+    let mut high = prog("h1");
+    high.stopwaitsecs = 100;
+    let mut h = Harness::new(vec![
+        group("low", 1, vec![prog("l1")]),
+        group("high", 10, vec![high]),
+    ]);
+    h.secs(2.0);
+    assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert_eq!(h.signals(), [("high:h1".into(), 101, 15, false)]);
+    let id = h.id("high:h1");
+    let gen = h.core.process(id).unwrap().gen;
+    let now = h.now();
+    h.core.main_exited(id, gen, now);
+    h.pump();
+    assert_eq!(
+        h.state("high:h1"),
+        S::Stopping,
+        "STOPPED only once the leaf is empty"
+    );
+    let sigs = h.signals();
+    assert_eq!(
+        sigs[1],
+        ("high:h1".into(), 101, 15, true),
+        "the leftovers get SIGTERM"
+    );
+    assert_eq!(sigs[2].0, "low:l1", "the next group is stopped meanwhile");
+    assert_eq!(h.timer("high:h1", Timer::StopWait), Some(secs(3.0)));
+    // A second report changes nothing.
+    h.core.main_exited(id, gen, now);
+    h.pump();
+    assert_eq!(h.signals().len(), 3);
+    h.secs(1.0);
+    assert!(h.has_log("WARN killing what 'h1' (101) left in its cgroup with SIGKILL"));
+    h.killed("high:h1", 15);
+    h.exited("low:l1", 0);
+    assert_eq!(h.effects.last(), Some(&Effect::Exit));
+}
+
 #[test]
 fn daemon_signals() {
     let mut h = Harness::programs(vec![prog("a")]);
