@@ -25,6 +25,31 @@ pub enum FaultCode {
 }
 
 impl FaultCode {
+    /// Every code, in Supervisor's order (to read a code off the wire).
+    pub const ALL: [FaultCode; 18] = {
+        use FaultCode::*;
+        [
+            UnknownMethod,
+            IncorrectParameters,
+            BadArguments,
+            SignatureUnsupported,
+            ShutdownState,
+            BadName,
+            BadSignal,
+            NoFile,
+            NotExecutable,
+            Failed,
+            AbnormalTermination,
+            SpawnError,
+            AlreadyStarted,
+            NotRunning,
+            Success,
+            AlreadyAdded,
+            StillRunning,
+            CantReread,
+        ]
+    };
+
     pub fn code(self) -> i32 {
         self as i32
     }
