@@ -197,102 +197,46 @@ mod tests {
     /// arguments, or its error message. The answers are CPython 3.11's
     /// `getopt.getopt(args, shortopts, longopts)`.
     #[test]
+    #[rustfmt::skip]
     fn as_python_parses() {
-        type Row<'a> = (
-            Spec<'a>,
-            &'a [&'a str],
-            Result<(&'a [(&'a str, &'a str)], &'a [&'a str]), &'a str>,
-        );
-        let other = Spec {
-            short: "a:b",
-            long: &["alpha=", "beta"],
-            exact: &[],
-        };
+        type Opts<'a> = &'a [(&'a str, &'a str)];
+        type Row<'a> = (Spec<'a>, &'a [&'a str], Result<(Opts<'a>, &'a [&'a str]), &'a str>);
+        let other = Spec { short: "a:b", long: &["alpha=", "beta"], exact: &[] };
         let table: &[Row] = &[
-            (
-                CTL,
-                &["-c", "f", "-s", "u", "tail", "-f"],
-                Ok((&[("-c", "f"), ("-s", "u")], &["tail", "-f"])),
-            ),
-            (
-                CTL,
-                &["-iuuser", "-p", "pw", "status", "-i"],
-                Ok((
-                    &[("-i", ""), ("-u", "user"), ("-p", "pw")],
-                    &["status", "-i"],
-                )),
-            ),
+            (CTL, &["-c", "f", "-s", "u", "tail", "-f"], Ok((&[("-c", "f"), ("-s", "u")], &["tail", "-f"]))),
+            (CTL, &["-iuuser", "-p", "pw", "status", "-i"], Ok((&[("-i", ""), ("-u", "user"), ("-p", "pw")], &["status", "-i"]))),
             (CTL, &["--he"], Ok((&[("--help", "")], &[]))),
             (CTL, &["--h"], Err("option --h not a unique prefix")),
-            (
-                CTL,
-                &["--history", "h"],
-                Ok((&[("--history_file", "h")], &[])),
-            ),
+            (CTL, &["--history", "h"], Ok((&[("--history_file", "h")], &[]))),
             (CTL, &["--", "-i"], Ok((&[], &["-i"]))),
             (CTL, &["-", " -x"], Ok((&[], &["-", " -x"]))),
             (CTL, &["-x"], Err("option -x not recognized")),
             (CTL, &["-s"], Err("option -s requires argument")),
-            (
-                CTL,
-                &["--serverurl"],
-                Err("option --serverurl requires argument"),
-            ),
-            (
-                CTL,
-                &["--help=1"],
-                Err("option --help must not have an argument"),
-            ),
-            (
-                CTL,
-                &["--serverurl=a=b", "x"],
-                Ok((&[("--serverurl", "a=b")], &["x"])),
-            ),
+            (CTL, &["--serverurl"], Err("option --serverurl requires argument")),
+            (CTL, &["--help=1"], Err("option --help must not have an argument")),
+            (CTL, &["--serverurl=a=b", "x"], Ok((&[("--serverurl", "a=b")], &["x"]))),
             (CTL, &["--=x"], Err("option -- not a unique prefix")),
             (CTL, &["--"], Ok((&[], &[]))),
             (CTL, &["-hc"], Err("option -c requires argument")),
             (CTL, &["-ch"], Ok((&[("-c", "h")], &[]))),
             (CTL, &["-c", "-h"], Ok((&[("-c", "-h")], &[]))),
-            (
-                CTL,
-                &["--interactive", "--username", "u", "--", "a"],
-                Ok((&[("--interactive", ""), ("--username", "u")], &["a"])),
-            ),
+            (CTL, &["--interactive", "--username", "u", "--", "a"], Ok((&[("--interactive", ""), ("--username", "u")], &["a"]))),
             (CTL, &["-:"], Err("option -: not recognized")),
             (CTL, &["a", "-h"], Ok((&[], &["a", "-h"]))),
             (CTL, &["--pass=x"], Ok((&[("--password", "x")], &[]))),
-            (
-                CTL,
-                &["--configuration="],
-                Ok((&[("--configuration", "")], &[])),
-            ),
+            (CTL, &["--configuration="], Ok((&[("--configuration", "")], &[]))),
             (CTL, &["-c", ""], Ok((&[("-c", "")], &[]))),
             (CTL, &[], Ok((&[], &[]))),
-            (
-                other,
-                &["--alpha", "1", "--b"],
-                Ok((&[("--alpha", "1"), ("--beta", "")], &[])),
-            ),
-            (
-                other,
-                &["--al=2", "-ab"],
-                Ok((&[("--alpha", "2"), ("-a", "b")], &[])),
-            ),
+            (other, &["--alpha", "1", "--b"], Ok((&[("--alpha", "1"), ("--beta", "")], &[]))),
+            (other, &["--al=2", "-ab"], Ok((&[("--alpha", "2"), ("-a", "b")], &[]))),
             (other, &["-a"], Err("option -a requires argument")),
-            (
-                other,
-                &["--be=1"],
-                Err("option --beta must not have an argument"),
-            ),
+            (other, &["--be=1"], Err("option --beta must not have an argument")),
         ];
         for (spec, args, want) in table {
             let got = getopt(&strings(args), *spec).map_err(|e| e.msg);
             let want = want
                 .map(|(opts, rest)| {
-                    let opts = opts
-                        .iter()
-                        .map(|(o, v)| (o.to_string(), v.to_string()))
-                        .collect();
+                    let opts = opts.iter().map(|(o, v)| (o.to_string(), v.to_string())).collect();
                     (opts, strings(rest))
                 })
                 .map_err(str::to_string);
