@@ -174,18 +174,12 @@ fn short_has_arg(c: char, short: &str) -> Result<bool, GetoptError> {
 mod tests {
     use super::*;
 
-    /// supervisorctl's options.
-    const CTL: Spec = Spec {
-        short: "h?c:is:u:p:r:",
-        long: &[
-            "help",
-            "configuration=",
-            "interactive",
-            "serverurl=",
-            "username=",
-            "password=",
-            "history_file=",
-        ],
+    /// Options with every case getopt tells apart: a short option with and
+    /// without a value, `?`, a long name that is also the prefix of
+    /// another, two names sharing a prefix, `_` in a name.
+    const SPEC: Spec = Spec {
+        short: "ab:?x",
+        long: &["alpha", "alpha-beta=", "gamma=", "gap", "delta_x="],
         exact: &[],
     };
 
@@ -193,76 +187,77 @@ mod tests {
         v.iter().map(|s| s.to_string()).collect()
     }
 
+    fn parse(spec: Spec, args: &[&str]) -> Result<Parsed, String> {
+        getopt(&strings(args), spec).map_err(|e| e.msg)
+    }
+
     /// Each row: the arguments, then getopt's options and remaining
     /// arguments, or its error message. The answers are CPython 3.11's
-    /// `getopt.getopt(args, shortopts, longopts)`.
+    /// `getopt.getopt(args, "ab:?x", ["alpha", "alpha-beta=", "gamma=",
+    /// "gap", "delta_x="])`. (supervisorctl's own options are tested
+    /// through `ctl::CtlArgs`.)
     #[test]
     #[rustfmt::skip]
     fn as_python_parses() {
         type Opts<'a> = &'a [(&'a str, &'a str)];
-        type Row<'a> = (Spec<'a>, &'a [&'a str], Result<(Opts<'a>, &'a [&'a str]), &'a str>);
-        let other = Spec { short: "a:b", long: &["alpha=", "beta"], exact: &[] };
+        type Row<'a> = (&'a [&'a str], Result<(Opts<'a>, &'a [&'a str]), &'a str>);
         let table: &[Row] = &[
-            (CTL, &["-c", "f", "-s", "u", "tail", "-f"], Ok((&[("-c", "f"), ("-s", "u")], &["tail", "-f"]))),
-            (CTL, &["-iuuser", "-p", "pw", "status", "-i"], Ok((&[("-i", ""), ("-u", "user"), ("-p", "pw")], &["status", "-i"]))),
-            (CTL, &["--he"], Ok((&[("--help", "")], &[]))),
-            (CTL, &["--h"], Err("option --h not a unique prefix")),
-            (CTL, &["--history", "h"], Ok((&[("--history_file", "h")], &[]))),
-            (CTL, &["--", "-i"], Ok((&[], &["-i"]))),
-            (CTL, &["-", " -x"], Ok((&[], &["-", " -x"]))),
-            (CTL, &["-x"], Err("option -x not recognized")),
-            (CTL, &["-s"], Err("option -s requires argument")),
-            (CTL, &["--serverurl"], Err("option --serverurl requires argument")),
-            (CTL, &["--help=1"], Err("option --help must not have an argument")),
-            (CTL, &["--serverurl=a=b", "x"], Ok((&[("--serverurl", "a=b")], &["x"]))),
-            (CTL, &["--=x"], Err("option -- not a unique prefix")),
-            (CTL, &["--"], Ok((&[], &[]))),
-            (CTL, &["-hc"], Err("option -c requires argument")),
-            (CTL, &["-ch"], Ok((&[("-c", "h")], &[]))),
-            (CTL, &["-c", "-h"], Ok((&[("-c", "-h")], &[]))),
-            (CTL, &["--interactive", "--username", "u", "--", "a"], Ok((&[("--interactive", ""), ("--username", "u")], &["a"]))),
-            (CTL, &["-:"], Err("option -: not recognized")),
-            (CTL, &["a", "-h"], Ok((&[], &["a", "-h"]))),
-            (CTL, &["--pass=x"], Ok((&[("--password", "x")], &[]))),
-            (CTL, &["--configuration="], Ok((&[("--configuration", "")], &[]))),
-            (CTL, &["-c", ""], Ok((&[("-c", "")], &[]))),
-            (CTL, &[], Ok((&[], &[]))),
-            (other, &["--alpha", "1", "--b"], Ok((&[("--alpha", "1"), ("--beta", "")], &[]))),
-            (other, &["--al=2", "-ab"], Ok((&[("--alpha", "2"), ("-a", "b")], &[]))),
-            (other, &["-a"], Err("option -a requires argument")),
-            (other, &["--be=1"], Err("option --beta must not have an argument")),
+            (&["-a", "-b", "v", "rest"], Ok((&[("-a", ""), ("-b", "v")], &["rest"]))),
+            (&["-abv"], Ok((&[("-a", ""), ("-b", "v")], &[]))),
+            (&["-ba"], Ok((&[("-b", "a")], &[]))),
+            (&["-?"], Ok((&[("-?", "")], &[]))),
+            (&["-:"], Err("option -: not recognized")),
+            (&["-z"], Err("option -z not recognized")),
+            (&["--alpha"], Ok((&[("--alpha", "")], &[]))),
+            (&["--alp"], Err("option --alp not a unique prefix")),
+            (&["--alpha-"], Err("option --alpha-beta requires argument")),
+            (&["--alpha-b=1"], Ok((&[("--alpha-beta", "1")], &[]))),
+            (&["--ga"], Err("option --ga not a unique prefix")),
+            (&["--gam", "x"], Ok((&[("--gamma", "x")], &[]))),
+            (&["--gap=1"], Err("option --gap must not have an argument")),
+            (&["--delta"], Err("option --delta_x requires argument")),
+            (&["--delta-x=1"], Err("option --delta-x not recognized")),
+            (&["--", "-a"], Ok((&[], &["-a"]))),
+            (&["-", "-a"], Ok((&[], &["-", "-a"]))),
+            (&["x", "-a"], Ok((&[], &["x", "-a"]))),
+            (&["--=x"], Err("option -- not a unique prefix")),
+            (&[], Ok((&[], &[]))),
+            (&["-b"], Err("option -b requires argument")),
+            (&["--gamma"], Err("option --gamma requires argument")),
+            (&["--gamma=", "x"], Ok((&[("--gamma", "")], &["x"]))),
+            (&["-b", ""], Ok((&[("-b", "")], &[]))),
+            (&["-b", "--"], Ok((&[("-b", "--")], &[]))),
+            (&["--gap", "-x", "--", "--gap"], Ok((&[("--gap", ""), ("-x", "")], &["--gap"]))),
         ];
-        for (spec, args, want) in table {
-            let got = getopt(&strings(args), *spec).map_err(|e| e.msg);
+        for (args, want) in table {
             let want = want
                 .map(|(opts, rest)| {
                     let opts = opts.iter().map(|(o, v)| (o.to_string(), v.to_string())).collect();
                     (opts, strings(rest))
                 })
                 .map_err(str::to_string);
-            assert_eq!(got, want, "{args:?}");
+            assert_eq!(parse(SPEC, args), want, "{args:?}");
         }
     }
 
     #[test]
     fn exact_names_are_never_prefixes() {
         let spec = Spec {
-            exact: &["history-file="],
-            ..CTL
+            exact: &["delta-x="],
+            ..SPEC
         };
-        let parse = |args: &[&str]| getopt(&strings(args), spec).map_err(|e| e.msg);
         let one = |o: &str, v: &str| Ok((vec![(o.to_string(), v.to_string())], vec![]));
-        assert_eq!(parse(&["--history-file=h"]), one("--history-file", "h"));
-        assert_eq!(parse(&["--history-file", "h"]), one("--history-file", "h"));
+        assert_eq!(parse(spec, &["--delta-x=1"]), one("--delta-x", "1"));
+        assert_eq!(parse(spec, &["--delta-x", "1"]), one("--delta-x", "1"));
         // Python's prefixes still resolve as before.
-        assert_eq!(parse(&["--history", "h"]), one("--history_file", "h"));
+        assert_eq!(parse(spec, &["--delta", "1"]), one("--delta_x", "1"));
         assert_eq!(
-            parse(&["--history-fil=f"]),
-            Err("option --history-fil not recognized".into())
+            parse(spec, &["--delta-=1"]),
+            Err("option --delta- not recognized".into())
         );
         assert_eq!(
-            parse(&["--history-file"]),
-            Err("option --history-file requires argument".into())
+            parse(spec, &["--delta-x"]),
+            Err("option --delta-x requires argument".into())
         );
     }
 }
