@@ -42,35 +42,7 @@ pub fn xml_fault(f: &Fault) -> XmlFault {
 
 /// A value as Python's `str()` shows it (fault details quote arguments).
 pub fn py_str(v: &Value) -> String {
-    use crate::config::signal::py_repr;
-    fn repr(v: &Value) -> String {
-        match v {
-            Value::String(s) => py_repr(s),
-            other => py_str(other),
-        }
-    }
-    match v {
-        Value::Int(n) => n.to_string(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::String(s) => s.clone(),
-        Value::Double(d) if d.fract() == 0.0 && d.is_finite() => format!("{d:.1}"),
-        Value::Double(d) => d.to_string(),
-        Value::DateTime(t) => t.clone(),
-        Value::Nil => "None".into(),
-        Value::Base64(b) => String::from_utf8_lossy(b).into_owned(),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(repr).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Struct(fields) => {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|(k, v)| format!("{}: {}", py_repr(k), repr(v)))
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }
-    }
+    crate::py::pystr::py_str(v, crate::py::pystr::Decoder::Supervisord)
 }
 
 fn incorrect() -> XmlFault {

@@ -1,9 +1,18 @@
 //! XML-RPC client over `unix://` sockets and `http://host:port`, with HTTP
 //! Basic auth and one kept-alive connection, like supervisorctl's
 //! `SupervisorTransport`.
+//!
+//! Server URLs are read with Python's `urlparse` ([`crate::py::urlsplit`])
+//! and host names resolved with [`crate::sys::net::resolve`], so that a
+//! failure is reported as the Python exception supervisorctl prints
+//! ([`CallError::python_class_and_message`]). Called by the commands and
+//! the shell's completion.
 
 use crate::control::xmlrpc::{self, Fault, Value};
 use crate::http::codec::{self as http, ChunkedDecoder, ResponseHead};
+use crate::py::urlsplit::urlparse;
+use crate::sys::errno::errno_name;
+use crate::sys::net::{self as net, GaiError, LookupError};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
@@ -44,86 +53,30 @@ impl ServerUrl {
         if let Some(path) = url.strip_prefix("unix://") {
             return Ok(ServerUrl::Unix(path.to_string()));
         }
-        let Some(rest) = url.strip_prefix("http://") else {
+        if !url.starts_with("http://") {
             return Err(UrlError::value(format!(
                 "Unknown protocol for serverurl {url}"
             )));
-        };
-        let netloc = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if netloc.contains('[') != netloc.contains(']') {
-            return Err(UrlError::value("Invalid IPv6 URL".into()));
         }
-        let hostinfo = netloc.rsplit('@').next().unwrap_or(netloc);
-        let (host, port) = match hostinfo.split_once('[') {
-            Some((_, bracketed)) => {
-                let (h, p) = bracketed.split_once(']').unwrap_or((bracketed, ""));
-                (h, p.split_once(':').map_or("", |(_, p)| p))
-            }
-            None => hostinfo.split_once(':').unwrap_or((hostinfo, "")),
-        };
-        let port = match port {
-            "" => 80,
-            p if p.bytes().all(|b| b.is_ascii_digit()) => {
-                match p.trim_start_matches('0').parse::<u32>() {
-                    Ok(n) if n <= 65535 => n as u16,
-                    _ if p.trim_start_matches('0').is_empty() => 0,
-                    _ => return Err(UrlError::value("Port out of range 0-65535".into())),
-                }
-            }
-            p => {
-                return Err(UrlError::value(format!(
-                    "Port could not be cast to integer value as {}",
-                    xmlrpc::py_repr_str(p)
-                )))
-            }
-        };
-        if host.is_empty() {
+        let parsed = urlparse(url).map_err(UrlError::value)?;
+        let port = parsed.port().map_err(UrlError::value)?.unwrap_or(80);
+        let Some(host) = parsed.hostname() else {
             // urlparse's hostname is None, which http.client cannot use.
             return Err(UrlError {
                 class: "TypeError",
                 message: "expected string or bytes-like object, got 'NoneType'".into(),
             });
-        }
-        Ok(ServerUrl::Http {
-            host: host.to_lowercase(),
-            port,
-        })
+        };
+        Ok(ServerUrl::Http { host, port })
     }
 }
 
-/// Python's `urlsplit` up to the netloc: the scheme (lowercased) when the
-/// text before the first `:` is one, and what follows it.
-pub fn split_scheme(url: &str) -> (String, &str) {
-    let url = url.trim_start_matches(|c: char| c <= ' ');
-    if let Some((scheme, rest)) = url.split_once(':') {
-        let ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
-        if ok {
-            return (scheme.to_ascii_lowercase(), rest);
-        }
-    }
-    (String::new(), url)
-}
-
-/// Supervisor's `url` datatype (`-s`/`--serverurl`): any `scheme:` with a
-/// netloc or a path. The message is the `ValueError`'s.
+/// Supervisor's `url` datatype (`-s`/`--serverurl`): what `urlparse` reads
+/// with a scheme and a netloc or a path. The message is the `ValueError`'s.
 pub fn check_url(value: &str) -> Result<(), String> {
-    let (scheme, rest) = split_scheme(value);
-    let (netloc, rest) = match rest.strip_prefix("//") {
-        Some(r) => {
-            let end = r.find(['/', '?', '#']).unwrap_or(r.len());
-            (&r[..end], &r[end..])
-        }
-        None => ("", rest),
-    };
-    if netloc.contains('[') != netloc.contains(']') {
-        return Err("Invalid IPv6 URL".into());
-    }
-    let path = rest.split(['#', '?']).next().unwrap_or("");
-    let has_place = !netloc.is_empty() || !path.is_empty();
-    if !scheme.is_empty() && has_place {
+    let parsed = urlparse(value)?;
+    let has_place = !parsed.netloc.is_empty() || !parsed.path.is_empty();
+    if !parsed.scheme.is_empty() && has_place {
         return Ok(());
     }
     Err(format!("value {} is not a URL", xmlrpc::py_repr_str(value)))
@@ -138,6 +91,8 @@ pub enum CallError {
     Protocol { status: u16, reason: String },
     /// Connecting, writing or reading failed.
     Io(io::Error),
+    /// The server's host name did not resolve (Python's `socket.gaierror`).
+    Lookup(GaiError),
     /// The response could not be decoded.
     Decode(String),
     /// A Python exception raised in supervisorctl itself rather than by
@@ -167,10 +122,11 @@ impl CallError {
 }
 
 impl CallError {
-    /// The errno of an I/O failure, if that is what this is.
-    pub fn errno(&self) -> Option<i32> {
+    /// The errno name (`ECONNREFUSED`) of an I/O failure, if that is what
+    /// this is.
+    pub fn errno_name(&self) -> Option<&'static str> {
         match self {
-            CallError::Io(e) => e.raw_os_error(),
+            CallError::Io(e) => e.raw_os_error().and_then(errno_name),
             _ => None,
         }
     }
@@ -186,14 +142,7 @@ impl CallError {
             ),
             CallError::Io(e) => match e.raw_os_error() {
                 Some(n) => {
-                    let class = match n {
-                        libc::ENOENT => "FileNotFoundError",
-                        libc::ECONNREFUSED => "ConnectionRefusedError",
-                        libc::ECONNRESET => "ConnectionResetError",
-                        libc::EPIPE => "BrokenPipeError",
-                        libc::EACCES | libc::EPERM => "PermissionError",
-                        _ => "OSError",
-                    };
+                    let class = os_error_class(errno_name(n).unwrap_or(""));
                     let msg = io::Error::from_raw_os_error(n).to_string();
                     // Rust appends " (os error N)"; Python prefixes "[Errno N] ".
                     let msg = msg
@@ -201,10 +150,6 @@ impl CallError {
                         .unwrap_or(&msg)
                         .to_string();
                     (class.into(), format!("[Errno {n}] {msg}"))
-                }
-                None if gai_errno(e).is_some() => {
-                    let (n, text) = gai_errno(e).unwrap_or_default();
-                    ("socket.gaierror".into(), format!("[Errno {n}] {text}"))
                 }
                 None => match e.kind() {
                     io::ErrorKind::UnexpectedEof => (
@@ -214,28 +159,45 @@ impl CallError {
                     _ => ("OSError".into(), e.to_string()),
                 },
             },
+            CallError::Lookup(e) => (
+                "socket.gaierror".into(),
+                format!("[Errno {}] {}", e.code, e.message()),
+            ),
             CallError::Decode(m) => ("xml.parsers.expat.ExpatError".into(), m.clone()),
             CallError::Raised { class, message } => (class.clone(), message.clone()),
         }
     }
 }
 
-/// A failed name lookup, as Python's `socket.gaierror` numbers it: std
-/// reports `failed to lookup address information: <gai_strerror text>`.
-fn gai_errno(e: &io::Error) -> Option<(i32, String)> {
-    let msg = e.to_string();
-    let text = msg.strip_prefix("failed to lookup address information: ")?;
-    let n = match text {
-        "Name or service not known" => libc::EAI_NONAME,
-        "Temporary failure in name resolution" => libc::EAI_AGAIN,
-        "Non-recoverable failure in name resolution" => libc::EAI_FAIL,
-        "No address associated with hostname" => -5,
-        "Servname not supported for ai_socktype" => libc::EAI_SERVICE,
-        "Address family for hostname not supported" => -9,
-        "ai_family not supported" => libc::EAI_FAMILY,
-        _ => return None,
-    };
-    Some((n, text.to_string()))
+/// The subclass of `OSError` Python raises for an errno (PEP 3151), by the
+/// errno's name.
+fn os_error_class(errno_name: &str) -> &'static str {
+    match errno_name {
+        "EAGAIN" | "EALREADY" | "EINPROGRESS" => "BlockingIOError",
+        "ECHILD" => "ChildProcessError",
+        "EPIPE" | "ESHUTDOWN" => "BrokenPipeError",
+        "ECONNABORTED" => "ConnectionAbortedError",
+        "ECONNREFUSED" => "ConnectionRefusedError",
+        "ECONNRESET" => "ConnectionResetError",
+        "EEXIST" => "FileExistsError",
+        "ENOENT" => "FileNotFoundError",
+        "EISDIR" => "IsADirectoryError",
+        "ENOTDIR" => "NotADirectoryError",
+        "EINTR" => "InterruptedError",
+        "EACCES" | "EPERM" => "PermissionError",
+        "ESRCH" => "ProcessLookupError",
+        "ETIMEDOUT" => "TimeoutError",
+        _ => "OSError",
+    }
+}
+
+impl From<LookupError> for CallError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::Gai(e) => CallError::Lookup(e),
+            LookupError::Os(e) => CallError::Io(e),
+        }
+    }
 }
 
 impl From<io::Error> for CallError {
@@ -283,7 +245,8 @@ impl Conn {
         let stream = match url.as_ref().map_err(|e| CallError::from(e.clone()))? {
             ServerUrl::Unix(p) => Stream::Unix(UnixStream::connect(p)?),
             ServerUrl::Http { host, port } => {
-                let s = TcpStream::connect((host.as_str(), *port))?;
+                let addrs = net::resolve(host, *port)?;
+                let s = TcpStream::connect(&addrs[..])?;
                 let _ = s.set_nodelay(true);
                 Stream::Tcp(s)
             }
@@ -587,12 +550,17 @@ mod tests {
             );
         }
         assert_eq!(check_url("http://[::1"), Err("Invalid IPv6 URL".into()));
-        assert_eq!(split_scheme("HTTP://x"), ("http".into(), "//x"));
+        // urlparse takes `;params` off an http path.
+        assert_eq!(
+            check_url("http:;a"),
+            Err("value 'http:;a' is not a URL".into())
+        );
+        assert_eq!(check_url("x:;a"), Ok(()));
     }
 
     #[test]
     fn python_error_texts() {
-        let e = CallError::Io(io::Error::from_raw_os_error(libc::ECONNREFUSED));
+        let e = CallError::Io(io::Error::from_raw_os_error(111));
         assert_eq!(
             e.python_class_and_message(),
             (
@@ -600,7 +568,7 @@ mod tests {
                 "[Errno 111] Connection refused".into()
             )
         );
-        let e = CallError::Io(io::Error::from_raw_os_error(libc::ENOENT));
+        let e = CallError::Io(io::Error::from_raw_os_error(2));
         assert_eq!(
             e.python_class_and_message().1,
             "[Errno 2] No such file or directory"
@@ -613,5 +581,48 @@ mod tests {
             e.python_class_and_message().1,
             "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>"
         );
+    }
+
+    /// Python's class and text for a failed lookup (`socket.gaierror`) and
+    /// for errnos, as CPython 3.11 names them (`OSError(n, ...)`).
+    #[test]
+    fn python_classes() {
+        let e = CallError::Lookup(GaiError { code: -2 });
+        assert_eq!(
+            e.python_class_and_message(),
+            (
+                "socket.gaierror".into(),
+                "[Errno -2] Name or service not known".into()
+            )
+        );
+        let e = CallError::Lookup(GaiError { code: -3 });
+        assert_eq!(
+            e.python_class_and_message().1,
+            "[Errno -3] Temporary failure in name resolution"
+        );
+        for (errno, class) in [
+            (1, "PermissionError"),
+            (2, "FileNotFoundError"),
+            (3, "ProcessLookupError"),
+            (4, "InterruptedError"),
+            (5, "OSError"),
+            (10, "ChildProcessError"),
+            (11, "BlockingIOError"),
+            (13, "PermissionError"),
+            (17, "FileExistsError"),
+            (20, "NotADirectoryError"),
+            (21, "IsADirectoryError"),
+            (32, "BrokenPipeError"),
+            (103, "ConnectionAbortedError"),
+            (104, "ConnectionResetError"),
+            (108, "BrokenPipeError"),
+            (110, "TimeoutError"),
+            (111, "ConnectionRefusedError"),
+            (114, "BlockingIOError"),
+            (115, "BlockingIOError"),
+        ] {
+            let e = CallError::Io(io::Error::from_raw_os_error(errno));
+            assert_eq!(e.python_class_and_message().0, class, "errno {errno}");
+        }
     }
 }

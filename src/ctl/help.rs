@@ -1,4 +1,21 @@
-//! supervisorctl's help texts, byte for byte (snapshotted from 4.3.0).
+//! `help`: supervisorctl's help texts, byte for byte (snapshotted from
+//! 4.3.0), and the command that prints them. Called through
+//! [`super::commands`]'s command table; [`USAGE`] by `pidvisorctl -h`.
+
+use super::commands::{CmdResult, Controller};
+
+/// `help`: the list of topics; `help TOPIC`: its text.
+pub(super) fn help(ctl: &mut Controller, arg: &str) -> CmdResult {
+    let arg = arg.trim();
+    if arg.is_empty() {
+        ctl.output(TOPICS.strip_suffix('\n').unwrap_or(TOPICS));
+    } else if let Some(text) = topic(arg) {
+        ctl.output(text);
+    } else {
+        ctl.output(&format!("*** No help on {arg}"));
+    }
+    Ok(())
+}
 
 /// `help` without a topic: Python `cmd.Cmd.print_topics` output.
 pub const TOPICS: &str = "\n\

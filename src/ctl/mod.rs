@@ -2,22 +2,33 @@
 //! codes (spec §1.5, §4.7, §5), over Supervisor's XML-RPC.
 //!
 //! Layout: [`client`] speaks HTTP/XML-RPC to the daemon (unix socket or
-//! TCP), [`commands`] is the interpreter (one method per action), [`help`]
-//! holds the help texts, [`shell`] is the interactive shell with
-//! completion, and this module parses the command line, reads the
-//! `[supervisorctl]` section (via [`crate::config::load_ctl`]) and runs
-//! either one command or the shell.
+//! TCP); [`commands`] is the interpreter (the session, the command table,
+//! exit statuses) and the commands live by family: `process` (start,
+//! stop, restart, signal), [`status`], `logs` (tail, maintail, clear),
+//! `fg`, `groups` (avail, reread, update, add, remove), `daemon` (pid,
+//! version, shutdown, reload, open) and [`help`] (with its texts);
+//! [`shell`] is the interactive shell with completion. This module parses
+//! the command line (Python's getopt, from [`crate::py::getopt`]), reads
+//! the `[supervisorctl]` section (via [`crate::config::load_ctl`]) and runs
+//! either one command or the shell. The terminal and signal calls it needs
+//! are in [`crate::sys::term`].
 
 pub mod client;
 pub mod commands;
+mod daemon;
+mod fg;
+mod groups;
 pub mod help;
+mod logs;
+mod process;
 pub mod shell;
+pub mod status;
 
 use crate::config::{self, find_config, CtlSpec, Env};
+use crate::sys;
 use commands::Controller;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// supervisorctl's options, parsed by [`CtlArgs::parse`] as Python's
@@ -58,88 +69,17 @@ const LONG_OPTS: [&str; 7] = [
     "history_file=",
 ];
 
-/// `(option as typed, value)` pairs and the arguments after them.
-type Parsed = (Vec<(String, String)>, Vec<String>);
-
-/// Python's `getopt.getopt`: options up to the first non-option (or
-/// `--`), as `(option as typed, value)` pairs, long options by unique
-/// prefix; the rest are the arguments.
-fn getopt(args: &[String]) -> Result<Parsed, String> {
-    let mut opts = Vec::new();
-    let mut i = 0;
-    while i < args.len() && args[i].starts_with('-') && args[i] != "-" {
-        let a = &args[i];
-        i += 1;
-        if a == "--" {
-            break;
-        }
-        if let Some(long) = a.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (long, None),
-            };
-            let found: Vec<&str> = LONG_OPTS
-                .iter()
-                .copied()
-                .filter(|o| o.starts_with(name))
-                .collect();
-            // `--history-file` is what supervisorctl's usage text says, but
-            // its getopt knows only `--history_file`; we take both (exact
-            // spelling only, so `--history` stays a unique prefix).
-            let (full, has_arg) = if name == "history-file" {
-                (name.to_string(), true)
-            } else if found.is_empty() {
-                return Err(format!("option --{name} not recognized"));
-            } else if found.contains(&name) {
-                (name.to_string(), false)
-            } else if found.contains(&format!("{name}=").as_str()) {
-                (name.to_string(), true)
-            } else if found.len() > 1 {
-                return Err(format!("option --{name} not a unique prefix"));
-            } else {
-                let f = found[0];
-                (f.trim_end_matches('=').to_string(), f.ends_with('='))
-            };
-            let value = match (has_arg, inline) {
-                (true, Some(v)) => v,
-                (true, None) => {
-                    let Some(v) = args.get(i) else {
-                        return Err(format!("option --{full} requires argument"));
-                    };
-                    i += 1;
-                    v.clone()
-                }
-                (false, Some(_)) => {
-                    return Err(format!("option --{full} must not have an argument"))
-                }
-                (false, None) => String::new(),
-            };
-            opts.push((format!("--{full}"), value));
-            continue;
-        }
-        let mut rest = &a[1..];
-        while let Some(c) = rest.chars().next() {
-            rest = &rest[c.len_utf8()..];
-            let pos = SHORT_OPTS
-                .find(c)
-                .filter(|_| c != ':')
-                .ok_or_else(|| format!("option -{c} not recognized"))?;
-            if SHORT_OPTS[pos + 1..].starts_with(':') {
-                let value = if !rest.is_empty() {
-                    rest.to_string()
-                } else if let Some(v) = args.get(i) {
-                    i += 1;
-                    v.clone()
-                } else {
-                    return Err(format!("option -{c} requires argument"));
-                };
-                opts.push((format!("-{c}"), value));
-                break;
-            }
-            opts.push((format!("-{c}"), String::new()));
-        }
-    }
-    Ok((opts, args[i..].to_vec()))
+/// supervisorctl's getopt, plus `--history-file`: the spelling of
+/// supervisorctl's usage text, which its getopt knows only as
+/// `--history_file`; taken only as written, so `--history` stays a unique
+/// prefix.
+fn getopt(args: &[String]) -> Result<crate::py::getopt::Parsed, String> {
+    let spec = crate::py::getopt::Spec {
+        short: SHORT_OPTS,
+        long: &LONG_OPTS,
+        exact: &["history-file="],
+    };
+    crate::py::getopt::getopt(args, spec).map_err(|e| e.msg)
 }
 
 impl CtlArgs {
@@ -311,7 +251,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
         std::env::var_os("NO_COLOR").as_deref(),
         std::env::var_os("TERM").as_deref(),
     );
-    ignore_sigpipe_as_error();
     if !opts.action.is_empty() {
         ctl.interactive = opts.interactive;
         ctl.onecmd(&opts.action.join(" "));
@@ -333,25 +272,18 @@ fn xq(s: &str) -> String {
     crate::control::xmlrpc::py_repr_str(s)
 }
 
-/// Rust already ignores SIGPIPE, so a closed stdout shows up as `EPIPE`
-/// on write, which [`Controller::output`] treats as success.
-fn ignore_sigpipe_as_error() {}
-
 /// On the first Ctrl-C, print `message` and exit with `status` (used while
 /// following a log stream, where supervisorctl catches KeyboardInterrupt).
 /// SIGINT is blocked in this thread (and so in threads it spawns later) and
 /// taken synchronously by a waiter thread.
 pub fn install_sigint_exit(message: &'static str, status: i32) {
-    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let mut set = SigSet::empty();
-        set.add(Signal::SIGINT);
-        if nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&set), None).is_err() {
+        let Ok(interrupt) = sys::term::block_interrupt() else {
             return;
-        }
+        };
         std::thread::spawn(move || {
-            if set.wait().is_ok() {
+            if interrupt.wait().is_ok() {
                 let mut o = io::stdout();
                 let _ = o.write_all(message.as_bytes()).and_then(|_| o.flush());
                 std::process::exit(status);
@@ -366,36 +298,14 @@ pub fn install_sigint_exit(message: &'static str, status: i32) {
 /// be echoed and reads stdin with the prompt on stderr. End of input is
 /// `EOFError` with no message, as in getpass.
 pub fn getpass(prompt: &str) -> Result<String, client::CallError> {
-    use client::CallError;
-    use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
-    let strip = |mut l: String| {
-        if l.ends_with('\n') {
-            l.pop();
-        }
-        l
-    };
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY)
-        .open("/dev/tty");
-    if let Ok(mut tty) = tty {
-        if let Ok(saved) = tcgetattr(&tty) {
-            let mut quiet = saved.clone();
-            quiet.local_modes.remove(LocalModes::ECHO);
-            let _ = tcsetattr(&tty, OptionalActions::Flush, &quiet);
-            let _ = tty.write_all(prompt.as_bytes()).and_then(|_| tty.flush());
+    if let Ok(tty) = sys::term::open_tty() {
+        if let Ok(quiet) = sys::term::echo_off(&tty) {
+            let mut term = &tty;
+            let _ = term.write_all(prompt.as_bytes()).and_then(|_| term.flush());
             let mut line = String::new();
-            let n = io::BufReader::new(&tty).read_line(&mut line);
-            let _ = tcsetattr(&tty, OptionalActions::Flush, &saved);
-            return match n {
-                Ok(0) => Err(CallError::eof("")),
-                Ok(_) => {
-                    let _ = tty.write_all(b"\n");
-                    Ok(strip(line))
-                }
-                Err(e) => Err(CallError::Io(e)),
-            };
+            let n = io::BufReader::new(term).read_line(&mut line);
+            drop(quiet);
+            return typed_password(n, line, &mut term);
         }
     }
     // No terminal: getpass's fallback_getpass (its GetPassWarning, less
@@ -408,13 +318,28 @@ pub fn getpass(prompt: &str) -> Result<String, client::CallError> {
     );
     let _ = err.flush();
     let mut line = String::new();
-    match io::stdin().lock().read_line(&mut line) {
-        Ok(0) => Err(CallError::eof("")),
+    let n = io::stdin().lock().read_line(&mut line);
+    typed_password(n, line, &mut err)
+}
+
+/// What getpass makes of its read: `EOFError` at end of input, else the
+/// line less its newline, after a newline on `echo` (where the prompt
+/// went; the one typed was not echoed).
+fn typed_password(
+    n: io::Result<usize>,
+    mut line: String,
+    echo: &mut dyn Write,
+) -> Result<String, client::CallError> {
+    match n {
+        Ok(0) => Err(client::CallError::eof("")),
         Ok(_) => {
-            let _ = err.write_all(b"\n");
-            Ok(strip(line))
+            let _ = echo.write_all(b"\n");
+            if line.ends_with('\n') {
+                line.pop();
+            }
+            Ok(line)
         }
-        Err(e) => Err(CallError::Io(e)),
+        Err(e) => Err(client::CallError::Io(e)),
     }
 }
 

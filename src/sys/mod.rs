@@ -18,10 +18,12 @@ pub mod errno;
 pub mod exec;
 pub mod fd;
 pub mod malloc;
+pub mod net;
 pub mod pidfd;
 pub mod prctl;
 pub mod rlimit;
 pub mod signal;
+pub mod term;
 pub mod wait;
 
 use std::io;
