@@ -209,3 +209,129 @@ proptest! {
         }
     }
 }
+
+/// A configuration drawn from a small pool: each of five programs is left
+/// out or put in a group, with one of two commands and autostart on/off.
+fn any_config() -> impl Strategy<Value = Vec<GroupSpec>> {
+    proptest::collection::vec((0u8..4, any::<bool>(), any::<bool>()), 5).prop_map(|picks| {
+        let mut g1 = Vec::new();
+        let mut g2 = Vec::new();
+        let mut alone = Vec::new();
+        for (i, (place, variant, autostart)) in picks.into_iter().enumerate() {
+            let mut p = prog(["a", "b", "c", "d", "e"][i]);
+            p.startsecs = 0;
+            p.autostart = autostart;
+            if variant {
+                p.command = "/bin/sleep 2000".into();
+            }
+            match place {
+                0 => {}
+                1 => g1.push(p),
+                2 => g2.push(p),
+                _ => alone.push(program(p)),
+            }
+        }
+        let mut groups = alone;
+        if !g1.is_empty() {
+            groups.push(group("g1", 5, g1));
+        }
+        if !g2.is_empty() {
+            groups.push(group("g2", 10, g2));
+        }
+        groups
+    })
+}
+
+/// `(namespec, pid, state)` of every process.
+fn running_set(h: &Harness) -> Vec<(String, u32, crate::api::ProcessState)> {
+    h.core
+        .processes()
+        .map(|(_, p)| (p.spec.namespec(), p.pid, p.state))
+        .collect()
+}
+
+/// Do what `supervisorctl update` does with a diff.
+fn update(h: &mut Harness, diff: &crate::api::Diff) {
+    for name in diff.removed.iter().chain(&diff.changed) {
+        let name = name.clone();
+        h.send(Command::StopProcessGroup {
+            name: name.clone(),
+            wait: false,
+        });
+        h.secs(1.0);
+        for id in ids(h) {
+            let p = h.core.process(id).unwrap();
+            if p.spec.group == name && p.pid != 0 {
+                let spec = p.spec.namespec();
+                h.killed(&spec, 15);
+            }
+        }
+        h.send(Command::RemoveProcessGroup { name });
+    }
+    for name in diff.changed.iter().chain(&diff.added) {
+        h.send(Command::AddProcessGroup { name: name.clone() });
+    }
+    h.secs(1.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    /// Issue 21: a reload with any config either applies (reread answers
+    /// the diff and `update` makes the running set that config's) or, when
+    /// the config does not load, leaves the running set untouched.
+    #[test]
+    fn a_reload_applies_or_leaves_the_running_set_untouched(
+        first in any_config(),
+        second in any_config(),
+        loads in any::<bool>(),
+    ) {
+        let mut h = Harness::new(first.clone());
+        h.secs(2.0);
+        let before = running_set(&h);
+        let effects_before = h.effects.len();
+        let outcome = if loads {
+            Ok(config(second.clone()))
+        } else {
+            Err("pidvisord.conf:3: [program:x] command: is required".to_string())
+        };
+        let reply = h.call(Command::ReloadConfig { config: Box::new(outcome) });
+        // A reread alone never touches anything.
+        prop_assert_eq!(running_set(&h), before.clone());
+        let touched = h.effects[effects_before..]
+            .iter()
+            .any(|e| matches!(e, crate::core::Effect::Spawn { .. } | crate::core::Effect::Signal { .. }));
+        prop_assert!(!touched, "a reread spawned or signalled");
+        let diff = match reply {
+            Ok(crate::api::Response::Diff(d)) => d,
+            Err(f) => {
+                prop_assert!(!loads);
+                prop_assert_eq!(f.code, crate::api::FaultCode::CantReread);
+                return Ok(());
+            }
+            other => panic!("reloadConfig answered {other:?}"),
+        };
+        update(&mut h, &diff);
+        // Applied: exactly the new config's processes, autostarted ones up,
+        // and every process of an unchanged group kept its pid.
+        let mut want: Vec<String> = second
+            .iter()
+            .flat_map(|g| g.processes.iter().map(|p| p.namespec()))
+            .collect();
+        want.sort();
+        let mut have: Vec<String> = running_set(&h).into_iter().map(|(n, _, _)| n).collect();
+        have.sort();
+        prop_assert_eq!(have, want);
+        for (_, p) in h.core.processes() {
+            prop_assert_eq!(p.pid != 0, p.spec.autostart, "{}", p.spec.namespec());
+        }
+        let untouched = |g: &str| !diff.changed.iter().chain(&diff.removed).chain(&diff.added).any(|n| n == g);
+        for (name, pid, _) in &before {
+            let group_of = |n: &str| n.split(':').next().unwrap_or(n).to_string();
+            let id = h.core.find(name).ok().and_then(|ids| ids.first().copied());
+            if let (true, Some(id)) = (untouched(&group_of(name)), id) {
+                let p = h.core.process(id).unwrap();
+                prop_assert_eq!(p.pid, *pid, "{} was restarted by an update that did not change it", name);
+            }
+        }
+    }
+}
