@@ -8,20 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::fixture::{alive, send, wait_file, wait_for, Daemon, TIMEOUT};
+use crate::skip;
 
-/// The cgroup2 mount when this machine can run these tests; otherwise the
-/// reason is printed and the test skips (a failure under
-/// `PIDVISOR_TEST_STRICT=1`).
+/// The cgroup2 mount when this machine can run these tests; otherwise
+/// `None` after [`skip::skip`] (a failure unless skips are allowed).
 pub fn cgroup2() -> Option<PathBuf> {
-    let reason = match probe() {
-        Ok(mount) => return Some(mount),
-        Err(r) => r,
-    };
-    if std::env::var("PIDVISOR_TEST_STRICT").as_deref() == Ok("1") {
-        panic!("cgroup test needs a writable cgroup2 with cgroup.kill: {reason}");
-    }
-    eprintln!("SKIP: no writable cgroup2 with cgroup.kill: {reason}");
-    None
+    skip::need(probe(), "a writable cgroup2 with cgroup.kill")
 }
 
 fn probe() -> Result<PathBuf, String> {
