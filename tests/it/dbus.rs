@@ -1032,3 +1032,127 @@ fn dbus_control_group_is_the_leaf_the_kernel_reports() {
         Some("")
     );
 }
+
+/// The calls whose refusal to `nobody` is tested above also work for root:
+/// `ReadLog`, `ReadMainLog`, `ClearLog`, `ClearMainLog`, `RestartGroup`,
+/// `RestartAll`, `SignalAll`, `Shutdown`, each checked by its effect.
+#[test]
+fn dbus_logs_groups_all_and_shutdown_succeed() {
+    let Some(bus) = Bus::start() else { return };
+    // Each program notes a USR1 in a file of its own.
+    let looper = "command=sh -c 'trap \"echo usr1 >> %(here)s/%(program_name)s.usr1\" USR1; \
+                  echo out-%(program_name)s; echo err-%(program_name)s >&2; \
+                  while :; do sleep 0.05; done'\nstartsecs=0\n";
+    let mut d = daemon_on(
+        &bus,
+        &format!(
+            "[program:talker]\n{looper}\n[group:pair]\nprograms=x,y\n\n\
+             [program:x]\n{looper}\n[program:y]\n{looper}"
+        ),
+    );
+    let procs = [("talker", "talker"), ("pair", "x"), ("pair", "y")];
+    let pids = |d: &Daemon| -> Vec<u32> {
+        procs
+            .iter()
+            .map(|(g, n)| agree(&bus, d, g, n, "RUNNING"))
+            .collect()
+    };
+    let first = pids(&d);
+
+    // ReadLog, both streams: what the program wrote.
+    let read = |stream: &str| {
+        bus.call(
+            MANAGER,
+            MIFACE,
+            "ReadLog",
+            &["ssxx", "talker", stream, "0", "100"],
+        )
+    };
+    wait_for("talker's output through ReadLog", TIMEOUT, || {
+        (read("stdout").contains(r#""out-talker\n""#)
+            && read("stderr").contains(r#""err-talker\n""#))
+        .then_some(())
+    });
+    // ReadMainLog: the main log, from the start.
+    // (busctl escapes the quotes.)
+    let main = bus.call(MANAGER, MIFACE, "ReadMainLog", &["xx", "0", "0"]);
+    assert!(main.contains(r"spawned: \'talker\' with pid"), "{main}");
+
+    // ClearLog empties the program's logs (the files stay, empty).
+    let auto = |channel: &str| {
+        std::fs::read_dir(d.dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy().into_owned();
+                n.starts_with(&format!("talker-{channel}---"))
+            })
+            .expect("talker's AUTO log")
+    };
+    let logs = [auto("stdout"), auto("stderr")];
+    assert_eq!(
+        bus.call(MANAGER, MIFACE, "ClearLog", &["s", "talker"])
+            .trim(),
+        "b true"
+    );
+    for log in &logs {
+        assert_eq!(
+            std::fs::metadata(log).unwrap().len(),
+            0,
+            "{}",
+            log.display()
+        );
+    }
+    assert_eq!(read("stdout").trim(), r#"sxb "" 0 false"#);
+    // ClearMainLog empties the main log.
+    assert_eq!(
+        bus.call(MANAGER, MIFACE, "ClearMainLog", &[]).trim(),
+        "b true"
+    );
+    assert!(
+        !d.main_log().contains("spawned: 'talker'"),
+        "{}",
+        d.main_log()
+    );
+
+    // RestartGroup: both members restarted, the other program untouched.
+    let r = bus.call(MANAGER, MIFACE, "RestartGroup", &["sb", "pair", "true"]);
+    assert!(r.starts_with("a(ssis) 2 "), "{r}");
+    let second = pids(&d);
+    assert_eq!(second[0], first[0], "RestartGroup touched talker");
+    assert!(
+        second[1] != first[1] && second[2] != first[2],
+        "{first:?} {second:?}"
+    );
+
+    // SignalAll: every program gets the signal.
+    let r = bus.call(MANAGER, MIFACE, "SignalAll", &["s", "USR1"]);
+    assert!(r.starts_with("a(ssis) 3 "), "{r}");
+    for name in ["talker", "x", "y"] {
+        assert_eq!(
+            wait_file(&d.path(&format!("{name}.usr1"))),
+            "usr1\n",
+            "{name}"
+        );
+    }
+
+    // RestartAll: every program restarted.
+    let r = bus.call(MANAGER, MIFACE, "RestartAll", &["b", "true"]);
+    assert!(r.starts_with("a(ssis) 3 "), "{r}");
+    let third = pids(&d);
+    for (a, b) in second.iter().zip(&third) {
+        assert_ne!(a, b, "{second:?} {third:?}");
+    }
+
+    // Shutdown: the daemon stops everything and exits 0.
+    assert_eq!(bus.call(MANAGER, MIFACE, "Shutdown", &[]).trim(), "b true");
+    let mut child = d.child.take().unwrap();
+    let status = wait_for("pidvisord to exit after Shutdown", TIMEOUT, || {
+        child.try_wait().ok().flatten()
+    });
+    assert_eq!(status.code(), Some(0));
+    for pid in third {
+        assert!(!alive(pid), "{pid} outlived the shutdown");
+    }
+}

@@ -7,8 +7,12 @@ mod fixture;
 mod skip;
 // The daemon runs programs: states, restarts, privilege drop, logs, signals.
 mod runtime;
+// The main log: rotation, /dev/stdout on a pipe.
+mod logging;
 // The control socket driven by pidvisorctl: status, start/stop, reread/update.
 mod control;
+// Divergences from Supervisor declared in pidvisord(8), asserted exactly.
+mod compat;
 // pidvisorctl, command by command (texts of the real supervisorctl), and its shell on a pty.
 mod ctl;
 // pidvisord's own command line: --check-config, --example-config, usage errors.

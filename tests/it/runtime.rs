@@ -316,6 +316,48 @@ fn shutdown_escalates_to_sigkill_for_a_term_ignoring_child() {
     assert!(!alive(pid));
 }
 
+/// User + system CPU time of a process so far, in clock ticks (1/100 s),
+/// from `/proc/PID/stat` (all its threads).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat.rsplit(") ").next().unwrap().split(' ').collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13
+    // after "pid (comm) ".
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// A stop waits without burning CPU: while a program that ignores SIGTERM
+/// runs out its stopwaitsecs, the daemon's own CPU time grows by a small
+/// fraction of the wall time (a polling wait would use most of it).
+#[test]
+fn a_stop_waits_without_burning_cpu() {
+    let d = Daemon::start(
+        "[program:stubborn]\ncommand=sh -c 'trap \"\" TERM; echo ready; while :; do sleep 0.05; done'\n\
+         startsecs=0\nstopwaitsecs=3\nstdout_logfile={dir}/stubborn.log\n",
+    );
+    d.wait_spawned("stubborn", 1);
+    wait_file(&d.path("stubborn.log")); // the trap is installed
+    let (cpu_before, start) = (cpu_ticks(d.pid), pidvisor::clock::mono());
+    let o = d.ctl(&["stop", "stubborn"]);
+    let wall = start.elapsed();
+    let cpu = cpu_ticks(d.pid) - cpu_before;
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "stubborn: stopped\n");
+    assert!(
+        d.main_log().contains("killing 'stubborn'"),
+        "{}",
+        d.main_log()
+    );
+    assert!(
+        wall >= Duration::from_secs(3),
+        "the stop took only {wall:?}"
+    );
+    let cpu_secs = cpu as f64 / 100.0;
+    assert!(
+        cpu_secs < wall.as_secs_f64() / 15.0,
+        "the daemon used {cpu_secs} s of CPU during a {wall:?} stop"
+    );
+}
+
 #[test]
 fn priority_orders_start_and_reverse_orders_shutdown() {
     let mut d = Daemon::start(
