@@ -667,6 +667,9 @@ fn dbus_properties_changed_when_a_program_is_killed_and_respawns() {
 
 #[test]
 fn dbus_refuses_state_changes_from_nobody_but_lets_it_read() {
+    if !skip::need_root("to call as nobody through setpriv") {
+        return;
+    }
     let Some(bus) = Bus::start() else { return };
     let d = daemon_on(
         &bus,
@@ -967,6 +970,9 @@ fn dbus_idle_daemon_on_the_bus_never_wakes_up() {
 
 #[test]
 fn dbus_group_admits_its_members() {
+    if !skip::need_root("to call as nobody through setpriv") {
+        return;
+    }
     let Some(bus) = Bus::start() else { return };
     // nobody's primary group is nogroup: dbus_group=nogroup admits it.
     let d = daemon_with(

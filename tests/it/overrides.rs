@@ -100,12 +100,12 @@ fn foreground_options_override_the_config() {
     // for -k to keep where the config says clean up.
     let stale = "old-stdout---cli-id-abcdef12.log";
     let d = prepare(
-        // Five bursts of 100 lines, each more than the 2 KiB of -y once
-        // copied into the main log: it rotates several times.
+        // Ten bursts of 100 lines (some 11 KiB), copied into the main log:
+        // far more than two files of 2 KiB hold.
         // (After the test has seen the start in the main log: `go`.)
         "[program:talker]\ncommand=sh -c 'while [ ! -e %(here)s/go ]; do sleep 0.01; done; printf \"\\033[31mred\\033[0m\\n\"; \
-         for b in 1 2 3 4 5; do i=0; while [ $i -lt 100 ]; do echo line-$b-$i; i=$((i+1)); done; \
-         sleep 0.2; done; exec sleep 1000'\nstartsecs=0\n",
+         b=0; while [ $b -lt 10 ]; do b=$((b+1)); i=0; while [ $i -lt 100 ]; do echo line-$b-$i; i=$((i+1)); done; \
+         sleep 0.05; done; exec sleep 1000'\nstartsecs=0\n",
         |d| fs::write(d.path("cli-logs").join(stale), "old\n").unwrap(),
     );
     let args = [
@@ -146,11 +146,11 @@ fn foreground_options_override_the_config() {
     let main = wait_for("the talker's last line in the main log", TIMEOUT, || {
         let all = fs::read_to_string(d.path("cli.log.1")).unwrap_or_default()
             + &fs::read_to_string(d.path("cli.log")).unwrap_or_default();
-        all.contains("line-5-99").then_some(all)
+        all.contains("line-10-99").then_some(all)
     });
     assert!(main.contains("DEBG 'talker' stdout output:"), "{main}");
-    // The first lines went with the rotations.
-    assert!(!main.contains("supervisord started with pid"), "{main}");
+    // The oldest output went with the backups beyond the first.
+    assert!(!main.contains("line-1-0\n"), "nothing was dropped: {main}");
     let backup = fs::metadata(d.path("cli.log.1")).expect("cli.log.1").len();
     assert!(
         backup >= 2048,
@@ -168,7 +168,7 @@ fn foreground_options_override_the_config() {
     assert!(named(&d.path("conf-logs"), "talker").is_empty());
     let out = wait_for("the AUTO log", TIMEOUT, || {
         let out = fs::read_to_string(&autos[0]).ok()?;
-        out.contains("line-5-99\n").then_some(out)
+        out.contains("line-10-99\n").then_some(out)
     });
     assert!(out.starts_with("red\nline-1-0\n"), "{out:?}");
     // -k: the earlier run's AUTO log is still there.

@@ -170,6 +170,9 @@ fn debug_level_copies_output_into_the_main_log() {
 /// are logged again and the programs start anew.
 #[test]
 fn sighup_restarts_with_the_start_up_messages() {
+    if !crate::skip::need_root("the start-up CRIT about running as root") {
+        return;
+    }
     let d = Daemon::start("[program:s]\ncommand=sleep 1000\nstartsecs=0\n");
     let first = d.wait_spawned("s", 1);
     d.signal(1);
@@ -379,6 +382,9 @@ fn priority_orders_start_and_reverse_orders_shutdown() {
 
 #[test]
 fn user_nobody_drops_groups_ids_and_capabilities() {
+    if !crate::skip::need_root("to run a program as nobody") {
+        return;
+    }
     let d = Daemon::start("[program:low]\ncommand=sleep 1000\nuser=nobody\nstartsecs=0\n");
     let pid = d.wait_spawned("low", 1);
     wait_for("the exec as nobody", TIMEOUT, || {
