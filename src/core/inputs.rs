@@ -168,7 +168,7 @@ impl Core {
             self.timers.set(id, Timer::StopWait, at);
         }
         self.log(
-            LogLevel::Debug,
+            LogLevel::Info,
             format!(
                 "{name} exited; stopping what it left in its cgroup with {}",
                 signame(sig)

@@ -143,11 +143,47 @@ mod tests {
         }
     }
 
+    /// Everything waiting on `server`, without blocking.
+    fn drain(server: &UnixDatagram) -> Vec<String> {
+        server.set_nonblocking(true).unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = server.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        got
+    }
+
+    /// No socket, or one nobody reads any more: the messages are dropped
+    /// (not queued, no error, no panic), and the client delivers again as
+    /// soon as a syslog daemon listens there.
     #[test]
     fn absent_socket_is_silent() {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Syslog::with_path(&dir.path().join("nope"), "x");
+        let path = dir.path().join("log");
+        let mut s = Syslog::with_path(&path, "x");
         s.send(severity::INFO, b"lost", 1.5);
         s.send_lines(severity::INFO, b"", b"a\nb", 1.5);
+        assert!(
+            s.sock.is_none(),
+            "connected to a socket that does not exist"
+        );
+        // A syslog daemon appears: only what is sent from now on arrives.
+        let server = UnixDatagram::bind(&path).unwrap();
+        s.send(severity::INFO, b"first", 1.5);
+        let got = drain(&server);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].ends_with(": first"), "{got:?}");
+        // It goes away (connection refused): dropped again.
+        drop(server);
+        std::fs::remove_file(&path).unwrap();
+        s.send(severity::INFO, b"gone", 1.5);
+        assert!(s.sock.is_none(), "kept a socket whose peer is gone");
+        // And comes back (a restarted syslog daemon): reconnected.
+        let server = UnixDatagram::bind(&path).unwrap();
+        s.send(severity::INFO, b"back", 1.5);
+        let got = drain(&server);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert!(got[0].ends_with(": back"), "{got:?}");
     }
 }

@@ -1,4 +1,5 @@
-//! Real spawns (run as root for the `user=` test). Every process killed here
+//! Real spawns (as root for the `user=` tests, which fail without root
+//! unless skips are allowed: `tests/common/skip.rs`). Every process killed here
 //! was started here, and only through its pidfd.
 
 use std::ffi::OsString;
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::types::UserSpec;
-use crate::sys::tests::in_child;
+use crate::sys::tests::{in_child, skip};
 
 const DEADLINE: Duration = Duration::from_secs(10);
 const METHODS: [CloneMethod; 2] = [CloneMethod::Auto, CloneMethod::Fork];
@@ -193,8 +194,7 @@ fn nobody() -> UserSpec {
 
 #[test]
 fn user_drops_ids_groups_and_capabilities() {
-    if sys::cred::getuid() != 0 {
-        eprintln!("skipped: needs root");
+    if !skip::need_root("to become nobody") {
         return;
     }
     let user = nobody();
@@ -398,8 +398,7 @@ fn spawn_500_timing() {
 /// and a root-only executable gives `no permission to run command`.
 #[test]
 fn non_root_daemon_texts() {
-    if sys::cred::getuid() != 0 {
-        eprintln!("skipped: needs root to become nobody");
+    if !skip::need_root("to become nobody") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

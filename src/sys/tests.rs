@@ -14,6 +14,11 @@ use super::*;
 
 const DEADLINE: Duration = Duration::from_secs(10);
 
+/// The tests' one rule for a test that cannot run here (shared with the
+/// integration tests): a failure unless the runner allowed skips.
+#[path = "../../tests/common/skip.rs"]
+pub(crate) mod skip;
+
 /// Runs `body` in a forked child (free to change process-wide state or its
 /// credentials) and returns the child's exit status; `body` returns the code.
 pub(crate) fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {

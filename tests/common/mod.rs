@@ -17,34 +17,30 @@ pub const OURS: &str = env!("CARGO_BIN_EXE_pidvisorctl");
 pub const PIDVISORD: &str = env!("CARGO_BIN_EXE_pidvisord");
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
+pub mod skip;
+
 /// The venv holding Supervisor 4.3.0, made once per test binary. `None`
-/// (after printing why) when it cannot be made, unless
-/// `PIDVISOR_TEST_STRICT=1`, in which case that is a failure.
+/// when it cannot be made, after [`skip::skip`] (which fails the test
+/// unless the runner opted in to skips).
 pub fn venv() -> Option<PathBuf> {
-    static VENV: OnceLock<Option<PathBuf>> = OnceLock::new();
-    VENV.get_or_init(|| {
+    static VENV: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let made = VENV.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let out = Command::new("sh")
             .arg(root.join("tests/compat/setup-supervisor.sh"))
             .output();
         match out {
             Ok(o) if o.status.success() => {
-                Some(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+                Ok(PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
             }
-            other => {
-                let why = match other {
-                    Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
-                    Err(e) => e.to_string(),
-                };
-                if std::env::var("PIDVISOR_TEST_STRICT").as_deref() == Ok("1") {
-                    panic!("cannot create the supervisor venv: {why}");
-                }
-                eprintln!("SKIP: cannot create the supervisor venv: {why}");
-                None
-            }
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+            Err(e) => Err(format!("sh: {e}")),
         }
-    })
-    .clone()
+    });
+    skip::need(
+        made.clone(),
+        "the Supervisor 4.3.0 venv (tests/compat/setup-supervisor.sh)",
+    )
 }
 
 #[macro_export]
@@ -55,6 +51,11 @@ macro_rules! require_venv {
             None => return,
         }
     };
+}
+
+/// `tests/compat/rpc.py`: plain XML-RPC through Python's xmlrpc.client.
+pub fn rpc_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat/rpc.py")
 }
 
 /// The programs both daemons run. `quick` has 5 s to start: with the
@@ -97,6 +98,9 @@ command=sleep 1000
 autostart=false
 startsecs=0
 ";
+
+/// A D-Bus address where no bus listens.
+pub const NO_BUS: &str = "unix:path=/nonexistent/pidvisor-test-bus";
 
 /// Which daemon a guard runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,6 +157,9 @@ impl Daemon {
         let child = Command::new(bin)
             .args(["-n", "-c"])
             .arg(&conf)
+            // No system bus, whatever this machine has: pidvisord's one
+            // D-Bus line in the main log is then always the same.
+            .env("DBUS_SYSTEM_BUS_ADDRESS", NO_BUS)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -189,8 +196,9 @@ impl Daemon {
         while !cond() {
             if start.elapsed() >= DEADLINE {
                 panic!(
-                    "timed out waiting for {what}; `status` says:\n{}\nend of the main log:\n{}",
-                    self.ours(&["status"]).stdout,
+                    "timed out waiting for {what}; supervisorctl `status` says:\n{}\n\
+                     end of the main log:\n{}",
+                    self.real(&["status"]).stdout,
                     self.log_tail(40)
                 );
             }
@@ -206,46 +214,41 @@ impl Daemon {
         lines[lines.len().saturating_sub(n)..].join("\n")
     }
 
-    /// Poll `status NAME` until it shows `state`. Through pidvisorctl, for
-    /// both daemons: it starts in milliseconds where supervisorctl takes a
-    /// fifth of a second, and its `status` is checked line for line against
-    /// supervisorctl's by `ctl_vs_supervisord`.
+    /// The daemon's control socket as an XML-RPC URL.
+    pub fn url(&self) -> String {
+        format!("unix://{}/s.sock", self.dir.path().display())
+    }
+
+    /// Wait until `name` is in `state`, asked through plain XML-RPC
+    /// (`tests/compat/rpc.py`, Python's xmlrpc.client), the same way for
+    /// both daemons: the oracle never relies on pidvisorctl.
     ///
     /// For RUNNING, also wait until the process has exec'd its command:
     /// supervisord loses a SIGTERM that arrives between its fork and exec
     /// (the child still runs Python's handler, which only sets a flag) and
     /// then needs stopwaitsecs and a SIGKILL to stop it.
     pub fn wait_state(&self, name: &str, state: &str) {
-        self.wait_for(
-            || {
-                let o = self.ours(&["status", name]);
-                o.stdout.split_whitespace().nth(1) == Some(state)
-            },
-            &format!("{name} {state}"),
-        );
-        if state == "RUNNING" {
-            self.wait_for(|| self.execd(name), &format!("{name} to exec"));
-        }
+        self.wait_state_as(name, state, None);
     }
 
-    /// Whether `name`'s process runs something other than the daemon's own
-    /// binary (false when it is not running).
-    fn execd(&self, name: &str) -> bool {
-        let o = Command::new(OURS)
-            .arg("-c")
-            .arg(&self.conf)
-            .args(["pid", name])
-            .output()
-            .unwrap();
-        let pid: u32 = match String::from_utf8_lossy(&o.stdout).trim().parse() {
-            Ok(p) if p > 0 => p,
-            _ => return false,
-        };
-        let exe = |pid: u32| std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-        let (Some(daemon), Some(child)) = (self.pid().and_then(exe), exe(pid)) else {
-            return false;
-        };
-        daemon != child
+    /// [`Daemon::wait_state`] with credentials `(user, password)`.
+    pub fn wait_state_as(&self, name: &str, state: &str, auth: Option<(&str, &str)>) {
+        let mut cmd = Command::new(self.venv.join("bin/python"));
+        cmd.arg(rpc_script())
+            .args([&self.url(), "wait", name, state])
+            .arg(DEADLINE.as_secs().to_string())
+            .stdin(Stdio::null());
+        if let Some((user, pass)) = auth {
+            cmd.env("RPC_USER", user).env("RPC_PASS", pass);
+        }
+        let o = cmd.output().unwrap();
+        assert!(
+            o.status.success(),
+            "{:?}: {}\nend of the main log:\n{}",
+            self.kind,
+            String::from_utf8_lossy(&o.stderr),
+            self.log_tail(40)
+        );
     }
 
     /// The real supervisorctl against this daemon.
@@ -356,8 +359,27 @@ pub fn run(bin: &Path, conf: &Path, args: &[&str]) -> Out {
 }
 
 pub fn run_with_input(bin: &Path, conf: &Path, args: &[&str], input: Option<&str>) -> Out {
+    run_prefixed(&[], bin, conf, args, input)
+}
+
+/// [`run_with_input`] under a wrapper command (`prefix`, e.g. `unshare -n`).
+pub fn run_prefixed(
+    prefix: &[&str],
+    bin: &Path,
+    conf: &Path,
+    args: &[&str],
+    input: Option<&str>,
+) -> Out {
     use std::io::Write;
-    let mut child = Command::new(bin)
+    let mut cmd = match prefix.split_first() {
+        Some((first, rest)) => {
+            let mut c = Command::new(first);
+            c.args(rest).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let mut child = cmd
         .arg("-c")
         .arg(conf)
         .args(args)
@@ -393,12 +415,6 @@ pub fn run_with_input(bin: &Path, conf: &Path, args: &[&str], input: Option<&str
 /// (or Rust) file/line of the generic `error:` line.
 pub fn mask(s: &str, bin: &Path) -> String {
     let s = s.replace(&bin.display().to_string(), "ARGV0");
-    // supervisord itself races between these two for a program that exits
-    // at once (it reports whichever state its poll loop sees first).
-    let s = s.replace(
-        "quick: ERROR (abnormal termination)",
-        "quick: ERROR (spawn error)",
-    );
     let mut out = String::new();
     for line in s.split_inclusive('\n') {
         let mut l = line.to_string();

@@ -4,15 +4,28 @@
 # to compare pidvisorctl, pidvisord and the XML-RPC API with the real thing.
 #
 # Usage: tests/compat/setup-supervisor.sh [VENV_DIR]   (default: target/supervisor-venv)
-# Prints the venv directory on success.
+# Prints the venv directory on success; on failure says what is missing on
+# stderr and exits non-zero. PIDVISOR_TEST_PYTHON names the python that
+# makes the venv (default python3).
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 venv=${1:-"$here/target/supervisor-venv"}
+py=${PIDVISOR_TEST_PYTHON:-python3}
 if [ -x "$venv/bin/supervisord" ] && [ -x "$venv/bin/supervisorctl" ] &&
    "$venv/bin/python" -c 'import supervisor.options, sys; from importlib.metadata import version; sys.exit(version("supervisor") != "4.3.0")' 2>/dev/null; then
     echo "$venv"
     exit 0
 fi
-python3 -m venv "$venv" >&2
-"$venv/bin/python" -m pip install --disable-pip-version-check -q 'supervisor==4.3.0' >&2
+if ! command -v "$py" >/dev/null 2>&1; then
+    echo "setup-supervisor.sh: $py not found (install python3 and python3-venv)" >&2
+    exit 1
+fi
+if ! "$py" -m venv "$venv" >&2; then
+    echo "setup-supervisor.sh: '$py -m venv' failed (install python3-venv)" >&2
+    exit 1
+fi
+if ! "$venv/bin/python" -m pip install --disable-pip-version-check -q 'supervisor==4.3.0' >&2; then
+    echo "setup-supervisor.sh: pip could not install supervisor==4.3.0 from PyPI (network?)" >&2
+    exit 1
+fi
 echo "$venv"

@@ -4,6 +4,7 @@
 //! on a pseudo-terminal (completion, history).
 
 use crate::fixture::*;
+use crate::skip;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -572,8 +573,8 @@ struct Pty {
 }
 
 impl Pty {
-    /// `None` (after saying why) when the machine has no pseudo-terminals;
-    /// with `PIDVISOR_TEST_STRICT=1` that is a failure.
+    /// `None` when the machine has no pseudo-terminals, after
+    /// [`skip::skip`] (a failure unless skips are allowed).
     fn spawn(conf: &Path, args: &[&str]) -> Option<Pty> {
         use nix::pty::{openpty, Winsize};
         let size = Winsize {
@@ -582,14 +583,7 @@ impl Pty {
             ws_xpixel: 0,
             ws_ypixel: 0,
         };
-        let pty = match openpty(&size, None) {
-            Ok(p) => p,
-            Err(e) if std::env::var("PIDVISOR_TEST_STRICT").as_deref() != Ok("1") => {
-                eprintln!("SKIP: no pseudo-terminal on this machine: openpty: {e}");
-                return None;
-            }
-            Err(e) => panic!("openpty: {e}"),
-        };
+        let pty = skip::need(openpty(&size, None), "a pseudo-terminal (openpty)")?;
         let slave = std::fs::File::from(pty.slave);
         let child = Command::new(env!("CARGO_BIN_EXE_pidvisorctl"))
             .arg("-c")
@@ -774,14 +768,7 @@ fn status_colour_only_on_a_terminal() {
     let d = Daemon::start("[program:sleeper]\ncommand=sleep 1000\nstartsecs=0\n");
     d.wait_spawned("sleeper", 1);
     let on_tty = |env: &[(&str, &str)]| -> Option<String> {
-        let pty = match openpty(None, None) {
-            Ok(p) => p,
-            Err(e) if std::env::var("PIDVISOR_TEST_STRICT").as_deref() != Ok("1") => {
-                eprintln!("SKIP: no pseudo-terminal on this machine: openpty: {e}");
-                return None;
-            }
-            Err(e) => panic!("openpty: {e}"),
-        };
+        let pty = skip::need(openpty(None, None), "a pseudo-terminal (openpty)")?;
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_pidvisorctl"));
         cmd.arg("-c")
             .arg(&d.conf)

@@ -296,3 +296,47 @@ pub fn wait_file(path: &Path) -> String {
         fs::read_to_string(path).ok().filter(|s| !s.is_empty())
     })
 }
+
+/// A python3 for the stdlib-only helpers (`tests/compat/rpc.py`):
+/// `PIDVISOR_TEST_PYTHON`, else `python3`. `None` when it does not run,
+/// after [`crate::skip::skip`] (a failure unless skips are allowed).
+pub fn python() -> Option<PathBuf> {
+    let py =
+        PathBuf::from(std::env::var_os("PIDVISOR_TEST_PYTHON").unwrap_or_else(|| "python3".into()));
+    let probe = Command::new(&py)
+        .args(["-c", "import xmlrpc.client"])
+        .stdin(Stdio::null())
+        .output();
+    let ok = match probe {
+        Ok(o) if o.status.success() => Ok(py),
+        Ok(o) => Err(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    crate::skip::need(
+        ok,
+        "a python3 with xmlrpc.client (python3, or PIDVISOR_TEST_PYTHON)",
+    )
+}
+
+/// `tests/compat/rpc.py`: XML-RPC through Python's xmlrpc.client.
+pub fn rpc_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/compat/rpc.py")
+}
+
+/// One XML-RPC call through Python's xmlrpc.client (`rpc.py URL call`):
+/// `{"result": ...}` or `{"fault": CODE, "string": ...}`. `params` are JSON.
+pub fn xmlrpc_call(py: &Path, url: &str, method: &str, params: &[&str]) -> serde_json::Value {
+    let o = Command::new(py)
+        .arg(rpc_script())
+        .args([url, "call", method])
+        .args(params)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run rpc.py");
+    assert!(
+        o.status.success(),
+        "rpc.py {method}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).expect("rpc.py prints JSON")
+}

@@ -2,21 +2,30 @@
 
 // The fixture: start a daemon, wait with deadlines, clean up on Drop.
 mod fixture;
+// A test that cannot run here fails unless skips are allowed (shared rule).
+#[path = "../common/skip.rs"]
+mod skip;
 // The daemon runs programs: states, restarts, privilege drop, logs, signals.
 mod runtime;
+// The main log: rotation, /dev/stdout on a pipe.
+mod logging;
 // The control socket driven by pidvisorctl: status, start/stop, reread/update.
 mod control;
+// Divergences from Supervisor declared in pidvisord(8), asserted exactly.
+mod compat;
 // pidvisorctl, command by command (texts of the real supervisorctl), and its shell on a pty.
 mod ctl;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// pidvisord's command line overrides the config, option by option.
+mod overrides;
 // contrib/completions/pidvisorctl.bash against a running daemon.
 mod completion;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
 pub mod cgroups;
 // The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
 mod dbus;
-// The control server under malformed input, floods and slow clients.
-mod robust;
 // Issue 21: hostile input and exhausted resources never cost a program.
 mod reliability;
+// (The control server under floods, and the exit storm, load the machine:
+// they run one at a time in their own binary, tests/heavy.)

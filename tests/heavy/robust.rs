@@ -24,21 +24,27 @@
 //!   or BAD_NAME for an int name (rpc.rs reads it as its decimal text).
 //! - a multicall whose results pass 16 MiB: its remaining calls are FAILED
 //!   faults (Supervisor keeps going until memory runs out).
+//!
+//! Replies are judged from outside: HTTP heads by the small parser below,
+//! XML-RPC bodies by Python's own xmlrpc.client (`tests/compat/rpc.py
+//! decode`), never by pidvisor's codec; requests are written out as XML.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pidvisor::clock;
-use pidvisor::control::xmlrpc::{self, Value};
-use pidvisor::http::codec as http;
+use serde_json::Value as Json;
 
 use crate::fixture::*;
+
+/// What Medusa (and so pidvisord) puts in its `Server:` header.
+const SERVER_HEADER: &str = "Medusa/1.12";
 
 /// The longest a `pidvisorctl status` may take while the flood goes on: a
 /// liveness bound, generous because the other tests of this binary run in
@@ -100,9 +106,67 @@ impl Conn {
     }
 }
 
+/// A response head: status, version and headers (names lowercased).
+struct Head {
+    status: u16,
+    http10: bool,
+    headers: Vec<(String, String)>,
+}
+
+impl Head {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the connection stays open after this response.
+    fn keep_alive(&self) -> bool {
+        let conn = self.header("connection").unwrap_or("").to_ascii_lowercase();
+        let has = |t: &str| conn.split(',').any(|x| x.trim() == t);
+        if self.http10 {
+            has("keep-alive")
+        } else {
+            !has("close")
+        }
+    }
+}
+
+/// Parse a response head off the start of `buf`: the head and its length
+/// in bytes, or `None` while it is incomplete.
+fn parse_head(buf: &[u8]) -> Option<(Head, usize)> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let text = std::str::from_utf8(&buf[..end]).expect("an ASCII response head");
+    let mut lines = text.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let mut words = status_line.splitn(3, ' ');
+    let version = words.next().unwrap();
+    assert!(
+        version.starts_with("HTTP/1."),
+        "status line {status_line:?}"
+    );
+    let status = words
+        .next()
+        .and_then(|c| c.parse().ok())
+        .expect("a status code");
+    let headers = lines
+        .map(|l| {
+            let (k, v) = l.split_once(':').expect("a header line");
+            (k.trim().to_ascii_lowercase(), v.trim().to_string())
+        })
+        .collect();
+    let head = Head {
+        status,
+        http10: version == "HTTP/1.0",
+        headers,
+    };
+    Some((head, end + 4))
+}
+
 struct Reply {
     status: u16,
-    head: http::ResponseHead,
+    head: Head,
     body: Vec<u8>,
 }
 
@@ -111,8 +175,11 @@ struct Reply {
 fn read_reply(c: &mut Conn, buf: &mut Vec<u8>) -> Option<Reply> {
     let mut chunk = [0u8; 16384];
     loop {
-        if let Ok(Some((head, n))) = http::parse_response_head(buf) {
-            let len = head.content_length().expect("Content-Length");
+        if let Some((head, n)) = parse_head(buf) {
+            let len: usize = head
+                .header("content-length")
+                .and_then(|v| v.parse().ok())
+                .expect("Content-Length");
             if buf.len() >= n + len {
                 let body = buf[n..n + len].to_vec();
                 buf.drain(..n + len);
@@ -133,6 +200,70 @@ fn read_reply(c: &mut Conn, buf: &mut Vec<u8>) -> Option<Reply> {
     }
 }
 
+/// Python's xmlrpc.client, decoding reply bodies (`rpc.py decode`): one
+/// process per test, shared by its client threads; killed on drop.
+struct Decoder {
+    child: Child,
+    io: Mutex<(ChildStdin, BufReader<ChildStdout>)>,
+}
+
+impl Decoder {
+    fn start() -> Option<Decoder> {
+        let py = python()?;
+        let mut child = Command::new(py)
+            .arg(rpc_script())
+            .arg("decode")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start rpc.py decode");
+        let io = (
+            child.stdin.take().unwrap(),
+            BufReader::new(child.stdout.take().unwrap()),
+        );
+        Some(Decoder {
+            child,
+            io: Mutex::new(io),
+        })
+    }
+
+    /// `{"result": V}`, `{"fault": CODE, "string": S}` or `{"error": S}`.
+    fn decode(&self, body: &[u8]) -> Json {
+        let mut io = self.io.lock().unwrap();
+        let (stdin, stdout) = &mut *io;
+        writeln!(stdin, "{}", body.len()).unwrap();
+        stdin.write_all(body).unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("rpc.py said {line:?}: {e}"))
+    }
+
+    /// The result of a successful call; panics on a fault or bad XML.
+    fn result(&self, what: &str, body: &[u8]) -> Json {
+        let mut r = self.decode(body);
+        match r.get_mut("result") {
+            Some(v) => v.take(),
+            None => panic!("{what}: expected a result, got {r}"),
+        }
+    }
+
+    /// The code of a fault; panics on anything else.
+    fn fault(&self, what: &str, body: &[u8]) -> i64 {
+        let r = self.decode(body);
+        r.get("fault")
+            .and_then(Json::as_i64)
+            .unwrap_or_else(|| panic!("{what}: expected a fault, got {r}"))
+    }
+}
+
+impl Drop for Decoder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Send `bytes` on a new connection, half-close, and return the first reply
 /// (`None`: closed without one). Write errors are fine: the server may
 /// refuse a request before it is all sent.
@@ -144,13 +275,14 @@ fn exchange(t: &Target, bytes: &[u8]) -> Option<Reply> {
 }
 
 fn post(body: &[u8]) -> Vec<u8> {
-    http::encode_request(
-        "POST",
-        "/RPC2",
-        "localhost",
-        &[("Content-Type", "text/xml")],
-        body,
+    let mut r = format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
     )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
 }
 
 fn call_doc(method: &str, params_xml: &str) -> Vec<u8> {
@@ -163,6 +295,37 @@ fn call_doc(method: &str, params_xml: &str) -> Vec<u8> {
 
 fn param(v: &str) -> String {
     format!("<param><value>{v}</value></param>")
+}
+
+/// XML-RPC values, written out.
+fn string(s: &str) -> String {
+    format!("<string>{s}</string>")
+}
+
+fn int(n: i64) -> String {
+    format!("<int>{n}</int>")
+}
+
+fn array(items: &[String]) -> String {
+    let values: String = items
+        .iter()
+        .map(|v| format!("<value>{v}</value>"))
+        .collect();
+    format!("<array><data>{values}</data></array>")
+}
+
+fn record(members: &[(&str, String)]) -> String {
+    let m: String = members
+        .iter()
+        .map(|(k, v)| format!("<member><name>{k}</name><value>{v}</value></member>"))
+        .collect();
+    format!("<struct>{m}</struct>")
+}
+
+/// A whole call: `method` with these values as its parameters.
+fn call(method: &str, params: &[String]) -> Vec<u8> {
+    let params: String = params.iter().map(|v| param(v)).collect();
+    call_doc(method, &params)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -334,100 +497,90 @@ fn bad_requests() -> Vec<(&'static str, Vec<u8>, Expect)> {
     v
 }
 
-fn check(name: &str, t: &Target, reply: Option<Reply>, want: Expect) {
+fn check(py: &Decoder, name: &str, t: &Target, reply: Option<Reply>, want: Expect) {
     let what = match t {
         Target::Unix(_) => "unix",
         Target::Tcp(_) => "inet",
     };
+    let name = format!("{name} ({what})");
     match (want, reply) {
         (Expect::Closed, None) => {}
         (Expect::Closed, Some(r)) => {
-            panic!("{name} ({what}): expected a silent close, got {}", r.status)
+            panic!("{name}: expected a silent close, got {}", r.status)
         }
-        (_, None) => panic!("{name} ({what}): closed without a reply, expected {want:?}"),
+        (_, None) => panic!("{name}: closed without a reply, expected {want:?}"),
         (Expect::Status(s), Some(r)) => {
-            assert_eq!(r.status, s, "{name} ({what})");
-            assert_eq!(r.head.header("server"), Some(http::SERVER_HEADER));
+            assert_eq!(r.status, s, "{name}");
+            assert_eq!(r.head.header("server"), Some(SERVER_HEADER));
             let body = String::from_utf8_lossy(&r.body);
             assert!(
                 body.contains(&format!("<p>Error code {s}.")),
-                "{name} ({what}): {body}"
+                "{name}: {body}"
             );
         }
         (Expect::Fault(code), Some(r)) => {
-            assert_eq!(r.status, 200, "{name} ({what})");
-            match xmlrpc::decode_response(&r.body) {
-                Ok(Err(f)) => assert_eq!(f.code, code, "{name} ({what}): {f}"),
-                other => panic!("{name} ({what}): expected fault {code}, got {other:?}"),
-            }
+            assert_eq!(r.status, 200, "{name}");
+            assert_eq!(py.fault(&name, &r.body), code, "{name}");
         }
         (Expect::Ok, Some(r)) => {
-            assert_eq!(r.status, 200, "{name} ({what})");
-            match xmlrpc::decode_response(&r.body) {
-                Ok(Ok(_)) => {}
-                other => panic!("{name} ({what}): expected a result, got {other:?}"),
-            }
+            assert_eq!(r.status, 200, "{name}");
+            py.result(&name, &r.body);
         }
     }
 }
 
-/// One XML-RPC call on a kept-alive connection.
-fn rpc(c: &mut Conn, buf: &mut Vec<u8>, method: &str, params: &[Value]) -> xmlrpc::Response {
-    let body = xmlrpc::encode_call(method, params);
-    c.write_all(&post(body.as_bytes())).expect("send call");
+/// One XML-RPC call on a kept-alive connection: the decoded reply.
+fn rpc(py: &Decoder, c: &mut Conn, buf: &mut Vec<u8>, method: &str, params: &[String]) -> Json {
+    c.write_all(&post(&call(method, params)))
+        .expect("send call");
     let r = read_reply(c, buf).unwrap_or_else(|| panic!("{method}: connection closed"));
     assert_eq!(r.status, 200, "{method}");
     assert!(r.head.keep_alive(), "{method}: kept alive");
-    xmlrpc::decode_response(&r.body).expect("decodable response")
+    py.decode(&r.body)
 }
 
 /// What a well-behaved client does: several calls on one connection, with a
 /// few bad ones in between that must not cost it the connection.
-fn good_client(t: &Target, pids: &[(String, u32)], daemon_pid: u32) {
+fn good_client(py: &Decoder, t: &Target, pids: &[(String, u32)], daemon_pid: u32) {
     let mut c = Conn::open(t);
     let mut buf = Vec::new();
     for round in 0..2 {
-        let state = rpc(&mut c, &mut buf, "supervisor.getState", &[]).unwrap();
-        assert_eq!(state.str_field("statename"), "RUNNING");
+        let state = rpc(py, &mut c, &mut buf, "supervisor.getState", &[]);
+        assert_eq!(state["result"]["statename"], "RUNNING", "{state}");
         let (name, pid) = &pids[round % pids.len()];
         let info = rpc(
+            py,
             &mut c,
             &mut buf,
             "supervisor.getProcessInfo",
-            &[name.as_str().into()],
-        )
-        .unwrap();
-        assert_eq!(info.int_field("pid"), i64::from(*pid));
-        assert_eq!(info.str_field("statename"), "RUNNING");
-        let f = rpc(&mut c, &mut buf, "supervisor.nope", &[]).unwrap_err();
-        assert_eq!(f.code, 1);
+            &[string(name)],
+        );
+        assert_eq!(info["result"]["pid"], *pid, "{info}");
+        assert_eq!(info["result"]["statename"], "RUNNING", "{info}");
+        let f = rpc(py, &mut c, &mut buf, "supervisor.nope", &[]);
+        assert_eq!(f["fault"], 1, "{f}");
         // Undecodable XML: 400, and the connection stays usable.
         c.write_all(&post(b"<methodCall><oops>")).unwrap();
         let r = read_reply(&mut c, &mut buf).expect("400 reply");
         assert_eq!(r.status, 400);
-        let all = rpc(&mut c, &mut buf, "supervisor.getAllProcessInfo", &[]).unwrap();
-        assert_eq!(all.as_array().map(<[Value]>::len), Some(pids.len()));
-        let multi = rpc(
-            &mut c,
-            &mut buf,
-            "system.multicall",
-            &[Value::Array(vec![
-                Value::record([("methodName", Value::from("supervisor.getPID"))]),
-                Value::record([("methodName", Value::from("supervisor.bogus"))]),
-            ])],
-        )
-        .unwrap();
-        let multi = multi.as_array().unwrap();
-        assert_eq!(multi[0], Value::Int(i64::from(daemon_pid)));
-        assert_eq!(multi[1].int_field("faultCode"), 1);
+        let all = rpc(py, &mut c, &mut buf, "supervisor.getAllProcessInfo", &[]);
+        assert_eq!(all["result"].as_array().map(Vec::len), Some(pids.len()));
+        let calls = array(&[
+            record(&[("methodName", string("supervisor.getPID"))]),
+            record(&[("methodName", string("supervisor.bogus"))]),
+        ]);
+        let multi = rpc(py, &mut c, &mut buf, "system.multicall", &[calls]);
+        assert_eq!(multi["result"][0], daemon_pid, "{multi}");
+        assert_eq!(multi["result"][1]["faultCode"], 1, "{multi}");
+        let params = [string("talker"), int(0), int(4096)];
         let tail = rpc(
+            py,
             &mut c,
             &mut buf,
             "supervisor.tailProcessStdoutLog",
-            &["talker".into(), Value::Int(0), Value::Int(4096)],
-        )
-        .unwrap();
-        assert_eq!(tail.as_array().map(<[Value]>::len), Some(3));
+            &params,
+        );
+        assert_eq!(tail["result"].as_array().map(Vec::len), Some(3), "{tail}");
     }
 }
 
@@ -528,6 +681,9 @@ fn raise_nofile() -> u64 {
 
 #[test]
 fn control_server_survives_a_flood() {
+    let _alone = crate::one_at_a_time();
+    let Some(py) = Decoder::start() else { return };
+    let py = Arc::new(py);
     let nofile = raise_nofile();
     let port = free_port();
     let d = Daemon::start(&format!(
@@ -560,26 +716,27 @@ fn control_server_survives_a_flood() {
     // 1. Every kind of bad request, on both servers.
     for t in [&unix, &inet] {
         for (name, bytes, want) in bad_requests() {
-            check(name, t, exchange(t, &bytes), want);
+            check(&py, name, t, exchange(t, &bytes), want);
         }
     }
     // A multicall of thousands of whole-log reads: the results stop
     //    growing at a bound and the rest are FAILED faults.
-    let read_all = Value::record([
-        ("methodName", Value::from("supervisor.readProcessStdoutLog")),
-        (
-            "params",
-            Value::Array(vec!["talker".into(), Value::Int(0), Value::Int(0)]),
-        ),
+    let read_all = record(&[
+        ("methodName", string("supervisor.readProcessStdoutLog")),
+        ("params", array(&[string("talker"), int(0), int(0)])),
     ]);
-    let calls = Value::Array(vec![read_all; 4000]);
+    let calls = array(&vec![read_all; 4000]);
     let t0 = clock::mono();
     let mut c = Conn::open(&unix);
-    let multi = rpc(&mut c, &mut Vec::new(), "system.multicall", &[calls]).unwrap();
-    let multi = multi.as_array().unwrap();
+    let multi = rpc(&py, &mut c, &mut Vec::new(), "system.multicall", &[calls]);
+    let multi = multi["result"].as_array().expect("a result array");
     assert_eq!(multi.len(), 4000);
-    assert!(matches!(multi[0], Value::String(ref s) if s.len() > 1000));
-    assert_eq!(multi[3999].int_field("faultCode"), 30);
+    assert!(
+        multi[0].as_str().is_some_and(|s| s.len() > 1000),
+        "{}",
+        multi[0]
+    );
+    assert_eq!(multi[3999]["faultCode"], 30, "{}", multi[3999]);
     drop(c);
     eprintln!("multicall took {:?}", clock::mono() - t0);
     assert_undisturbed(&status_within(&d, STATUS_DEADLINE), &pids);
@@ -610,7 +767,7 @@ fn control_server_survives_a_flood() {
         let t = if i % 2 == 0 { &unix } else { &inet };
         let mut c = Conn::open(t);
         if i < 8 {
-            let one = post(xmlrpc::encode_call("supervisor.getAllProcessInfo", &[]).as_bytes());
+            let one = post(&call("supervisor.getAllProcessInfo", &[]));
             // Far more answers than any socket buffer holds.
             let many: Vec<u8> = one.repeat(6000);
             let _ = c.write_all(&many);
@@ -630,11 +787,11 @@ fn control_server_survives_a_flood() {
                 let mut c = Conn::open(t);
                 // More than the socket buffers hold, so the daemon is
                 // still writing when the client goes.
-                let call = xmlrpc::encode_call(
+                let read = call(
                     "supervisor.readProcessStdoutLog",
-                    &["talker".into(), Value::Int(-400_000), Value::Int(0)],
+                    &[string("talker"), int(-400_000), int(0)],
                 );
-                c.write_all(&post(call.as_bytes())).unwrap();
+                c.write_all(&post(&read)).unwrap();
                 let mut first = [0u8; 100];
                 let _ = c.read(&mut first);
                 drop(c); // mid-response
@@ -654,11 +811,12 @@ fn control_server_survives_a_flood() {
         let pids = pids.clone();
         let done = done.clone();
         let daemon_pid = d.pid;
+        let py = py.clone();
         clients.push(
             std::thread::Builder::new()
                 .stack_size(256 * 1024)
                 .spawn(move || {
-                    good_client(&t, &pids, daemon_pid);
+                    good_client(&py, &t, &pids, daemon_pid);
                     done.fetch_add(1, Ordering::Relaxed);
                 })
                 .unwrap(),
