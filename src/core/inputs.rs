@@ -147,7 +147,7 @@ impl Core {
     /// being stopped, and what it left in its leaf is still there (the
     /// exit is reported with [`Core::exited`] once the leaf is empty). The
     /// leftovers get the stop signal now, and SIGKILL after at most
-    /// [`LEFTOVER_GRACE`]; a shutdown moves on to the next group at once.
+    /// `LEFTOVER_GRACE` (1 s); a shutdown moves on to the next group at once.
     pub fn main_exited(&mut self, id: ProcId, gen: u64, now: Now) {
         let Some(p) = self.procs.get_mut(&id).filter(|p| p.gen == gen) else {
             return;
