@@ -38,7 +38,8 @@ pub(crate) fn allowed(policy: &Policy, uid: u32) -> bool {
             .is_some_and(|(_, gid)| in_group(uid, *gid))
 }
 
-/// Refuse a state-changing call from a caller without the right.
+/// Refuse a state-changing call (or a log read) from a caller without the
+/// right.
 pub(crate) async fn check(
     policy: &Policy,
     conn: &zbus::Connection,
@@ -68,9 +69,13 @@ pub(crate) async fn check(
         who.push(format!("group {g}"));
     }
     let who = who.join(" or ");
-    Err(denied(format!(
-        "uid {uid} may not change state (needs {who})"
-    )))
+    // Logs may hold secrets, so reading them needs the same right.
+    let action = if what.starts_with("Read") {
+        "read logs"
+    } else {
+        "change state"
+    };
+    Err(denied(format!("uid {uid} may not {action} (needs {who})")))
 }
 
 #[cfg(test)]

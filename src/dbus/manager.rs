@@ -13,7 +13,9 @@ use crate::api::{Request, Response};
 /// `(name, group, status, description)` per process, as Supervisor's
 /// group and all-process calls answer.
 type Results = Vec<(String, String, i32, String)>;
-/// `(added, changed, removed)` group names.
+/// `(added, changed, removed)` group names. The D-Bus methods spell the
+/// tuple out: zbus's `out_args` sees three out arguments only in a literal
+/// tuple type, and an alias would declare one `(asasas)` struct.
 type Diff = (Vec<String>, Vec<String>, Vec<String>);
 
 pub struct Manager {
@@ -292,7 +294,7 @@ impl Manager {
         &self,
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
-    ) -> Result<Diff, Error> {
+    ) -> Result<(Vec<String>, Vec<String>, Vec<String>), Error> {
         self.check(conn, &hdr, "ReloadConfig").await?;
         self.reread().await
     }
@@ -305,7 +307,7 @@ impl Manager {
         &self,
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
-    ) -> Result<Diff, Error> {
+    ) -> Result<(Vec<String>, Vec<String>, Vec<String>), Error> {
         self.check(conn, &hdr, "Update").await?;
         let (added, changed, removed) = self.reread().await?;
         for name in removed.iter().chain(&changed) {

@@ -20,6 +20,7 @@ mod error;
 mod manager;
 mod process;
 mod pump;
+mod readonly;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{mpsc, Arc, Mutex};
@@ -314,7 +315,12 @@ fn connect(config: &Config, user_mode: bool) -> Result<Link, StartError> {
             server
                 .at(
                     snapshot_path(&snap),
-                    process::ProcessObject::new(&g.name, &p.name, client.clone(), policy.clone()),
+                    process::ProcessObject::served(
+                        &g.name,
+                        &p.name,
+                        client.clone(),
+                        policy.clone(),
+                    ),
                 )
                 .map_err(|e| StartError::Serve(Box::new(e)))?;
             mirror.insert(snap.key(), snap);

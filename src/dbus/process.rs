@@ -162,8 +162,20 @@ pub struct ProcessObject {
     policy: Policy,
 }
 
+/// What is served at a process's path: the object, its properties
+/// refused as read-only on `Set`.
+pub type Served = super::readonly::ReadOnly<ProcessObject>;
+
 impl ProcessObject {
-    pub(crate) fn new(group: &str, name: &str, client: Client, policy: Policy) -> ProcessObject {
+    /// The object for process `group:name`, ready to serve.
+    pub(crate) fn served(group: &str, name: &str, client: Client, policy: Policy) -> Served {
+        super::readonly::ReadOnly {
+            inner: ProcessObject::new(group, name, client, policy),
+            names: PROPERTIES,
+        }
+    }
+
+    fn new(group: &str, name: &str, client: Client, policy: Policy) -> ProcessObject {
         ProcessObject {
             key: format!("{group}:{name}"),
             namespec: super::namespec(group, name),

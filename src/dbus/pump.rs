@@ -12,7 +12,7 @@ use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{ObjectPath, Value};
 
 use super::manager::Manager;
-use super::process::{changed, ProcessObject};
+use super::process::{changed, ProcessObject, Served};
 use super::{snapshot_path, Client, Event, Policy, Snapshot, MANAGER_PATH, PROCESS_IFACE};
 use crate::api::ProcessState;
 use crate::config::LogLevel;
@@ -145,7 +145,7 @@ impl Pump {
 
     async fn add(&self, s: &Snapshot) {
         let object =
-            ProcessObject::new(&s.group, &s.name, self.client.clone(), self.policy.clone());
+            ProcessObject::served(&s.group, &s.name, self.client.clone(), self.policy.clone());
         let path = snapshot_path(s);
         if let Ok(true) = self.conn.object_server().at(path.as_str(), object).await {
             if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
@@ -160,7 +160,7 @@ impl Pump {
         let _ = self
             .conn
             .object_server()
-            .remove::<ProcessObject, _>(path.as_str())
+            .remove::<Served, _>(path.as_str())
             .await;
         if let Some(e) = emitter(&self.conn, MANAGER_PATH) {
             let _ = Manager::process_removed(&e, &s.namespec, obj(&path)).await;
@@ -303,7 +303,7 @@ mod tests {
         fn has_object(&self, s: &Snapshot) -> bool {
             self.server
                 .object_server()
-                .interface::<_, ProcessObject>(snapshot_path(s))
+                .interface::<_, Served>(snapshot_path(s))
                 .is_ok()
         }
     }
