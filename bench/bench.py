@@ -170,7 +170,7 @@ def minfds_for(nprocs):
 class Daemon:
     """One pidvisord or supervisord on its own config, in its own temp dir."""
 
-    def __init__(self, kind, programs, nprocs, workdir, venv):
+    def __init__(self, kind, programs, nprocs, workdir, venv, supervisord=""):
         self.kind = kind
         self.venv = venv
         self.dir = tempfile.mkdtemp(prefix=f"{kind}-", dir=workdir)
@@ -183,7 +183,8 @@ class Daemon:
             f"pidfile={self.dir}/daemon.pid\n"
             f"childlogdir={self.dir}\n"
             f"minfds={minfds_for(nprocs)}\n"
-            "loglevel=info\n\n"
+            "loglevel=info\n"
+            f"{supervisord}\n"
             f"[unix_http_server]\nfile={self.sock}\n\n"
             f"[supervisorctl]\nserverurl=unix://{self.sock}\n\n"
             "[rpcinterface:supervisor]\n"
@@ -648,6 +649,39 @@ def sc_stop_all(cfg, res):
         d.stop()
 
 
+def sc_shutdown(cfg, res):
+    """Issue 21: 100 programs whose main process leaves a child behind,
+    stopwaitsecs=10. pidvisord with cgroups stops the leftovers with the
+    stop signal as each main process exits; supervisord leaves them running
+    (they are counted, then killed by the bench)."""
+    n = 100
+    t = res.metric("shutdown", f"SIGTERM to exit, {n} programs leaving a child, stopwaitsecs=10", "ms",
+                   "well under one stopwaitsecs (10 s)",
+                   lambda m: m.med("pidvisor") < 5000)
+    left = res.metric("shutdown", "processes left running after the daemon exited", "processes",
+                      "0", lambda m: max(m.values["pidvisor"]) == 0)
+    cmd = f"sh -c '{SLEEP} 1000000 & exec {SLEEP} 1000000'"
+    body = "".join(program(f"p{i:04d}", cmd, autostart="true", stopwaitsecs=10) for i in range(n))
+    for kind in KINDS:
+        for _ in range(cfg.reps_stop):
+            # cgroups= is ours; supervisord ignores the unknown option.
+            d = Daemon(kind, body, n, cfg.work, cfg.venv, supervisord="cgroups=true").start()
+            d.wait_states(STATE_RUNNING, n)
+            deadline = time.monotonic() + 60
+            while len(descendants(d.pid)) < 2 * n and time.monotonic() < deadline:
+                time.sleep(0.05)
+            kids = descendants(d.pid)
+            t0 = time.monotonic()
+            kill_pid(d.pid, signal.SIGTERM)
+            d.proc.wait(120)
+            t.add(kind, (time.monotonic() - t0) * 1000)
+            alive = [p for p in kids if os.path.exists(f"/proc/{p}")]
+            left.add(kind, len(alive))
+            d.stop()
+            for p in alive:
+                kill_pid(p, signal.SIGKILL)
+
+
 def sc_stop_ignore(cfg, res):
     ctl = res.metric("TERM-ignoring stop", "`ctl stop`, stopwaitsecs=1, whole command", "s",
                      "≤ 1.02 s", lambda m: m.med("pidvisor") <= 1.02)
@@ -738,6 +772,7 @@ SCENARIOS = {
     "spawn": sc_spawn_status_rss,
     "logs": sc_logs,
     "stop": sc_stop_all,
+    "shutdown": sc_shutdown,
     "ignore": sc_stop_ignore,
     "storm": sc_storm,
 }
