@@ -10,8 +10,10 @@ mod control;
 mod ctl;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
-// contrib/completions/pidvisorctl.bash against a running daemon.
+// contrib/completions (bash, zsh, fish) against a running daemon.
 mod completion;
+// The per-user mode (--session) as users created by the test; supervisord's --user.
+mod session;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
 mod cgroups;
 // The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
