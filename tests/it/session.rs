@@ -414,3 +414,92 @@ fn user_option_keeps_supervisords_meaning() {
         drop(tree);
     }
 }
+
+/// Every method, signal and property the service introspects is in
+/// man/pidvisor-dbus.5, each as a `.B Name` entry (found on a session bus of
+/// the test's own, with the daemon in per-user mode as root).
+#[test]
+fn dbus_page_lists_every_member() {
+    need("dbus-run-session", "dbus-daemon");
+    need("busctl", "systemd");
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let run = dir.path().join("run");
+    std::fs::create_dir_all(home.join(".config/pidvisor")).unwrap();
+    std::fs::create_dir(&run).unwrap();
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(
+        home.join(".config/pidvisor/pidvisord.conf"),
+        "[program:x]\ncommand=sleep 1000\nstartsecs=0\n",
+    )
+    .unwrap();
+    let script = format!(
+        "printf '%s' \"$DBUS_SESSION_BUS_ADDRESS\" > \"$XDG_RUNTIME_DIR/a.tmp\" && \
+         mv \"$XDG_RUNTIME_DIR/a.tmp\" \"$XDG_RUNTIME_DIR/bus-address\" && exec {} --session -n",
+        env!("CARGO_BIN_EXE_pidvisord")
+    );
+    let env = |c: &mut Command| {
+        c.env_clear()
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", &run)
+            .env("PATH", std::env::var_os("PATH").unwrap())
+            .stdin(Stdio::null());
+    };
+    let mut c = Command::new("dbus-run-session");
+    env(&mut c);
+    let _tree = Tree(
+        c.args(["--", "sh", "-c", &script])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let address = wait_file(&run.join("bus-address"));
+    let introspect = |path: &str| {
+        wait_for(&format!("introspection of {path}"), TIMEOUT, || {
+            let mut c = Command::new("busctl");
+            env(&mut c);
+            let out = c
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .args(["--user", "introspect", "org.pidvisor.Supervisor1", path])
+                .output()
+                .unwrap();
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+        })
+    };
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/pidvisor-dbus.5"))
+        .unwrap();
+    let mut seen = 0;
+    for path in [
+        "/org/pidvisor/Supervisor1",
+        "/org/pidvisor/Supervisor1/process/x_3ax",
+    ] {
+        let mut ours = false;
+        for line in introspect(path).lines() {
+            let mut w = line.split_whitespace();
+            let (Some(name), Some(kind)) = (w.next(), w.next()) else {
+                continue;
+            };
+            if kind == "interface" {
+                ours = name.starts_with("org.pidvisor.Supervisor1.");
+                continue;
+            }
+            let Some(member) = name.strip_prefix('.').filter(|_| ours) else {
+                continue;
+            };
+            let entry = match kind {
+                "property" => format!("\n.B {member} "),
+                _ => format!("\n.B {member}("),
+            };
+            assert!(
+                page.contains(&entry),
+                "pidvisor-dbus.5 lacks {kind} {member}"
+            );
+            seen += 1;
+        }
+    }
+    // 26 manager methods, 3 signals, 5 process methods, 15 properties.
+    assert!(seen >= 49, "only {seen} members introspected");
+}
