@@ -14,6 +14,8 @@ mod cli;
 mod completion;
 // The per-user mode (--session) as users created by the test; supervisord's --user.
 mod session;
+// The Debian package: cargo deb, dpkg -i on this machine, every file, purge.
+mod package;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
 mod cgroups;
 // The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.
