@@ -390,7 +390,8 @@ fn cleanup_auto_logs(config: &Config, mainlog: &mut MainLogger) {
 }
 
 /// Supervisor's CRIT for every control server without a password, but a
-/// session's socket in its runtime directory, which only the user can enter.
+/// session's socket in its runtime directory: the user's own directory
+/// (made 0700), and the socket itself 0700 unless the file says otherwise.
 fn warn_unauthenticated(config: &Config, session: Option<&Session>, mainlog: &mut MainLogger) {
     let private = |file: &Path| session.is_some_and(|s| file.starts_with(&s.runtime_dir));
     let open = config

