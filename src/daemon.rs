@@ -4,13 +4,14 @@
 //! (minus daemonizing and limits); on shutdown clean up and exit 0.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Parser;
 
 use crate::api::SUPERVISOR_VERSION;
+use crate::cli::session::Session;
 use crate::cli::{daemon_help, usage_error, DaemonArgs, EXAMPLE_CONFIG};
-use crate::config::{self, Config, Env, LogLevel, MainLog};
+use crate::config::{self, Config, Env, LogLevel, MainLog, UnixHttpServerSpec};
 use crate::http::HttpServer;
 use crate::logs::MainLogger;
 use crate::reactor::{Ending, Parts, Reactor};
@@ -76,12 +77,14 @@ pub fn main(argv: Vec<OsString>) -> i32 {
 }
 
 /// Find, load and check the configuration, with the command line's values
-/// on top (command line > file > default).
-fn load(args: &DaemonArgs, env: &Env) -> Result<Config, Usage> {
+/// on top (command line > file > default). In per-user mode the loader's
+/// defaults are the session's paths (set in [`enter_session`]) and a config
+/// without `[unix_http_server]` gets the session's socket.
+fn load(args: &DaemonArgs, env: &Env, session: Option<&Session>) -> Result<Config, Usage> {
     let path = match &args.configuration {
         Some(p) => p.clone(),
-        None => config::find_config(args.user_mode(), env).ok_or_else(|| {
-            let paths: Vec<String> = config::search_paths(args.user_mode(), env)
+        None => config::find_config(args.session, env).ok_or_else(|| {
+            let paths: Vec<String> = config::search_paths(args.session, env)
                 .iter()
                 .map(|p| p.display().to_string())
                 .collect();
@@ -99,7 +102,34 @@ fn load(args: &DaemonArgs, env: &Env) -> Result<Config, Usage> {
     }
     let mut cfg = config::load(&path, env).map_err(|e| Usage(e.to_string()))?;
     crate::cli::apply_overrides(args, &mut cfg).map_err(Usage)?;
+    if let Some(session) = session {
+        if cfg.unix_http_servers.is_empty() {
+            cfg.unix_http_servers.push(UnixHttpServerSpec {
+                section: "unix_http_server".into(),
+                file: session.socket(),
+                chmod: 0o700,
+                chown: None,
+                auth: None,
+            });
+        }
+    }
     Ok(cfg)
+}
+
+/// `--session`: find the user's directories, create them, and make the
+/// session's paths the loader's defaults for this process (so a reread
+/// sees them too).
+fn enter_session(args: &DaemonArgs) -> Result<Session, Usage> {
+    if args.run_as().is_some() {
+        return Err(Usage(
+            "--session runs as the calling user: run it as that user instead of -u/--user".into(),
+        ));
+    }
+    let uid = crate::sys::cred::getuid();
+    let session = Session::from_env(&Env::from_process(), uid).map_err(Usage)?;
+    session.create_dirs(uid).map_err(Usage)?;
+    config::set_process_defaults(session.defaults());
+    Ok(session)
 }
 
 fn start(args: &DaemonArgs) -> Result<i32, Usage> {
@@ -114,15 +144,21 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
             list.join(", ")
         )));
     }
+    let session = if args.session {
+        Some(enter_session(args)?)
+    } else {
+        None
+    };
+    let session = session.as_ref();
     let env = Env::from_process();
     if args.check_config {
-        return Ok(check_config(args, &env));
+        return Ok(check_config(args, &env, session));
     }
-    let config = load(args, &env)?;
+    let config = load(args, &env, session)?;
     let mut queued: Vec<(LogLevel, String)> = Vec::new();
     drop_privileges(&config, &mut queued)?;
     raise_limits(&config, &mut queued)?;
-    let mut parts = open_parts(config, args, queued)?;
+    let mut parts = open_parts(config, session, queued)?;
     // Daemonize before any thread exists and before the pidfile is written.
     if !parts.config.supervisord.nodaemon {
         parts
@@ -150,7 +186,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
     }
     let _ = crate::sys::prctl::set_child_subreaper();
     // After daemonizing and blocking signals: zbus starts threads.
-    match crate::dbus::start(&parts.config, args.user_mode()) {
+    match crate::dbus::start(&parts.config, args.session) {
         Ok(crate::dbus::Service::Running(link)) => parts.dbus = Some(link),
         Ok(crate::dbus::Service::Unavailable(why)) => parts.mainlog.log(LogLevel::Info, why),
         Ok(crate::dbus::Service::Off) => {}
@@ -181,7 +217,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 // 2), as supervisord does. As Supervisor's `main()` runs
                 // again: the user is checked (and dropped to if newly set),
                 // and the start-up CRITs are logged again.
-                let config = load(args, &env)?;
+                let config = load(args, &env, session)?;
                 let mut queued = Vec::new();
                 drop_privileges(&config, &mut queued)?;
                 let signals = old.signals;
@@ -192,7 +228,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 emit(&mut mainlog, &config.messages);
                 let control = HttpServer::open(&config)?;
                 cleanup_auto_logs(&config, &mut mainlog);
-                warn_unauthenticated(&config, &mut mainlog);
+                warn_unauthenticated(&config, session, &mut mainlog);
                 parts = Parts {
                     config,
                     mainlog,
@@ -206,8 +242,8 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
 }
 
 /// `--check-config`: every error, then exit 0 (valid) or 1.
-fn check_config(args: &DaemonArgs, env: &Env) -> i32 {
-    match load(args, env) {
+fn check_config(args: &DaemonArgs, env: &Env, session: Option<&Session>) -> i32 {
+    match load(args, env, session) {
         Ok(cfg) => {
             for (level, msg) in &cfg.messages {
                 if *level >= LogLevel::Warn {
@@ -353,12 +389,15 @@ fn cleanup_auto_logs(config: &Config, mainlog: &mut MainLogger) {
     }
 }
 
-/// Supervisor's CRIT for every control server without a password.
-fn warn_unauthenticated(config: &Config, mainlog: &mut MainLogger) {
+/// Supervisor's CRIT for every control server without a password, but a
+/// session's socket in its runtime directory: the user's own directory
+/// (made 0700), and the socket itself 0700 unless the file says otherwise.
+fn warn_unauthenticated(config: &Config, session: Option<&Session>, mainlog: &mut MainLogger) {
+    let private = |file: &Path| session.is_some_and(|s| file.starts_with(&s.runtime_dir));
     let open = config
         .unix_http_servers
         .iter()
-        .filter(|u| u.auth.is_none())
+        .filter(|u| u.auth.is_none() && !private(&u.file))
         .map(|u| &u.section)
         .chain(
             config
@@ -377,7 +416,7 @@ fn warn_unauthenticated(config: &Config, mainlog: &mut MainLogger) {
 
 fn open_parts(
     config: Config,
-    args: &DaemonArgs,
+    session: Option<&Session>,
     queued: Vec<(LogLevel, String)>,
 ) -> Result<Parts, Usage> {
     let s = &config.supervisord;
@@ -395,8 +434,7 @@ fn open_parts(
     // before it could delete the running one's AUTO logs.
     let control = HttpServer::open(&config)?;
     cleanup_auto_logs(&config, &mut mainlog);
-    warn_unauthenticated(&config, &mut mainlog);
-    let _ = args;
+    warn_unauthenticated(&config, session, &mut mainlog);
     let set = crate::sys::signal::daemon_sigset();
     crate::sys::signal::block(&set).map_err(|e| Usage(format!("cannot block signals: {e}")))?;
     let signals = crate::sys::signal::signalfd(&set)
@@ -416,11 +454,6 @@ fn write_pidfile(parts: &mut Parts) {
         let msg = format!("could not write pidfile {}: {e}", path.display());
         parts.mainlog.log(LogLevel::Critical, msg);
     }
-}
-
-/// The runtime directory for sockets in per-user mode (`$XDG_RUNTIME_DIR/pidvisor`).
-pub fn user_runtime_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_RUNTIME_DIR").map(|d| PathBuf::from(d).join("pidvisor"))
 }
 
 #[cfg(test)]

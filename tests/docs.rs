@@ -81,10 +81,24 @@ fn config_page_lists_every_option() {
     }
 }
 
+/// Every page under man/.
+fn pages() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut v: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    assert!(v.len() >= 4, "{v:?}");
+    v
+}
+
+/// groff (`-ww`), man-db (`man --warnings`) and mandoc (`-Tlint
+/// -Wwarning`) find nothing to say about any page.
 #[test]
 fn pages_render_cleanly() {
-    for name in ["pidvisorctl.1", "pidvisord.8", "pidvisord.conf.5"] {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("man").join(name);
+    for path in pages() {
+        let name = path.display();
         let out = Command::new("groff")
             .args(["-ww", "-man", "-z"])
             .arg(&path)
@@ -93,7 +107,73 @@ fn pages_render_cleanly() {
         let warnings = String::from_utf8_lossy(&out.stderr);
         assert!(
             out.status.success() && warnings.is_empty(),
-            "{name}: {warnings}"
+            "groff: {name}: {warnings}"
         );
+        let out = Command::new("man")
+            .args(["--warnings", "-l"])
+            .arg(&path)
+            .env("MANWIDTH", "80")
+            .env("MAN_KEEP_FORMATTING", "0")
+            .output()
+            .expect("man is installed by .ci/run (man-db)");
+        let warnings = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && warnings.is_empty(),
+            "man --warnings: {name}: {warnings}"
+        );
+        let out = Command::new("mandoc")
+            .args(["-Tlint", "-Wwarning"])
+            .arg(&path)
+            .output()
+            .expect("mandoc is installed by .ci/run (mandoc)");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success() && text.is_empty(),
+            "mandoc -Tlint: {name}: {text}"
+        );
+    }
+}
+
+#[test]
+fn ctl_page_lists_every_option() {
+    let text = plain(&page("pidvisorctl.1"));
+    let help = output(env!("CARGO_BIN_EXE_pidvisorctl"), &["-h"]);
+    let mut seen = 0;
+    for word in help.split(|c: char| c == '/' || c.is_whitespace() || c == ')' || c == '(') {
+        if word.starts_with('-') && word.len() > 1 && word != "--" {
+            seen += 1;
+            assert!(text.contains(word), "pidvisorctl.1 does not mention {word}");
+        }
+    }
+    assert!(seen >= 14, "-h listed too few options: {help}");
+}
+
+/// What issue 19 found missing: the daemon's page has D-Bus and
+/// ENVIRONMENT sections and points to the D-Bus page; the ctl's page gives
+/// its config search path.
+#[test]
+fn pages_have_dbus_environment_and_search_path() {
+    let daemon = page("pidvisord.8");
+    for needle in [
+        ".SH D-BUS",
+        ".SH ENVIRONMENT",
+        ".SH PER-USER MODE",
+        "pidvisor\\-dbus (5)",
+    ] {
+        assert!(daemon.contains(needle), "pidvisord.8 lacks {needle:?}");
+    }
+    let ctl = plain(&page("pidvisorctl.1"));
+    for needle in [
+        "./pidvisord.conf",
+        "/etc/pidvisord.conf",
+        "/etc/pidvisor/pidvisord.conf",
+        "/etc/supervisor/supervisord.conf",
+        "$XDG_CONFIG_HOME/pidvisor/pidvisord.conf",
+    ] {
+        assert!(ctl.contains(needle), "pidvisorctl.1 lacks {needle:?}");
     }
 }

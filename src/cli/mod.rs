@@ -1,5 +1,8 @@
-//! Command lines: clap derive structs for `pidvisord`, and Supervisor's
-//! usage-error format (`Error: ...` / `For help, use ... -h`, exit 2).
+//! Command lines: clap derive structs for `pidvisord`, Supervisor's
+//! usage-error format (`Error: ...` / `For help, use ... -h`, exit 2), and
+//! the per-user mode's paths ([`session`]) both programs share.
+
+pub mod session;
 
 use clap::Parser;
 use std::path::PathBuf;
@@ -30,13 +33,15 @@ pub struct DaemonArgs {
     /// Print the version and exit.
     #[arg(short = 'v', long)]
     pub version: bool,
-    /// Run the daemon as this user (name or uid).
-    #[arg(short = 'u', value_name = "USER")]
-    pub user_short: Option<String>,
-    /// `--user=USER` as `-u`; alone, `--user` selects the per-user mode
-    /// (session bus, XDG paths) instead.
-    #[arg(long = "user", value_name = "USER", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    /// Run the daemon as this user (name or uid): supervisord's `-u`,
+    /// `--user USER` and `--user=USER`.
+    #[arg(short = 'u', long = "user", value_name = "USER")]
     pub user: Option<String>,
+    /// Per-user mode: XDG paths, a control socket in the runtime
+    /// directory, the session bus (pidvisor's counterpart of
+    /// `systemctl --user`; the same flag in pidvisorctl).
+    #[arg(long = "session")]
+    pub session: bool,
     /// Daemon umask (octal).
     #[arg(short = 'm', long, value_name = "UMASK")]
     pub umask: Option<String>,
@@ -91,17 +96,9 @@ pub struct DaemonArgs {
 }
 
 impl DaemonArgs {
-    /// `--user` given alone: per-user session mode.
-    pub fn user_mode(&self) -> bool {
-        self.user.as_deref() == Some("")
-    }
-
-    /// `-u NAME` / `--user=NAME`: Supervisor's `user=` override.
+    /// `-u NAME` / `--user NAME`: Supervisor's `user=` override.
     pub fn run_as(&self) -> Option<&str> {
-        self.user_short
-            .as_deref()
-            .or(self.user.as_deref())
-            .filter(|u| !u.is_empty())
+        self.user.as_deref()
     }
 }
 
@@ -112,43 +109,48 @@ pub fn usage_error(argv0: &str, message: &str) -> String {
 
 /// The `-h` text, with the program name substituted as supervisord does.
 pub fn daemon_help(argv0: &str) -> String {
-    format!(
-        "{argv0} -- run a set of applications as daemons.\n\
-\n\
-Usage: {argv0} [options]\n\
-\n\
-Options:\n\
--c/--configuration FILENAME -- configuration file path (searches if not given)\n\
--n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)\n\
--s/--silent -- no logs to stdout (maps to 'silent=true' in config file)\n\
--h/--help -- print this usage message and exit\n\
--v/--version -- print supervisord version number and exit\n\
--u/--user USER -- run supervisord as this user (or numeric uid)\n\
--m/--umask UMASK -- use this umask for daemon subprocess (default is 022)\n\
--d/--directory DIRECTORY -- directory to chdir to when daemonized\n\
--l/--logfile FILENAME -- use FILENAME as logfile path\n\
--y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile\n\
--z/--logfile_backups NUM -- number of backups to keep when max bytes reached\n\
--e/--loglevel LEVEL -- use LEVEL as log level (debug,info,warn,error,critical)\n\
--j/--pidfile FILENAME -- write a pid file for the daemon process to FILENAME\n\
--i/--identifier STR -- identifier used for this instance of supervisord\n\
--q/--childlogdir DIRECTORY -- the log directory for child process logs\n\
--k/--nocleanup --  prevent the process from performing cleanup (removal of\n\
-                   old automatic child log files) at startup.\n\
--a/--minfds NUM -- the minimum number of file descriptors for start success\n\
--t/--strip_ansi -- strip ansi escape codes from process output\n\
---minprocs NUM  -- the minimum number of processes available for start success\n\
---profile_options OPTIONS -- run supervisord under profiler and output\n\
-                             results based on OPTIONS, which  is a comma-sep'd\n\
-                             list of 'cumulative', 'calls', and/or 'callers',\n\
-                             e.g. 'cumulative,callers')\n\
-\n\
-pidvisor additions:\n\
---user -- per-user mode: config in $XDG_CONFIG_HOME/pidvisor, session bus\n\
---check-config -- load the configuration, print every error, exit 0 or 1\n\
---example-config -- print a commented example configuration and exit\n"
-    )
+    DAEMON_HELP.replace("{argv0}", argv0)
 }
+
+/// supervisord's usage text (its continuation lines keep their indent),
+/// then pidvisor's own options.
+const DAEMON_HELP: &str = r#"pidvisord -- run a set of applications as daemons.
+
+Usage: {argv0} [options]
+
+Options:
+-c/--configuration FILENAME -- configuration file path (searches if not given)
+-n/--nodaemon -- run in the foreground (same as 'nodaemon=true' in config file)
+-s/--silent -- no logs to stdout (maps to 'silent=true' in config file)
+-h/--help -- print this usage message and exit
+-v/--version -- print supervisord version number and exit
+-u/--user USER -- run supervisord as this user (or numeric uid)
+-m/--umask UMASK -- use this umask for daemon subprocess (default is 022)
+-d/--directory DIRECTORY -- directory to chdir to when daemonized
+-l/--logfile FILENAME -- use FILENAME as logfile path
+-y/--logfile_maxbytes BYTES -- use BYTES to limit the max size of logfile
+-z/--logfile_backups NUM -- number of backups to keep when max bytes reached
+-e/--loglevel LEVEL -- use LEVEL as log level (debug,info,warn,error,critical)
+-j/--pidfile FILENAME -- write a pid file for the daemon process to FILENAME
+-i/--identifier STR -- identifier used for this instance of supervisord
+-q/--childlogdir DIRECTORY -- the log directory for child process logs
+-k/--nocleanup --  prevent the process from performing cleanup (removal of
+                   old automatic child log files) at startup.
+-a/--minfds NUM -- the minimum number of file descriptors for start success
+-t/--strip_ansi -- strip ansi escape codes from process output
+--minprocs NUM  -- the minimum number of processes available for start success
+--profile_options OPTIONS -- run supervisord under profiler and output
+                             results based on OPTIONS, which  is a comma-sep'd
+                             list of 'cumulative', 'calls', and/or 'callers',
+                             e.g. 'cumulative,callers')
+
+pidvisor additions:
+--session -- per-user mode: config in $XDG_CONFIG_HOME/pidvisor, control
+             socket in $XDG_RUNTIME_DIR/pidvisor, logs in
+             $XDG_STATE_HOME/pidvisor, D-Bus on the session bus
+--check-config -- load the configuration, print every error, exit 0 or 1
+--example-config -- print a commented example configuration and exit
+"#;
 
 /// The commented example printed by `pidvisord --example-config`.
 pub const EXAMPLE_CONFIG: &str = include_str!("example.conf");
@@ -247,7 +249,7 @@ mod tests {
         assert_eq!(a.configuration, Some(PathBuf::from("x.conf")));
         assert!(a.nodaemon);
         assert_eq!(a.run_as(), Some("nobody"));
-        assert!(!a.user_mode());
+        assert!(!a.session);
         assert_eq!(a.logfile_maxbytes.as_deref(), Some("1MB"));
         assert_eq!(a.minprocs.as_deref(), Some("5"));
         let a = parse(&["--configuration=y.conf", "--logfile_backups=3", "-?"]);
@@ -257,12 +259,38 @@ mod tests {
     }
 
     #[test]
-    fn bare_user_is_per_user_mode() {
-        let a = parse(&["--user", "-n"]);
-        assert!(a.user_mode());
+    fn user_keeps_supervisords_meaning() {
+        for args in [
+            &["--user", "nobody", "-n"][..],
+            &["--user=nobody", "-n"],
+            &["-u", "nobody", "-n"],
+            &["-unobody", "-n"],
+        ] {
+            let a = parse(args);
+            assert_eq!(a.run_as(), Some("nobody"), "{args:?}");
+            assert!(!a.session && a.nodaemon, "{args:?}");
+        }
+        let a = parse(&["--session", "-n"]);
+        assert!(a.session);
         assert_eq!(a.run_as(), None);
-        let a = parse(&["--user=www"]);
-        assert_eq!(a.run_as(), Some("www"));
+        // `--user` needs its value, as supervisord's getopt says.
+        assert!(DaemonArgs::try_parse_from(["pidvisord", "--user"]).is_err());
+    }
+
+    #[test]
+    fn help_keeps_indentation_and_lists_each_option_once() {
+        let help = daemon_help("pidvisord");
+        assert!(help.contains(
+            "-k/--nocleanup --  prevent the process from performing cleanup (removal of\n                   old automatic"
+        ));
+        assert!(help.contains("\n                             e.g. 'cumulative,callers')\n"));
+        for opt in ["--user", "--session", "--check-config", "--minprocs"] {
+            let n = help
+                .split(|c: char| c == '/' || c.is_whitespace())
+                .filter(|w| *w == opt)
+                .count();
+            assert_eq!(n, 1, "{opt} in {help}");
+        }
     }
 
     #[test]

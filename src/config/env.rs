@@ -18,6 +18,27 @@ pub struct Env {
     /// `argv[0]` of the running program, for Supervisor's `<here>` search
     /// entries (`dirname(dirname(argv[0]))`).
     pub argv0: Option<PathBuf>,
+    /// Defaults that replace Supervisor's (empty but in per-user mode).
+    pub defaults: Defaults,
+}
+
+/// Defaults for options a file leaves out, in place of Supervisor's: the
+/// per-user mode's XDG paths (`crate::cli::session`). Values are written
+/// as in a file (`%` doubled); keys are `(section, option)`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Defaults {
+    pub options: BTreeMap<(String, String), String>,
+    /// `[supervisord]` (daemon) and `[supervisorctl]` (ctl) may be absent.
+    pub sections_optional: bool,
+}
+
+/// What [`Env::from_process`] carries: set once at start-up by a program
+/// in per-user mode, so every later load (reread, reload) sees it too.
+static PROCESS_DEFAULTS: std::sync::OnceLock<Defaults> = std::sync::OnceLock::new();
+
+/// Set this process's [`Defaults`] (the first call wins).
+pub fn set_process_defaults(defaults: Defaults) {
+    let _ = PROCESS_DEFAULTS.set(defaults);
 }
 
 impl Env {
@@ -33,6 +54,7 @@ impl Env {
                 .unwrap_or_default(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             argv0: std::env::args_os().next().map(PathBuf::from),
+            defaults: PROCESS_DEFAULTS.get().cloned().unwrap_or_default(),
         }
     }
 
@@ -46,6 +68,7 @@ impl Env {
             hostname: hostname.to_string(),
             cwd: cwd.to_path_buf(),
             argv0: None,
+            defaults: Defaults::default(),
         }
     }
 

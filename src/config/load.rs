@@ -120,7 +120,7 @@ pub fn known_options() -> [(&'static str, &'static [&'static str]); 8] {
 pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {
     let mut l = Loader::new(path, env)?;
     l.read_includes();
-    if !l.ini.has_section("supervisord") {
+    if !l.ini.has_section("supervisord") && !env.defaults.sections_optional {
         l.errors.push(ConfigError::file(
             path,
             ".ini file does not include supervisord section",
@@ -161,7 +161,7 @@ pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {
 /// file (Supervisor's client reads no includes and no other section).
 pub fn load_ctl(path: &Path, env: &Env) -> Result<CtlSpec, ConfigErrors> {
     let mut l = Loader::new(path, env)?;
-    if !l.ini.has_section("supervisorctl") {
+    if !l.ini.has_section("supervisorctl") && !env.defaults.sections_optional {
         l.errors.push(ConfigError::file(
             path,
             ".ini file does not include supervisorctl section",
@@ -307,6 +307,14 @@ impl<'a> Loader<'a> {
         default: Option<&str>,
         names: &Names,
     ) -> Checked<Option<Got>> {
+        let ours = (section.to_string(), key.to_string());
+        let env = self.env;
+        let default = env
+            .defaults
+            .options
+            .get(&ours)
+            .map(String::as_str)
+            .or(default);
         let (raw, origin) = match self.ini.get(section, key) {
             Some(v) => (v.value.clone(), v.origin.clone()),
             None => match default {

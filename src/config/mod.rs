@@ -17,7 +17,7 @@ pub mod signal;
 pub mod types;
 pub mod values;
 
-pub use env::{find_config, search_paths, Env};
+pub use env::{find_config, search_paths, set_process_defaults, Defaults, Env};
 pub use error::{ConfigError, ConfigErrors};
 pub use load::{known_options, load, load_ctl};
 pub use types::*;

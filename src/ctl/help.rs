@@ -1,6 +1,8 @@
 //! `help`: supervisorctl's help texts, byte for byte (snapshotted from
-//! 4.3.0), and the command that prints them. Called through
-//! [`super::commands`]'s command table; [`USAGE`] by `pidvisorctl -h`.
+//! 4.3.0), then pidvisor's additions after them ([`STATUS_ADDITIONS`],
+//! [`USAGE_ADDITIONS`]), so supervisorctl's lines stay first and unchanged;
+//! and the command that prints them. Called through [`super::commands`]'s
+//! command table; [`USAGE`] by `pidvisorctl -h`.
 
 use super::commands::{CmdResult, Controller};
 
@@ -81,7 +83,9 @@ pub fn topic(name: &str) -> Option<&'static str> {
             "status <name>\t\tGet status for a single process\n\
              status <gname>:*\tGet status for all processes in a group\n\
              status <name> <name>\tGet status for multiple named processes\n\
-             status\t\t\tGet all process status info"
+             status\t\t\tGet all process status info\n\
+             status --json [...]\tThe same as JSON (pidvisor)\n\
+             status -v [...]\t\tAlso every pid of each process (pidvisor)"
         }
         "stop" => {
             "stop <name>\t\tStop a process\n\
@@ -107,7 +111,24 @@ pub fn topic(name: &str) -> Option<&'static str> {
     })
 }
 
-/// `pidvisorctl -h`: supervisorctl's module docstring with `%s` = argv[0].
+/// The lines `help status` has after supervisorctl's.
+pub const STATUS_ADDITIONS: &str = "\nstatus --json [...]\tThe same as JSON (pidvisor)\n\
+status -v [...]\t\tAlso every pid of each process (pidvisor)";
+
+/// `pidvisorctl -h`: supervisorctl's usage, then pidvisor's options.
+pub fn usage(argv0: &str) -> String {
+    format!("{}{USAGE_ADDITIONS}", USAGE.replace("%s", argv0))
+}
+
+/// What `pidvisorctl -h` prints after supervisorctl's text.
+pub const USAGE_ADDITIONS: &str = "pidvisor additions:
+--session -- talk to the per-user daemon (pidvisord --session): config
+             searched at $XDG_CONFIG_HOME/pidvisor/pidvisord.conf, server
+             unix://$XDG_RUNTIME_DIR/pidvisor/pidvisord.sock by default
+
+";
+
+/// supervisorctl's module docstring, `%s` standing for argv[0].
 pub const USAGE: &str =
     "supervisorctl -- control applications run by supervisord from the cmd line.
 
@@ -131,3 +152,17 @@ interactively is started.  Use the action \"help\" to find out about available
 actions.
 
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn additions_follow_supervisorctls_text() {
+        assert!(topic("status").unwrap().ends_with(STATUS_ADDITIONS));
+        let u = usage("pidvisorctl");
+        assert!(u.starts_with("supervisorctl -- control applications"));
+        assert!(u.contains("Usage: pidvisorctl [options]"));
+        assert!(u.ends_with(USAGE_ADDITIONS) && u.contains("\n--session -- "));
+    }
+}

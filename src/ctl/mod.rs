@@ -24,6 +24,7 @@ mod process;
 pub mod shell;
 pub mod status;
 
+use crate::cli::session::Session;
 use crate::config::{self, find_config, CtlSpec, Env};
 use crate::sys;
 use commands::Controller;
@@ -52,6 +53,10 @@ pub struct CtlArgs {
     pub password: Option<String>,
     /// `-r`/`--history_file`: keep a command history in FILE.
     pub history_file: Option<PathBuf>,
+    /// `--session` (pidvisor's): the per-user daemon of `pidvisord
+    /// --session`; config searched in `$XDG_CONFIG_HOME/pidvisor`, server
+    /// `unix://$XDG_RUNTIME_DIR/pidvisor/pidvisord.sock` by default.
+    pub session: bool,
     /// Action and its arguments; none starts the interactive shell.
     pub action: Vec<String>,
 }
@@ -71,13 +76,14 @@ const LONG_OPTS: [&str; 7] = [
 
 /// supervisorctl's getopt, plus `--history-file`: the spelling of
 /// supervisorctl's usage text, which its getopt knows only as
-/// `--history_file`; taken only as written, so `--history` stays a unique
-/// prefix.
+/// `--history_file`; and our `--session`. Both are taken only as written,
+/// so `--history` stays a unique prefix, and `--s`/`--se` stay prefixes of
+/// `--serverurl` as in supervisorctl.
 fn getopt(args: &[String]) -> Result<crate::py::getopt::Parsed, String> {
     let spec = crate::py::getopt::Spec {
         short: SHORT_OPTS,
         long: &LONG_OPTS,
-        exact: &["history-file="],
+        exact: &["history-file=", "session"],
     };
     crate::py::getopt::getopt(args, spec).map_err(|e| e.msg)
 }
@@ -118,6 +124,12 @@ impl CtlArgs {
                     }
                     o.interactive = true;
                 }
+                "--session" => {
+                    if o.session {
+                        return Err(conflict());
+                    }
+                    o.session = true;
+                }
                 "-c" | "--configuration" => set(&mut o.configuration, value.into(), conflict)?,
                 "-s" | "--serverurl" => {
                     client::check_url(&value)
@@ -148,13 +160,27 @@ pub enum SpecError {
 /// file). On error, Supervisor's text of the first problem (supervisorctl
 /// stops at the first; a syntax error comes before a missing section, as
 /// configparser raises it while reading).
-pub fn load_ctl_spec(path: Option<&Path>) -> Result<CtlSpec, SpecError> {
-    let env = Env::from_process();
+///
+/// Per-user mode (`session`): the search path is the user's
+/// (`$XDG_CONFIG_HOME/pidvisor/pidvisord.conf`), the section may be
+/// absent, and the server defaults to the session's socket.
+pub fn load_ctl_spec(path: Option<&Path>, session: bool) -> Result<CtlSpec, SpecError> {
+    let mut env = Env::from_process();
+    let mut fallback = CtlSpec::default();
+    if session {
+        let s = Session::from_env(&env, crate::sys::cred::getuid()).map_err(SpecError::Usage)?;
+        env.defaults = s.defaults();
+        fallback.serverurl = s.serverurl();
+    }
+    // `-c ''` reads no file (Supervisor tests the name for truth).
+    if path.is_some_and(|p| p.as_os_str().is_empty()) {
+        return Ok(fallback);
+    }
     let Some(path) = path
         .map(Path::to_path_buf)
-        .or_else(|| find_config(false, &env))
+        .or_else(|| find_config(session, &env))
     else {
-        return Ok(CtlSpec::default());
+        return Ok(fallback);
     };
     if let Ok(bytes) = std::fs::read(env.cwd.join(&path)) {
         if let Err(e) = std::str::from_utf8(&bytes) {
@@ -223,16 +249,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Err(msg) => return usage_error(&argv0, &msg),
     };
     if opts.help {
-        print!("{}", help::USAGE.replace("%s", &argv0));
+        print!("{}", help::usage(&argv0));
         let _ = io::stdout().flush();
         return 0;
     }
-    // `-c ''` reads no file (Supervisor tests the name for truth).
-    let spec = match opts.configuration.as_deref() {
-        Some(p) if p.as_os_str().is_empty() => Ok(CtlSpec::default()),
-        p => load_ctl_spec(p),
-    };
-    let spec = match spec {
+    let spec = match load_ctl_spec(opts.configuration.as_deref(), opts.session) {
         Ok(s) => s,
         Err(SpecError::Usage(msg)) => return usage_error(&argv0, &msg),
         Err(SpecError::Uncaught(msg)) => {
@@ -384,6 +405,15 @@ mod tests {
             parse(&["x", "--history-file=h"]).unwrap().history_file,
             Some(PathBuf::from("h"))
         );
+        // Our --session, as spelled only: supervisorctl's prefixes keep
+        // their meaning (`--s`/`--se` are --serverurl, `--user` --username).
+        let o = parse(&["x", "--session", "status"]).unwrap();
+        assert!(o.session);
+        assert_eq!(o.action, ["status"]);
+        let o = parse(&["x", "--se", "unix:///s", "--user", "nobody"]).unwrap();
+        assert_eq!(o.serverurl.as_deref(), Some("unix:///s"));
+        assert_eq!(o.username.as_deref(), Some("nobody"));
+        assert!(!o.session);
     }
 
     #[test]
@@ -455,6 +485,15 @@ mod tests {
             ),
             (&["x", "-i", "-i"], "conflicting command line option '-i'"),
             (
+                &["x", "--session", "--session"],
+                "conflicting command line option '--session'",
+            ),
+            (&["x", "--sess"], "option --sess not recognized"),
+            (
+                &["x", "--session=1"],
+                "option --session must not have an argument",
+            ),
+            (
                 &["x", "-u", "a", "--user", "b"],
                 "conflicting command line option '--username'",
             ),
@@ -480,14 +519,14 @@ mod tests {
              username=u\npassword = p#w\nprompt=mine\n",
         )
         .unwrap();
-        let s = load_ctl_spec(Some(&p)).unwrap();
+        let s = load_ctl_spec(Some(&p), false).unwrap();
         let parent = dir.path().parent().unwrap().display().to_string();
         assert_eq!(s.serverurl, format!("unix://{parent}/s.sock"));
         assert_eq!(s.username.as_deref(), Some("u"));
         assert_eq!(s.password.as_deref(), Some("p#w"));
         assert_eq!(s.prompt, "mine");
         std::fs::write(&p, "[supervisord]\n").unwrap();
-        let usage = |p: &Path| match load_ctl_spec(Some(p)) {
+        let usage = |p: &Path| match load_ctl_spec(Some(p), false) {
             Err(SpecError::Usage(m)) => m,
             other => panic!("{other:?}"),
         };
@@ -498,7 +537,7 @@ mod tests {
         assert!(usage(Path::new("/nonexistent.conf")).starts_with("could not find config file"));
         std::fs::write(&p, "[supervisorctl\n").unwrap();
         assert_eq!(
-            load_ctl_spec(Some(&p)),
+            load_ctl_spec(Some(&p), false),
             Err(SpecError::Uncaught(format!(
                 "configparser.MissingSectionHeaderError: File contains no section headers.\n\
                  file: '{}', line: 1\n'[supervisorctl\\n'",

@@ -899,8 +899,11 @@ fn dbus_user_mode_uses_the_session_bus_and_follows_a_reload() {
     ));
     let out = std::fs::File::create(d.path("daemon.out")).unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_pidvisord"))
-        .args(["--user", "-n", "-c"])
+        .args(["--session", "-n", "-c"])
         .arg(&d.conf)
+        // The per-user directories in the test's own dir, not the machine's.
+        .env("XDG_RUNTIME_DIR", d.dir.path())
+        .env("XDG_STATE_HOME", d.dir.path())
         // Only the session bus is reachable: dbus=true proves it is used.
         .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
         .env(
@@ -911,7 +914,7 @@ fn dbus_user_mode_uses_the_session_bus_and_follows_a_reload() {
         .stdout(out.try_clone().unwrap())
         .stderr(out)
         .spawn()
-        .expect("start pidvisord --user");
+        .expect("start pidvisord --session");
     let mut d = d;
     d.pid = child.id();
     d.child = Some(child);

@@ -19,8 +19,12 @@ mod ctl;
 mod cli;
 // pidvisord's command line overrides the config, option by option.
 mod overrides;
-// contrib/completions/pidvisorctl.bash against a running daemon.
+// contrib/completions (bash, zsh, fish) against a running daemon.
 mod completion;
+// The per-user mode (--session) as users created by the test; supervisord's --user.
+mod session;
+// The Debian package: cargo deb, dpkg -i on this machine, every file, purge.
+mod package;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
 pub mod cgroups;
 // The D-Bus service on a private bus, driven by busctl, dbus-send, dbus-monitor.

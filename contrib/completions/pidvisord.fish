@@ -1,0 +1,26 @@
+# fish completion for pidvisord. Install as
+# /usr/share/fish/vendor_completions.d/pidvisord.fish.
+
+complete -c pidvisord -s c -l configuration -r -F -d 'Configuration file'
+complete -c pidvisord -s n -l nodaemon -d 'Run in the foreground'
+complete -c pidvisord -s s -l silent -d 'No logs to stdout'
+complete -c pidvisord -s h -l help -d 'Print the usage message'
+complete -c pidvisord -s v -l version -d 'Print the version'
+complete -c pidvisord -s u -l user -x -a '(__fish_complete_users)' -d 'Run as this user'
+complete -c pidvisord -s m -l umask -x -d 'Umask (octal)'
+complete -c pidvisord -s d -l directory -x -a '(__fish_complete_directories)' -d 'Directory when daemonized'
+complete -c pidvisord -s l -l logfile -r -F -d 'Main log file'
+complete -c pidvisord -s y -l logfile_maxbytes -x -d 'Rotate the main log at this size'
+complete -c pidvisord -s z -l logfile_backups -x -d 'Main log backups to keep'
+complete -c pidvisord -s e -l loglevel -x -a 'critical error warn info debug trace blather' -d 'Main log level'
+complete -c pidvisord -s j -l pidfile -r -F -d 'Pid file'
+complete -c pidvisord -s i -l identifier -x -d 'Identifier over RPC'
+complete -c pidvisord -s q -l childlogdir -x -a '(__fish_complete_directories)' -d 'Directory for AUTO child logs'
+complete -c pidvisord -s k -l nocleanup -d 'Keep old AUTO child logs'
+complete -c pidvisord -s a -l minfds -x -d 'Minimum file descriptors'
+complete -c pidvisord -s t -l strip_ansi -d 'Strip ANSI escapes from child logs'
+complete -c pidvisord -l minprocs -x -d 'Minimum processes'
+complete -c pidvisord -l session -d 'Per-user mode (XDG paths, session bus)'
+complete -c pidvisord -l check-config -d 'Check the configuration and exit'
+complete -c pidvisord -l example-config -d 'Print an example configuration'
+complete -c pidvisord -f
