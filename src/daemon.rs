@@ -4,7 +4,7 @@
 //! (minus daemonizing and limits); on shutdown clean up and exit 0.
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
@@ -222,6 +222,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 drop_privileges(&config, &mut queued)?;
                 let signals = old.signals;
                 let dbus = old.dbus;
+                let runtime_dir = old.runtime_dir;
                 let mut mainlog = old.mainlog;
                 drop(old.http);
                 emit(&mut mainlog, &queued);
@@ -235,6 +236,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                     http: control,
                     signals,
                     dbus,
+                    runtime_dir,
                 };
             }
         }
@@ -445,7 +447,28 @@ fn open_parts(
         http: control,
         signals,
         dbus: None,
+        runtime_dir: runtime_dir(session),
     })
+}
+
+/// Where this daemon keeps runtime state: the session's directory, else
+/// `/run/pidvisor` for root or `$XDG_RUNTIME_DIR/pidvisor` for a user
+/// (made if missing). `None` when there is no such place to write.
+fn runtime_dir(session: Option<&Session>) -> Option<PathBuf> {
+    if let Some(s) = session {
+        return Some(s.runtime_dir.clone());
+    }
+    let dir = if crate::sys::cred::getuid() == 0 {
+        PathBuf::from("/run/pidvisor")
+    } else {
+        PathBuf::from(std::env::var_os("XDG_RUNTIME_DIR")?).join("pidvisor")
+    };
+    use std::os::unix::fs::DirBuilderExt;
+    let made = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(&dir);
+    made.is_ok().then_some(dir)
 }
 
 fn write_pidfile(parts: &mut Parts) {

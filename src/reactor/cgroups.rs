@@ -405,7 +405,12 @@ impl Cgroups {
         }
         let (gen, status) = self.held.remove(&id)?;
         self.drop_leaf(id, log);
-        Some(Exit { id, gen, status })
+        Some(Exit {
+            id,
+            gen,
+            status,
+            pid: 0,
+        })
     }
 
     /// Remove a process's leaf once it is empty. Every spawn gets a fresh

@@ -42,6 +42,8 @@ pub struct Exit {
     pub id: ProcId,
     pub gen: u64,
     pub status: ExitStatus,
+    /// The pid that exited (0 when the exit was held back for a leaf).
+    pub pid: u32,
 }
 
 impl ChildTable {
@@ -125,6 +127,7 @@ impl ChildTable {
             id,
             gen: child.gen,
             status,
+            pid: child.pid,
         })
     }
 

@@ -22,6 +22,7 @@ mod cgroups;
 mod children;
 mod local;
 mod output;
+mod survivors;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -48,6 +49,7 @@ use cgroups::Cgroups;
 use children::{ChildTable, Exit};
 use local::Locals;
 use output::{OpenFailure, Pipes};
+use survivors::Survivors;
 
 /// Fixed tokens. The parts' tokens: `cgroups::TOKEN`, and ranges of their
 /// own for pidfds, pipes and HTTP connections.
@@ -81,6 +83,8 @@ pub struct Parts {
     pub signals: SignalFd,
     /// The D-Bus service's end of the bridge, when it runs.
     pub dbus: Option<crate::dbus::Link>,
+    /// Where the daemon keeps its runtime state (the children record).
+    pub runtime_dir: Option<PathBuf>,
 }
 
 /// Who asked a request, so that its reply goes back there.
@@ -107,6 +111,8 @@ pub struct Reactor {
     cgroups: Cgroups,
     pipes: Pipes,
     bridge: Option<Bridge>,
+    survivors: Survivors,
+    runtime_dir: Option<PathBuf>,
     /// The core's reply tokens and who waits for each.
     asked: HashMap<u64, Asker>,
     next_token: u64,
@@ -186,6 +192,7 @@ impl Reactor {
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
+        let survivors = Survivors::new(parts.runtime_dir.as_deref(), &parts.config.path);
         let mut r = Reactor {
             poll,
             core,
@@ -198,6 +205,8 @@ impl Reactor {
             cgroups: Cgroups::default(),
             pipes: Pipes::default(),
             bridge: parts.dbus.map(Bridge::new),
+            survivors,
+            runtime_dir: parts.runtime_dir,
             asked: HashMap::new(),
             next_token: 1,
             base_env: crate::spawn::BaseEnv::new(&environ),
@@ -212,6 +221,7 @@ impl Reactor {
         }
         r.cgroups
             .setup(&r.config, r.poll.registry(), &mut r.mainlog);
+        r.survivors.reclaim(&mut r.mainlog);
         r.size_http_budget();
         Ok(r)
     }
@@ -274,6 +284,7 @@ impl Reactor {
     fn finish(mut self) -> Parts {
         let registry = self.poll.registry();
         self.cgroups.teardown(registry);
+        self.survivors.close();
         self.http.deregister(registry);
         let _ = registry.deregister(&mut SourceFd(&self.signals.as_raw_fd()));
         Parts {
@@ -282,6 +293,7 @@ impl Reactor {
             http: self.http,
             signals: self.signals,
             dbus: self.bridge.map(Bridge::into_link),
+            runtime_dir: self.runtime_dir,
         }
     }
 
@@ -518,6 +530,9 @@ impl Reactor {
         };
         self.pipes.watch(registry, id, gen, stdio);
         let pid = child.pid;
+        if self.cgroups.leaf_path(id).is_none() {
+            self.survivors.spawned(pid, &spec.name, &mut self.mainlog);
+        }
         self.children
             .add(registry, id, gen, pid, child.pidfd)
             .map_err(|e| {
@@ -555,6 +570,7 @@ impl Reactor {
     /// A child exited: take in its last output, then report the exit (once
     /// its leaf is empty, with a leaf).
     fn on_exit(&mut self, exit: Exit) {
+        self.survivors.exited(exit.pid, &mut self.mainlog);
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);

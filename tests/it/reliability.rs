@@ -216,3 +216,58 @@ fn cgroup_shutdown_does_not_add_up_stopwaitsecs() {
         );
     }
 }
+
+/// Kills the given pids on drop: survivors of a failed test never outlive it.
+struct KillOnDrop(Vec<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for &pid in &self.0 {
+            if alive(pid) {
+                send(pid, 9);
+            }
+        }
+    }
+}
+
+/// Issue 21, point 6: without cgroups, a SIGKILLed daemon's children run
+/// on (as under supervisord); the next daemon on the same config stops
+/// them before it starts its own, instead of running a second copy beside
+/// each, and says so in the main log.
+#[test]
+fn a_sigkilled_daemons_children_are_stopped_by_the_next_one() {
+    let d = Daemon::start(
+        "[program:web]\ncommand=sh -c 'sleep 1000 & exec sleep 1001'\nstartsecs=0\n\n\
+         [program:plain]\ncommand=sleep 1002\nstartsecs=0\n",
+    );
+    let web = d.wait_spawned("web", 1);
+    let plain = d.wait_spawned("plain", 1);
+    let left = wait_for("web's background sleep", TIMEOUT, || {
+        let pids = descendants(web);
+        (!pids.is_empty()).then_some(pids)
+    });
+    let mut old = vec![web, plain];
+    old.extend(&left);
+    let _guard = KillOnDrop(old.clone());
+    let mut d = d;
+    send(d.pid, 9);
+    let mut child = d.child.take().unwrap();
+    child.wait().unwrap();
+    for &pid in &old {
+        assert!(alive(pid), "{pid} died with the daemon");
+    }
+    let d = d.launch();
+    let log = d.wait_log("a previous pidvisord on this config left running");
+    for &pid in &old {
+        wait_for(&format!("{pid} stopped"), TIMEOUT, || {
+            (!alive(pid)).then_some(())
+        });
+        assert!(log.contains(&format!("({pid})")), "{pid} not named:\n{log}");
+    }
+    let web2 = d.wait_spawned("web", 2);
+    assert!(!old.contains(&web2));
+    // Stopped before anything was started again.
+    let stopped_at = log.find("left running").unwrap();
+    let started_at = log.rfind("spawned: 'web'").unwrap();
+    assert!(stopped_at < started_at, "{log}");
+}
