@@ -15,6 +15,7 @@ pub mod ctl;
 pub mod daemon;
 pub mod dbus;
 pub mod logs;
+pub mod py;
 pub mod reactor;
 pub mod spawn;
 pub mod sys;

@@ -86,7 +86,7 @@ fn xml_fault(f: &Fault) -> XmlFault {
 
 /// A value as Python's `str()` shows it (fault details quote arguments).
 pub fn py_str(v: &Value) -> String {
-    use crate::config::signal::py_repr;
+    use crate::py::py_repr;
     fn repr(v: &Value) -> String {
         match v {
             Value::String(s) => py_repr(s),

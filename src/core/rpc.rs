@@ -9,8 +9,9 @@ use super::reply::{Answer, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcessI
 use super::state::{Mood, ProcessState};
 use super::wait::{Wait, WaitItem, WaitKind};
 use super::{Now, ProcId};
-use crate::config::signal::{parse_signal, py_repr};
+use crate::config::signal::parse_signal;
 use crate::config::{GroupSpec, LogFile, LogSpec, ProgramSpec};
+use crate::py::py_repr;
 
 /// What a per-process step of a call decided.
 enum Step {

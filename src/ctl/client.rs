@@ -73,7 +73,7 @@ impl ServerUrl {
             p => {
                 return Err(UrlError::value(format!(
                     "Port could not be cast to integer value as {}",
-                    xmlrpc::py_repr_str(p)
+                    crate::py::py_repr(p)
                 )))
             }
         };
@@ -126,7 +126,7 @@ pub fn check_url(value: &str) -> Result<(), String> {
     if !scheme.is_empty() && has_place {
         return Ok(());
     }
-    Err(format!("value {} is not a URL", xmlrpc::py_repr_str(value)))
+    Err(format!("value {} is not a URL", crate::py::py_repr(value)))
 }
 
 /// What went wrong with a call.

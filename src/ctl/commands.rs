@@ -5,8 +5,9 @@
 
 use super::client::{CallError, Client, ServerUrl};
 use super::help;
-use crate::config::signal::py_bytes_repr;
-use crate::control::xmlrpc::{py_repr_str, Value};
+use crate::control::xmlrpc::Value;
+use crate::py;
+use crate::py::py_bytes_repr;
 use std::borrow::Borrow;
 use std::io::{self, BufRead, Write};
 use std::sync::mpsc;
@@ -795,7 +796,7 @@ impl Controller {
         } else if !args.is_empty() {
             let channel = args[args.len() - 1].to_lowercase();
             if channel != "stderr" && channel != "stdout" {
-                self.output(&format!("Error: bad channel {}", py_repr_str(&channel)));
+                self.output(&format!("Error: bad channel {}", py::py_repr(&channel)));
                 self.exitstatus = exit::GENERIC;
                 return Ok(());
             }
@@ -1438,7 +1439,7 @@ fn py_str(v: &Value) -> String {
         Value::Struct(m) => {
             let items: Vec<String> = m
                 .iter()
-                .map(|(k, v)| format!("{}: {}", py_repr_str(k), py_repr(v)))
+                .map(|(k, v)| format!("{}: {}", py::py_repr(k), py_repr(v)))
                 .collect();
             format!("{{{}}}", items.join(", "))
         }
@@ -1447,7 +1448,7 @@ fn py_str(v: &Value) -> String {
 
 fn py_repr(v: &Value) -> String {
     match v {
-        Value::String(s) => py_repr_str(s),
+        Value::String(s) => py::py_repr(s),
         other => py_str(other),
     }
 }

@@ -14,6 +14,7 @@ pub mod help;
 pub mod shell;
 
 use crate::config::{self, find_config, CtlSpec, Env};
+use crate::py::py_repr;
 use commands::Controller;
 use std::ffi::{OsStr, OsString};
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -155,7 +156,7 @@ impl CtlArgs {
             ..CtlArgs::default()
         };
         for (opt, value) in opts {
-            let conflict = || format!("conflicting command line option {}", xq(&opt));
+            let conflict = || format!("conflicting command line option {}", py_repr(&opt));
             fn set<T>(
                 slot: &mut Option<T>,
                 v: T,
@@ -180,8 +181,9 @@ impl CtlArgs {
                 }
                 "-c" | "--configuration" => set(&mut o.configuration, value.into(), conflict)?,
                 "-s" | "--serverurl" => {
-                    client::check_url(&value)
-                        .map_err(|msg| format!("invalid value for {opt} {}: {msg}", xq(&value)))?;
+                    client::check_url(&value).map_err(|msg| {
+                        format!("invalid value for {opt} {}: {msg}", py_repr(&value))
+                    })?;
                     set(&mut o.serverurl, value, conflict)?
                 }
                 "-u" | "--username" => set(&mut o.username, value, conflict)?,
@@ -327,10 +329,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
 /// (<https://no-color.org>) and `TERM` is not `dumb`.
 fn want_color(stdout_tty: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
     stdout_tty && no_color.map_or(true, OsStr::is_empty) && term != Some(OsStr::new("dumb"))
-}
-
-fn xq(s: &str) -> String {
-    crate::control::xmlrpc::py_repr_str(s)
 }
 
 /// Rust already ignores SIGPIPE, so a closed stdout shows up as `EPIPE`

@@ -13,10 +13,10 @@ use mio::unix::SourceFd;
 use mio::Token;
 
 use super::Reactor;
-use crate::config::signal::{py_bytes_repr, py_repr};
 use crate::config::{Config, LogFile, LogLevel, ProgramSpec};
 use crate::core::ProcId;
 use crate::logs::{ChildLog, ChildLogOptions, MainLogger};
+use crate::py::{py_bytes_repr, py_repr};
 use crate::spawn::Stdio;
 
 /// Bytes read from a pipe at once (Supervisor reads 128 KiB chunks).
