@@ -110,32 +110,35 @@ pub static LISTENER_KEYS: [&str; LISTENER.len()] = super::table::keys(LISTENER);
 const POOL_RULES: &[Rule<PoolDraft>] = &[buffer_size_positive, result_handler_is_the_default];
 
 /// An event buffer must hold at least one event.
-fn buffer_size_positive(p: &mut PoolDraft, r: &mut Report) {
-    if p.buffer_size < 1 {
-        let s = r.section().to_string();
-        r.fail(
+fn buffer_size_positive(pool: &mut PoolDraft, report: &mut Report) {
+    if pool.buffer_size < 1 {
+        let section = report.section().to_string();
+        report.fail(
             "buffer_size",
-            format!("[{s}] section sets invalid buffer_size ({})", p.buffer_size),
+            format!(
+                "[{section}] section sets invalid buffer_size ({})",
+                pool.buffer_size
+            ),
         );
     }
 }
 
 /// A result handler is a Python callable; pidvisor has only the default.
-fn result_handler_is_the_default(p: &mut PoolDraft, r: &mut Report) {
-    if p.result_handler != DEFAULT_RESULT_HANDLER {
-        let s = r.section().to_string();
-        r.warn(format!(
-            "[{s}] result_handler {} is a Python callable; pidvisor uses the default handler",
-            p.result_handler
+fn result_handler_is_the_default(pool: &mut PoolDraft, report: &mut Report) {
+    if pool.result_handler != DEFAULT_RESULT_HANDLER {
+        let section = report.section().to_string();
+        report.warn(format!(
+            "[{section}] result_handler {} is a Python callable; pidvisor uses the default handler",
+            pool.result_handler
         ));
     }
 }
 
 /// A listener's stderr must not mix into the stdout that carries the
 /// eventlistener protocol.
-fn listener_keeps_stderr(l: &mut Loader, section: &str, program: &Program) {
+fn listener_keeps_stderr(loader: &mut Loader, section: &str, program: &Program) {
     if program.draft.spec.redirect_stderr {
-        l.fail(
+        loader.fail(
             section,
             "redirect_stderr",
             format!(
@@ -208,21 +211,23 @@ fn socket_required(section: &str) -> String {
 const FCGI_RULES: &[Rule<FcgiDraft>] = &[owner_and_mode_need_unix_socket];
 
 /// Ownership and mode are file attributes: a TCP socket has neither.
-fn owner_and_mode_need_unix_socket(f: &mut FcgiDraft, r: &mut Report) {
-    if (r.written("socket_owner") || r.written("socket_mode")) && !f.socket.starts_with("unix://") {
-        let s = r.section().to_string();
-        r.fail(
+fn owner_and_mode_need_unix_socket(fcgi: &mut FcgiDraft, report: &mut Report) {
+    if (report.written("socket_owner") || report.written("socket_mode"))
+        && !fcgi.socket.starts_with("unix://")
+    {
+        let section = report.section().to_string();
+        report.fail(
             "socket",
-            format!("socket_owner and socket_mode params should only be used with a Unix domain socket in [{s}] socket"),
+            format!("socket_owner and socket_mode params should only be used with a Unix domain socket in [{section}] socket"),
         );
     }
 }
 
 /// A unix socket is chowned to the program's user when that differs from
 /// ours and `socket_owner` is unset (Supervisor's rule).
-fn socket_owner_defaults_to_user(l: &Loader, fcgi: &mut FcgiDraft, program: &Program) {
+fn socket_owner_defaults_to_user(loader: &Loader, fcgi: &mut FcgiDraft, program: &Program) {
     if let (None, Some(u)) = (fcgi.socket_owner, &program.draft.spec.user) {
-        if fcgi.socket.starts_with("unix://") && u.uid != l.env().users.current_uid() {
+        if fcgi.socket.starts_with("unix://") && u.uid != loader.env().users.current_uid() {
             fcgi.socket_owner = Some((u.uid, Some(u.gid)));
         }
     }
@@ -246,28 +251,28 @@ fn is_tcp_socket(s: &str) -> bool {
 
 /// Every process group, sorted by (priority, name), each group's processes
 /// sorted by (priority, name).
-pub(super) fn groups(l: &mut Loader) -> Vec<GroupSpec> {
-    let here = l.names(&[l.here()]);
+pub(super) fn groups(loader: &mut Loader) -> Vec<GroupSpec> {
+    let here = loader.names(&[loader.here()]);
     let mut taken = HashSet::new();
     let mut groups = Vec::new();
-    for s in l.sections("group:") {
-        groups.extend(heterogeneous(l, &s, &here, &mut taken));
+    for s in loader.sections("group:") {
+        groups.extend(heterogeneous(loader, &s, &here, &mut taken));
     }
-    for s in l.sections("program:") {
+    for s in loader.sections("program:") {
         if !taken.contains(&s) {
-            groups.extend(homogeneous(l, &s));
+            groups.extend(homogeneous(loader, &s));
         }
     }
-    for s in l.sections("eventlistener:") {
-        groups.extend(listener(l, &s, &here));
+    for s in loader.sections("eventlistener:") {
+        groups.extend(listener(loader, &s, &here));
     }
-    for s in l.sections("fcgi-program:") {
+    for s in loader.sections("fcgi-program:") {
         if !taken.contains(&s) {
-            groups.extend(fcgi(l, &s, &here));
+            groups.extend(fcgi(loader, &s, &here));
         }
     }
     for g in &mut groups {
-        keep_last_of_each_name(l, g);
+        keep_last_of_each_name(loader, g);
     }
     groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     // supervisord keeps the first group of a name (in this order) and
@@ -276,7 +281,7 @@ pub(super) fn groups(l: &mut Loader) -> Vec<GroupSpec> {
     groups.retain(|g| {
         let first = seen.insert(g.name.clone());
         if !first {
-            l.warn(format!(
+            loader.warn(format!(
                 "a second process group named {} is ignored (names of [program:], [group:], [eventlistener:] and [fcgi-program:] sections must differ)",
                 g.name
             ));
@@ -290,15 +295,15 @@ pub(super) fn groups(l: &mut Loader) -> Vec<GroupSpec> {
 /// process of the same name replaces the earlier one (`programs=a,a`, or a
 /// process_name that expands alike for several numprocs). We keep the
 /// later spec too, and say so. Then sorted by (priority, name).
-fn keep_last_of_each_name(l: &mut Loader, g: &mut GroupSpec) {
+fn keep_last_of_each_name(loader: &mut Loader, group: &mut GroupSpec) {
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut unique: Vec<Arc<ProgramSpec>> = Vec::with_capacity(g.processes.len());
-    for p in std::mem::take(&mut g.processes) {
+    let mut unique: Vec<Arc<ProgramSpec>> = Vec::with_capacity(group.processes.len());
+    for p in std::mem::take(&mut group.processes) {
         match index.get(&p.name) {
             Some(&i) => {
-                l.warn(format!(
+                loader.warn(format!(
                     "a second process named {} in group {} replaces the first (process names in a group must differ)",
-                    p.name, g.name
+                    p.name, group.name
                 ));
                 unique[i] = p;
             }
@@ -309,36 +314,36 @@ fn keep_last_of_each_name(l: &mut Loader, g: &mut GroupSpec) {
         }
     }
     unique.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
-    g.processes = unique;
+    group.processes = unique;
 }
 
 /// A `[group:x]`: the programs it lists, each `[program:y]` (or, rarely,
 /// `[fcgi-program:y]`, whose socket is then not made) taken out of the
 /// homogeneous groups.
 fn heterogeneous(
-    l: &mut Loader,
-    s: &str,
+    loader: &mut Loader,
+    section: &str,
     here: &Names,
     taken: &mut HashSet<String>,
 ) -> Option<GroupSpec> {
-    let name = match parse_name(&s["group:".len()..]) {
+    let name = match parse_name(&section["group:".len()..]) {
         Ok(n) => n,
         Err(m) => {
-            let origin = l.section_origin(s);
-            l.err(s, None, &origin, m);
+            let origin = loader.section_origin(section);
+            loader.err(section, None, &origin, m);
             return None;
         }
     };
     let mut draft = GroupDraft::default();
-    l.apply(s, GROUP, &mut draft, &[(Here, here)]);
+    loader.apply(section, GROUP, &mut draft, &[(Here, here)]);
     let mut processes = Vec::new();
     let programs = draft.programs.take().unwrap_or_default();
     let members = programs.split(',').map(str::trim);
     for member in members.filter(|_| !programs.is_empty()) {
-        let Some(chosen) = member_section(l, s, member) else {
+        let Some(chosen) = member_section(loader, section, member) else {
             continue;
         };
-        if let Some(p) = program(l, &chosen, &name) {
+        if let Some(p) = program(loader, &chosen, &name) {
             processes.extend(p.processes);
         }
         taken.insert(chosen);
@@ -353,30 +358,32 @@ fn heterogeneous(
 }
 
 /// The section a `[group:x] programs=` member names.
-fn member_section(l: &mut Loader, s: &str, member: &str) -> Option<String> {
+fn member_section(loader: &mut Loader, section: &str, member: &str) -> Option<String> {
     let p_sec = format!("program:{member}");
     let f_sec = format!("fcgi-program:{member}");
-    match (l.has_section(&p_sec), l.has_section(&f_sec)) {
+    match (loader.has_section(&p_sec), loader.has_section(&f_sec)) {
         (false, false) => {
-            l.fail(
-                s,
+            loader.fail(
+                section,
                 "programs",
-                format!("[{s}] names unknown program or fcgi-program {member}"),
+                format!("[{section}] names unknown program or fcgi-program {member}"),
             );
             None
         }
         (true, true) => {
-            l.fail(
-                s,
+            loader.fail(
+                section,
                 "programs",
-                format!("[{s}] name {member} is ambiguous (exists as program and fcgi-program)"),
+                format!(
+                    "[{section}] name {member} is ambiguous (exists as program and fcgi-program)"
+                ),
             );
             None
         }
         (true, false) => Some(p_sec),
         (false, true) => {
-            l.warn(format!(
-                "[{s}] includes [{f_sec}], which runs as a plain program in a group: its socket is not created (as in Supervisor)"
+            loader.warn(format!(
+                "[{section}] includes [{f_sec}], which runs as a plain program in a group: its socket is not created (as in Supervisor)"
             ));
             Some(f_sec)
         }
@@ -385,13 +392,13 @@ fn member_section(l: &mut Loader, s: &str, member: &str) -> Option<String> {
 
 /// A `[program:x]` not listed in any group: a group of its own, with the
 /// program's priority.
-fn homogeneous(l: &mut Loader, s: &str) -> Option<GroupSpec> {
-    let Ok(name) = parse_name(&s["program:".len()..]) else {
+fn homogeneous(loader: &mut Loader, section: &str) -> Option<GroupSpec> {
+    let Ok(name) = parse_name(&section["program:".len()..]) else {
         // `program` reports the name.
-        program(l, s, "");
+        program(loader, section, "");
         return None;
     };
-    let p = program(l, s, &name)?;
+    let p = program(loader, section, &name)?;
     Some(GroupSpec {
         name,
         priority: p.draft.spec.priority,
@@ -402,13 +409,13 @@ fn homogeneous(l: &mut Loader, s: &str) -> Option<GroupSpec> {
 }
 
 /// An `[eventlistener:x]` pool.
-fn listener(l: &mut Loader, s: &str, here: &Names) -> Option<GroupSpec> {
-    let pool = s["eventlistener:".len()..].to_string();
+fn listener(loader: &mut Loader, section: &str, here: &Names) -> Option<GroupSpec> {
+    let pool = section["eventlistener:".len()..].to_string();
     let mut draft = PoolDraft::default();
-    l.apply(s, LISTENER, &mut draft, &[(Here, here)]);
-    l.check(s, &mut draft, POOL_RULES);
-    let p = program(l, s, &pool)?;
-    listener_keeps_stderr(l, s, &p);
+    loader.apply(section, LISTENER, &mut draft, &[(Here, here)]);
+    loader.check(section, &mut draft, POOL_RULES);
+    let p = program(loader, section, &pool)?;
+    listener_keeps_stderr(loader, section, &p);
     Some(GroupSpec {
         name: pool,
         priority: draft.priority,
@@ -424,23 +431,23 @@ fn listener(l: &mut Loader, s: &str, here: &Names) -> Option<GroupSpec> {
 
 /// An `[fcgi-program:x]`: a program group with the socket its processes
 /// share.
-fn fcgi(l: &mut Loader, s: &str, here: &Names) -> Option<GroupSpec> {
-    let Ok(name) = parse_name(&s["fcgi-program:".len()..]) else {
-        program(l, s, "");
+fn fcgi(loader: &mut Loader, section: &str, here: &Names) -> Option<GroupSpec> {
+    let Ok(name) = parse_name(&section["fcgi-program:".len()..]) else {
+        program(loader, section, "");
         return None;
     };
     let mut socket_names = here.clone();
     socket_names.insert("program_name".into(), Val::Str(name.clone()));
     let mut draft = FcgiDraft::default();
-    l.apply(
-        s,
+    loader.apply(
+        section,
         FCGI,
         &mut draft,
         &[(Here, here), (Socket, &socket_names)],
     );
-    l.check(s, &mut draft, FCGI_RULES);
-    let p = program(l, s, &name)?;
-    socket_owner_defaults_to_user(l, &mut draft, &p);
+    loader.check(section, &mut draft, FCGI_RULES);
+    let p = program(loader, section, &name)?;
+    socket_owner_defaults_to_user(loader, &mut draft, &p);
     Some(GroupSpec {
         name,
         priority: p.draft.spec.priority,

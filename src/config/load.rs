@@ -25,7 +25,7 @@ use super::groups::{FCGI_KEYS, GROUP_KEYS, LISTENER_KEYS};
 use super::program::{MAX_PROCESSES, PROGRAM_KEYS};
 use super::servers::{CTL_KEYS, INET_KEYS, UNIX_KEYS};
 use super::supervisord::SUPERVISORD_KEYS;
-use super::table::{describe_default, Ctx, DefaultValue, Expansion, Opt, Rule};
+use super::table::{describe_default, Ctx, DefaultValue, Expansion, Opt, OptionDefault, Rule};
 use super::types::*;
 use crate::py::configparser::{Ini, ParseError};
 
@@ -49,11 +49,9 @@ pub fn known_options() -> [(&'static str, &'static [&'static str]); 8] {
 }
 
 /// Every option of a kind of section (as in [`known_options`]) with its
-/// default as a person reads it: the text a missing option is read as, what
-/// a computed default is, `"required"`, or `None` (unset). From the option
-/// tables; an unknown kind has none.
-pub fn option_defaults(kind: &str) -> Vec<(&'static str, Option<&'static str>)> {
-    fn rows<T>(table: &[Opt<T>]) -> Vec<(&'static str, Option<&'static str>)> {
+/// default, from the option tables; an unknown kind has none.
+pub fn option_defaults(kind: &str) -> Vec<(&'static str, OptionDefault)> {
+    fn rows<T>(table: &[Opt<T>]) -> Vec<(&'static str, OptionDefault)> {
         table
             .iter()
             .map(|row| (row.key, describe_default(row)))
@@ -82,33 +80,35 @@ pub fn load(path: &Path, env: &Env) -> Result<Config, ConfigErrors> {
 /// [`load`] with the main file's text given (its `[include]` files are
 /// still read from disk, relative to `path`).
 pub fn load_str(path: &Path, text: &str, env: &Env) -> Result<Config, ConfigErrors> {
-    let mut l = Loader::new(path, text, env);
-    l.read_includes();
-    if !l.ini.has_section("supervisord") {
-        l.errors.push(ConfigError::file(
+    let mut loader = Loader::new(path, text, env);
+    loader.read_includes();
+    if !loader.ini.has_section("supervisord") {
+        loader.errors.push(ConfigError::file(
             path,
             ".ini file does not include supervisord section",
         ));
     }
-    let supervisord = super::supervisord::supervisord(&mut l);
+    let supervisord = super::supervisord::supervisord(&mut loader);
     for (k, v) in &supervisord.environment {
-        l.env_names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
+        loader
+            .env_names
+            .insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
-    l.supervisord_env = supervisord.environment.clone();
-    let groups = super::groups::groups(&mut l);
-    let (unix_http_servers, inet_http_servers) = super::servers::servers(&mut l);
+    loader.supervisord_env = supervisord.environment.clone();
+    let groups = super::groups::groups(&mut loader);
+    let (unix_http_servers, inet_http_servers) = super::servers::servers(&mut loader);
     // supervisord never reads [supervisorctl]: its problems are the
     // client's (`load_ctl`), not a reason to refuse to start or reread.
-    let supervisorctl = if l.ini.has_section("supervisorctl") {
-        let before = l.errors.len();
-        let spec = super::servers::ctl(&mut l);
-        l.errors.truncate(before);
+    let supervisorctl = if loader.ini.has_section("supervisorctl") {
+        let before = loader.errors.len();
+        let spec = super::servers::ctl(&mut loader);
+        loader.errors.truncate(before);
         spec
     } else {
         CtlSpec::default()
     };
-    l.rpcinterfaces();
-    l.warn_unknown();
+    loader.rpcinterfaces();
+    loader.warn_unknown();
     let config = Config {
         path: path.to_path_buf(),
         supervisord,
@@ -116,25 +116,25 @@ pub fn load_str(path: &Path, text: &str, env: &Env) -> Result<Config, ConfigErro
         inet_http_servers,
         supervisorctl,
         groups,
-        messages: std::mem::take(&mut l.messages),
+        messages: std::mem::take(&mut loader.messages),
     };
-    l.finish().map(|()| config)
+    loader.finish().map(|()| config)
 }
 
 /// Load what `pidvisorctl` needs: the `[supervisorctl]` section of the main
 /// file (Supervisor's client reads no includes and no other section).
 pub fn load_ctl(path: &Path, env: &Env) -> Result<CtlSpec, ConfigErrors> {
     let text = read_main(path, env)?;
-    let mut l = Loader::new(path, &text, env);
-    if !l.ini.has_section("supervisorctl") {
-        l.errors.push(ConfigError::file(
+    let mut loader = Loader::new(path, &text, env);
+    if !loader.ini.has_section("supervisorctl") {
+        loader.errors.push(ConfigError::file(
             path,
             ".ini file does not include supervisorctl section",
         ));
-        return Err(l.finish().unwrap_err());
+        return Err(loader.finish().unwrap_err());
     }
-    let spec = super::servers::ctl(&mut l);
-    l.finish().map(|()| spec)
+    let spec = super::servers::ctl(&mut loader);
+    loader.finish().map(|()| spec)
 }
 
 /// The main file's text, or why it cannot be had.
@@ -227,7 +227,7 @@ impl<'a> Loader<'a> {
             .unwrap_or(Path::new("/"))
             .to_string_lossy()
             .into_owned();
-        let mut l = Loader {
+        let mut loader = Loader {
             env,
             main: path.to_path_buf(),
             here: here.clone(),
@@ -245,8 +245,8 @@ impl<'a> Loader<'a> {
             expand_budget: MAX_EXPANDED,
             processes: 0,
         };
-        l.read_ini(text, path, &here);
-        l
+        loader.read_ini(text, path, &here);
+        loader
     }
 
     fn read_ini(&mut self, text: &str, file: &Path, here: &str) {
@@ -522,7 +522,21 @@ impl<'a> Loader<'a> {
             LogLevel::Info,
             format!("Included extra file \"{}\" during parsing", file.display()),
         ));
-        // Unreadable files are skipped silently, as configparser does.
+        // Only regular files are read: a FIFO or a device (`/dev/zero`,
+        // `/proc/kmsg`) would block or exhaust a daemon that re-reads its
+        // config (Python would try). A directory or an unreadable file is
+        // skipped silently, as configparser does.
+        match std::fs::metadata(file) {
+            Ok(m) if m.is_file() => {}
+            Ok(m) if !m.is_dir() => {
+                self.warn(format!(
+                    "Included file \"{}\" is not a regular file; ignored",
+                    file.display()
+                ));
+                return;
+            }
+            _ => return,
+        }
         let Ok(text) = std::fs::read_to_string(file) else {
             return;
         };

@@ -40,6 +40,7 @@ pub use error::{ConfigError, ConfigErrors};
 pub use info::{info_fields, InfoContext, InfoValue};
 pub use load::{known_options, load, load_ctl, load_str, option_defaults};
 pub use program::{MAX_PROCESSES, MAX_WAIT_SECS};
+pub use table::OptionDefault;
 pub use types::*;
 pub use users::{UserTable, Users};
 pub use values::{

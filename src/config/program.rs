@@ -368,9 +368,9 @@ const PROCESS_RULES: &[Rule<ProgramDraft>] =
     &[log_names_become_files, redirect_stderr_drops_its_log];
 
 /// Several processes need names that differ by `process_num`.
-fn process_num_in_name(d: &mut ProgramDraft, r: &mut Report) {
-    if d.numprocs > 1 && !d.process_name.contains("%(process_num)") {
-        r.fail(
+fn process_num_in_name(draft: &mut ProgramDraft, report: &mut Report) {
+    if draft.numprocs > 1 && !draft.process_name.contains("%(process_num)") {
+        report.fail(
             "process_name",
             "%(process_num) must be present within process_name when numprocs > 1".into(),
         );
@@ -378,9 +378,9 @@ fn process_num_in_name(d: &mut ProgramDraft, r: &mut Report) {
 }
 
 /// Stopping a group while killing only the leader would leave the group.
-fn stopasgroup_needs_killasgroup(d: &mut ProgramDraft, r: &mut Report) {
-    if d.spec.stopasgroup && !d.spec.killasgroup {
-        r.fail(
+fn stopasgroup_needs_killasgroup(draft: &mut ProgramDraft, report: &mut Report) {
+    if draft.spec.stopasgroup && !draft.spec.killasgroup {
+        report.fail(
             "killasgroup",
             "Cannot set stopasgroup=true and killasgroup=false".into(),
         );
@@ -390,22 +390,22 @@ fn stopasgroup_needs_killasgroup(d: &mut ProgramDraft, r: &mut Report) {
 /// `stdout_logfile`/`stderr_logfile` to [`LogFile`]: `syslog` is the
 /// deprecated spelling of `*_syslog=true`; an empty name keeps no log (it
 /// is falsy to Supervisor); AUTO without rotation earns a warning.
-fn log_names_become_files(d: &mut ProgramDraft, r: &mut Report) {
+fn log_names_become_files(draft: &mut ProgramDraft, report: &mut Report) {
     for (stream, name) in ["stdout", "stderr"].into_iter().enumerate() {
-        let s = r.section().to_string();
-        let file = match &d.logfile[stream] {
+        let section = report.section().to_string();
+        let file = match &draft.logfile[stream] {
             LogName::Syslog => {
-                r.warn(format!(
-                    "For [{s}], {name}_logfile=syslog but this is deprecated and will be removed.  Use {name}_syslog=true to enable syslog instead."
+                report.warn(format!(
+                    "For [{section}], {name}_logfile=syslog but this is deprecated and will be removed.  Use {name}_syslog=true to enable syslog instead."
                 ));
-                d.log_mut(stream).syslog = true;
+                draft.log_mut(stream).syslog = true;
                 LogFile::None
             }
             LogName::None => LogFile::None,
             LogName::Auto => {
-                if d.log_mut(stream).maxbytes == 0 {
-                    r.warn(format!(
-                        "For [{s}], AUTO logging used for {name}_logfile without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"
+                if draft.log_mut(stream).maxbytes == 0 {
+                    report.warn(format!(
+                        "For [{section}], AUTO logging used for {name}_logfile without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"
                     ));
                 }
                 LogFile::Auto
@@ -413,23 +413,23 @@ fn log_names_become_files(d: &mut ProgramDraft, r: &mut Report) {
             LogName::Path(p) if p.is_empty() => LogFile::None,
             LogName::Path(p) => LogFile::Path(PathBuf::from(p)),
         };
-        d.log_mut(stream).file = file;
+        draft.log_mut(stream).file = file;
     }
 }
 
 /// With `redirect_stderr`, stderr goes to stdout's log and has none of its
 /// own; a name given anyway (even an empty one) is ignored, with a warning.
-fn redirect_stderr_drops_its_log(d: &mut ProgramDraft, r: &mut Report) {
-    if !d.spec.redirect_stderr {
+fn redirect_stderr_drops_its_log(draft: &mut ProgramDraft, report: &mut Report) {
+    if !draft.spec.redirect_stderr {
         return;
     }
-    if matches!(d.logfile[1], LogName::Path(_)) {
-        let s = r.section().to_string();
-        r.warn(format!(
-            "For [{s}], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"
+    if matches!(draft.logfile[1], LogName::Path(_)) {
+        let section = report.section().to_string();
+        report.warn(format!(
+            "For [{section}], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"
         ));
     }
-    d.spec.stderr.file = LogFile::None;
+    draft.spec.stderr.file = LogFile::None;
 }
 
 // ---- processes_from_section -----------------------------------------------
@@ -444,34 +444,34 @@ pub(super) struct Program {
 /// Supervisor's `processes_from_section` for `section` in group `group`:
 /// one [`ProgramSpec`] per `process_num`. `None` when the section's name is
 /// invalid. Problems are recorded in the loader.
-pub(super) fn program(l: &mut Loader, section: &str, group: &str) -> Option<Program> {
-    let origin = l.section_origin(section);
+pub(super) fn program(loader: &mut Loader, section: &str, group: &str) -> Option<Program> {
+    let origin = loader.section_origin(section);
     let raw_name = section.split_once(':').map_or("", |(_, n)| n);
     let program_name = match parse_name(raw_name) {
         Ok(n) => n,
         Err(m) => {
-            l.err(section, None, &origin, m);
+            loader.err(section, None, &origin, m);
             return None;
         }
     };
-    let common = l.names(&[
-        l.here(),
+    let common = loader.names(&[
+        loader.here(),
         ("program_name", Val::Str(program_name.clone())),
-        l.host(),
+        loader.host(),
         ("group_name", Val::Str(group.to_string())),
     ]);
     let mut draft = ProgramDraft::defaults(&program_name);
     draft.spec.group = group.to_string();
     draft.spec.origin = origin;
-    l.apply(
+    loader.apply(
         section,
         PROGRAM,
         &mut draft,
         &[(Section, &common), (Raw, &common)],
     );
-    l.check(section, &mut draft, SECTION_RULES);
+    loader.check(section, &mut draft, SECTION_RULES);
     let count = draft.numprocs.max(0);
-    if !l.admit_processes(section, count) {
+    if !loader.admit_processes(section, count) {
         return Some(Program {
             draft,
             processes: Vec::new(),
@@ -479,7 +479,7 @@ pub(super) fn program(l: &mut Loader, section: &str, group: &str) -> Option<Prog
     }
     let first = draft.numprocs_start;
     let processes = (first..first.saturating_add(count))
-        .map(|num| process(l, section, &draft, &common, num))
+        .map(|num| process(loader, section, &draft, &common, num))
         .collect();
     Some(Program { draft, processes })
 }
@@ -487,7 +487,7 @@ pub(super) fn program(l: &mut Loader, section: &str, group: &str) -> Option<Prog
 /// One process of a program section: its names, environment and the
 /// options read per process.
 fn process(
-    l: &mut Loader,
+    loader: &mut Loader,
     section: &str,
     template: &ProgramDraft,
     common: &Names,
@@ -500,11 +500,11 @@ fn process(
     draft.spec.process_num = num;
     let own = match &template.environment {
         None => Vec::new(),
-        Some(raw) => l
+        Some(raw) => loader
             .expand_option(section, "environment", raw, &names, "environment")
             .and_then(|text| {
                 parse_environment(&text)
-                    .map_err(|m| l.fail(section, "environment", m))
+                    .map_err(|m| loader.fail(section, "environment", m))
                     .ok()
             })
             .unwrap_or_default(),
@@ -512,15 +512,15 @@ fn process(
     for (k, v) in &own {
         names.insert(format!("ENV_{k}"), Val::Str(v.clone()));
     }
-    draft.spec.environment = merge_env(l.supervisord_env(), own);
-    l.apply(
+    draft.spec.environment = merge_env(loader.supervisord_env(), own);
+    loader.apply(
         section,
         PROGRAM,
         &mut draft,
         &[(Process, &names), (ProcessTwice, &names)],
     );
-    l.check(section, &mut draft, PROCESS_RULES);
-    draft.spec.name = l
+    loader.check(section, &mut draft, PROCESS_RULES);
+    draft.spec.name = loader
         .expand_option(
             section,
             "process_name",

@@ -91,21 +91,21 @@ const SERVER_RULES: &[Rule<ServerDraft>] = &[auth_complete];
 
 /// A username without a password (or the reverse) would be an open server
 /// its owner believes closed.
-fn auth_complete(d: &mut ServerDraft, r: &mut Report) {
-    d.auth = match (d.username.take(), d.password.take()) {
+fn auth_complete(server: &mut ServerDraft, report: &mut Report) {
+    server.auth = match (server.username.take(), server.password.take()) {
         (Some(username), Some(password)) => Some(Credentials { username, password }),
         (None, None) => None,
         (Some(_), None) | (None, Some(_)) => {
-            let key = if r.written("username") {
+            let key = if report.written("username") {
                 "username"
             } else {
                 "password"
             };
-            let s = r.section().to_string();
-            r.fail_section(
+            let section = report.section().to_string();
+            report.fail_section(
                 key,
                 format!(
-                    "Section [{s}] contains incomplete authentication: If a username or a password is specified, both the username and password must be specified"
+                    "Section [{section}] contains incomplete authentication: If a username or a password is specified, both the username and password must be specified"
                 ),
             );
             None
@@ -114,36 +114,36 @@ fn auth_complete(d: &mut ServerDraft, r: &mut Report) {
 }
 
 /// Every `[inet_http_server*]` and `[unix_http_server*]`, in file order.
-pub(super) fn servers(l: &mut Loader) -> (Vec<UnixHttpServerSpec>, Vec<InetHttpServerSpec>) {
-    let env_names = l.names(&[]);
-    let here_names = l.names(&[l.here()]);
+pub(super) fn servers(loader: &mut Loader) -> (Vec<UnixHttpServerSpec>, Vec<InetHttpServerSpec>) {
+    let env_names = loader.names(&[]);
+    let here_names = loader.names(&[loader.here()]);
     let names = [(EnvNames, &env_names), (Here, &here_names)];
     let mut inet = Vec::new();
-    for s in l.sections("inet_http_server") {
-        let mut d = ServerDraft::default();
-        l.apply(&s, INET, &mut d, &names);
-        l.check(&s, &mut d, SERVER_RULES);
-        if let Some((host, port)) = d.port {
+    for section in loader.sections("inet_http_server") {
+        let mut server = ServerDraft::default();
+        loader.apply(&section, INET, &mut server, &names);
+        loader.check(&section, &mut server, SERVER_RULES);
+        if let Some((host, port)) = server.port {
             inet.push(InetHttpServerSpec {
-                section: s,
+                section,
                 host,
                 port,
-                auth: d.auth,
+                auth: server.auth,
             });
         }
     }
     let mut unix = Vec::new();
-    for s in l.sections("unix_http_server") {
-        let mut d = ServerDraft::default();
-        l.apply(&s, UNIX, &mut d, &names);
-        l.check(&s, &mut d, SERVER_RULES);
-        if let Some(file) = d.file {
+    for section in loader.sections("unix_http_server") {
+        let mut server = ServerDraft::default();
+        loader.apply(&section, UNIX, &mut server, &names);
+        loader.check(&section, &mut server, SERVER_RULES);
+        if let Some(file) = server.file {
             unix.push(UnixHttpServerSpec {
-                section: s,
+                section,
                 file,
-                chmod: d.chmod,
-                chown: d.chown,
-                auth: d.auth,
+                chmod: server.chmod,
+                chown: server.chown,
+                auth: server.auth,
             });
         }
     }
@@ -197,11 +197,11 @@ pub(super) const CTL: &[CtlRow] = &[
 pub static CTL_KEYS: [&str; CTL.len()] = super::table::keys(CTL);
 
 /// `[supervisorctl]` read.
-pub(super) fn ctl(l: &mut Loader) -> CtlSpec {
-    let env_names = l.names(&[]);
-    let here_names = l.names(&[l.here()]);
+pub(super) fn ctl(loader: &mut Loader) -> CtlSpec {
+    let env_names = loader.names(&[]);
+    let here_names = loader.names(&[loader.here()]);
     let mut spec = CtlSpec::default();
-    l.apply(
+    loader.apply(
         "supervisorctl",
         CTL,
         &mut spec,

@@ -128,10 +128,10 @@ pub static SUPERVISORD_KEYS: [&str; SUPERVISORD.len()] = super::table::keys(SUPE
 
 /// `[supervisord]` read (a missing section reads as all defaults; the
 /// loader reports it missing).
-pub(super) fn supervisord(l: &mut Loader) -> SupervisordSpec {
-    let names = l.names(&[l.here()]);
+pub(super) fn supervisord(loader: &mut Loader) -> SupervisordSpec {
+    let names = loader.names(&[loader.here()]);
     let mut spec = blank();
-    l.apply(
+    loader.apply(
         "supervisord",
         SUPERVISORD,
         &mut spec,

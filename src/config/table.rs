@@ -137,13 +137,29 @@ pub fn apply_defaults<T>(rows: &[Opt<T>], target: &mut T, env: &Env) {
     }
 }
 
-/// Each row's default as a person reads it: the text, what a computed one
-/// is, "required", or `None` (unset).
-pub fn describe_default<T>(row: &Opt<T>) -> Option<&'static str> {
+/// An option's default as a person reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptionDefault {
+    /// None: the option stays unset.
+    Unset,
+    /// This text, read as if written in the file.
+    Text(&'static str),
+    /// Computed when the file is read; what it is.
+    Computed(&'static str),
+    /// The option must be set.
+    Required,
+}
+
+/// A row's default as a person reads it.
+pub fn describe_default<T>(row: &Opt<T>) -> OptionDefault {
     match &row.default {
-        DefaultValue::Unset => None,
-        DefaultValue::Text(t) => Some(t),
-        DefaultValue::Computed { doc, .. } => Some(doc),
-        DefaultValue::Required(_) => Some("required"),
+        DefaultValue::Unset => OptionDefault::Unset,
+        DefaultValue::Text(t) => OptionDefault::Text(t),
+        DefaultValue::Computed { doc, .. } => OptionDefault::Computed(doc),
+        DefaultValue::Required(_) => OptionDefault::Required,
     }
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;

@@ -10,6 +10,8 @@ mod control;
 mod ctl;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// The configuration end to end: bounded expansion and numprocs, defaults from the tables.
+mod config;
 // contrib/completions/pidvisorctl.bash against a running daemon.
 mod completion;
 // cgroup v2 leaves (issue 6): whole-tree stop, crash reclaim, limits.
