@@ -1024,3 +1024,43 @@ fn mkfifo(path: &Path) {
         .expect("mkfifo (coreutils)");
     assert!(status.success());
 }
+
+#[test]
+fn the_user_database_is_the_envs() {
+    // A table replaces the system's: names it has resolve, others do not.
+    let t = T::new();
+    let mut table = crate::config::UserTable::with_root();
+    table.users.push(crate::sys::user::Passwd {
+        name: "web".into(),
+        uid: 4242,
+        gid: 4343,
+        home: "/srv/web".into(),
+        shell: "/bin/sh".into(),
+    });
+    table.groups.push(("webgrp".into(), 4343));
+    let mut env = t.env();
+    env.users = crate::config::Users::Table(table);
+    let p = t.write(
+        "s.conf",
+        "[supervisord]\ndbus_group=webgrp\n[unix_http_server]\nfile=/tmp/s.sock\nchown=web:webgrp\n\
+         [program:a]\ncommand=c\nuser=web\n[program:b]\ncommand=c\nuser=4242\n",
+    );
+    let c = load(&p, &env).unwrap();
+    let user = prog(&c, "a").user.clone().unwrap();
+    assert_eq!(
+        (user.uid, user.gid, user.home.to_str()),
+        (4242, 4343, Some("/srv/web"))
+    );
+    assert_eq!(prog(&c, "b").user.as_ref().unwrap().name, "web");
+    assert_eq!(c.unix_http_servers[0].chown, Some((4242, Some(4343))));
+    assert_eq!(c.supervisord.dbus_group.as_deref(), Some("webgrp"));
+    // `nobody` exists on the system, not in the table.
+    let p = t.write(
+        "s.conf",
+        "[supervisord]\n[program:a]\ncommand=c\nuser=nobody\n",
+    );
+    assert_eq!(
+        load(&p, &env).unwrap_err().0[0].message,
+        "Invalid user name nobody"
+    );
+}

@@ -7,11 +7,11 @@
 
 use std::path::PathBuf;
 
+use super::env::Env;
 use super::load::{Loader, Report};
 use super::table::{apply_defaults, DefaultValue, Expansion, Opt, Rule};
 use super::types::*;
 use super::values::*;
-use crate::config::Env;
 
 use DefaultValue::{Required, Text, Unset};
 use Expansion::{Env as EnvNames, Here};
