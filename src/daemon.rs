@@ -137,7 +137,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
         let list: Vec<String> = args
             .positional
             .iter()
-            .map(|p| config::signal::py_repr(p))
+            .map(|p| crate::py::py_repr(p))
             .collect();
         return Err(Usage(format!(
             "positional arguments are not supported: [{}]",
@@ -172,7 +172,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
             return Ok(1);
         }
         if let Some(dir) = parts.config.supervisord.directory.clone() {
-            let shown = config::signal::py_repr(&dir.display().to_string());
+            let shown = crate::py::py_repr(&dir.display().to_string());
             match std::env::set_current_dir(&dir) {
                 Ok(()) => parts
                     .mainlog
@@ -281,7 +281,7 @@ fn check_config(args: &DaemonArgs, env: &Env, session: Option<&Session>) -> i32 
 fn py_os_error(e: &std::io::Error, path: &std::path::Path) -> String {
     let text = e.to_string();
     let text = text.split(" (os error").next().unwrap_or_default();
-    let shown = config::signal::py_repr(&path.display().to_string());
+    let shown = crate::py::py_repr(&path.display().to_string());
     match e.raw_os_error() {
         Some(n) => format!("[Errno {n}] {text}: {shown}"),
         None => format!("{text}: {shown}"),

@@ -158,7 +158,8 @@ pub const EXAMPLE_CONFIG: &str = include_str!("example.conf");
 /// Put the command line's values over the config file's (Supervisor's
 /// precedence). Errors read `invalid value for -z 'abc': <why>`.
 pub fn apply_overrides(args: &DaemonArgs, cfg: &mut crate::config::Config) -> Result<(), String> {
-    use crate::config::{signal::py_repr, values as v, MainLog};
+    use crate::config::{values as v, MainLog};
+    use crate::py::py_repr;
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let home = std::env::var("HOME").ok();
     let bad = |flag: &str, value: &str, why: String| {

@@ -1,10 +1,13 @@
 //! What the loader reads from its surroundings, injected so tests control it:
-//! the environment (`%(ENV_X)s`), the host name (`%(host_node_name)s`) and
-//! the working directory (relative paths, `supervisord.log`). Also the
-//! config-file search order (design.md §2, spec §1.3).
+//! the environment (`%(ENV_X)s`), the host name (`%(host_node_name)s`), the
+//! working directory (relative paths, `supervisord.log`) and the user
+//! database (`user=`, `~user`). Also the config-file search order
+//! (design.md §2, spec §1.3).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use super::users::Users;
 
 /// The loader's view of the process it runs in.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,6 +21,8 @@ pub struct Env {
     /// `argv[0]` of the running program, for Supervisor's `<here>` search
     /// entries (`dirname(dirname(argv[0]))`).
     pub argv0: Option<PathBuf>,
+    /// Where `user=`, `chown=`, `~user` and group names are looked up.
+    pub users: Users,
     /// Defaults that replace Supervisor's (empty but in per-user mode).
     pub defaults: Defaults,
 }
@@ -48,17 +53,16 @@ impl Env {
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
-            hostname: nix::unistd::gethostname()
-                .ok()
-                .and_then(|h| h.into_string().ok())
-                .unwrap_or_default(),
+            hostname: crate::sys::user::hostname(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             argv0: std::env::args_os().next().map(PathBuf::from),
             defaults: PROCESS_DEFAULTS.get().cloned().unwrap_or_default(),
+            users: Users::System,
         }
     }
 
-    /// An environment for tests: the given variables, host and cwd.
+    /// An environment for tests: the given variables, host and cwd, and the
+    /// system's user database (replace [`Env::users`] to inject one).
     pub fn new(vars: &[(&str, &str)], hostname: &str, cwd: &Path) -> Env {
         Env {
             vars: vars
@@ -69,6 +73,7 @@ impl Env {
             cwd: cwd.to_path_buf(),
             argv0: None,
             defaults: Defaults::default(),
+            users: Users::System,
         }
     }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// `Display` renders `<file>:<line>: [section] option: <message>`; the parts
 /// that are unknown are left out (`line` 0 means "the file as a whole").
 /// `message` is Supervisor's wording wherever Supervisor has one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 pub struct ConfigError {
     pub file: PathBuf,
     pub line: usize,
@@ -44,8 +44,8 @@ impl ConfigError {
                 format!(
                     "{} in section {} (file: {})",
                     self.message,
-                    super::signal::py_repr(s),
-                    super::signal::py_repr(&self.file.to_string_lossy())
+                    crate::py::py_repr(s),
+                    crate::py::py_repr(&self.file.to_string_lossy())
                 )
             }
             _ => self.message.clone(),

@@ -906,3 +906,161 @@ fn every_error_at_once_sorted_by_line() {
         ]
     );
 }
+
+#[test]
+fn issue21_numprocs_above_the_limit_is_an_error_at_its_line() {
+    let t = T::new();
+    let p = |n: &str| {
+        format!(
+            "[supervisord]\n[program:p]\ncommand=c\nprocess_name=p%(process_num)d\nnumprocs={n}\n"
+        )
+    };
+    assert_eq!(
+        t.errs(&p("65537")),
+        [format!(
+            "{}:5: [program:p] numprocs: numprocs 65537 is above the limit of 65536 processes",
+            t.path("s.conf").display()
+        )]
+    );
+    assert_eq!(
+        t.err1(&p("99999999999999999999")),
+        "numprocs 99999999999999999999 is above the limit of 65536 processes"
+    );
+    let c = t.ok(&p("65536"));
+    assert_eq!(c.groups[0].processes.len(), 65536);
+    // The same limit for the whole configuration, at the section that
+    // passes it (groups are read first: q twice, then p).
+    let two = format!(
+        "{}[program:q]\ncommand=c\nprocess_name=q%(process_num)d\nnumprocs=2\n[group:g]\nprograms=q,q\n",
+        p("65533")
+    );
+    assert_eq!(
+        t.errs(&two),
+        [format!(
+            "{}:5: [program:p] numprocs: this section makes 65537 processes in the configuration, above the limit of 65536",
+            t.path("s.conf").display()
+        )]
+    );
+}
+
+#[test]
+fn issue21_format_fields_are_bounded() {
+    let t = T::new();
+    let msg = t.err1("[supervisord]\n[program:c]\ncommand=/bin/echo %(process_num)999999999999d\n");
+    assert_eq!(
+        msg,
+        "Format string '/bin/echo %(process_num)999999999999d' for 'program:c.command' is badly formatted: width too big"
+    );
+    let msg =
+        t.err1("[supervisord]\n[program:c]\ncommand=/bin/echo %(process_num).999999999999d\n");
+    assert!(
+        msg.ends_with("is badly formatted: precision too big"),
+        "{msg}"
+    );
+    // In every option that is expanded, and in [supervisord] too.
+    let msg = t.err1("[supervisord]\nidentifier=%(here)99999s\n");
+    assert!(msg.ends_with("is badly formatted: width too big"), "{msg}");
+}
+
+#[test]
+fn issue21_expanded_text_is_bounded_and_said_once() {
+    let t = T::new();
+    let p = t.write(
+        "s.conf",
+        "[supervisord]\n[program:p]\ncommand=%(process_num)4096d\nprocess_name=p%(process_num)d\nnumprocs=100\n",
+    );
+    let env = t.env();
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut l = Loader::new(&p, &text, &env);
+    // Room for about ten processes' commands.
+    l.expand_budget = 10 * 4096 + 100;
+    let program = super::super::program::program(&mut l, "program:p", "p").unwrap();
+    assert_eq!(program.processes.len(), 100);
+    let errors = l.finish().unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert!(
+        errors.0[0]
+            .message
+            .ends_with("expands beyond the limit for one configuration (256 MiB of expanded text)"),
+        "{errors}"
+    );
+    assert_eq!(errors.0[0].line, 3);
+}
+
+#[test]
+fn includes_read_only_regular_files() {
+    // A FIFO would block the reload of a running daemon; /dev/zero would
+    // exhaust it.
+    let t = T::new();
+    let fifo = t.path("fifo.conf");
+    mkfifo(&fifo);
+    let c = t.ok(&format!(
+        "[supervisord]\n[include]\nfiles={} /dev/zero\n",
+        fifo.display()
+    ));
+    let warned: Vec<&str> = c
+        .messages
+        .iter()
+        .filter(|(l, _)| *l == LogLevel::Warn)
+        .map(|(_, m)| m.as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            format!(
+                "Included file \"{}\" is not a regular file; ignored",
+                fifo.display()
+            ),
+            "Included file \"/dev/zero\" is not a regular file; ignored".to_string(),
+        ]
+    );
+}
+
+/// `mkfifo PATH` with the coreutils tool (tests make no syscalls outside sys/).
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo (coreutils)");
+    assert!(status.success());
+}
+
+#[test]
+fn the_user_database_is_the_envs() {
+    // A table replaces the system's: names it has resolve, others do not.
+    let t = T::new();
+    let mut table = crate::config::UserTable::with_root();
+    table.users.push(crate::sys::user::Passwd {
+        name: "web".into(),
+        uid: 4242,
+        gid: 4343,
+        home: "/srv/web".into(),
+        shell: "/bin/sh".into(),
+    });
+    table.groups.push(("webgrp".into(), 4343));
+    let mut env = t.env();
+    env.users = crate::config::Users::Table(table);
+    let p = t.write(
+        "s.conf",
+        "[supervisord]\ndbus_group=webgrp\n[unix_http_server]\nfile=/tmp/s.sock\nchown=web:webgrp\n\
+         [program:a]\ncommand=c\nuser=web\n[program:b]\ncommand=c\nuser=4242\n",
+    );
+    let c = load(&p, &env).unwrap();
+    let user = prog(&c, "a").user.clone().unwrap();
+    assert_eq!(
+        (user.uid, user.gid, user.home.to_str()),
+        (4242, 4343, Some("/srv/web"))
+    );
+    assert_eq!(prog(&c, "b").user.as_ref().unwrap().name, "web");
+    assert_eq!(c.unix_http_servers[0].chown, Some((4242, Some(4343))));
+    assert_eq!(c.supervisord.dbus_group.as_deref(), Some("webgrp"));
+    // `nobody` exists on the system, not in the table.
+    let p = t.write(
+        "s.conf",
+        "[supervisord]\n[program:a]\ncommand=c\nuser=nobody\n",
+    );
+    assert_eq!(
+        load(&p, &env).unwrap_err().0[0].message,
+        "Invalid user name nobody"
+    );
+}

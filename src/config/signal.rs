@@ -1,5 +1,7 @@
 //! Signal names and numbers as Supervisor reads and prints them.
 
+use crate::py::py_repr;
+
 /// Python's `signal` module names on Linux (x86_64), with their numbers.
 /// Aliases (IOT, CLD, POLL) come after the canonical name so that
 /// [`signame`] finds the canonical one first.
@@ -77,65 +79,6 @@ pub fn signame(sig: i32) -> String {
     }
 }
 
-/// Python's `repr()` of a str: single quotes unless the text has one and no
-/// double quote; backslashes and the chosen quote escaped.
-pub fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
-
-/// Python's `repr()` of bytes: `b'..'`, or `b".."` when only `'` occurs;
-/// bytes outside printable ASCII as `\xNN`.
-pub fn py_bytes_repr(data: &[u8]) -> String {
-    let quote = if data.contains(&b'\'') && !data.contains(&b'"') {
-        b'"'
-    } else {
-        b'\''
-    };
-    let mut out = String::with_capacity(data.len() + 3);
-    out.push('b');
-    out.push(quote as char);
-    for &b in data {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'\t' => out.push_str("\\t"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            _ if b == quote => {
-                out.push('\\');
-                out.push(b as char);
-            }
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
-    out.push(quote as char);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,12 +113,5 @@ mod tests {
         assert_eq!(signame(29), "SIGPOLL");
         assert_eq!(signame(34), "SIGRTMIN");
         assert_eq!(signame(40), "signal 40");
-    }
-
-    #[test]
-    fn repr_quotes_like_python() {
-        assert_eq!(py_repr("abc"), "'abc'");
-        assert_eq!(py_repr("it's"), "\"it's\"");
-        assert_eq!(py_repr("a'b\"c"), "'a\\'b\"c'");
     }
 }

@@ -1,7 +1,8 @@
 //! The typed configuration: what the loader produces and the core consumes.
 //!
 //! Every value here is already validated and expanded. Defaults are
-//! Supervisor 4.3's. `PartialEq` on the specs is what `reread`/`update` use to
+//! Supervisor 4.3's, declared once, in the option tables (`program.rs`,
+//! `supervisord.rs`, `servers.rs`, `groups.rs`). `PartialEq` on the specs is what `reread`/`update` use to
 //! decide that a group "changed", so every option that Supervisor compares is a
 //! field here (AUTO log files compare as `LogFile::Auto`, never as the
 //! generated name, which is Supervisor's rule too).
@@ -10,11 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Where a value or section came from, for error messages and diagnostics.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Origin {
-    pub file: PathBuf,
-    pub line: usize,
-}
+pub use crate::py::configparser::Origin;
 
 /// The whole configuration after validation.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,18 +157,6 @@ pub struct CtlSpec {
     pub history_file: Option<PathBuf>,
 }
 
-impl Default for CtlSpec {
-    fn default() -> Self {
-        CtlSpec {
-            serverurl: "http://localhost:9001".into(),
-            username: None,
-            password: None,
-            prompt: "supervisor".into(),
-            history_file: None,
-        }
-    }
-}
-
 /// What kind of section a group came from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupKind {
@@ -272,8 +257,9 @@ pub struct ProgramSpec {
     pub redirect_stderr: bool,
     pub stdout: LogSpec,
     pub stderr: LogSpec,
-    /// `[supervisord] environment` is *not* merged in here; the spawner does
-    /// that, so a change of the daemon's environment is not a program change.
+    /// `[supervisord] environment` updated with the program's own pairs,
+    /// as Supervisor's `read_config` merges them (so a change of the former
+    /// changes every program).
     pub environment: Vec<(String, String)>,
     pub directory: Option<PathBuf>,
     pub umask: Option<u32>,
@@ -296,48 +282,6 @@ impl ProgramSpec {
             self.name.clone()
         } else {
             format!("{}:{}", self.group, self.name)
-        }
-    }
-
-    /// A spec with Supervisor's defaults, for tests and examples.
-    pub fn with_defaults(name: &str, command: &str) -> ProgramSpec {
-        let log = LogSpec {
-            file: LogFile::Auto,
-            maxbytes: 50 * 1024 * 1024,
-            backups: 10,
-            capture_maxbytes: 0,
-            events_enabled: false,
-            syslog: false,
-        };
-        ProgramSpec {
-            name: name.into(),
-            group: name.into(),
-            program: name.into(),
-            process_num: 0,
-            command: command.into(),
-            priority: 999,
-            autostart: true,
-            startsecs: 1,
-            startretries: 3,
-            autorestart: AutoRestart::Unexpected,
-            exitcodes: vec![0],
-            stopsignal: 15,
-            stopwaitsecs: 10,
-            stopasgroup: false,
-            killasgroup: false,
-            user: None,
-            redirect_stderr: false,
-            stdout: log.clone(),
-            stderr: log,
-            environment: Vec::new(),
-            directory: None,
-            umask: None,
-            serverurl: None,
-            cgroup: None,
-            memory_max: None,
-            pids_max: None,
-            cpu_max: None,
-            origin: Origin::default(),
         }
     }
 }

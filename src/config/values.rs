@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::signal::py_repr;
 use super::types::{AutoRestart, LogLevel, UserSpec};
+use super::users::Users;
+use crate::py::py_repr;
 
 const TRUTHY: &[&str] = &["yes", "true", "on", "1"];
 const FALSY: &[&str] = &["no", "false", "off", "0"];
@@ -170,8 +171,13 @@ pub fn parse_name(v: &str) -> Result<String, String> {
 }
 
 /// Python's `os.path.expanduser` for `~` and `~/...` (HOME from `home`), and
-/// `~user/...` from the password database.
+/// `~user/...` from the system's password database.
 pub fn expanduser(v: &str, home: Option<&str>) -> String {
+    expanduser_in(v, home, &Users::System)
+}
+
+/// [`expanduser`] against `users`.
+pub fn expanduser_in(v: &str, home: Option<&str>, users: &Users) -> String {
     let Some(rest) = v.strip_prefix('~') else {
         return v.to_string();
     };
@@ -180,17 +186,9 @@ pub fn expanduser(v: &str, home: Option<&str>) -> String {
         None => (rest, ""),
     };
     let dir = if user.is_empty() {
-        home.map(str::to_string).or_else(|| {
-            nix::unistd::User::from_uid(nix::unistd::getuid())
-                .ok()
-                .flatten()
-                .map(|u| u.dir.to_string_lossy().into_owned())
-        })
+        home.map(str::to_string).or_else(|| users.home_of(None))
     } else {
-        nix::unistd::User::from_name(user)
-            .ok()
-            .flatten()
-            .map(|u| u.dir.to_string_lossy().into_owned())
+        users.home_of(Some(user))
     };
     match dir {
         Some(d) => {
@@ -224,7 +222,17 @@ pub fn normalize_path(p: &str, cwd: &Path) -> PathBuf {
 /// 2.3.11 (path part) `existing_dirpath`: the directory part, if any, must
 /// exist. Returns the `~`-expanded path.
 pub fn existing_dirpath(v: &str, home: Option<&str>, cwd: &Path) -> Result<String, String> {
-    let nv = expanduser(v, home);
+    existing_dirpath_in(v, home, cwd, &Users::System)
+}
+
+/// [`existing_dirpath`] with `~user` looked up in `users`.
+pub fn existing_dirpath_in(
+    v: &str,
+    home: Option<&str>,
+    cwd: &Path,
+    users: &Users,
+) -> Result<String, String> {
+    let nv = expanduser_in(v, home, users);
     let dir = match nv.rfind('/') {
         Some(0) => "/",
         Some(i) => &nv[..i],
@@ -241,7 +249,17 @@ pub fn existing_dirpath(v: &str, home: Option<&str>, cwd: &Path) -> Result<Strin
 
 /// 2.3.12 existing directory.
 pub fn existing_directory(v: &str, home: Option<&str>, cwd: &Path) -> Result<String, String> {
-    let nv = expanduser(v, home);
+    existing_directory_in(v, home, cwd, &Users::System)
+}
+
+/// [`existing_directory`] with `~user` looked up in `users`.
+pub fn existing_directory_in(
+    v: &str,
+    home: Option<&str>,
+    cwd: &Path,
+    users: &Users,
+) -> Result<String, String> {
+    let nv = expanduser_in(v, home, users);
     // Python's os.path.isdir('') is False; joined to cwd it would be true.
     if !nv.is_empty() && cwd.join(&nv).is_dir() {
         Ok(nv)
@@ -260,12 +278,17 @@ pub enum LogName {
 }
 
 /// 2.3.11 logfile name: NONE/OFF, AUTO, syslog, or a path whose dir exists.
-pub fn parse_logfile(v: &str, home: Option<&str>, cwd: &Path) -> Result<LogName, String> {
+pub fn parse_logfile(
+    v: &str,
+    home: Option<&str>,
+    cwd: &Path,
+    users: &Users,
+) -> Result<LogName, String> {
     Ok(match v.to_lowercase().as_str() {
         "none" | "off" => LogName::None,
         "auto" => LogName::Auto,
         "syslog" => LogName::Syslog,
-        _ => LogName::Path(existing_dirpath(v, home, cwd)?),
+        _ => LogName::Path(existing_dirpath_in(v, home, cwd, users)?),
     })
 }
 
@@ -302,7 +325,7 @@ pub fn parse_inet_address(v: &str) -> Result<(String, u16), String> {
 /// `dict_of_key_value_pairs` reads it (non-POSIX shlex, quirks included).
 /// Keys keep their case; a repeated key keeps its first position.
 pub fn parse_environment(v: &str) -> Result<Vec<(String, String)>, String> {
-    let tokens = shlex_nonposix(v)?;
+    let tokens = crate::py::shlex::tokens(v, "/.+-():").map_err(str::to_string)?;
     let mut out: Vec<(String, String)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
@@ -320,130 +343,10 @@ pub fn parse_environment(v: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-/// Python's `shlex.shlex(s)` (posix=False) with `wordchars += '/.+-():'`.
-fn shlex_nonposix(s: &str) -> Result<Vec<String>, String> {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || "_/.+-():".contains(c);
-    let is_space = |c: char| " \t\r\n".contains(c);
-    let chars: Vec<char> = s.chars().collect();
-    let mut tokens = Vec::new();
-    let mut i = 0;
-    let skip_comment = |i: &mut usize| {
-        while *i < chars.len() && chars[*i] != '\n' {
-            *i += 1;
-        }
-        if *i < chars.len() {
-            *i += 1;
-        }
-    };
-    loop {
-        // Whitespace state.
-        let mut token = String::new();
-        let mut state = ' ';
-        while i < chars.len() {
-            let c = chars[i];
-            i += 1;
-            match state {
-                ' ' => {
-                    if is_space(c) {
-                        continue;
-                    } else if c == '#' {
-                        skip_comment(&mut i);
-                    } else if is_word(c) {
-                        token.push(c);
-                        state = 'a';
-                    } else if c == '\'' || c == '"' {
-                        token.push(c);
-                        state = c;
-                    } else {
-                        token.push(c);
-                        break;
-                    }
-                }
-                'a' => {
-                    if is_space(c) {
-                        break;
-                    } else if c == '#' {
-                        // Non-POSIX: the comment is skipped and the word goes on.
-                        skip_comment(&mut i);
-                    } else if is_word(c) || c == '\'' || c == '"' {
-                        token.push(c);
-                    } else {
-                        i -= 1;
-                        break;
-                    }
-                }
-                q => {
-                    token.push(c);
-                    if c == q {
-                        state = ' ';
-                        break;
-                    }
-                }
-            }
-        }
-        if state == '\'' || state == '"' {
-            return Err("No closing quotation".into());
-        }
-        if token.is_empty() {
-            return Ok(tokens);
-        }
-        tokens.push(token);
-    }
-}
-
-/// Look a user up as Supervisor's `name_to_uid` does, and fill a
-/// [`UserSpec`] from the password database.
+/// Supervisor's `name_to_uid` against the system's password database
+/// (the loader uses its [`super::Env`]'s [`Users`] instead).
 pub fn parse_user(v: &str) -> Result<UserSpec, String> {
-    use nix::unistd::{Uid, User};
-    let user = match py_int(v) {
-        Some(n) => u32::try_from(n)
-            .ok()
-            .and_then(|n| User::from_uid(Uid::from_raw(n)).ok().flatten())
-            .ok_or_else(|| format!("Invalid user id {v}"))?,
-        None => User::from_name(v)
-            .ok()
-            .flatten()
-            .ok_or_else(|| format!("Invalid user name {v}"))?,
-    };
-    Ok(UserSpec {
-        written: v.to_string(),
-        name: user.name,
-        uid: user.uid.as_raw(),
-        gid: user.gid.as_raw(),
-        home: user.dir,
-        shell: user.shell,
-    })
-}
-
-/// Supervisor's `name_to_gid`.
-pub fn parse_group(v: &str) -> Result<u32, String> {
-    use nix::unistd::{Gid, Group};
-    match py_int(v) {
-        Some(n) => u32::try_from(n)
-            .ok()
-            .filter(|&n| Group::from_gid(Gid::from_raw(n)).ok().flatten().is_some())
-            .ok_or_else(|| format!("Invalid group id {v}")),
-        None => Group::from_name(v)
-            .ok()
-            .flatten()
-            .map(|g| g.gid.as_raw())
-            .ok_or_else(|| format!("Invalid group name {v}")),
-    }
-}
-
-/// Supervisor's `colon_separated_user_group`: `user[:group]` to ids.
-pub fn parse_user_group(v: &str) -> Result<(u32, Option<u32>), String> {
-    let err = || format!("Invalid user:group definition {v}");
-    let (u, g) = match v.split_once(':') {
-        Some((u, g)) => (u, Some(g)),
-        None => (v, None),
-    };
-    let uid = parse_user(u).map_err(|_| err())?.uid;
-    let gid = match g {
-        Some(g) => Some(parse_group(g).map_err(|_| err())?),
-        None => None,
-    };
-    Ok((uid, gid))
+    Users::System.user(v)
 }
 
 /// Event type names Supervisor knows (`supervisor.events.EventTypes`).
@@ -752,25 +655,6 @@ mod tests {
     }
 
     #[test]
-    fn users_and_groups() {
-        let root = parse_user("root").unwrap();
-        assert_eq!((root.uid, root.gid, root.name.as_str()), (0, 0, "root"));
-        assert_eq!(parse_user("0").unwrap().name, "root");
-        assert_eq!(
-            parse_user("nosuchuser"),
-            Err("Invalid user name nosuchuser".into())
-        );
-        assert_eq!(parse_user("987654"), Err("Invalid user id 987654".into()));
-        assert_eq!(parse_group("0"), Ok(0));
-        assert_eq!(parse_user_group("root:0"), Ok((0, Some(0))));
-        assert_eq!(parse_user_group("root"), Ok((0, None)));
-        assert_eq!(
-            parse_user_group("root:nosuchgroup"),
-            Err("Invalid user:group definition root:nosuchgroup".into())
-        );
-    }
-
-    #[test]
     fn paths() {
         let cwd = Path::new("/");
         assert_eq!(expanduser("~/x", Some("/home/u")), "/home/u/x");
@@ -797,12 +681,13 @@ mod tests {
             existing_directory("/nope", None, cwd),
             Err("/nope is not an existing directory".into())
         );
-        assert_eq!(parse_logfile("OFF", None, cwd), Ok(LogName::None));
-        assert_eq!(parse_logfile("none", None, cwd), Ok(LogName::None));
-        assert_eq!(parse_logfile("Auto", None, cwd), Ok(LogName::Auto));
-        assert_eq!(parse_logfile("SYSLOG", None, cwd), Ok(LogName::Syslog));
+        let logfile = |v| parse_logfile(v, None, cwd, &Users::System);
+        assert_eq!(logfile("OFF"), Ok(LogName::None));
+        assert_eq!(logfile("none"), Ok(LogName::None));
+        assert_eq!(logfile("Auto"), Ok(LogName::Auto));
+        assert_eq!(logfile("SYSLOG"), Ok(LogName::Syslog));
         assert_eq!(
-            parse_logfile("/tmp/a.log", None, cwd),
+            logfile("/tmp/a.log"),
             Ok(LogName::Path("/tmp/a.log".into()))
         );
     }

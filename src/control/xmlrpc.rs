@@ -12,6 +12,7 @@
 //! `<string>`, `<double>`, `<dateTime.iso8601>`, `<base64>`, `<array><data>`,
 //! `<struct><member>`, with `&`, `<` and `>` escaped.
 
+use crate::py::py_repr;
 use base64::Engine as _;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
@@ -138,12 +139,9 @@ pub struct Fault {
 impl fmt::Display for Fault {
     /// Python's `repr(xmlrpc.client.Fault)`: `<Fault 6: 'SHUTDOWN_STATE'>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<Fault {}: {}>", self.code, py_repr_str(&self.string))
+        write!(f, "<Fault {}: {}>", self.code, py_repr(&self.string))
     }
 }
-
-/// Python's `repr()` of a str (one implementation, shared with the config).
-pub use crate::config::signal::py_repr as py_repr_str;
 
 /// A decoded `<methodResponse>`: either one value or a fault.
 pub type Response = Result<Value, Fault>;
@@ -1110,7 +1108,7 @@ mod tests {
 
     #[test]
     fn repr() {
-        assert_eq!(py_repr_str("it's"), "\"it's\"");
-        assert_eq!(py_repr_str("a\nb"), "'a\\nb'");
+        assert_eq!(py_repr("it's"), "\"it's\"");
+        assert_eq!(py_repr("a\nb"), "'a\\nb'");
     }
 }

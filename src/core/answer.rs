@@ -10,8 +10,9 @@ use super::state::{ProcessState, SupervisorState};
 use super::wait::{Wait, WaitItem, WaitKind};
 use super::{Now, ProcId};
 use crate::api::{ConfigInfo, ConfigLogInfo, Diff, Fault, FaultCode, ProcessInfo, Reply, Response};
-use crate::config::signal::{parse_signal, py_repr};
+use crate::config::signal::parse_signal;
 use crate::config::{GroupSpec, LogFile, LogSpec, ProgramSpec};
+use crate::py::py_repr;
 
 /// What a per-process step of a call decided.
 enum Step {

@@ -8,8 +8,9 @@ use super::machine::Core;
 use super::process::{Timer, LEFTOVER_GRACE};
 use super::state::{ProcessState, SupervisorState};
 use super::{Now, ProcId};
-use crate::config::signal::{py_repr, signame};
+use crate::config::signal::signame;
 use crate::config::{AutoRestart, LogLevel};
+use crate::py::py_repr;
 
 impl Core {
     // ----- the runtime's reports -------------------------------------------

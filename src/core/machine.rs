@@ -12,8 +12,9 @@ use super::timers::Timers;
 use super::wait::Wait;
 use super::{Now, ProcId};
 use crate::api::{Fault, FaultCode};
-use crate::config::signal::{py_repr, signame};
+use crate::config::signal::signame;
 use crate::config::{Config, GroupSpec, LogLevel, ProgramSpec};
+use crate::py::py_repr;
 
 const SIGKILL: i32 = 9;
 

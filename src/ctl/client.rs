@@ -79,7 +79,7 @@ pub fn check_url(value: &str) -> Result<(), String> {
     if !parsed.scheme.is_empty() && has_place {
         return Ok(());
     }
-    Err(format!("value {} is not a URL", xmlrpc::py_repr_str(value)))
+    Err(format!("value {} is not a URL", crate::py::py_repr(value)))
 }
 
 /// What went wrong with a call.

@@ -7,9 +7,10 @@ use super::client::{CallError, Client};
 use super::commands::{exit, fault_code, CmdResult, Controller};
 use super::process::{act_on_names, result_line, Action};
 use crate::api::FaultCode;
-use crate::config::signal::py_bytes_repr;
 use crate::config::values::py_int;
-use crate::control::xmlrpc::{py_repr_str, Value};
+use crate::control::xmlrpc::Value;
+use crate::py::py_bytes_repr;
+use crate::py::py_repr;
 use std::sync::mpsc;
 
 /// `tail [-f|-N] name [stdout|stderr]`.
@@ -40,7 +41,7 @@ pub(super) fn tail(ctl: &mut Controller, arg: &str) -> CmdResult {
         [name, .., last] => (name, last.to_lowercase()),
     };
     if channel != "stderr" && channel != "stdout" {
-        ctl.output(&format!("Error: bad channel {}", py_repr_str(&channel)));
+        ctl.output(&format!("Error: bad channel {}", py_repr(&channel)));
         ctl.exitstatus = exit::GENERIC;
         return Ok(());
     }

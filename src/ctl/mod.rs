@@ -26,6 +26,7 @@ pub mod status;
 
 use crate::cli::session::Session;
 use crate::config::{self, find_config, CtlSpec, Env};
+use crate::py::py_repr;
 use crate::sys;
 use commands::Controller;
 use std::ffi::{OsStr, OsString};
@@ -101,7 +102,7 @@ impl CtlArgs {
             ..CtlArgs::default()
         };
         for (opt, value) in opts {
-            let conflict = || format!("conflicting command line option {}", xq(&opt));
+            let conflict = || format!("conflicting command line option {}", py_repr(&opt));
             fn set<T>(
                 slot: &mut Option<T>,
                 v: T,
@@ -132,8 +133,9 @@ impl CtlArgs {
                 }
                 "-c" | "--configuration" => set(&mut o.configuration, value.into(), conflict)?,
                 "-s" | "--serverurl" => {
-                    client::check_url(&value)
-                        .map_err(|msg| format!("invalid value for {opt} {}: {msg}", xq(&value)))?;
+                    client::check_url(&value).map_err(|msg| {
+                        format!("invalid value for {opt} {}: {msg}", py_repr(&value))
+                    })?;
                     set(&mut o.serverurl, value, conflict)?
                 }
                 "-u" | "--username" => set(&mut o.username, value, conflict)?,
@@ -287,10 +289,6 @@ pub fn run(args: Vec<OsString>) -> i32 {
 /// (<https://no-color.org>) and `TERM` is not `dumb`.
 fn want_color(stdout_tty: bool, no_color: Option<&OsStr>, term: Option<&OsStr>) -> bool {
     stdout_tty && no_color.map_or(true, OsStr::is_empty) && term != Some(OsStr::new("dumb"))
-}
-
-fn xq(s: &str) -> String {
-    crate::control::xmlrpc::py_repr_str(s)
 }
 
 /// On the first Ctrl-C, print `message` and exit with `status` (used while

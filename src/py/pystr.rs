@@ -21,11 +21,11 @@
 //! can reproduce; we leave out ` at 0x...`.
 //!
 //! Called by the control server's fault texts (`control::methods::py_str`) and
-//! by the ctl (`ctl::commands`). Uses [`crate::config::signal::py_repr`]
+//! by the ctl (`ctl::commands`). Uses [`crate::py::py_repr`]
 //! for the `repr()` of a str and nothing that does I/O.
 
-use crate::config::signal::py_repr;
 use crate::control::xmlrpc::Value;
+use crate::py::py_repr;
 
 /// Which Python decoded the value (see the module table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

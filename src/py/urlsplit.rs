@@ -17,7 +17,7 @@
 //!
 //! Called by `ctl::client`; calls [`py_repr`] for messages.
 
-use crate::config::signal::py_repr;
+use crate::py::py_repr;
 use std::net::IpAddr;
 
 /// `urlparse`'s six parts; `ParseResult` in Python.

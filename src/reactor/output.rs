@@ -18,10 +18,10 @@ use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
 pub use crate::api::Stream;
-use crate::config::signal::{py_bytes_repr, py_repr};
 use crate::config::{LogFile, LogLevel, ProgramSpec};
 use crate::core::ProcId;
 use crate::logs::{ChildLog, ChildLogOptions, MainLogger};
+use crate::py::{py_bytes_repr, py_repr};
 use crate::spawn::Stdio;
 
 /// Bytes read from a pipe at once (Supervisor reads 128 KiB chunks).

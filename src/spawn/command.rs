@@ -1,100 +1,14 @@
-//! Command resolution, exactly as Supervisor's `get_execv_args` does it.
-//!
-//! Splitting is a port of Python's `shlex.split(command)` (POSIX mode,
-//! whitespace split, no comments) rather than the `shlex` crate: the crate
-//! follows POSIX sh, which differs from Python where Supervisor users can see
-//! it (`"\$HOME"` keeps its backslash in Python; `\r` separates words in
-//! Python), and it reports every error the same way where Python tells
-//! "No closing quotation" from "No escaped character" — and that text is part
-//! of Supervisor's spawn error.
+//! Command resolution, exactly as Supervisor's `get_execv_args` does it:
+//! the command line split by Python's `shlex.split` ([`crate::py::shlex`]),
+//! then argv[0] looked up on PATH with Supervisor's checks and error texts.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::config::signal::py_repr;
+use crate::py::{py_repr, shlex};
 
 /// Supervisor's PATH when neither the program nor the daemon has one.
 pub const DEFAULT_PATH: &str = "/bin:/usr/bin:/usr/local/bin";
-
-/// Python's `shlex.split(s)`: POSIX quoting and backslashes, no comments.
-///
-/// Errors carry Python's `ValueError` text.
-pub fn shlex_split(s: &str) -> Result<Vec<String>, &'static str> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum State {
-        Space,
-        Word,
-        Quote(char),
-        /// After a backslash; holds the state to return to.
-        Escape(Before),
-    }
-    #[derive(Clone, Copy, PartialEq)]
-    enum Before {
-        Word,
-        Quote(char),
-    }
-    let is_space = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
-
-    let mut words = Vec::new();
-    let mut token = String::new();
-    let mut quoted = false;
-    let mut state = State::Space;
-    for c in s.chars() {
-        state = match state {
-            State::Space if is_space(c) => State::Space,
-            State::Space | State::Word if c == '\\' => State::Escape(Before::Word),
-            State::Space | State::Word if c == '"' || c == '\'' => State::Quote(c),
-            State::Space => {
-                token.push(c);
-                State::Word
-            }
-            State::Word if is_space(c) => {
-                words.push(std::mem::take(&mut token));
-                quoted = false;
-                State::Space
-            }
-            State::Word => {
-                token.push(c);
-                State::Word
-            }
-            State::Quote(q) => {
-                quoted = true;
-                if c == q {
-                    State::Word
-                } else if c == '\\' && q == '"' {
-                    State::Escape(Before::Quote(q))
-                } else {
-                    token.push(c);
-                    State::Quote(q)
-                }
-            }
-            State::Escape(before) => {
-                // Inside double quotes a backslash only escapes `\` and `"`.
-                if let Before::Quote(q) = before {
-                    if c != '\\' && c != q {
-                        token.push('\\');
-                    }
-                }
-                token.push(c);
-                match before {
-                    Before::Word => State::Word,
-                    Before::Quote(q) => State::Quote(q),
-                }
-            }
-        };
-    }
-    match state {
-        State::Space => {}
-        State::Word => {
-            if !token.is_empty() || quoted {
-                words.push(token);
-            }
-        }
-        State::Quote(_) => return Err("No closing quotation"),
-        State::Escape(_) => return Err("No escaped character"),
-    }
-    Ok(words)
-}
 
 /// Python's `os.path.join(dir, name)` for a `name` without `/`.
 fn path_join(dir: &str, name: &str) -> String {
@@ -118,7 +32,7 @@ pub fn resolve_command(
     path_env: Option<&str>,
     cwd: &Path,
 ) -> Result<(PathBuf, Vec<String>), String> {
-    let argv = shlex_split(command)
+    let argv = shlex::split(command)
         .map_err(|e| format!("can't parse command {}: {e}", py_repr(command)))?;
     let Some(program) = argv.first() else {
         return Err("command is empty".to_owned());
@@ -178,28 +92,6 @@ pub fn search_path<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shlex_matches_python() {
-        let ok = |s: &str, want: &[&str]| assert_eq!(shlex_split(s).unwrap(), want, "{s:?}");
-        ok("", &[]);
-        ok("   ", &[]);
-        ok("a b\tc\r\nd", &["a", "b", "c", "d"]);
-        ok("a 'b c' \"d e\"", &["a", "b c", "d e"]);
-        ok("a''b \"\"", &["ab", ""]);
-        ok("''", &[""]);
-        ok(
-            r#"sh -c "echo \$HOME \"x\" \\""#,
-            &["sh", "-c", r#"echo \$HOME "x" \"#],
-        );
-        ok(r"a\ b \'c", &["a b", "'c"]);
-        ok(r"'a\b'", &[r"a\b"]);
-        ok("x#y # z", &["x#y", "#", "z"]);
-        assert_eq!(shlex_split("a 'b"), Err("No closing quotation"));
-        assert_eq!(shlex_split("a \"b\\\""), Err("No closing quotation"));
-        assert_eq!(shlex_split("a b\\"), Err("No escaped character"));
-        assert_eq!(shlex_split("\"a\\"), Err("No escaped character"));
-    }
 
     #[test]
     fn parse_errors_and_empty() {

@@ -27,15 +27,15 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::signal::py_repr;
 use crate::config::types::ProgramSpec;
+use crate::py::py_repr;
 use crate::sys;
 pub use crate::sys::clone::CloneMethod;
 use crate::sys::exec::CStrArray;
 pub use crate::sys::wait::ExitStatus;
 
 pub use child::ExecStage;
-pub use command::{resolve_command, search_path, shlex_split, DEFAULT_PATH};
+pub use command::{resolve_command, search_path, DEFAULT_PATH};
 pub use env::{build as build_environment, DaemonEnv, Environment};
 
 /// Why a spawn failed. Messages are Supervisor's where it has one.
@@ -318,13 +318,9 @@ fn build_envp(
 /// group that lists the user (`getgrouplist`), without repeats.
 fn supplementary_groups(name: &str, primary: u32) -> Vec<u32> {
     let mut groups = vec![primary];
-    let listed = CString::new(name)
-        .ok()
-        .and_then(|c| nix::unistd::getgrouplist(&c, nix::unistd::Gid::from_raw(primary)).ok())
-        .unwrap_or_default();
-    for g in listed {
-        if !groups.contains(&g.as_raw()) {
-            groups.push(g.as_raw());
+    for g in sys::user::group_list(name, primary) {
+        if !groups.contains(&g) {
+            groups.push(g);
         }
     }
     groups

@@ -24,6 +24,7 @@ pub mod prctl;
 pub mod rlimit;
 pub mod signal;
 pub mod term;
+pub mod user;
 pub mod wait;
 
 use std::io;

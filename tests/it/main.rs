@@ -17,6 +17,8 @@ mod compat;
 mod ctl;
 // pidvisord's own command line: --check-config, --example-config, usage errors.
 mod cli;
+// The configuration end to end: bounded expansion and numprocs, defaults from the tables.
+mod config;
 // pidvisord's command line overrides the config, option by option.
 mod overrides;
 // contrib/completions (bash, zsh, fish) against a running daemon.

@@ -1,5 +1,5 @@
-//! The INI reader: Supervisor's dialect, i.e. Python 3's
-//! `RawConfigParser(inline_comment_prefixes=(';', '#'), strict=False)`.
+//! Python 3's `RawConfigParser(inline_comment_prefixes=(';', '#'),
+//! strict=False)`: the INI dialect Supervisor reads its files with.
 //!
 //! Why hand-written rather than `rust-ini`: that crate neither remembers the
 //! line a value came from (every error of ours names file and line) nor
@@ -20,11 +20,27 @@
 //! * `%(here)s` is replaced textually by the file's directory as each file is
 //!   read, which is what Supervisor's `expand_here` achieves for includes.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use super::error::ConfigError;
-use super::signal::py_repr;
-use super::types::Origin;
+use super::repr::py_repr;
+
+/// Where a value or section was written, for error messages and diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct Origin {
+    pub file: PathBuf,
+    /// 1-based; 0 means the file as a whole.
+    pub line: usize,
+}
+
+/// A line configparser refuses, with its Python text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub origin: Origin,
+    /// The section the line is in, if any.
+    pub section: Option<String>,
+    pub message: String,
+}
 
 /// A value as written, with where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +83,8 @@ pub struct Ini {
     pub defaults: Vec<(String, RawValue)>,
     /// Sections in order of first appearance.
     pub sections: Vec<RawSection>,
+    /// Section name -> index in `sections` (a config may have thousands).
+    index: HashMap<String, usize>,
 }
 
 /// Where the current key's lines are being collected.
@@ -78,7 +96,7 @@ enum Target {
 
 impl Ini {
     pub fn section(&self, name: &str) -> Option<&RawSection> {
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).map(|&i| &self.sections[i])
     }
 
     pub fn has_section(&self, name: &str) -> bool {
@@ -96,8 +114,12 @@ impl Ini {
     /// errors are appended to `errors`; parsing goes on after them, so every
     /// bad line of every file is reported.
     /// `here` is the file's absolute directory (for `%(here)s`).
-    pub fn read_str(&mut self, text: &str, file: &Path, here: &str, errors: &mut Vec<ConfigError>) {
+    pub fn read_str(&mut self, text: &str, file: &Path, here: &str, errors: &mut Vec<ParseError>) {
         let fname = file.to_string_lossy().into_owned();
+        let at = |line| Origin {
+            file: file.to_path_buf(),
+            line,
+        };
 
         let mut target: Option<Target> = None;
         // Key being collected: where, entry index, its lines.
@@ -134,31 +156,14 @@ impl Ini {
             if let Some(header) = section_header(value) {
                 self.finish(&mut current);
                 skipping_headerless = false;
-                let origin = Origin {
-                    file: file.to_path_buf(),
-                    line: lineno,
-                };
-                target = Some(if header == "DEFAULT" {
-                    Target::Default
-                } else if let Some(i) = self.sections.iter().position(|s| s.name == header) {
-                    Target::Section(i)
-                } else {
-                    self.sections.push(RawSection {
-                        name: header.to_string(),
-                        origin,
-                        entries: Vec::new(),
-                    });
-                    Target::Section(self.sections.len() - 1)
-                });
+                target = Some(self.open_section(header, at(lineno)));
                 continue;
             }
             let Some(t) = target else {
                 if !skipping_headerless {
-                    errors.push(ConfigError {
-                        file: file.to_path_buf(),
-                        line: lineno,
+                    errors.push(ParseError {
+                        origin: at(lineno),
                         section: None,
-                        option: None,
                         message: format!(
                             "File contains no section headers.\nfile: {}, line: {}\n{}",
                             py_repr(&fname),
@@ -173,36 +178,15 @@ impl Ini {
             self.finish(&mut current);
             match split_option(value) {
                 Some((key, val)) if !key.is_empty() => {
-                    let key = key.to_lowercase();
-                    let rv = RawValue {
-                        value: String::new(),
-                        origin: Origin {
-                            file: file.to_path_buf(),
-                            line: lineno,
-                        },
-                    };
-                    let i = match t {
-                        Target::Default => {
-                            if let Some(i) = self.defaults.iter().position(|(k, _)| *k == key) {
-                                self.defaults[i].1 = rv;
-                                i
-                            } else {
-                                self.defaults.push((key, rv));
-                                self.defaults.len() - 1
-                            }
-                        }
-                        Target::Section(s) => self.sections[s].set(key, rv),
-                    };
+                    let i = self.start_key(t, key.to_lowercase(), at(lineno));
                     current = Some((t, i, vec![val.replace("%(here)s", here)]));
                 }
-                _ => errors.push(ConfigError {
-                    file: file.to_path_buf(),
-                    line: lineno,
+                _ => errors.push(ParseError {
+                    origin: at(lineno),
                     section: match t {
                         Target::Default => Some("DEFAULT".into()),
                         Target::Section(s) => Some(self.sections[s].name.clone()),
                     },
-                    option: None,
                     message: format!(
                         "Source contains parsing errors: {}\n\t[line {:2}]: {}",
                         py_repr(&fname),
@@ -213,6 +197,45 @@ impl Ini {
             }
         }
         self.finish(&mut current);
+    }
+
+    /// The section a `[header]` opens (a repeated one merges into the first).
+    fn open_section(&mut self, header: &str, origin: Origin) -> Target {
+        if header == "DEFAULT" {
+            return Target::Default;
+        }
+        if let Some(&i) = self.index.get(header) {
+            return Target::Section(i);
+        }
+        self.index.insert(header.to_string(), self.sections.len());
+        self.sections.push(RawSection {
+            name: header.to_string(),
+            origin,
+            entries: Vec::new(),
+        });
+        Target::Section(self.sections.len() - 1)
+    }
+
+    /// Make room for `key` in `t` (a repeated key keeps its place, last
+    /// value wins); its index there.
+    fn start_key(&mut self, t: Target, key: String, origin: Origin) -> usize {
+        let rv = RawValue {
+            value: String::new(),
+            origin,
+        };
+        match t {
+            Target::Section(s) => self.sections[s].set(key, rv),
+            Target::Default => match self.defaults.iter().position(|(k, _)| *k == key) {
+                Some(i) => {
+                    self.defaults[i].1 = rv;
+                    i
+                }
+                None => {
+                    self.defaults.push((key, rv));
+                    self.defaults.len() - 1
+                }
+            },
+        }
     }
 
     /// Join the collected lines of the current key into its value.
@@ -271,101 +294,135 @@ fn split_option(value: &str) -> Option<(&str, &str)> {
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> (Ini, Vec<ConfigError>) {
-        let mut ini = Ini::default();
-        let mut errors = Vec::new();
-        ini.read_str(text, Path::new("/etc/t.conf"), "/etc", &mut errors);
-        (ini, errors)
-    }
+    /// A value as `RawConfigParser.get` returns it (`None`: no such option)
+    /// and the line of its key (0: not checked).
+    type Want = (&'static str, &'static str, Option<&'static str>, usize);
+    /// A refused line and Python's text for it.
+    type Refused = (usize, &'static str);
 
-    fn get<'a>(ini: &'a Ini, s: &str, k: &str) -> Option<&'a str> {
-        ini.get(s, k).map(|v| v.value.as_str())
-    }
-
-    #[test]
-    fn keys_lowercased_first_delimiter_and_line_numbers() {
-        let (ini, e) = parse("[program:x]\nCommand = /bin/cat a=b\nurl: http://h:1\n");
-        assert!(e.is_empty());
-        assert_eq!(get(&ini, "program:x", "command"), Some("/bin/cat a=b"));
-        assert_eq!(get(&ini, "program:x", "url"), Some("http://h:1"));
-        assert_eq!(ini.get("program:x", "url").unwrap().origin.line, 3);
-    }
-
-    #[test]
-    fn section_names_case_sensitive() {
-        let (ini, _) = parse("[Program:x]\na=1\n");
-        assert!(!ini.has_section("program:x"));
-        assert!(ini.has_section("Program:x"));
-    }
-
-    #[test]
-    fn comments_full_line_and_inline_after_whitespace_only() {
-        let (ini, e) = parse(
+    /// (file `/etc/t.conf`, what it holds, the lines refused with Python's
+    /// text). Every expectation is what Python 3.11's configparser gives.
+    const CASES: &[(&str, &[Want], &[Refused])] = &[
+        // Keys lower-cased, first delimiter wins, both delimiters.
+        (
+            "[program:x]\nCommand = /bin/cat a=b\nurl: http://h:1\n",
+            &[
+                ("program:x", "command", Some("/bin/cat a=b"), 2),
+                ("program:x", "url", Some("http://h:1"), 3),
+            ],
+            &[],
+        ),
+        // Section names are case-sensitive.
+        (
+            "[Program:x]\na=1\n",
+            &[("program:x", "a", None, 0), ("Program:x", "a", Some("1"), 2)],
+            &[],
+        ),
+        // Comments: whole lines, and inline only after whitespace.
+        (
             "; top\n[s]\n# c\na=b ;c\nb=b;c\nc=x\t#y\nd=sh -c \"a ; b\"\ne=#z\n  ;indented comment\n",
-        );
-        assert!(e.is_empty());
-        assert_eq!(get(&ini, "s", "a"), Some("b"));
-        assert_eq!(get(&ini, "s", "b"), Some("b;c"));
-        assert_eq!(get(&ini, "s", "c"), Some("x"));
-        assert_eq!(get(&ini, "s", "d"), Some("sh -c \"a"));
-        assert_eq!(get(&ini, "s", "e"), Some("#z"));
-    }
-
-    #[test]
-    fn continuation_lines_blank_lines_kept_trailing_dropped() {
-        let (ini, e) = parse("[s]\ncommand=/bin/echo\n  multi\n\n  line\n\n\nnext=1\n");
-        assert!(e.is_empty());
-        assert_eq!(get(&ini, "s", "command"), Some("/bin/echo\nmulti\n\nline"));
-        assert_eq!(get(&ini, "s", "next"), Some("1"));
+            &[
+                ("s", "a", Some("b"), 4),
+                ("s", "b", Some("b;c"), 5),
+                ("s", "c", Some("x"), 6),
+                ("s", "d", Some("sh -c \"a"), 7),
+                ("s", "e", Some("#z"), 8),
+            ],
+            &[],
+        ),
+        // Continuation lines: blank lines inside kept, trailing ones dropped.
+        (
+            "[s]\ncommand=/bin/echo\n  multi\n\n  line\n\n\nnext=1\n",
+            &[
+                ("s", "command", Some("/bin/echo\nmulti\n\nline"), 2),
+                ("s", "next", Some("1"), 8),
+            ],
+            &[],
+        ),
         // A comment line between continuation lines is skipped, not kept.
-        let (ini, _) = parse("[s]\nfiles=a\n ; note\n b\n");
-        assert_eq!(get(&ini, "s", "files"), Some("a\nb"));
+        ("[s]\nfiles=a\n ; note\n b\n", &[("s", "files", Some("a\nb"), 2)], &[]),
         // Indented key lines after a header are plain keys.
-        let (ini, _) = parse("[s]\n  a=1\n  b=2\n");
-        assert_eq!(get(&ini, "s", "a"), Some("1"));
-        assert_eq!(get(&ini, "s", "b"), Some("2"));
+        (
+            "[s]\n  a=1\n  b=2\n",
+            &[("s", "a", Some("1"), 2), ("s", "b", Some("2"), 3)],
+            &[],
+        ),
+        // DEFAULT is inherited; a repeated section merges, last value wins
+        // (in its first position, on the line it was last written).
+        (
+            "[DEFAULT]\nstartsecs=5\n[a]\nx=1\n[b]\n[a]\nx=2\ny=3\n[b]\nstartsecs=7\n",
+            &[
+                ("a", "x", Some("2"), 7),
+                ("a", "y", Some("3"), 8),
+                ("a", "startsecs", Some("5"), 2),
+                ("b", "startsecs", Some("7"), 10),
+            ],
+            &[],
+        ),
+        // Every bad line is reported, with Python's text.
+        (
+            "[s]\na=1\n\ngarbage line\nb=2\nmore garbage",
+            &[("s", "a", Some("1"), 2), ("s", "b", Some("2"), 5)],
+            &[
+                (
+                    4,
+                    "Source contains parsing errors: '/etc/t.conf'\n\t[line  4]: 'garbage line\\n'",
+                ),
+                (
+                    6,
+                    "Source contains parsing errors: '/etc/t.conf'\n\t[line  6]: 'more garbage'",
+                ),
+            ],
+        ),
+        (
+            "foo=bar\n[s]\n",
+            &[],
+            &[(
+                1,
+                "File contains no section headers.\nfile: '/etc/t.conf', line: 1\n'foo=bar\\n'",
+            )],
+        ),
+        // %(here)s is replaced as the file is read; a header runs to the
+        // last `]`, and text after it is ignored.
+        ("[a]b]\nx=%(here)s/log\n", &[("a]b", "x", Some("/etc/log"), 2)], &[]),
+        ("[s] trailing\nx=1\n", &[("s", "x", Some("1"), 2)], &[]),
+    ];
+
+    #[test]
+    fn read_like_configparser() {
+        for &(text, values, errors) in CASES {
+            let mut ini = Ini::default();
+            let mut got_errors = Vec::new();
+            ini.read_str(text, Path::new("/etc/t.conf"), "/etc", &mut got_errors);
+            for &(section, key, value, line) in values {
+                let got = ini.get(section, key);
+                assert_eq!(
+                    got.map(|v| v.value.as_str()),
+                    value,
+                    "{text:?}: [{section}] {key}"
+                );
+                if line > 0 {
+                    assert_eq!(
+                        got.unwrap().origin.line,
+                        line,
+                        "{text:?}: [{section}] {key}"
+                    );
+                }
+            }
+            let got: Vec<(usize, &str)> = got_errors
+                .iter()
+                .map(|e| (e.origin.line, e.message.as_str()))
+                .collect();
+            assert_eq!(got, errors, "{text:?}");
+        }
     }
 
     #[test]
-    fn default_inherited_duplicates_merge_last_wins() {
-        let (ini, e) =
-            parse("[DEFAULT]\nstartsecs=5\n[a]\nx=1\n[b]\n[a]\nx=2\ny=3\n[b]\nstartsecs=7\n");
-        assert!(e.is_empty());
-        assert_eq!(ini.sections.len(), 2);
-        assert_eq!(get(&ini, "a", "x"), Some("2"));
-        assert_eq!(get(&ini, "a", "y"), Some("3"));
-        assert_eq!(get(&ini, "a", "startsecs"), Some("5"));
-        assert_eq!(get(&ini, "b", "startsecs"), Some("7"));
-        assert_eq!(ini.section("a").unwrap().origin.line, 3);
-        assert_eq!(ini.get("a", "x").unwrap().origin.line, 7);
-    }
-
-    #[test]
-    fn parse_errors_with_python_texts_and_all_reported() {
-        let (_, e) = parse("[s]\na=1\n\ngarbage line\nb=2\nmore garbage");
-        assert_eq!(e.len(), 2);
-        assert_eq!(e[0].line, 4);
-        assert_eq!(
-            e[0].message,
-            "Source contains parsing errors: '/etc/t.conf'\n\t[line  4]: 'garbage line\\n'"
-        );
-        assert_eq!(
-            e[1].message,
-            "Source contains parsing errors: '/etc/t.conf'\n\t[line  6]: 'more garbage'"
-        );
-        let (_, e) = parse("foo=bar\n[s]\n");
-        assert_eq!(e.len(), 1);
-        assert_eq!(
-            e[0].message,
-            "File contains no section headers.\nfile: '/etc/t.conf', line: 1\n'foo=bar\\n'"
-        );
-    }
-
-    #[test]
-    fn here_replaced_textually_and_header_to_last_bracket() {
-        let (ini, _) = parse("[a]b]\nx=%(here)s/log\n");
-        assert_eq!(get(&ini, "a]b", "x"), Some("/etc/log"));
-        let (ini, _) = parse("[s] trailing\nx=1\n");
-        assert_eq!(get(&ini, "s", "x"), Some("1"));
+    fn sections_merge_in_first_appearance_order() {
+        let mut ini = Ini::default();
+        ini.read_str("[a]\n[b]\n[a]\n", Path::new("/t"), "/", &mut Vec::new());
+        let names: Vec<&str> = ini.sections.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        assert_eq!(ini.section("a").unwrap().origin.line, 1);
     }
 }

@@ -292,43 +292,61 @@ fn class(stuff: &[char]) -> Tok {
 mod tests {
     use super::*;
 
-    fn m(pat: &str, name: &str) -> bool {
-        Pattern::new(pat).matches(name)
-    }
+    /// (pattern, name, `fnmatch.fnmatchcase(name, pattern)` in Python 3.11):
+    /// an unclosed `[` is literal, a hyphen first or last or after a range
+    /// is itself, a reversed range matches nothing.
+    const FNMATCH: &[(&str, &str, bool)] = &[
+        ("*.conf", "a.conf", true),
+        ("*.conf", ".conf", true),
+        ("**.conf", "a.conf", true),
+        ("*.conf", "a.conf~", false),
+        ("a?c", "abc", true),
+        ("a?c", "ac", false),
+        ("[ab].conf", "b.conf", true),
+        ("[!ab].conf", "b.conf", false),
+        ("[!ab].conf", "c.conf", true),
+        ("[a-c]", "b", true),
+        ("[a-c]", "d", false),
+        ("[]]", "]", true),
+        ("[!]]", "a", true),
+        ("[!]]", "]", false),
+        ("[ab.conf", "[ab.conf", true),
+        ("[ab.conf", "a", false),
+        ("[-a]", "-", true),
+        ("[a-]", "-", true),
+        ("[a-b-c]", "-", true),
+        ("[a-b-c]", "c", true),
+        ("[a-b-c]", "bb", false),
+        ("[z-a]", "m", false),
+        ("[!z-a]", "m", true),
+        ("[xz-a]", "x", true),
+        ("*a*b*", "xxaxxbxx", true),
+        ("*a*b*", "xxbxxaxx", false),
+        ("a\\b", "a\\b", true),
+    ];
+
+    /// (pattern under the tree below, `sorted(glob.glob(pattern))`).
+    const GLOB: &[(&str, &[&str])] = &[
+        ("x/*", &["x/[ab.conf", "x/a.conf", "x/y"]),
+        ("x/.*", &["x/.h.conf", "x/.hidden"]),
+        ("x/**/*.conf", &["x/y/1.conf"]),
+        ("x/[ab.conf", &["x/[ab.conf"]),
+        ("*/p.conf", &["a-b/p.conf", "a/p.conf"]),
+        ("x/a.conf", &["x/a.conf"]),
+        ("x/nope.conf", &[]),
+        ("*/", &["a-b/", "a/", "x/"]),
+        ("x/*/", &["x/y/"]),
+    ];
 
     #[test]
     fn fnmatch_like_python() {
-        assert!(m("*.conf", "a.conf"));
-        assert!(m("*.conf", ".conf"));
-        assert!(m("**.conf", "a.conf"));
-        assert!(!m("*.conf", "a.conf~"));
-        assert!(m("a?c", "abc"));
-        assert!(!m("a?c", "ac"));
-        assert!(m("[ab].conf", "b.conf"));
-        assert!(!m("[!ab].conf", "b.conf"));
-        assert!(m("[!ab].conf", "c.conf"));
-        assert!(m("[a-c]", "b"));
-        assert!(!m("[a-c]", "d"));
-        assert!(m("[]]", "]"));
-        assert!(m("[!]]", "a"));
-        assert!(!m("[!]]", "]"));
-        // Unclosed '[' is literal.
-        assert!(m("[ab.conf", "[ab.conf"));
-        assert!(!m("[ab.conf", "a"));
-        // A hyphen first or last is itself.
-        assert!(m("[-a]", "-"));
-        assert!(m("[a-]", "-"));
-        // After a range a hyphen is itself: a-b, '-', c.
-        assert!(m("[a-b-c]", "-"));
-        assert!(m("[a-b-c]", "c"));
-        assert!(!m("[a-b-c]", "bb"));
-        // A reversed range matches nothing.
-        assert!(!m("[z-a]", "m"));
-        assert!(m("[!z-a]", "m"));
-        assert!(m("[xz-a]", "x"));
-        assert!(m("*a*b*", "xxaxxbxx"));
-        assert!(!m("*a*b*", "xxbxxaxx"));
-        assert!(m("a\\b", "a\\b"));
+        for &(pattern, name, want) in FNMATCH {
+            assert_eq!(
+                Pattern::new(pattern).matches(name),
+                want,
+                "{pattern:?} {name:?}"
+            );
+        }
     }
 
     #[test]
@@ -348,21 +366,11 @@ mod tests {
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, "").unwrap();
         }
-        let g = |p: &str| {
-            let mut v = glob(&format!("{d}/{p}"));
-            v.sort();
-            v.into_iter()
-                .map(|s| s[d.len() + 1..].to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(g("x/*"), ["x/[ab.conf", "x/a.conf", "x/y"]);
-        assert_eq!(g("x/.*"), ["x/.h.conf", "x/.hidden"]);
-        assert_eq!(g("x/**/*.conf"), ["x/y/1.conf"]);
-        assert_eq!(g("x/[ab.conf"), ["x/[ab.conf"]);
-        assert_eq!(g("*/p.conf"), ["a-b/p.conf", "a/p.conf"]);
-        assert_eq!(g("x/a.conf"), ["x/a.conf"]);
-        assert_eq!(g("x/nope.conf"), Vec::<String>::new());
-        assert_eq!(g("*/"), ["a-b/", "a/", "x/"]);
-        assert_eq!(g("x/*/"), ["x/y/"]);
+        for &(pattern, want) in GLOB {
+            let mut got = glob(&format!("{d}/{pattern}"));
+            got.sort();
+            let got: Vec<&str> = got.iter().map(|s| &s[d.len() + 1..]).collect();
+            assert_eq!(got, want, "{pattern:?}");
+        }
     }
 }
