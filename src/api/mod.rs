@@ -20,7 +20,7 @@ mod state;
 pub use fault::{Fault, FaultCode};
 pub use request::{Request, StdinData, Stream};
 pub use response::{
-    ConfigInfo, ConfigLogInfo, Diff, LogTail, PidInfo, ProcResult, ProcessInfo, ProcessSnapshot,
+    ConfigInfo, ConfigValue, Diff, LogTail, PidInfo, ProcResult, ProcessInfo, ProcessSnapshot,
     Reply, Response,
 };
 pub use state::{ProcessState, SupervisorState};

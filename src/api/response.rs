@@ -25,43 +25,44 @@ pub struct ProcessInfo {
     pub pid: u32,
 }
 
-/// One entry of `getAllConfigInfo` (spec §6.4). Supervisor sends `None` as
-/// the string `'none'` and AUTO as `'auto'`; the log file fields already are
-/// those strings, the `Option`s are rendered by each face.
+/// A value in a `getAllConfigInfo` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigInfo {
-    pub autostart: bool,
-    pub directory: Option<String>,
-    pub uid: Option<u32>,
-    pub command: String,
-    pub exitcodes: Vec<i32>,
-    pub group: String,
-    pub group_prio: i64,
-    pub inuse: bool,
-    pub killasgroup: bool,
-    pub name: String,
-    pub process_prio: i64,
-    pub redirect_stderr: bool,
-    pub startretries: i64,
-    pub startsecs: i64,
-    pub stopsignal: i32,
-    pub stopwaitsecs: i64,
-    /// `'none'` when not set.
-    pub serverurl: String,
-    pub stdout: ConfigLogInfo,
-    pub stderr: ConfigLogInfo,
+pub enum ConfigValue {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    Ints(Vec<i64>),
 }
 
-/// The `stdout_*` / `stderr_*` fields of [`ConfigInfo`].
+impl ConfigValue {
+    /// `'none'`, Supervisor's rendering of Python's `None`.
+    pub fn none() -> ConfigValue {
+        ConfigValue::Str("none".into())
+    }
+}
+
+/// One entry of `getAllConfigInfo` (spec §6.4): the program's options as
+/// Supervisor names and renders them (`process_prio`, `'none'`, `'auto'`),
+/// plus its group's name and priority and `inuse`. The fields come from
+/// the config's option table (`config::info_fields`); a face renders them
+/// without knowing the specs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigLogInfo {
-    pub capture_maxbytes: i64,
-    pub events_enabled: bool,
-    /// A path, `'auto'` or `'none'`.
-    pub logfile: String,
-    pub logfile_backups: i64,
-    pub logfile_maxbytes: i64,
-    pub syslog: bool,
+pub struct ConfigInfo {
+    pub fields: Vec<(&'static str, ConfigValue)>,
+}
+
+impl ConfigInfo {
+    pub fn get(&self, key: &str) -> Option<&ConfigValue> {
+        self.fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The process name (`name`).
+    pub fn name(&self) -> &str {
+        match self.get("name") {
+            Some(ConfigValue::Str(s)) => s,
+            _ => "",
+        }
+    }
 }
 
 /// The outcome for one process of a group or all-process operation.

@@ -14,21 +14,8 @@
 use super::program::PROGRAM;
 use super::types::{LogFile, ProgramSpec};
 
-/// A field value as `getAllConfigInfo` carries it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InfoValue {
-    Bool(bool),
-    Int(i64),
-    Str(String),
-    Ints(Vec<i64>),
-}
-
-impl InfoValue {
-    /// `'none'`, Supervisor's rendering of `None`.
-    pub fn none() -> InfoValue {
-        InfoValue::Str("none".into())
-    }
-}
+/// A field value as `getAllConfigInfo` carries it (the typed API's).
+pub use crate::api::ConfigValue;
 
 /// What the record shows besides the program's own options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,21 +34,21 @@ pub struct InfoContext<'a> {
 /// The `getAllConfigInfo` fields of one process: the program table's
 /// rendered rows in table order, then `group`, `group_prio` and `inuse`.
 /// An XML-RPC struct has no order; the keys and values are Supervisor's.
-pub fn info_fields(spec: &ProgramSpec, ctx: &InfoContext) -> Vec<(&'static str, InfoValue)> {
-    let mut fields: Vec<(&'static str, InfoValue)> = PROGRAM
+pub fn info_fields(spec: &ProgramSpec, ctx: &InfoContext) -> Vec<(&'static str, ConfigValue)> {
+    let mut fields: Vec<(&'static str, ConfigValue)> = PROGRAM
         .iter()
         .filter_map(|row| row.info)
         .map(|(key, render)| (key, render(spec, ctx)))
         .collect();
-    fields.push(("group", InfoValue::Str(spec.group.clone())));
-    fields.push(("group_prio", InfoValue::Int(ctx.group_priority)));
-    fields.push(("inuse", InfoValue::Bool(ctx.inuse)));
+    fields.push(("group", ConfigValue::Str(spec.group.clone())));
+    fields.push(("group_prio", ConfigValue::Int(ctx.group_priority)));
+    fields.push(("inuse", ConfigValue::Bool(ctx.inuse)));
     fields
 }
 
 /// A log file as `getAllConfigInfo` shows it.
-pub(super) fn logfile_value(file: &LogFile, named: Option<&str>) -> InfoValue {
-    InfoValue::Str(match file {
+pub(super) fn logfile_value(file: &LogFile, named: Option<&str>) -> ConfigValue {
+    ConfigValue::Str(match file {
         LogFile::Auto => named.unwrap_or("auto").to_string(),
         LogFile::None => "none".into(),
         LogFile::Path(p) => p.display().to_string(),

@@ -1,6 +1,5 @@
-//! `info_fields` against the rendering the daemon uses today (the core's
-//! `getAllConfigInfo` answer encoded by the control server's codec), on a
-//! sample that sets every program option, in every kind of group.
+//! `info_fields` on a sample that sets every program option, in every kind
+//! of group, and the core's `getAllConfigInfo` answer made of it.
 
 use std::collections::BTreeMap;
 
@@ -46,12 +45,12 @@ fn config() -> (tempfile::TempDir, Config) {
     }
 }
 
-fn to_value(v: &InfoValue) -> Value {
+fn to_value(v: &ConfigValue) -> Value {
     match v {
-        InfoValue::Bool(b) => Value::Bool(*b),
-        InfoValue::Int(i) => Value::Int(*i),
-        InfoValue::Str(s) => Value::String(s.clone()),
-        InfoValue::Ints(v) => Value::Array(v.iter().map(|&i| Value::Int(i)).collect()),
+        ConfigValue::Bool(b) => Value::Bool(*b),
+        ConfigValue::Int(i) => Value::Int(*i),
+        ConfigValue::Str(s) => Value::String(s.clone()),
+        ConfigValue::Ints(v) => Value::Array(v.iter().map(|&i| Value::Int(i)).collect()),
     }
 }
 
@@ -119,15 +118,21 @@ fn group_of<'c>(config: &'c Config, name: &str) -> &'c GroupSpec {
         .unwrap()
 }
 
+/// Every option getAllConfigInfo shows was set away from its default in
+/// `every_3`, so the rows' renderings are all exercised; the core answers
+/// getAllConfigInfo with exactly these fields (AUTO logs by the names the
+/// runtime gave them while in use, 'auto' after a reread). The rendering
+/// itself is checked against the real supervisord 4.3 by the XML-RPC
+/// shape comparison (tests/supervisorctl_vs_pidvisord.rs) and against the
+/// table's defaults through the daemon (tests/it/config.rs).
 #[test]
-fn info_fields_render_as_getallconfiginfo_does_today() {
+fn the_core_answers_the_tables_fields() {
     let (_dir, config) = config();
     let now = Now {
         mono: crate::clock::mono(),
         wall: 1_795_312_980.0,
     };
     let mut core = Core::new(config.clone(), now, utc_time);
-    // The names the runtime gives AUTO logs, as the reactor tells the core.
     let auto = |name: &str| {
         Some((
             format!("/tmp/{name}-out.log"),
@@ -142,13 +147,9 @@ fn info_fields_render_as_getallconfiginfo_does_today() {
         let (out, err) = auto(name).unwrap();
         core.set_log_paths(*id, out, err);
     }
-
-    // In use, AUTO logs are shown by the names they were given.
     let today = todays(&mut core, now);
     assert_eq!(today.len(), 6, "{:?}", today.keys());
     assert_eq!(ours(&config, true, &auto), today);
-
-    // After a reread, the pending config shows AUTO as 'auto'.
     core.handle_command(
         8,
         Command::ReloadConfig {
@@ -158,9 +159,6 @@ fn info_fields_render_as_getallconfiginfo_does_today() {
     );
     let today = todays(&mut core, now);
     assert_eq!(ours(&config, true, &|_| None), today);
-
-    // Every option getAllConfigInfo shows was set away from its default
-    // in `every_3`, so the comparison covered each row's rendering.
     let every = &today["every_3"];
     let defaults = &today["plain"];
     for row in PROGRAM.iter().filter_map(|r| r.info) {

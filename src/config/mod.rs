@@ -37,7 +37,7 @@ pub mod values;
 
 pub use env::{find_config, search_paths, set_process_defaults, Defaults, Env};
 pub use error::{ConfigError, ConfigErrors};
-pub use info::{info_fields, InfoContext, InfoValue};
+pub use info::{info_fields, ConfigValue, InfoContext};
 pub use load::{known_options, load, load_ctl, load_str, option_defaults};
 pub use program::{MAX_PROCESSES, MAX_WAIT_SECS};
 pub use table::OptionDefault;

@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 
 use super::env::Env;
-use super::info::{logfile_value, InfoValue};
+use super::info::{logfile_value, ConfigValue};
 use super::load::{Loader, Report};
 use super::signal::parse_signal;
 use super::table::{apply_defaults, Ctx, DefaultValue, Expansion, Opt, Rule};
@@ -125,12 +125,12 @@ pub(super) const PROGRAM: &[Row] = &[
         d.spec.priority = parse_int(v)?;
         Ok(())
     })
-    .info("process_prio", |p, _| InfoValue::Int(p.priority)),
+    .info("process_prio", |p, _| ConfigValue::Int(p.priority)),
     Row::new("autostart", Section, Text("true"), |d, v, _| {
         d.spec.autostart = parse_bool(v)?;
         Ok(())
     })
-    .info("autostart", |p, _| InfoValue::Bool(p.autostart)),
+    .info("autostart", |p, _| ConfigValue::Bool(p.autostart)),
     Row::new("autorestart", Section, Text("unexpected"), |d, v, _| {
         d.spec.autorestart = parse_autorestart(v)?;
         Ok(())
@@ -139,22 +139,22 @@ pub(super) const PROGRAM: &[Row] = &[
         d.spec.startsecs = parse_int(v)?.min(MAX_WAIT_SECS);
         Ok(())
     })
-    .info("startsecs", |p, _| InfoValue::Int(p.startsecs)),
+    .info("startsecs", |p, _| ConfigValue::Int(p.startsecs)),
     Row::new("startretries", Section, Text("3"), |d, v, _| {
         d.spec.startretries = parse_int(v)?;
         Ok(())
     })
-    .info("startretries", |p, _| InfoValue::Int(p.startretries)),
+    .info("startretries", |p, _| ConfigValue::Int(p.startretries)),
     Row::new("stopsignal", Section, Text("TERM"), |d, v, _| {
         d.spec.stopsignal = parse_signal(v)?;
         Ok(())
     })
-    .info("stopsignal", |p, _| InfoValue::Int(p.stopsignal.into())),
+    .info("stopsignal", |p, _| ConfigValue::Int(p.stopsignal.into())),
     Row::new("stopwaitsecs", Section, Text("10"), |d, v, _| {
         d.spec.stopwaitsecs = parse_int(v)?.min(MAX_WAIT_SECS);
         Ok(())
     })
-    .info("stopwaitsecs", |p, _| InfoValue::Int(p.stopwaitsecs)),
+    .info("stopwaitsecs", |p, _| ConfigValue::Int(p.stopwaitsecs)),
     Row::new("stopasgroup", Section, Text("false"), |d, v, _| {
         d.spec.stopasgroup = parse_bool(v)?;
         Ok(())
@@ -171,19 +171,21 @@ pub(super) const PROGRAM: &[Row] = &[
             Ok(())
         },
     )
-    .info("killasgroup", |p, _| InfoValue::Bool(p.killasgroup)),
+    .info("killasgroup", |p, _| ConfigValue::Bool(p.killasgroup)),
     Row::new("exitcodes", Section, Text("0"), |d, v, _| {
         d.spec.exitcodes = parse_exitcodes(v)?;
         Ok(())
     })
     .info("exitcodes", |p, _| {
-        InfoValue::Ints(p.exitcodes.iter().map(|&c| c.into()).collect())
+        ConfigValue::Ints(p.exitcodes.iter().map(|&c| c.into()).collect())
     }),
     Row::new("redirect_stderr", Section, Text("false"), |d, v, _| {
         d.spec.redirect_stderr = parse_bool(v)?;
         Ok(())
     })
-    .info("redirect_stderr", |p, _| InfoValue::Bool(p.redirect_stderr)),
+    .info("redirect_stderr", |p, _| {
+        ConfigValue::Bool(p.redirect_stderr)
+    }),
     Row::new("numprocs", Section, Text("1"), |d, v, _| {
         let n = parse_int(v)?;
         if n > MAX_PROCESSES {
@@ -205,19 +207,19 @@ pub(super) const PROGRAM: &[Row] = &[
     }),
     Row::new("stdout_capture_maxbytes", Section, Text("0"), capture::<0>)
         .info("stdout_capture_maxbytes", |p, _| {
-            InfoValue::Int(p.stdout.capture_maxbytes)
+            ConfigValue::Int(p.stdout.capture_maxbytes)
         }),
     Row::new("stdout_events_enabled", Section, Text("false"), events::<0>)
         .info("stdout_events_enabled", |p, _| {
-            InfoValue::Bool(p.stdout.events_enabled)
+            ConfigValue::Bool(p.stdout.events_enabled)
         }),
     Row::new("stderr_capture_maxbytes", Section, Text("0"), capture::<1>)
         .info("stderr_capture_maxbytes", |p, _| {
-            InfoValue::Int(p.stderr.capture_maxbytes)
+            ConfigValue::Int(p.stderr.capture_maxbytes)
         }),
     Row::new("stderr_events_enabled", Section, Text("false"), events::<1>)
         .info("stderr_events_enabled", |p, _| {
-            InfoValue::Bool(p.stderr.events_enabled)
+            ConfigValue::Bool(p.stderr.events_enabled)
         }),
     Row::new("serverurl", Section, Unset, |d, v, _| {
         // AUTO (any case, or empty) means the daemon's own URL: None.
@@ -228,7 +230,7 @@ pub(super) const PROGRAM: &[Row] = &[
     .info("serverurl", |p, _| {
         p.serverurl
             .clone()
-            .map_or_else(InfoValue::none, InfoValue::Str)
+            .map_or_else(ConfigValue::none, ConfigValue::Str)
     }),
     Row::new("user", Section, Unset, |d, v, c| {
         d.spec.user = Some(c.env.users.user(v)?);
@@ -237,7 +239,7 @@ pub(super) const PROGRAM: &[Row] = &[
     .info("uid", |p, _| {
         p.user
             .as_ref()
-            .map_or_else(InfoValue::none, |u| InfoValue::Int(u.uid.into()))
+            .map_or_else(ConfigValue::none, |u| ConfigValue::Int(u.uid.into()))
     }),
     Row::new("umask", Section, Unset, |d, v, _| {
         d.spec.umask = Some(parse_octal(v)?);
@@ -263,16 +265,16 @@ pub(super) const PROGRAM: &[Row] = &[
         d.process_name = parse_name(v)?;
         Ok(())
     })
-    .info("name", |p, _| InfoValue::Str(p.name.clone())),
+    .info("name", |p, _| ConfigValue::Str(p.name.clone())),
     // ---- read once per process ----
     Row::new("directory", Process, Unset, |d, v, _| {
         d.spec.directory = Some(PathBuf::from(v));
         Ok(())
     })
     .info("directory", |p, _| {
-        p.directory
-            .as_ref()
-            .map_or_else(InfoValue::none, |d| InfoValue::Str(d.display().to_string()))
+        p.directory.as_ref().map_or_else(ConfigValue::none, |d| {
+            ConfigValue::Str(d.display().to_string())
+        })
     }),
     Row::new("stdout_logfile", ProcessTwice, Text("AUTO"), logfile::<0>)
         .info("stdout_logfile", |p, c| {
@@ -280,7 +282,7 @@ pub(super) const PROGRAM: &[Row] = &[
         }),
     Row::new("stdout_logfile_backups", Process, Text("10"), backups::<0>)
         .info("stdout_logfile_backups", |p, _| {
-            InfoValue::Int(p.stdout.backups)
+            ConfigValue::Int(p.stdout.backups)
         }),
     Row::new(
         "stdout_logfile_maxbytes",
@@ -289,17 +291,17 @@ pub(super) const PROGRAM: &[Row] = &[
         maxbytes::<0>,
     )
     .info("stdout_logfile_maxbytes", |p, _| {
-        InfoValue::Int(p.stdout.maxbytes)
+        ConfigValue::Int(p.stdout.maxbytes)
     }),
     Row::new("stdout_syslog", Process, Text("false"), syslog::<0>)
-        .info("stdout_syslog", |p, _| InfoValue::Bool(p.stdout.syslog)),
+        .info("stdout_syslog", |p, _| ConfigValue::Bool(p.stdout.syslog)),
     Row::new("stderr_logfile", ProcessTwice, Text("AUTO"), logfile::<1>)
         .info("stderr_logfile", |p, c| {
             logfile_value(&p.stderr.file, c.stderr_logfile)
         }),
     Row::new("stderr_logfile_backups", Process, Text("10"), backups::<1>)
         .info("stderr_logfile_backups", |p, _| {
-            InfoValue::Int(p.stderr.backups)
+            ConfigValue::Int(p.stderr.backups)
         }),
     Row::new(
         "stderr_logfile_maxbytes",
@@ -308,10 +310,10 @@ pub(super) const PROGRAM: &[Row] = &[
         maxbytes::<1>,
     )
     .info("stderr_logfile_maxbytes", |p, _| {
-        InfoValue::Int(p.stderr.maxbytes)
+        ConfigValue::Int(p.stderr.maxbytes)
     }),
     Row::new("stderr_syslog", Process, Text("false"), syslog::<1>)
-        .info("stderr_syslog", |p, _| InfoValue::Bool(p.stderr.syslog)),
+        .info("stderr_syslog", |p, _| ConfigValue::Bool(p.stderr.syslog)),
     Row::new(
         "command",
         Process,
@@ -321,7 +323,7 @@ pub(super) const PROGRAM: &[Row] = &[
             Ok(())
         },
     )
-    .info("command", |p, _| InfoValue::Str(p.command.clone())),
+    .info("command", |p, _| ConfigValue::Str(p.command.clone())),
 ];
 
 /// The keys of [`PROGRAM`].

@@ -13,7 +13,7 @@
 //! after the rows.
 
 use super::env::Env;
-use super::info::{InfoContext, InfoValue};
+use super::info::{ConfigValue, InfoContext};
 use super::types::ProgramSpec;
 
 /// The names a value is expanded with: Supervisor's expansion dict for that
@@ -71,7 +71,7 @@ pub struct Ctx<'a> {
 pub type Store<T> = fn(&mut T, &str, &Ctx) -> Result<(), String>;
 
 /// How `getAllConfigInfo` shows a program option.
-pub type Render = fn(&ProgramSpec, &InfoContext) -> InfoValue;
+pub type Render = fn(&ProgramSpec, &InfoContext) -> ConfigValue;
 
 /// One option of a section.
 pub struct Opt<T: 'static> {

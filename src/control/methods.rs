@@ -5,7 +5,7 @@
 //! fault Supervisor sends. Nothing here knows how a request is answered.
 
 use crate::api::{
-    self, ConfigInfo, ConfigLogInfo, Fault, FaultCode, ProcResult, ProcessInfo, Request, Response,
+    self, ConfigInfo, ConfigValue, Fault, FaultCode, ProcResult, ProcessInfo, Request, Response,
     StdinData, Stream,
 };
 use crate::control::xmlrpc::{Fault as XmlFault, Value};
@@ -395,62 +395,20 @@ pub fn info_value(i: &ProcessInfo) -> Value {
     ])
 }
 
-fn log_fields(out: &mut Vec<(String, Value)>, prefix: &str, l: &ConfigLogInfo) {
-    out.push((
-        format!("{prefix}_capture_maxbytes"),
-        Value::Int(l.capture_maxbytes),
-    ));
-    out.push((format!("{prefix}_events_enabled"), l.events_enabled.into()));
-    out.push((format!("{prefix}_logfile"), l.logfile.as_str().into()));
-    out.push((
-        format!("{prefix}_logfile_backups"),
-        Value::Int(l.logfile_backups),
-    ));
-    out.push((
-        format!("{prefix}_logfile_maxbytes"),
-        Value::Int(l.logfile_maxbytes),
-    ));
-    out.push((format!("{prefix}_syslog"), l.syslog.into()));
-}
-
+/// A `getAllConfigInfo` record as Supervisor's struct.
 pub fn config_value(c: &ConfigInfo) -> Value {
-    let none = || Value::from("none");
-    let mut m: Vec<(String, Value)> = vec![
-        ("autostart".into(), c.autostart.into()),
-        (
-            "directory".into(),
-            c.directory.as_deref().map(Value::from).unwrap_or_else(none),
-        ),
-        (
-            "uid".into(),
-            c.uid.map(|u| Value::Int(i64::from(u))).unwrap_or_else(none),
-        ),
-        ("command".into(), c.command.as_str().into()),
-        (
-            "exitcodes".into(),
-            Value::Array(
-                c.exitcodes
-                    .iter()
-                    .map(|&e| Value::Int(i64::from(e)))
-                    .collect(),
-            ),
-        ),
-        ("group".into(), c.group.as_str().into()),
-        ("group_prio".into(), Value::Int(c.group_prio)),
-        ("inuse".into(), c.inuse.into()),
-        ("killasgroup".into(), c.killasgroup.into()),
-        ("name".into(), c.name.as_str().into()),
-        ("process_prio".into(), Value::Int(c.process_prio)),
-        ("redirect_stderr".into(), c.redirect_stderr.into()),
-        ("startretries".into(), Value::Int(c.startretries)),
-        ("startsecs".into(), Value::Int(c.startsecs)),
-        ("stopsignal".into(), Value::Int(i64::from(c.stopsignal))),
-        ("stopwaitsecs".into(), Value::Int(c.stopwaitsecs)),
-        ("serverurl".into(), c.serverurl.as_str().into()),
-    ];
-    log_fields(&mut m, "stdout", &c.stdout);
-    log_fields(&mut m, "stderr", &c.stderr);
-    Value::Struct(m)
+    let value = |v: &ConfigValue| match v {
+        ConfigValue::Bool(b) => Value::Bool(*b),
+        ConfigValue::Int(i) => Value::Int(*i),
+        ConfigValue::Str(s) => Value::from(s.as_str()),
+        ConfigValue::Ints(v) => Value::Array(v.iter().map(|&i| Value::Int(i)).collect()),
+    };
+    Value::Struct(
+        c.fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), value(v)))
+            .collect(),
+    )
 }
 
 pub fn result_value(r: &ProcResult) -> Value {

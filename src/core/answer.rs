@@ -9,9 +9,9 @@ use super::process::Timer;
 use super::state::{ProcessState, SupervisorState};
 use super::wait::{Wait, WaitItem, WaitKind};
 use super::{Now, ProcId};
-use crate::api::{ConfigInfo, ConfigLogInfo, Diff, Fault, FaultCode, ProcessInfo, Reply, Response};
+use crate::api::{ConfigInfo, Diff, Fault, FaultCode, ProcessInfo, Reply, Response};
 use crate::config::signal::parse_signal;
-use crate::config::{GroupSpec, LogFile, LogSpec, ProgramSpec};
+use crate::config::{info_fields, InfoContext, LogFile, ProgramSpec};
 use crate::py::py_repr;
 
 /// What a per-process step of a call decided.
@@ -397,78 +397,40 @@ impl Core {
 
     /// Supervisor names AUTO log files in the config object a group was
     /// built from, so they show in getAllConfigInfo until a reread replaces
-    /// the pending objects with fresh ('auto') ones.
-    fn resolve_auto_logs(&self, c: &mut ConfigInfo, p: &ProgramSpec) {
-        if !c.inuse || self.reread.contains(&c.group) {
-            return;
+    /// the pending objects with fresh ('auto') ones: the names to show.
+    fn auto_log_names(&self, group: &str, p: &ProgramSpec) -> (Option<&str>, Option<&str>) {
+        if self.group_index(group).is_none() || self.reread.contains(group) {
+            return (None, None);
         }
-        let Ok((_, Some(id))) = self.lookup(&format!("{}:{}", c.group, p.name)) else {
-            return;
+        let Ok((_, Some(id))) = self.lookup(&format!("{group}:{}", p.name)) else {
+            return (None, None);
         };
         let active = &self.procs[&id];
-        if p.stdout.file == LogFile::Auto {
-            c.stdout.logfile = active.stdout_logfile.clone();
-        }
-        if p.stderr.file == LogFile::Auto && !active.stderr_logfile.is_empty() {
-            c.stderr.logfile = active.stderr_logfile.clone();
-        }
+        let stdout = (p.stdout.file == LogFile::Auto).then_some(active.stdout_logfile.as_str());
+        let stderr = (p.stderr.file == LogFile::Auto && !active.stderr_logfile.is_empty())
+            .then_some(active.stderr_logfile.as_str());
+        (stdout, stderr)
     }
 
+    /// `getAllConfigInfo`: every process of the latest config, rendered
+    /// from the config's option table, by name.
     fn config_infos(&self) -> Vec<ConfigInfo> {
-        let mut out: Vec<ConfigInfo> = self
-            .pending
-            .groups
-            .iter()
-            .flat_map(|g| {
-                let inuse = self.group_index(&g.name).is_some();
-                g.processes.iter().map(move |p| {
-                    let mut c = config_info(g, p, inuse);
-                    self.resolve_auto_logs(&mut c, p);
-                    c
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut out: Vec<ConfigInfo> = Vec::new();
+        for g in &self.pending.groups {
+            for p in &g.processes {
+                let (stdout_logfile, stderr_logfile) = self.auto_log_names(&g.name, p);
+                let ctx = InfoContext {
+                    group_priority: g.priority,
+                    inuse: self.group_index(&g.name).is_some(),
+                    stdout_logfile,
+                    stderr_logfile,
+                };
+                out.push(ConfigInfo {
+                    fields: info_fields(p, &ctx),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.name().cmp(b.name()));
         out
-    }
-}
-
-fn log_info(l: &LogSpec) -> ConfigLogInfo {
-    ConfigLogInfo {
-        capture_maxbytes: l.capture_maxbytes,
-        events_enabled: l.events_enabled,
-        logfile: match &l.file {
-            LogFile::Auto => "auto".into(),
-            LogFile::None => "none".into(),
-            LogFile::Path(p) => p.display().to_string(),
-        },
-        logfile_backups: l.backups,
-        logfile_maxbytes: l.maxbytes,
-        syslog: l.syslog,
-    }
-}
-
-fn config_info(g: &GroupSpec, p: &ProgramSpec, inuse: bool) -> ConfigInfo {
-    ConfigInfo {
-        autostart: p.autostart,
-        directory: p.directory.as_ref().map(|d| d.display().to_string()),
-        uid: p.user.as_ref().map(|u| u.uid),
-        command: p.command.clone(),
-        exitcodes: p.exitcodes.clone(),
-        group: g.name.clone(),
-        group_prio: g.priority,
-        inuse,
-        killasgroup: p.killasgroup,
-        name: p.name.clone(),
-        process_prio: p.priority,
-        redirect_stderr: p.redirect_stderr,
-        startretries: p.startretries,
-        startsecs: p.startsecs,
-        stopsignal: p.stopsignal,
-        stopwaitsecs: p.stopwaitsecs,
-        // AUTO is stored as None, which Supervisor shows as 'none'.
-        serverurl: p.serverurl.clone().unwrap_or_else(|| "none".into()),
-        stdout: log_info(&p.stdout),
-        stderr: log_info(&p.stderr),
     }
 }

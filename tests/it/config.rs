@@ -9,7 +9,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use pidvisor::config::{self, info_fields, InfoContext, InfoValue, OptionDefault, ProgramSpec};
+use pidvisor::config::{
+    self, info_fields, ConfigValue as InfoValue, InfoContext, OptionDefault, ProgramSpec,
+};
 
 use crate::fixture::*;
 

@@ -943,16 +943,21 @@ fn config_info_from_pending_config() {
     let Ok(Answer::ConfigInfos(cis)) = h.call(Command::GetAllConfigInfo) else {
         panic!()
     };
+    use crate::api::ConfigValue::{Bool, Int, Ints, Str};
     assert_eq!(cis.len(), 2);
-    assert_eq!((cis[0].name.as_str(), cis[0].inuse), ("a", true));
-    assert_eq!((cis[1].name.as_str(), cis[1].inuse), ("b", false));
-    assert_eq!(cis[0].stdout.logfile, "auto");
+    let field = |i: usize, k: &str| cis[i].get(k).cloned().unwrap();
+    assert_eq!((cis[0].name(), field(0, "inuse")), ("a", Bool(true)));
+    assert_eq!((cis[1].name(), field(1, "inuse")), ("b", Bool(false)));
+    assert_eq!(field(0, "stdout_logfile"), Str("auto".into()));
     // Supervisor stores serverurl=AUTO as None: 'none' (checked against
     // supervisord 4.3.0 by tests/supervisorctl_vs_pidvisord.rs).
-    assert_eq!(cis[0].serverurl, "none");
-    assert_eq!((cis[0].group_prio, cis[0].process_prio), (999, 999));
-    assert_eq!(cis[0].stopsignal, 15);
-    assert_eq!(cis[0].exitcodes, [0]);
+    assert_eq!(field(0, "serverurl"), Str("none".into()));
+    assert_eq!(
+        (field(0, "group_prio"), field(0, "process_prio")),
+        (Int(999), Int(999))
+    );
+    assert_eq!(field(0, "stopsignal"), Int(15));
+    assert_eq!(field(0, "exitcodes"), Ints(vec![0]));
 }
 
 #[test]
@@ -1182,10 +1187,14 @@ fn config_info_names_auto_logs_until_a_reread() {
         let Ok(Answer::ConfigInfos(c)) = h.call(Command::GetAllConfigInfo) else {
             panic!()
         };
+        let text = |k: &str| match c[0].get(k) {
+            Some(crate::api::ConfigValue::Str(s)) => s.clone(),
+            other => panic!("{k}: {other:?}"),
+        };
         (
-            c[0].stdout.logfile.clone(),
-            c[0].stderr.logfile.clone(),
-            c[0].serverurl.clone(),
+            text("stdout_logfile"),
+            text("stderr_logfile"),
+            text("serverurl"),
         )
     };
     assert_eq!(
