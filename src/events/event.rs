@@ -63,7 +63,13 @@ impl Event {
     /// `PROCESS_STATE_<to>`: `processname:X groupname:G from_state:S` and
     /// the extras of the state (`tries` for STARTING and BACKOFF, `pid` for
     /// RUNNING, STOPPING and STOPPED, `expected` and `pid` for EXITED).
-    pub fn state(to: ProcessState, from: ProcessState, p: About, expected: bool, tries: i64) -> Event {
+    pub fn state(
+        to: ProcessState,
+        from: ProcessState,
+        p: About,
+        expected: bool,
+        tries: i64,
+    ) -> Event {
         let mut payload = format!(
             "processname:{} groupname:{} from_state:{}",
             p.name,
@@ -230,7 +236,10 @@ mod tests {
     fn other_payloads() {
         assert_eq!(Event::remote("t", "body").payload, "type:t\nbody");
         assert_eq!(Event::group_added("g").payload, "groupname:g\n");
-        assert_eq!(Event::group_removed("g").kind, EventKind::ProcessGroupRemoved);
+        assert_eq!(
+            Event::group_removed("g").kind,
+            EventKind::ProcessGroupRemoved
+        );
         assert_eq!(Event::supervisor_running().payload, "");
         assert_eq!(Event::tick(Period::Minute, 120).payload, "when:120");
         assert_eq!(Event::tick(Period::Hour, 0).kind, EventKind::Tick3600);

@@ -47,14 +47,42 @@ use EventKind as K;
 const TABLE: [(EventKind, &str, EventKind); 27] = [
     (K::Event, "EVENT", K::Event),
     (K::ProcessState, "PROCESS_STATE", K::Event),
-    (K::ProcessStateStopped, "PROCESS_STATE_STOPPED", K::ProcessState),
-    (K::ProcessStateExited, "PROCESS_STATE_EXITED", K::ProcessState),
-    (K::ProcessStateStarting, "PROCESS_STATE_STARTING", K::ProcessState),
-    (K::ProcessStateStopping, "PROCESS_STATE_STOPPING", K::ProcessState),
-    (K::ProcessStateBackoff, "PROCESS_STATE_BACKOFF", K::ProcessState),
+    (
+        K::ProcessStateStopped,
+        "PROCESS_STATE_STOPPED",
+        K::ProcessState,
+    ),
+    (
+        K::ProcessStateExited,
+        "PROCESS_STATE_EXITED",
+        K::ProcessState,
+    ),
+    (
+        K::ProcessStateStarting,
+        "PROCESS_STATE_STARTING",
+        K::ProcessState,
+    ),
+    (
+        K::ProcessStateStopping,
+        "PROCESS_STATE_STOPPING",
+        K::ProcessState,
+    ),
+    (
+        K::ProcessStateBackoff,
+        "PROCESS_STATE_BACKOFF",
+        K::ProcessState,
+    ),
     (K::ProcessStateFatal, "PROCESS_STATE_FATAL", K::ProcessState),
-    (K::ProcessStateRunning, "PROCESS_STATE_RUNNING", K::ProcessState),
-    (K::ProcessStateUnknown, "PROCESS_STATE_UNKNOWN", K::ProcessState),
+    (
+        K::ProcessStateRunning,
+        "PROCESS_STATE_RUNNING",
+        K::ProcessState,
+    ),
+    (
+        K::ProcessStateUnknown,
+        "PROCESS_STATE_UNKNOWN",
+        K::ProcessState,
+    ),
     (K::ProcessCommunication, "PROCESS_COMMUNICATION", K::Event),
     (
         K::ProcessCommunicationStdout,
@@ -70,7 +98,11 @@ const TABLE: [(EventKind, &str, EventKind); 27] = [
     (K::ProcessLogStdout, "PROCESS_LOG_STDOUT", K::ProcessLog),
     (K::ProcessLogStderr, "PROCESS_LOG_STDERR", K::ProcessLog),
     (K::RemoteCommunication, "REMOTE_COMMUNICATION", K::Event),
-    (K::SupervisorStateChange, "SUPERVISOR_STATE_CHANGE", K::Event),
+    (
+        K::SupervisorStateChange,
+        "SUPERVISOR_STATE_CHANGE",
+        K::Event,
+    ),
     (
         K::SupervisorStateChangeRunning,
         "SUPERVISOR_STATE_CHANGE_RUNNING",
@@ -87,7 +119,11 @@ const TABLE: [(EventKind, &str, EventKind); 27] = [
     (K::Tick3600, "TICK_3600", K::Tick),
     (K::ProcessGroup, "PROCESS_GROUP", K::Event),
     (K::ProcessGroupAdded, "PROCESS_GROUP_ADDED", K::ProcessGroup),
-    (K::ProcessGroupRemoved, "PROCESS_GROUP_REMOVED", K::ProcessGroup),
+    (
+        K::ProcessGroupRemoved,
+        "PROCESS_GROUP_REMOVED",
+        K::ProcessGroup,
+    ),
 ];
 
 impl EventKind {

@@ -141,7 +141,10 @@ impl Protocol {
                                 Ok(t) => t.to_string(),
                                 Err(_) => format!("Undecodable: {}", py_bytes_repr(&line)),
                             };
-                            log.push((LogLevel::Warn, format!("{name}: bad result line: '{shown}'")));
+                            log.push((
+                                LogLevel::Warn,
+                                format!("{name}: bad result line: '{shown}'"),
+                            ));
                             self.buf.clear();
                             self.change(ListenerState::Unknown, name, log);
                             return Some(Verdict::Rejected);
@@ -228,7 +231,10 @@ mod tests {
         assert_eq!(p.state(), Acknowledged);
         let (v, log) = feed(&mut p, b"READY\n");
         assert_eq!((v, p.state()), (None, Ready));
-        assert_eq!(log, [(LogLevel::Debug, "l: ACKNOWLEDGED -> READY".to_string())]);
+        assert_eq!(
+            log,
+            [(LogLevel::Debug, "l: ACKNOWLEDGED -> READY".to_string())]
+        );
         p.sent();
         assert_eq!(p.state(), Busy);
         // The usual answer and the next READY in one read.

@@ -1,6 +1,6 @@
 //! The face as timelines: pools, listeners and ticks without processes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::*;
 use crate::api::ProcessState as S;
@@ -21,7 +21,10 @@ fn pool(events: &[&str], buffer_size: i64, n: u32) -> Events {
     e
 }
 
-fn drain(e: &mut Events) -> (Vec<(ProcId, String)>, Vec<(LogLevel, String)>) {
+type Writes = Vec<(ProcId, String)>;
+type Logs = Vec<(LogLevel, String)>;
+
+fn drain(e: &mut Events) -> (Writes, Logs) {
     let mut writes = Vec::new();
     let mut logs = Vec::new();
     while let Some(o) = e.poll_output() {
@@ -193,7 +196,11 @@ fn a_failed_write_passes_the_event_on() {
 #[test]
 fn subscriptions_follow_inheritance_and_serials_are_global() {
     let mut e = Events::new("sid");
-    e.add_pool("a", &spec(&["PROCESS_STATE"], 10), vec![(ProcId(1), "a".into())]);
+    e.add_pool(
+        "a",
+        &spec(&["PROCESS_STATE"], 10),
+        vec![(ProcId(1), "a".into())],
+    );
     e.add_pool("b", &spec(&["EVENT"], 10), vec![(ProcId(2), "b".into())]);
     assert!(e.wants(EventKind::ProcessStateFatal));
     assert!(e.wants(EventKind::Tick5));
@@ -217,7 +224,7 @@ fn subscriptions_follow_inheritance_and_serials_are_global() {
 #[test]
 fn nobody_subscribed_costs_no_serial_and_no_wakeup() {
     let mut e = pool(&["PROCESS_STATE_EXITED"], 10, 1);
-    let t0 = Instant::now();
+    let t0 = crate::clock::mono();
     e.handle_timeout(Now {
         mono: t0,
         wall: 1_000_000.5,
@@ -232,7 +239,7 @@ fn nobody_subscribed_costs_no_serial_and_no_wakeup() {
 #[test]
 fn ticks_on_wall_clock_boundaries_for_subscribers_only() {
     let mut e = pool(&["TICK_60"], 10, 1);
-    let t0 = Instant::now();
+    let t0 = crate::clock::mono();
     let at = |wall: f64| Now {
         mono: t0 + Duration::from_secs_f64(wall - 1_000_000.0),
         wall,
@@ -255,7 +262,7 @@ fn ticks_on_wall_clock_boundaries_for_subscribers_only() {
 #[test]
 fn a_tick_pool_added_late_does_not_tick_for_a_stale_slice() {
     let mut e = Events::new("supervisor");
-    let t0 = Instant::now();
+    let t0 = crate::clock::mono();
     let at = |wall: f64| Now {
         mono: t0 + Duration::from_secs_f64(wall - 1_000_000.0),
         wall,

@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn first_look_records_then_each_boundary_ticks_once() {
-        let base = Instant::now();
+        let base = crate::clock::mono();
         let mut t = Ticks::default();
         assert!(t.advance(at(base, 1003.0)).is_empty());
         assert_eq!(t.next(Period::Five), Some(at(base, 1005.0).mono));
@@ -102,11 +102,14 @@ mod tests {
 
     #[test]
     fn restart_forgets_a_stale_slice() {
-        let base = Instant::now();
+        let base = crate::clock::mono();
         let mut t = Ticks::default();
         t.advance(at(base, 1003.0));
         t.restart(Period::Five);
         // Hours later: no tick for the slices nobody watched.
-        assert_eq!(t.advance(at(base, 9001.0)), [(Period::Minute, 9000), (Period::Hour, 7200)]);
+        assert_eq!(
+            t.advance(at(base, 9001.0)),
+            [(Period::Minute, 9000), (Period::Hour, 7200)]
+        );
     }
 }

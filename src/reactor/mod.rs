@@ -16,12 +16,20 @@
 //! [`local::Locals`]), routes every [`api::Reply`] back to whoever asked,
 //! and carries out the core's effects (spawn, signal, log). It keeps no
 //! supervisor state of its own.
+//!
+//! Event listeners: the core's state changes and group effects, the
+//! output [`output::Heard`] on pipes and `sendRemoteCommEvent` become
+//! events of the listeners' face ([`ev::Events`]), which answers with
+//! envelopes written to listeners' stdin; its tick deadline joins the
+//! core's in the poll timeout. [`sockets::Sockets`] holds fcgi-program
+//! sockets, given to their processes as stdin.
 
 mod bridge;
 mod cgroups;
 mod children;
 mod local;
 mod output;
+mod sockets;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -39,6 +47,7 @@ use crate::config::{Config, LogLevel, ProgramSpec};
 use crate::control::{self, RpcOut, XmlRpc};
 use crate::core::{Command, Core, Effect, Now, ProcId};
 use crate::dbus::Event;
+use crate::events as ev;
 use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
 use crate::sys::signal::SignalFd;
@@ -47,7 +56,8 @@ use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
 use children::{ChildTable, Exit};
 use local::Locals;
-use output::Pipes;
+use output::{Heard, Pipes};
+use sockets::Sockets;
 
 /// Fixed tokens. The parts' tokens: `cgroups::TOKEN`, and ranges of their
 /// own for pidfds, pipes and HTTP connections.
@@ -96,6 +106,8 @@ pub struct Reactor {
     children: ChildTable,
     cgroups: Cgroups,
     pipes: Pipes,
+    sockets: Sockets,
+    events: ev::Events,
     bridge: Option<Bridge>,
     /// The core's reply tokens and who waits for each.
     asked: HashMap<u64, Asker>,
@@ -176,6 +188,7 @@ impl Reactor {
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
+        let events = ev::Events::new(&parts.config.supervisord.identifier);
         let mut r = Reactor {
             poll,
             core,
@@ -187,6 +200,8 @@ impl Reactor {
             children: ChildTable::default(),
             cgroups: Cgroups::default(),
             pipes: Pipes::default(),
+            sockets: Sockets::default(),
+            events,
             bridge: parts.dbus.map(Bridge::new),
             asked: HashMap::new(),
             next_token: 1,
@@ -202,6 +217,7 @@ impl Reactor {
         }
         r.cgroups
             .setup(&r.config, r.poll.registry(), &mut r.mainlog);
+        r.events.notify(ev::Event::supervisor_running());
         Ok(r)
     }
 
@@ -210,10 +226,11 @@ impl Reactor {
         let mut events = Events::with_capacity(1024);
         let mut ending = self.settle();
         while ending.is_none() {
-            let mut timeout = self
-                .core
-                .next_deadline()
-                .map(|d| d.saturating_duration_since(crate::clock::mono()));
+            let deadline = match (self.core.next_deadline(), self.events.next_deadline()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let mut timeout = deadline.map(|d| d.saturating_duration_since(crate::clock::mono()));
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
                 timeout = Some(timeout.map_or(every, |t| t.min(every)));
@@ -251,7 +268,10 @@ impl Reactor {
                     self.on_exit(exit);
                 }
             }
-            t if Pipes::owns(t) => self.pipes.ready(t, registry, &mut self.mainlog),
+            t if Pipes::owns(t) => {
+                self.pipes.ready(t, registry, &mut self.mainlog);
+                self.hear();
+            }
             // Spurious, or already closed.
             _ => {}
         }
@@ -260,6 +280,7 @@ impl Reactor {
     /// End of this configuration's run: give back what outlives it.
     fn finish(mut self) -> Parts {
         let registry = self.poll.registry();
+        self.sockets.close_all(&mut self.mainlog);
         self.cgroups.teardown(registry);
         self.http.deregister(registry);
         let _ = registry.deregister(&mut SourceFd(&self.signals.as_raw_fd()));
@@ -283,6 +304,7 @@ impl Reactor {
                 any = true;
                 self.carry_out(effect, &mut ending);
             }
+            self.pump_events();
             // Answers written; freed connections may hold the next request.
             self.http.flush_all(self.poll.registry());
             if !any {
@@ -343,6 +365,11 @@ impl Reactor {
     /// or here.
     fn ask(&mut self, asker: Asker, req: Request) {
         match req {
+            // Always true, in any state, as Supervisor's.
+            Request::SendRemoteCommEvent { kind, data } => {
+                self.events.notify(ev::Event::remote(&kind, &data));
+                self.deliver(asker, Ok(Response::Bool(true)));
+            }
             Request::ReloadConfig => {
                 let token = self.core_token(asker);
                 self.reread(token);
@@ -432,9 +459,18 @@ impl Reactor {
                 }
                 self.pipes.reopen_all();
             }
-            Effect::StateChanged { id, from, to, .. } => self.bridge_state_changed(id, from, to),
-            // For event listeners, which do not exist yet.
-            Effect::SupervisorStopping => {}
+            Effect::StateChanged {
+                id,
+                from,
+                to,
+                expected,
+                pid,
+                tries,
+            } => {
+                self.bridge_state_changed(id, from, to);
+                self.state_event(id, (from, to), expected, pid, tries);
+            }
+            Effect::SupervisorStopping => self.events.notify(ev::Event::supervisor_stopping()),
             Effect::Exit => *ending = Some(Ending::Exit),
             Effect::Reload => *ending = Some(Ending::Reload),
         }
@@ -467,7 +503,8 @@ impl Reactor {
         self.cgroups
             .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)?;
         let strip_ansi = self.config.supervisord.strip_ansi;
-        let stdio = self.pipes.open(id, gen, spec, strip_ansi)?;
+        let socket = self.sockets.acquire(&spec.group, id, &mut self.mainlog)?;
+        let stdio = self.pipes.open(id, gen, spec, strip_ansi, socket)?;
         let opts = crate::spawn::SpawnOptions {
             cgroup: self.cgroups.leaf_fd(id),
             method: self.cgroups.method,
@@ -520,6 +557,7 @@ impl Reactor {
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);
+        self.hear();
         let stopping = self.core.process(exit.id).is_some_and(|p| p.killing);
         let name = self
             .core
@@ -556,6 +594,7 @@ impl Reactor {
                 .add_process(id, &spec, &dir, &ident, &mut self.mainlog);
             self.core.set_log_paths(id, out, err);
         }
+        self.wire_group(name);
     }
 
     /// A group was removed: forget its processes' logs and leaves (ids are
@@ -564,6 +603,9 @@ impl Reactor {
         let live: HashSet<ProcId> = self.core.processes().map(|(id, _)| id).collect();
         self.pipes.retain_live(&live);
         self.cgroups.forget_removed(&live, &mut self.mainlog);
+        self.sockets.remove_group(&name, &mut self.mainlog);
+        self.events.remove_pool(&name);
+        self.events.notify(ev::Event::group_removed(&name));
         if let Some(b) = self.bridge.as_mut() {
             b.send(Event::GroupRemoved(name));
         }
@@ -691,6 +733,138 @@ impl Reactor {
         let snaps = self.snapshots(|spec| spec.group == name);
         if let Some(b) = self.bridge.as_mut() {
             b.send(Event::GroupAdded(snaps));
+        }
+    }
+}
+
+/// The event system and fcgi sockets: wiring between the parts.
+impl Reactor {
+    /// A group was added: a listener pool joins the event system, an
+    /// fcgi-program's socket is made ready; then its `PROCESS_GROUP_ADDED`
+    /// (which a new pool receives too, as in Supervisor).
+    fn wire_group(&mut self, name: &str) {
+        let Some(g) = self.core.groups().iter().find(|g| g.spec.name == name) else {
+            return;
+        };
+        match &g.spec.kind {
+            crate::config::GroupKind::EventListenerPool(pool) => {
+                let members: Vec<(ProcId, String)> = g
+                    .procs
+                    .iter()
+                    .filter_map(|&id| Some((id, self.core.spec(id)?.name.clone())))
+                    .collect();
+                for (id, _) in &members {
+                    self.pipes.set_listener(*id);
+                }
+                self.events.add_pool(name, pool, members);
+            }
+            crate::config::GroupKind::Fcgi(fcgi) => self.sockets.add_group(name, fcgi),
+            _ => {}
+        }
+        self.events.notify(ev::Event::group_added(name));
+    }
+
+    /// A process changed state: its `PROCESS_STATE_*` event, the listener
+    /// bookkeeping, and the fcgi socket it no longer needs.
+    fn state_event(
+        &mut self,
+        id: ProcId,
+        (from, to): (ProcessState, ProcessState),
+        expected: bool,
+        pid: u32,
+        tries: i64,
+    ) {
+        if self.events.wants(ev::EventKind::of_state(to)) {
+            if let Some(spec) = self.core.spec(id) {
+                let about = ev::About {
+                    name: &spec.name,
+                    group: &spec.group,
+                    pid,
+                };
+                let event = ev::Event::state(to, from, about, expected, tries);
+                self.events.notify(event);
+            }
+        }
+        self.events.process_state(id, to);
+        if matches!(
+            to,
+            ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Backoff
+                | ProcessState::Fatal
+        ) {
+            self.sockets.release(id, &mut self.mainlog);
+        }
+    }
+
+    /// What the pipes heard: protocol bytes to the listeners' face, output
+    /// and captures as events.
+    fn hear(&mut self) {
+        while let Some(h) = self.pipes.poll_heard() {
+            match h {
+                Heard::Protocol { id, data } => self.events.listener_output(id, &data),
+                Heard::StdinClosed { id } => self.events.write_failed(id),
+                Heard::Logged { id, stream, data } => {
+                    self.output_event(id, ev::EventKind::log_of(stream), &data)
+                }
+                Heard::Communication { id, stream, data } => {
+                    let kind = ev::EventKind::communication_of(stream);
+                    self.output_event(id, kind, &data);
+                    let name = self
+                        .core
+                        .spec(id)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default();
+                    let msg = format!("'{name}' {} emitted a comm event", stream.name());
+                    self.mainlog.log(LogLevel::Debug, msg);
+                }
+            }
+        }
+    }
+
+    fn output_event(&mut self, id: ProcId, kind: ev::EventKind, data: &[u8]) {
+        if !self.events.wants(kind) {
+            return;
+        }
+        let (Some(spec), Some(p)) = (self.core.spec(id), self.core.process(id)) else {
+            return;
+        };
+        let about = ev::About {
+            name: &spec.name,
+            group: &spec.group,
+            pid: p.pid,
+        };
+        let stream = match kind {
+            ev::EventKind::ProcessLogStderr | ev::EventKind::ProcessCommunicationStderr => {
+                api::Stream::Stderr
+            }
+            _ => api::Stream::Stdout,
+        };
+        let event = match kind {
+            ev::EventKind::ProcessLogStdout | ev::EventKind::ProcessLogStderr => {
+                ev::Event::log(stream, about, data)
+            }
+            _ => ev::Event::communication(stream, about, data),
+        };
+        self.events.notify(event);
+    }
+
+    /// Ticks, and the event face's work: envelopes to listeners' stdin,
+    /// log lines. A failed write comes back as heard and is retried on
+    /// another listener at once.
+    fn pump_events(&mut self) {
+        self.events.handle_timeout(now());
+        loop {
+            self.hear();
+            let Some(out) = self.events.poll_output() else {
+                return;
+            };
+            match out {
+                ev::Output::Write { id, bytes } => {
+                    self.pipes.write_stdin(self.poll.registry(), id, &bytes)
+                }
+                ev::Output::Log { level, message } => self.mainlog.log(level, message),
+            }
         }
     }
 }

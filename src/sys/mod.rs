@@ -22,6 +22,7 @@ pub mod pidfd;
 pub mod prctl;
 pub mod rlimit;
 pub mod signal;
+pub mod socket;
 pub mod wait;
 
 use std::io;
