@@ -47,8 +47,6 @@
 //! * A pool that lists both a type and one of its ancestors (`events=
 //!   PROCESS_STATE,PROCESS_STATE_EXITED`) gets each event once;
 //!   Supervisor's callback list buffers it twice.
-//! * `sendRemoteCommEvent("t", "data")` gives `type:t\ndata`; Supervisor
-//!   4.3 on Python 3 renders the bytes it made of them, `type:b't'\nb'data'`.
 //! * A result of length 0 (`RESULT 0\n`) is judged at once, not when the
 //!   next byte arrives.
 

@@ -65,6 +65,8 @@ pub struct ProcLogs {
     protocol: bool,
     /// `stdout_events_enabled`, `stderr_events_enabled`.
     events: [bool; 2],
+    /// Capture mode is on (`*_capture_maxbytes` > 0).
+    capture: [bool; 2],
 }
 
 /// What a pipe carried besides log text, for the event system.
@@ -252,6 +254,10 @@ impl Pipes {
                 writer: None,
                 protocol: self.listeners.contains(&id),
                 events: [spec.stdout.events_enabled, spec.stderr.events_enabled],
+                capture: [
+                    spec.stdout.capture_maxbytes > 0,
+                    spec.stderr.capture_maxbytes > 0,
+                ],
             }),
         );
         Ok(pipes)
@@ -361,11 +367,11 @@ impl Pipes {
                                 // succeeds again.
                                 let written = log.write(&self.buf[..n]);
                                 let data = log.output(&self.buf[..n]);
-                                let enabled = logs.events[w.stream as usize];
+                                let i = w.stream as usize;
                                 hear(
                                     &mut self.heard,
                                     (w.id, w.stream),
-                                    enabled,
+                                    (logs.events[i], logs.capture[i]),
                                     data,
                                     written.communications,
                                 );
@@ -416,24 +422,46 @@ impl Pipes {
 }
 
 /// Queue what a logged chunk means for events: the chunk itself when
-/// `*_events_enabled`, and each completed capture.
+/// `*_events_enabled` (without capture mode's tokens, as Supervisor's),
+/// and each completed capture.
 fn hear(
     heard: &mut VecDeque<Heard>,
     (id, stream): (ProcId, Stream),
-    events_enabled: bool,
+    (events_enabled, capture): (bool, bool),
     data: &[u8],
     communications: Vec<Vec<u8>>,
 ) {
     if events_enabled && !data.is_empty() {
-        heard.push_back(Heard::Logged {
-            id,
-            stream,
-            data: data.to_vec(),
-        });
+        let data = if capture {
+            without_tokens(data)
+        } else {
+            data.to_vec()
+        };
+        heard.push_back(Heard::Logged { id, stream, data });
     }
     for data in communications {
         heard.push_back(Heard::Communication { id, stream, data });
     }
+}
+
+/// `data` without capture mode's BEGIN and END tokens.
+fn without_tokens(data: &[u8]) -> Vec<u8> {
+    use crate::logs::capture::{BEGIN_TOKEN, END_TOKEN};
+    let mut out = Vec::with_capacity(data.len());
+    let mut rest = data;
+    while !rest.is_empty() {
+        match [BEGIN_TOKEN, END_TOKEN]
+            .iter()
+            .find(|t| rest.starts_with(t))
+        {
+            Some(t) => rest = &rest[t.len()..],
+            None => {
+                out.push(rest[0]);
+                rest = &rest[1..];
+            }
+        }
+    }
+    out
 }
 
 /// Supervisor's main-log copy of a chunk of output:
@@ -669,5 +697,13 @@ mod tests {
             "'w' stderr output:\nUndecodable: b\"a'\\x00\\xff\\\\\\n\""
         );
         assert_eq!(py_bytes_repr(b"\xc3'\"\t"), "b'\\xc3\\'\"\\t'");
+    }
+
+    #[test]
+    fn log_events_leave_out_capture_tokens() {
+        assert_eq!(
+            without_tokens(b"a<!--XSUPERVISOR:BEGIN-->b<!--XSUPERVISOR:END-->c<!--X"),
+            b"abc<!--X"
+        );
     }
 }

@@ -18,3 +18,5 @@ mod cgroups;
 mod dbus;
 // The control server under malformed input, floods and slow clients.
 mod robust;
+// Event listeners (childutils, superlance) and fcgi-program sockets (issue 15).
+mod events;
