@@ -226,11 +226,9 @@ impl Reactor {
         let mut events = Events::with_capacity(1024);
         let mut ending = self.settle();
         while ending.is_none() {
-            let deadline = match (self.core.next_deadline(), self.events.next_deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let mut timeout = deadline.map(|d| d.saturating_duration_since(crate::clock::mono()));
+            let mut timeout = self
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(crate::clock::mono()));
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
                 timeout = Some(timeout.map_or(every, |t| t.min(every)));
@@ -739,6 +737,14 @@ impl Reactor {
 
 /// The event system and fcgi sockets: wiring between the parts.
 impl Reactor {
+    /// The core's next deadline or the next tick a listener waits for.
+    fn next_deadline(&self) -> Option<std::time::Instant> {
+        match (self.core.next_deadline(), self.events.next_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// A group was added: a listener pool joins the event system, an
     /// fcgi-program's socket is made ready; then its `PROCESS_GROUP_ADDED`
     /// (which a new pool receives too, as in Supervisor).
@@ -815,7 +821,8 @@ impl Reactor {
                         .spec(id)
                         .map(|s| s.name.clone())
                         .unwrap_or_default();
-                    let msg = format!("'{name}' {} emitted a comm event", stream.name());
+                    let name = crate::config::signal::py_repr(&name);
+                    let msg = format!("{name} {} emitted a comm event", stream.name());
                     self.mainlog.log(LogLevel::Debug, msg);
                 }
             }

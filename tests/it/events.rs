@@ -13,7 +13,6 @@ use serde_json::Value;
 use crate::fixture::{wait_for, Daemon, TIMEOUT};
 
 #[path = "../common/mod.rs"]
-#[allow(unused_imports)]
 mod common;
 
 /// The venv with Supervisor (for `childutils`) and superlance; `None` only

@@ -1202,8 +1202,8 @@ fn state_changes_carry_the_pid_and_tries_of_their_moment() {
     h.exited("a", 3); // too quickly: BACKOFF 1
     h.secs(1.0); // STARTING again
     h.exited("a", 3); // BACKOFF 2, then FATAL
-    h.call(start("a", false)); // STARTING
-    h.call(stop("a", false)); // STOPPING, then STOPPED
+    assert!(h.call(start("a", false)).is_ok()); // STARTING
+    assert!(h.call(stop("a", false)).is_ok()); // STOPPING, then STOPPED
     h.exited("a", -15);
     let got: Vec<(S, S, u32, i64)> = h
         .effects
