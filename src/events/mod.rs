@@ -49,6 +49,9 @@
 //!   Supervisor's callback list buffers it twice.
 //! * A result of length 0 (`RESULT 0\n`) is judged at once, not when the
 //!   next byte arrives.
+//! * A listener's stdout, the protocol, is not copied into its
+//!   `stdout_logfile` (Supervisor writes `READY`/`RESULT` there); its
+//!   stderr is logged as any program's.
 
 pub mod event;
 pub mod kind;
