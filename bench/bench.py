@@ -30,6 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PIDVISORD = os.path.join(ROOT, "target/release/pidvisord")
 PIDVISORCTL = os.path.join(ROOT, "target/release/pidvisorctl")
 HELPER = os.path.join(ROOT, "target/bench/helper")
+RECORDER = os.path.join(ROOT, "tests/fixtures/events/recorder.py")
 SLEEP = shutil.which("sleep") or "/bin/sleep"
 
 STATE_RUNNING = 20
@@ -466,6 +467,42 @@ def sc_idle(cfg, res):
         d.stop()
 
 
+def sc_idle_tick(cfg, res):
+    """Idle with a TICK_60 listener: one tick exchange per minute, nothing between."""
+    w = res.metric("idle-tick", "wakeups in 60 s, 100 programs + TICK_60 listener", "switches",
+                   "≤ 4 (one tick exchange)", lambda m: m.med("pidvisor") <= 4)
+    t = res.metric("idle-tick", "TICK_60 events received in 60 s", "events", "1",
+                   lambda m: m.med("pidvisor") == 1)
+    listener = (
+        "[eventlistener:ticks]\n"
+        f"command={cfg.venv}/bin/python {RECORDER} {{dir}}/ticks.jsonl\n"
+        "events=TICK_60\nstdout_logfile=NONE\nstderr_logfile=NONE\n\n"
+    )
+    for kind in KINDS:
+        d = Daemon(kind, listener + sleepers(100, autostart="true"), 101, cfg.work, cfg.venv).start()
+        d.wait_states(STATE_RUNNING, 101)
+        ticks = os.path.join(d.dir, "ticks.jsonl")
+        for _ in range(cfg.reps_idle_tick):
+            # A window from 2 s after one minute boundary to 2 s after the
+            # next holds exactly one tick.
+            time.sleep(62 - time.time() % 60)
+            n0 = count_lines(ticks)
+            s0, _ = proc_counters(d.pid)
+            time.sleep(60)
+            s1, _ = proc_counters(d.pid)
+            w.add(kind, s1 - s0)
+            t.add(kind, count_lines(ticks) - n0)
+        d.stop()
+
+
+def count_lines(path):
+    try:
+        with open(path) as f:
+            return sum(1 for _ in f)
+    except FileNotFoundError:
+        return 0
+
+
 def posix_spawn_loop(n):
     """Bare baseline: n × posix_spawn(sleep), seconds; the children are cleaned after."""
     env = dict(os.environ)
@@ -769,6 +806,7 @@ def holds(pid, path):
 SCENARIOS = {
     "respawn": sc_respawn,
     "idle": sc_idle,
+    "idle-tick": sc_idle_tick,
     "spawn": sc_spawn_status_rss,
     "logs": sc_logs,
     "stop": sc_stop_all,
@@ -854,6 +892,11 @@ over the repeats listed under "Run".
 - **idle**: 100 running `sleep` programs; after 2 s of quiet, voluntary +
   nonvoluntary context switches (`/proc/PID/task/*/status`) and on-CPU time
   (`/proc/PID/task/*/schedstat`, ns) summed over all daemon threads, over the window.
+- **idle-tick**: the same 100 programs plus a `TICK_60` event listener
+  (`tests/fixtures/events/recorder.py`, a `supervisor.childutils` listener);
+  context switches over a 60 s window from 2 s after one minute boundary to 2 s
+  after the next, and the ticks the listener recorded in it. One tick costs
+  the daemon the timer wake-up and the reads of the listener's answer.
 - **spawn**: 500 `sleep` programs with `autostart=false`, `startsecs=0`;
   `startAllProcesses(wait=false)` over XML-RPC, timed (CLOCK_MONOTONIC) from
   just before the call until the main log holds the 500th `success: ...
@@ -919,6 +962,7 @@ def write_results(cfg, res, started, load0, path):
         "## Run",
         "",
         f"repeats: respawn {cfg.reps_respawn}, idle {cfg.reps_idle} × {cfg.idle_secs} s, "
+        f"idle with a tick listener {cfg.reps_idle_tick} × 60 s, "
         f"spawn {cfg.reps_spawn} × {cfg.n_spawn}, status {cfg.reps_ctl}, "
         f"log capture {cfg.reps_logs} × {cfg.log_bytes >> 20} MiB, stop all {cfg.reps_stop}, "
         f"TERM-ignoring stop {cfg.reps_ignore}, exit storm {cfg.reps_storm} × {cfg.n_storm}",
@@ -959,6 +1003,7 @@ def main():
     cfg.reps_respawn = 10 if q else 30
     cfg.reps_idle = 1 if q else 2
     cfg.idle_secs = 5 if q else 30
+    cfg.reps_idle_tick = 1
     cfg.n_spawn = 500
     cfg.reps_spawn = 2 if q else 5
     cfg.reps_ctl = 5 if q else 15

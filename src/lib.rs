@@ -39,6 +39,7 @@ pub mod core;
 pub mod ctl;
 pub mod daemon;
 pub mod dbus;
+pub mod events;
 pub mod http;
 pub mod logs;
 pub mod py;

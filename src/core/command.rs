@@ -165,12 +165,17 @@ pub enum Effect {
         reply: Reply,
     },
     /// A process changed state (for events and D-Bus). `expected` is only
-    /// meaningful for EXITED.
+    /// meaningful for EXITED. `pid` and `tries` are taken at the change, as
+    /// Supervisor's event payloads quote them: `pid` is the child's, also in
+    /// the STOPPED or EXITED its exit caused (0 before a spawn result);
+    /// `tries` is the backoff count (`startretries` used up so far).
     StateChanged {
         id: ProcId,
         from: ProcessState,
         to: ProcessState,
         expected: bool,
+        pid: u32,
+        tries: i64,
     },
     /// A main-log line.
     Log {

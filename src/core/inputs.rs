@@ -24,6 +24,7 @@ impl Core {
             return;
         }
         p.pid = pid;
+        p.last_pid = pid;
         let state = p.state;
         let msg = format!("spawned: {} with pid {pid}", py_repr(&p.spec.name));
         if let Some(at) = p.startsecs_deadline() {

@@ -292,7 +292,10 @@ impl Core {
         p.state = to;
         if to == ProcessState::Backoff {
             p.backoff += 1;
-            let at = now.mono + Duration::from_secs(p.backoff as u64);
+        }
+        let (pid, tries) = (p.last_pid, p.backoff);
+        if to == ProcessState::Backoff {
+            let at = now.mono + Duration::from_secs(tries as u64);
             self.timers.set(id, Timer::Backoff, at);
         }
         self.emit(Effect::StateChanged {
@@ -300,6 +303,8 @@ impl Core {
             from,
             to,
             expected,
+            pid,
+            tries,
         });
         self.resolve_waits(id);
     }
@@ -315,6 +320,7 @@ impl Core {
         p.killing = false;
         p.spawnerr = None;
         p.exitstatus = None;
+        p.last_pid = 0;
         p.mark_started(now.mono, now.wall);
         p.gen += 1;
         p.spawn_count += 1;

@@ -53,6 +53,9 @@ pub struct Process {
     pub state: ProcessState,
     /// 0 when there is no child.
     pub pid: u32,
+    /// The pid of the latest spawn, kept after its exit (0 until the spawn
+    /// result): the `pid` of the STOPPED/EXITED event that exit causes.
+    pub last_pid: u32,
     /// Bumped by every spawn; inputs quoting another generation are stale.
     pub gen: u64,
     /// Failed starts in the current cycle (Supervisor's `backoff`).
@@ -98,6 +101,7 @@ impl Process {
             spec,
             state: ProcessState::Stopped,
             pid: 0,
+            last_pid: 0,
             gen: 0,
             backoff: 0,
             laststart: 0.0,

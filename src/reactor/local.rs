@@ -67,12 +67,8 @@ impl Locals<'_> {
 
     /// Answer one request the core does not.
     pub fn answer(self, req: Request) -> Reply {
-        // Supervisor checks its state in every call but this one.
-        if let Request::SendRemoteCommEvent { .. } = req {
-            // No event listeners yet: with none, an event has nowhere to
-            // go, which is what Supervisor does too.
-            return Ok(Response::Bool(true));
-        }
+        // (`sendRemoteCommEvent`, the one call Supervisor answers in any
+        // state, is the event system's: the reactor answers it.)
         if self.core.mood() != SupervisorState::Running {
             return Err(Fault::new(FaultCode::ShutdownState, ""));
         }

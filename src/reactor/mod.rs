@@ -16,12 +16,20 @@
 //! `local::Locals`), routes every [`api::Reply`] back to whoever asked,
 //! and carries out the core's effects (spawn, signal, log). It keeps no
 //! supervisor state of its own.
+//!
+//! Event listeners: the core's state changes and group effects, the
+//! output [`output::Heard`] on pipes and `sendRemoteCommEvent` become
+//! events of the listeners' face ([`ev::Events`]), which answers with
+//! envelopes written to listeners' stdin; its tick deadline joins the
+//! core's in the poll timeout. [`sockets::Sockets`] holds fcgi-program
+//! sockets, given to their processes as stdin.
 
 mod bridge;
 mod cgroups;
 mod children;
 mod local;
 mod output;
+mod sockets;
 mod survivors;
 
 use std::collections::{HashMap, HashSet};
@@ -40,6 +48,7 @@ use crate::config::{Config, LogLevel, ProgramSpec};
 use crate::control::{self, RpcOut, XmlRpc};
 use crate::core::{Command, Core, Effect, Now, ProcId};
 use crate::dbus::Event;
+use crate::events as ev;
 use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
 use crate::sys::signal::SignalFd;
@@ -48,7 +57,8 @@ use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
 use children::{ChildTable, Exit};
 use local::Locals;
-use output::{OpenFailure, Pipes};
+use output::{Heard, OpenFailure, Pipes};
+use sockets::Sockets;
 use survivors::Survivors;
 
 /// Fixed tokens. The parts' tokens: `cgroups::TOKEN`, and ranges of their
@@ -110,6 +120,8 @@ pub struct Reactor {
     children: ChildTable,
     cgroups: Cgroups,
     pipes: Pipes,
+    sockets: Sockets,
+    events: ev::Events,
     bridge: Option<Bridge>,
     survivors: Survivors,
     runtime_dir: Option<PathBuf>,
@@ -193,6 +205,7 @@ impl Reactor {
         core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
         let survivors = Survivors::new(parts.runtime_dir.as_deref(), &parts.config.path);
+        let events = ev::Events::new(&parts.config.supervisord.identifier);
         let mut r = Reactor {
             poll,
             core,
@@ -204,6 +217,8 @@ impl Reactor {
             children: ChildTable::default(),
             cgroups: Cgroups::default(),
             pipes: Pipes::default(),
+            sockets: Sockets::default(),
+            events,
             bridge: parts.dbus.map(Bridge::new),
             survivors,
             runtime_dir: parts.runtime_dir,
@@ -223,6 +238,7 @@ impl Reactor {
             .setup(&r.config, r.poll.registry(), &mut r.mainlog);
         r.survivors.reclaim(&mut r.mainlog);
         r.size_http_budget();
+        r.events.notify(ev::Event::supervisor_running());
         Ok(r)
     }
 
@@ -231,11 +247,9 @@ impl Reactor {
         let mut events = Events::with_capacity(1024);
         let mut ending = self.settle();
         while ending.is_none() {
-            let deadline = match (self.core.next_deadline(), self.http.next_deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let mut timeout = deadline.map(|d| d.saturating_duration_since(crate::clock::mono()));
+            let mut timeout = self
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(crate::clock::mono()));
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
                 timeout = Some(timeout.map_or(every, |t| t.min(every)));
@@ -274,7 +288,10 @@ impl Reactor {
                     self.on_exit(exit);
                 }
             }
-            t if Pipes::owns(t) => self.pipes.ready(t, registry, &mut self.mainlog),
+            t if Pipes::owns(t) => {
+                self.pipes.ready(t, registry, &mut self.mainlog);
+                self.hear();
+            }
             // Spurious, or already closed.
             _ => {}
         }
@@ -283,6 +300,7 @@ impl Reactor {
     /// End of this configuration's run: give back what outlives it.
     fn finish(mut self) -> Parts {
         let registry = self.poll.registry();
+        self.sockets.close_all(&mut self.mainlog);
         self.cgroups.teardown(registry);
         self.survivors.close();
         self.http.deregister(registry);
@@ -308,6 +326,7 @@ impl Reactor {
                 any = true;
                 self.carry_out(effect, &mut ending);
             }
+            self.pump_events();
             // Answers written; freed connections may hold the next request.
             self.http.flush_all(self.poll.registry());
             if !any {
@@ -368,6 +387,11 @@ impl Reactor {
     /// or here.
     fn ask(&mut self, asker: Asker, req: Request) {
         match req {
+            // Always true, in any state, as Supervisor's.
+            Request::SendRemoteCommEvent { kind, data } => {
+                self.events.notify(ev::Event::remote(&kind, &data));
+                self.deliver(asker, Ok(Response::Bool(true)));
+            }
             Request::ReloadConfig => {
                 let token = self.core_token(asker);
                 self.reread(token);
@@ -458,9 +482,18 @@ impl Reactor {
                 }
                 self.pipes.reopen_all();
             }
-            Effect::StateChanged { id, from, to, .. } => self.bridge_state_changed(id, from, to),
-            // For event listeners, which do not exist yet.
-            Effect::SupervisorStopping => {}
+            Effect::StateChanged {
+                id,
+                from,
+                to,
+                expected,
+                pid,
+                tries,
+            } => {
+                self.bridge_state_changed(id, from, to);
+                self.state_event(id, (from, to), expected, pid, tries);
+            }
+            Effect::SupervisorStopping => self.events.notify(ev::Event::supervisor_stopping()),
             Effect::Exit => *ending = Some(Ending::Exit),
             Effect::Reload => *ending = Some(Ending::Reload),
         }
@@ -511,7 +544,11 @@ impl Reactor {
             .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)
             .map_err(failed)?;
         let strip_ansi = self.config.supervisord.strip_ansi;
-        let stdio = self.pipes.open(id, gen, spec, strip_ansi)?;
+        let socket = self
+            .sockets
+            .acquire(&spec.group, id, &mut self.mainlog)
+            .map_err(failed)?;
+        let stdio = self.pipes.open(id, gen, spec, strip_ansi, socket)?;
         let opts = crate::spawn::SpawnOptions {
             cgroup: self.cgroups.leaf_fd(id),
             method: self.cgroups.method,
@@ -574,6 +611,7 @@ impl Reactor {
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);
+        self.hear();
         let stopping = self.core.process(exit.id).is_some_and(|p| p.killing);
         let name = self
             .core
@@ -620,6 +658,7 @@ impl Reactor {
                 .add_process(id, &spec, &dir, &ident, &mut self.mainlog);
             self.core.set_log_paths(id, out, err);
         }
+        self.wire_group(name);
     }
 
     /// A group was removed: forget its processes' logs and leaves (ids are
@@ -628,6 +667,9 @@ impl Reactor {
         let live: HashSet<ProcId> = self.core.processes().map(|(id, _)| id).collect();
         self.pipes.retain_live(&live);
         self.cgroups.forget_removed(&live, &mut self.mainlog);
+        self.sockets.remove_group(&name, &mut self.mainlog);
+        self.events.remove_pool(&name);
+        self.events.notify(ev::Event::group_removed(&name));
         if let Some(b) = self.bridge.as_mut() {
             b.send(Event::GroupRemoved(name));
         }
@@ -755,6 +797,151 @@ impl Reactor {
         let snaps = self.snapshots(|spec| spec.group == name);
         if let Some(b) = self.bridge.as_mut() {
             b.send(Event::GroupAdded(snaps));
+        }
+    }
+}
+
+/// The event system and fcgi sockets: wiring between the parts.
+impl Reactor {
+    /// The core's next deadline or the next tick a listener waits for.
+    fn next_deadline(&self) -> Option<std::time::Instant> {
+        [
+            self.core.next_deadline(),
+            self.events.next_deadline(),
+            self.http.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// A group was added: a listener pool joins the event system, an
+    /// fcgi-program's socket is made ready; then its `PROCESS_GROUP_ADDED`
+    /// (which a new pool receives too, as in Supervisor).
+    fn wire_group(&mut self, name: &str) {
+        let Some(g) = self.core.groups().iter().find(|g| g.spec.name == name) else {
+            return;
+        };
+        match &g.spec.kind {
+            crate::config::GroupKind::EventListenerPool(pool) => {
+                let members: Vec<(ProcId, String)> = g
+                    .procs
+                    .iter()
+                    .filter_map(|&id| Some((id, self.core.spec(id)?.name.clone())))
+                    .collect();
+                for (id, _) in &members {
+                    self.pipes.set_listener(*id);
+                }
+                self.events.add_pool(name, pool, members);
+            }
+            crate::config::GroupKind::Fcgi(fcgi) => self.sockets.add_group(name, fcgi),
+            _ => {}
+        }
+        self.events.notify(ev::Event::group_added(name));
+    }
+
+    /// A process changed state: its `PROCESS_STATE_*` event, the listener
+    /// bookkeeping, and the fcgi socket it no longer needs.
+    fn state_event(
+        &mut self,
+        id: ProcId,
+        (from, to): (ProcessState, ProcessState),
+        expected: bool,
+        pid: u32,
+        tries: i64,
+    ) {
+        if self.events.wants(ev::EventKind::of_state(to)) {
+            if let Some(spec) = self.core.spec(id) {
+                let about = ev::About {
+                    name: &spec.name,
+                    group: &spec.group,
+                    pid,
+                };
+                let event = ev::Event::state(to, from, about, expected, tries);
+                self.events.notify(event);
+            }
+        }
+        self.events.process_state(id, to);
+        if matches!(
+            to,
+            ProcessState::Stopped
+                | ProcessState::Exited
+                | ProcessState::Backoff
+                | ProcessState::Fatal
+        ) {
+            self.sockets.release(id, &mut self.mainlog);
+        }
+    }
+
+    /// What the pipes heard: protocol bytes to the listeners' face, output
+    /// and captures as events.
+    fn hear(&mut self) {
+        while let Some(h) = self.pipes.poll_heard() {
+            match h {
+                Heard::Protocol { id, data } => self.events.listener_output(id, &data),
+                Heard::StdinClosed { id } => self.events.write_failed(id),
+                Heard::Logged { id, stream, data } => {
+                    self.output_event(id, ev::EventKind::log_of(stream), &data)
+                }
+                Heard::Communication { id, stream, data } => {
+                    let kind = ev::EventKind::communication_of(stream);
+                    self.output_event(id, kind, &data);
+                    let name = self
+                        .core
+                        .spec(id)
+                        .map(|s| s.name.clone())
+                        .unwrap_or_default();
+                    let name = crate::py::py_repr(&name);
+                    let msg = format!("{name} {} emitted a comm event", stream.name());
+                    self.mainlog.log(LogLevel::Debug, msg);
+                }
+            }
+        }
+    }
+
+    fn output_event(&mut self, id: ProcId, kind: ev::EventKind, data: &[u8]) {
+        if !self.events.wants(kind) {
+            return;
+        }
+        let (Some(spec), Some(p)) = (self.core.spec(id), self.core.process(id)) else {
+            return;
+        };
+        let about = ev::About {
+            name: &spec.name,
+            group: &spec.group,
+            pid: p.pid,
+        };
+        let stream = match kind {
+            ev::EventKind::ProcessLogStderr | ev::EventKind::ProcessCommunicationStderr => {
+                api::Stream::Stderr
+            }
+            _ => api::Stream::Stdout,
+        };
+        let event = match kind {
+            ev::EventKind::ProcessLogStdout | ev::EventKind::ProcessLogStderr => {
+                ev::Event::log(stream, about, data)
+            }
+            _ => ev::Event::communication(stream, about, data),
+        };
+        self.events.notify(event);
+    }
+
+    /// Ticks, and the event face's work: envelopes to listeners' stdin,
+    /// log lines. A failed write comes back as heard and is retried on
+    /// another listener at once.
+    fn pump_events(&mut self) {
+        self.events.handle_timeout(now());
+        loop {
+            self.hear();
+            let Some(out) = self.events.poll_output() else {
+                return;
+            };
+            match out {
+                ev::Output::Write { id, bytes } => {
+                    self.pipes.write_stdin(self.poll.registry(), id, &bytes)
+                }
+                ev::Output::Log { level, message } => self.mainlog.log(level, message),
+            }
         }
     }
 }

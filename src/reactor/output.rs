@@ -8,8 +8,16 @@
 //! tokens of its own range) and every process's log files; the reactor
 //! makes the pipes at a spawn, hands them over, and tells it when a
 //! process exited.
+//!
+//! For the event system it also reports what it [`Heard`] besides log
+//! text: an event listener's stdout is its protocol channel, handed over
+//! whole and never logged; a chunk of a stream with `*_events_enabled`
+//! (`PROCESS_LOG_*`); a capture between `<!--XSUPERVISOR:BEGIN-->` and
+//! `<!--XSUPERVISOR:END-->` (`PROCESS_COMMUNICATION_*`). And it writes
+//! events to a listener's stdin, keeping what the pipe cannot take yet
+//! until it is writable ([`Pipes::write_stdin`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -47,8 +55,39 @@ pub struct ProcLogs {
     failing: [bool; 2],
     pub stdout: ChildLog,
     pub stderr: Option<ChildLog>,
-    /// Our end of the child's stdin, for `sendProcessStdin`.
+    /// Our end of the child's stdin, for `sendProcessStdin` and events.
     pub stdin: Option<OwnedFd>,
+    /// Bytes for stdin that the pipe could not take yet, and the token
+    /// that waits for it to be writable.
+    pending: Vec<u8>,
+    writer: Option<Token>,
+    /// An event listener: stdout is the protocol, not a log.
+    protocol: bool,
+    /// `stdout_events_enabled`, `stderr_events_enabled`.
+    events: [bool; 2],
+    /// Capture mode is on (`*_capture_maxbytes` > 0).
+    capture: [bool; 2],
+}
+
+/// What a pipe carried besides log text, for the event system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// An event listener's stdout.
+    Protocol { id: ProcId, data: Vec<u8> },
+    /// A chunk logged from a stream with `*_events_enabled`.
+    Logged {
+        id: ProcId,
+        stream: Stream,
+        data: Vec<u8>,
+    },
+    /// A capture completed (`*_capture_maxbytes`).
+    Communication {
+        id: ProcId,
+        stream: Stream,
+        data: Vec<u8>,
+    },
+    /// A write to the process's stdin failed: it closed its end (EPIPE).
+    StdinClosed { id: ProcId },
 }
 
 #[derive(Default)]
@@ -61,20 +100,37 @@ pub struct Pipes {
     /// AUTO file names, allocated once when the group is added.
     auto_names: HashMap<(ProcId, Stream), PathBuf>,
     buf: Vec<u8>,
+    /// Event listeners (their stdout is the protocol channel).
+    listeners: HashSet<ProcId>,
+    /// Tokens waiting for a stdin to be writable.
+    writers: HashMap<Token, ProcId>,
+    heard: VecDeque<Heard>,
 }
 
-/// The three pipes made for one spawn.
+/// The pipes made for one spawn. The child's stdin is a pipe, or (an
+/// fcgi-program) the group's listening socket.
 pub struct SpawnPipes {
-    stdin: (OwnedFd, OwnedFd),
+    stdin: ChildStdin,
     stdout: (OwnedFd, OwnedFd),
     stderr: Option<(OwnedFd, OwnedFd)>,
+}
+
+enum ChildStdin {
+    /// (the child's read end, our write end).
+    Pipe(OwnedFd, OwnedFd),
+    /// A descriptor of the shared socket, closed here after the spawn.
+    Socket(OwnedFd),
 }
 
 impl SpawnPipes {
     /// The ends the child gets as fds 0, 1, 2.
     pub fn child_side(&self) -> Stdio<'_> {
+        let stdin = match &self.stdin {
+            ChildStdin::Pipe(r, _) => r,
+            ChildStdin::Socket(s) => s,
+        };
         Stdio {
-            stdin: self.stdin.0.as_fd(),
+            stdin: stdin.as_fd(),
             stdout: self.stdout.1.as_fd(),
             stderr: self
                 .stderr
@@ -120,16 +176,26 @@ fn nonblocking(fd: &OwnedFd) -> io::Result<()> {
 }
 
 impl Pipes {
-    /// Make the pipes for a spawn and (re)open the process's logs.
+    /// Make the pipes for a spawn and (re)open the process's logs. With
+    /// `socket` (an fcgi-program's), the child gets it as stdin instead of
+    /// a pipe, and has no stdin for us to write to.
     pub fn open(
         &mut self,
         id: ProcId,
         gen: u64,
         spec: &ProgramSpec,
         strip_ansi: bool,
+        socket: Option<OwnedFd>,
     ) -> Result<SpawnPipes, OpenFailure> {
         let made = (|| -> io::Result<SpawnPipes> {
-            let stdin = pipe()?;
+            let stdin = match socket {
+                Some(s) => ChildStdin::Socket(s),
+                None => {
+                    let (r, w) = pipe()?;
+                    nonblocking(&w)?;
+                    ChildStdin::Pipe(r, w)
+                }
+            };
             let stdout = pipe()?;
             let stderr = if spec.redirect_stderr {
                 None
@@ -140,7 +206,6 @@ impl Pipes {
             if let Some(e) = &stderr {
                 nonblocking(&e.0)?;
             }
-            nonblocking(&stdin.1)?;
             Ok(SpawnPipes {
                 stdin,
                 stdout,
@@ -177,7 +242,13 @@ impl Pipes {
             text: dispatchers_error(&spec.name, &e),
             out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
         })?;
-        let stdin = pipes.stdin.1.try_clone().ok();
+        let stdin = match &pipes.stdin {
+            ChildStdin::Pipe(_, w) => w.try_clone().ok(),
+            ChildStdin::Socket(_) => None,
+        };
+        if let Some(t) = self.logs.get_mut(&id).and_then(|l| l.writer.take()) {
+            self.writers.remove(&t);
+        }
         self.logs.insert(
             id,
             Box::new(ProcLogs {
@@ -187,6 +258,14 @@ impl Pipes {
                 stdout,
                 stderr,
                 stdin,
+                pending: Vec::new(),
+                writer: None,
+                protocol: self.listeners.contains(&id),
+                events: [spec.stdout.events_enabled, spec.stderr.events_enabled],
+                capture: [
+                    spec.stdout.capture_maxbytes > 0,
+                    spec.stderr.capture_maxbytes > 0,
+                ],
             }),
         );
         Ok(pipes)
@@ -250,6 +329,8 @@ impl Pipes {
     pub fn retain_live(&mut self, live: &std::collections::HashSet<ProcId>) {
         self.logs.retain(|id, _| live.contains(id));
         self.auto_names.retain(|(id, _), _| live.contains(id));
+        self.listeners.retain(|id| live.contains(id));
+        self.writers.retain(|_, id| live.contains(id));
     }
 
     /// Read what is there on one pipe; returns true at EOF or error. At
@@ -267,6 +348,21 @@ impl Pipes {
                 Ok(0) => return true,
                 Ok(n) => {
                     if let Some(logs) = self.logs.get_mut(&w.id) {
+                        if logs.gen == w.gen && logs.protocol && w.stream == Stream::Stdout {
+                            let data = &self.buf[..n];
+                            if mainlog.enabled(LogLevel::Debug) {
+                                mainlog.log(
+                                    LogLevel::Debug,
+                                    output_record(&logs.name, w.stream, data),
+                                );
+                            }
+                            let id = w.id;
+                            self.heard.push_back(Heard::Protocol {
+                                id,
+                                data: data.to_vec(),
+                            });
+                            continue;
+                        }
                         if logs.gen == w.gen {
                             let log = match w.stream {
                                 Stream::Stdout => Some(&mut logs.stdout),
@@ -277,7 +373,17 @@ impl Pipes {
                                 // (Supervisor, too, loses what it could not
                                 // write); it is reported once until a write
                                 // succeeds again.
-                                let error = log.write(&self.buf[..n]).error;
+                                let written = log.write(&self.buf[..n]);
+                                let data = log.output(&self.buf[..n]);
+                                let i = w.stream as usize;
+                                hear(
+                                    &mut self.heard,
+                                    (w.id, w.stream),
+                                    (logs.events[i], logs.capture[i]),
+                                    data,
+                                    written.communications,
+                                );
+                                let error = written.error;
                                 let failing = &mut logs.failing[w.stream as usize];
                                 match error {
                                     Some(e) if !*failing => {
@@ -323,6 +429,49 @@ impl Pipes {
     }
 }
 
+/// Queue what a logged chunk means for events: the chunk itself when
+/// `*_events_enabled` (without capture mode's tokens, as Supervisor's),
+/// and each completed capture.
+fn hear(
+    heard: &mut VecDeque<Heard>,
+    (id, stream): (ProcId, Stream),
+    (events_enabled, capture): (bool, bool),
+    data: &[u8],
+    communications: Vec<Vec<u8>>,
+) {
+    if events_enabled && !data.is_empty() {
+        let data = if capture {
+            without_tokens(data)
+        } else {
+            data.to_vec()
+        };
+        heard.push_back(Heard::Logged { id, stream, data });
+    }
+    for data in communications {
+        heard.push_back(Heard::Communication { id, stream, data });
+    }
+}
+
+/// `data` without capture mode's BEGIN and END tokens.
+fn without_tokens(data: &[u8]) -> Vec<u8> {
+    use crate::logs::capture::{BEGIN_TOKEN, END_TOKEN};
+    let mut out = Vec::with_capacity(data.len());
+    let mut rest = data;
+    while !rest.is_empty() {
+        match [BEGIN_TOKEN, END_TOKEN]
+            .iter()
+            .find(|t| rest.starts_with(t))
+        {
+            Some(t) => rest = &rest[t.len()..],
+            None => {
+                out.push(rest[0]);
+                rest = &rest[1..];
+            }
+        }
+    }
+    out
+}
+
 /// Supervisor's main-log copy of a chunk of output:
 /// `'name' stdout output:\n<text>`, or `Undecodable: b'...'` for bytes
 /// that are not UTF-8.
@@ -337,6 +486,9 @@ fn output_record(name: &str, stream: Stream, data: &[u8]) -> String {
 impl Pipes {
     /// A pipe is readable: take in what it holds; close it at EOF.
     pub fn ready(&mut self, token: Token, r: &Registry, mainlog: &mut MainLogger) {
+        if self.stdin_ready(token, r) {
+            return;
+        }
         if self.read_ready(token, mainlog) {
             self.close(token, r);
         }
@@ -373,8 +525,8 @@ impl Pipes {
     /// The process of one spawn exited: read everything it already wrote,
     /// then close our ends of its pipes, as Supervisor's `finish()` does.
     pub fn drain(&mut self, id: ProcId, gen: u64, r: &Registry, mainlog: &mut MainLogger) {
-        if let Some(logs) = self.logs_mut(id).filter(|l| l.gen == gen) {
-            logs.stdin = None;
+        if self.logs_mut(id).is_some_and(|l| l.gen == gen) {
+            self.close_stdin(id, r);
         }
         let tokens: Vec<Token> = self
             .watches
@@ -437,6 +589,106 @@ impl Pipes {
     }
 }
 
+/// The event system's side: listeners, what was heard, and writes to stdin.
+impl Pipes {
+    /// `id` is an event listener: its stdout is handed over as
+    /// [`Heard::Protocol`], never logged (from its next spawn on).
+    pub fn set_listener(&mut self, id: ProcId) {
+        self.listeners.insert(id);
+    }
+
+    /// The next thing heard, oldest first.
+    pub fn poll_heard(&mut self) -> Option<Heard> {
+        self.heard.pop_front()
+    }
+
+    /// Write to a process's stdin without blocking: what the pipe cannot
+    /// take now is kept, in order, and written when it is writable. A
+    /// closed pipe (EPIPE) is reported as [`Heard::StdinClosed`]; a process
+    /// without stdin (not running, an fcgi-program) is reported the same.
+    pub fn write_stdin(&mut self, r: &Registry, id: ProcId, bytes: &[u8]) {
+        let Some(logs) = self.logs.get_mut(&id).filter(|l| l.stdin.is_some()) else {
+            self.heard.push_back(Heard::StdinClosed { id });
+            return;
+        };
+        logs.pending.extend_from_slice(bytes);
+        self.flush_stdin(r, id);
+    }
+
+    /// Write what is pending; wait for writability if the pipe is full.
+    fn flush_stdin(&mut self, r: &Registry, id: ProcId) {
+        let Some(logs) = self.logs.get_mut(&id) else {
+            return;
+        };
+        let Some(fd) = logs.stdin.as_ref() else {
+            logs.pending.clear();
+            return;
+        };
+        let mut done = 0;
+        let failed = loop {
+            if done == logs.pending.len() {
+                break false;
+            }
+            match rustix::io::write(fd, &logs.pending[done..]) {
+                Ok(n) => done += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(rustix::io::Errno::AGAIN) => break false,
+                Err(_) => break true,
+            }
+        };
+        logs.pending.drain(..done);
+        if failed {
+            logs.pending.clear();
+            self.heard.push_back(Heard::StdinClosed { id });
+        }
+        let raw = fd.as_raw_fd();
+        let waiting = !logs.pending.is_empty();
+        match (waiting, logs.writer) {
+            (true, None) => {
+                let token = Token(BASE + self.next);
+                self.next = (self.next + 1) % (END - BASE);
+                if r.register(&mut SourceFd(&raw), token, Interest::WRITABLE)
+                    .is_ok()
+                {
+                    logs.writer = Some(token);
+                    self.writers.insert(token, id);
+                }
+            }
+            (false, Some(token)) => {
+                logs.writer = None;
+                self.writers.remove(&token);
+                let _ = r.deregister(&mut SourceFd(&raw));
+            }
+            _ => {}
+        }
+    }
+
+    /// A stdin we wait on is writable: `true` if `token` was one of those.
+    fn stdin_ready(&mut self, token: Token, r: &Registry) -> bool {
+        let Some(&id) = self.writers.get(&token) else {
+            return false;
+        };
+        self.flush_stdin(r, id);
+        true
+    }
+
+    /// The process exited: stop writing to its stdin (what is pending is
+    /// lost, as Supervisor's is) and close our end.
+    fn close_stdin(&mut self, id: ProcId, r: &Registry) {
+        let Some(logs) = self.logs.get_mut(&id) else {
+            return;
+        };
+        if let Some(token) = logs.writer.take() {
+            self.writers.remove(&token);
+            if let Some(fd) = logs.stdin.as_ref() {
+                let _ = r.deregister(&mut SourceFd(&fd.as_raw_fd()));
+            }
+        }
+        logs.pending = Vec::new();
+        logs.stdin = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,5 +705,13 @@ mod tests {
             "'w' stderr output:\nUndecodable: b\"a'\\x00\\xff\\\\\\n\""
         );
         assert_eq!(py_bytes_repr(b"\xc3'\"\t"), "b'\\xc3\\'\"\\t'");
+    }
+
+    #[test]
+    fn log_events_leave_out_capture_tokens() {
+        assert_eq!(
+            without_tokens(b"a<!--XSUPERVISOR:BEGIN-->b<!--XSUPERVISOR:END-->c<!--X"),
+            b"abc<!--X"
+        );
     }
 }

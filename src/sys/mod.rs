@@ -23,6 +23,7 @@ pub mod pidfd;
 pub mod prctl;
 pub mod rlimit;
 pub mod signal;
+pub mod socket;
 pub mod term;
 pub mod user;
 pub mod wait;

@@ -2,9 +2,11 @@
 
 // The fixture: start a daemon, wait with deadlines, clean up on Drop.
 mod fixture;
-// A test that cannot run here fails unless skips are allowed (shared rule).
-#[path = "../common/skip.rs"]
-mod skip;
+// Shared with the comparison binaries: the venv, and the rule that a test
+// that cannot run here fails unless skips are allowed.
+#[path = "../common/mod.rs"]
+mod common;
+use common::skip;
 // The daemon runs programs: states, restarts, privilege drop, logs, signals.
 mod runtime;
 // The main log: rotation, /dev/stdout on a pipe.
@@ -35,3 +37,5 @@ mod dbus;
 mod reliability;
 // (The control server under floods, and the exit storm, load the machine:
 // they run one at a time in their own binary, tests/heavy.)
+// Event listeners (childutils, superlance) and fcgi-program sockets (issue 15).
+mod events;

@@ -1241,3 +1241,51 @@ fn batch_start_logs_each_spawn_before_the_next() {
         ]
     );
 }
+
+/// Event payloads quote the pid and the backoff count at each change, also
+/// after the exit that ends a run (Supervisor renders them eagerly).
+#[test]
+fn state_changes_carry_the_pid_and_tries_of_their_moment() {
+    let mut p = prog("a");
+    p.startretries = 1;
+    p.autorestart = AutoRestart::Unexpected;
+    let mut h = Harness::programs(vec![p]);
+    h.secs(1.5); // RUNNING, pid 100
+    h.exited("a", 3); // EXITED (unexpected), restart at once: STARTING
+    h.exited("a", 3); // too quickly: BACKOFF 1
+    h.secs(1.0); // STARTING again
+    h.exited("a", 3); // BACKOFF 2, then FATAL
+    assert!(h.call(start("a", false)).is_ok()); // STARTING
+    assert!(h.call(stop("a", false)).is_ok()); // STOPPING, then STOPPED
+    h.exited("a", -15);
+    let got: Vec<(S, S, u32, i64)> = h
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StateChanged {
+                from,
+                to,
+                pid,
+                tries,
+                ..
+            } => Some((*from, *to, *pid, *tries)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (S::Stopped, S::Starting, 0, 0),
+            (S::Starting, S::Running, 100, 0),
+            (S::Running, S::Exited, 100, 0),
+            (S::Exited, S::Starting, 0, 0),
+            (S::Starting, S::Backoff, 101, 1),
+            (S::Backoff, S::Starting, 0, 1),
+            (S::Starting, S::Backoff, 102, 2),
+            (S::Backoff, S::Fatal, 102, 0),
+            (S::Fatal, S::Starting, 0, 0),
+            (S::Starting, S::Stopping, 103, 0),
+            (S::Stopping, S::Stopped, 103, 0),
+        ]
+    );
+}
