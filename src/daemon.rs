@@ -316,12 +316,7 @@ fn drop_privileges(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Res
 
 /// The primary gid and every group that lists the user.
 fn supplementary_groups(u: &crate::config::UserSpec) -> Vec<u32> {
-    let Ok(name) = std::ffi::CString::new(u.name.clone()) else {
-        return vec![u.gid];
-    };
-    nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(u.gid))
-        .map(|g| g.into_iter().map(|g| g.as_raw()).collect())
-        .unwrap_or_else(|_| vec![u.gid])
+    crate::sys::user::group_list(&u.name, u.gid)
 }
 
 /// `minfds` / `minprocs`: raise the soft (and if need be hard) limits.

@@ -6,26 +6,15 @@ use super::{Error, Policy};
 
 /// The gid of group `name`, if it exists.
 pub(crate) fn group_gid(name: &str) -> Option<u32> {
-    nix::unistd::Group::from_name(name)
-        .ok()
-        .flatten()
-        .map(|g| g.gid.as_raw())
+    crate::sys::user::group_by_name(name)
 }
 
 /// Whether `uid` belongs to `gid` (primary or supplementary group).
 fn in_group(uid: u32, gid: u32) -> bool {
-    let Ok(Some(user)) = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)) else {
+    let Some(user) = crate::sys::user::user_by_uid(uid) else {
         return false;
     };
-    if user.gid.as_raw() == gid {
-        return true;
-    }
-    let Ok(name) = std::ffi::CString::new(user.name) else {
-        return false;
-    };
-    nix::unistd::getgrouplist(&name, user.gid)
-        .map(|gs| gs.iter().any(|g| g.as_raw() == gid))
-        .unwrap_or(false)
+    user.gid == gid || crate::sys::user::group_list(&user.name, user.gid).contains(&gid)
 }
 
 /// The decision for a known uid.
@@ -98,10 +87,7 @@ mod tests {
             group: Some(("root".into(), 0)),
         };
         assert!(!allowed(&p, 65534));
-        let nobody_gid = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(65534))
-            .ok()
-            .flatten()
-            .map(|u| u.gid.as_raw());
+        let nobody_gid = crate::sys::user::user_by_uid(65534).map(|u| u.gid);
         if let Some(gid) = nobody_gid {
             let p = Policy {
                 daemon_uid: 1234,

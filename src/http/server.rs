@@ -118,7 +118,7 @@ pub enum ServerError {
 impl ServerError {
     fn from_io(e: &io::Error) -> ServerError {
         let errno = e.raw_os_error().unwrap_or(0);
-        if errno == libc::EADDRINUSE {
+        if errno == crate::sys::errno::EADDRINUSE {
             return ServerError::InUse;
         }
         ServerError::Open {

@@ -286,12 +286,12 @@ mod tests {
             assert!(reads());
             return;
         }
-        let nobody = nix::unistd::User::from_name("nobody").ok().flatten();
+        let nobody = crate::sys::user::user_by_name("nobody");
         let Some(nobody) = nobody else {
             return skip::skip("a user `nobody` to read as");
         };
         let st = in_child(|| {
-            let (uid, gid) = (nobody.uid.as_raw(), nobody.gid.as_raw());
+            let (uid, gid) = (nobody.uid, nobody.gid);
             if crate::sys::cred::set_res_gid(gid).is_err()
                 || crate::sys::cred::set_res_uid(uid).is_err()
             {

@@ -355,11 +355,11 @@ mod tests {
         use std::io::Read;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("fifo");
-        nix::unistd::mkfifo(&p, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        crate::sys::fd::mkfifo(&p, 0o600).unwrap();
         // Open the read end first (non-blocking) so the writer's open returns.
         let mut reader = OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(crate::sys::fd::O_NONBLOCK)
             .open(&p)
             .unwrap();
         let mut f = RotatingFile::open(&p, CreateMode::Shared, Rotation::new(10, 2)).unwrap();

@@ -83,7 +83,7 @@ impl SpawnError {
     pub fn spawnerr(&self, name: &str) -> String {
         let errno = |e: &io::Error| sys::errno::errno_text(e.raw_os_error().unwrap_or(0));
         match self {
-            SpawnError::Pipe(e) if e.raw_os_error() == Some(libc::EMFILE) => {
+            SpawnError::Pipe(e) if e.raw_os_error() == Some(sys::errno::EMFILE) => {
                 format!("too many open files to spawn {}", py_repr(name))
             }
             SpawnError::Pipe(e) => format!(
@@ -91,7 +91,7 @@ impl SpawnError {
                 py_repr(name),
                 errno(e)
             ),
-            SpawnError::Fork(e) if e.raw_os_error() == Some(libc::EAGAIN) => format!(
+            SpawnError::Fork(e) if e.raw_os_error() == Some(sys::errno::EAGAIN) => format!(
                 "Too many processes in process table to spawn {}",
                 py_repr(name)
             ),
@@ -442,7 +442,7 @@ pub fn spawn_with(
     // the failure is one error, not an error plus a stray exit.
     let pidfd = cloned.pidfd.as_fd();
     if let Ok(None) = sys::pidfd::wait_pidfd_timeout(pidfd, FAILED_CHILD_GRACE) {
-        let _ = sys::pidfd::pidfd_send_signal(pidfd, libc::SIGKILL);
+        let _ = sys::pidfd::pidfd_send_signal(pidfd, sys::signal::SIGKILL);
         let _ = sys::pidfd::wait_pidfd_blocking(pidfd);
     }
     let raw_stage = u32::from_le_bytes([report[0], report[1], report[2], report[3]]);

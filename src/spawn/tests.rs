@@ -96,8 +96,8 @@ fn status_field(pid: u32, name: &str) -> String {
 }
 
 fn kill(run: &Running) {
-    run.child.signal(libc::SIGKILL).unwrap();
-    assert_eq!(wait(&run.child), ExitStatus::Killed(libc::SIGKILL));
+    run.child.signal(sys::signal::SIGKILL).unwrap();
+    assert_eq!(wait(&run.child), ExitStatus::Killed(sys::signal::SIGKILL));
 }
 
 #[test]
@@ -117,11 +117,11 @@ fn kill_via_pidfd_send_signal() {
     for method in METHODS {
         let run = start(&spec("sleep 100"), method).unwrap();
         assert_eq!(run.child.try_wait().unwrap(), None);
-        run.child.signal(libc::SIGTERM).unwrap();
-        assert_eq!(wait(&run.child), ExitStatus::Killed(libc::SIGTERM));
+        run.child.signal(sys::signal::SIGTERM).unwrap();
+        assert_eq!(wait(&run.child), ExitStatus::Killed(sys::signal::SIGTERM));
         assert_eq!(
             run.child.signal(0).unwrap_err().raw_os_error(),
-            Some(libc::ESRCH)
+            Some(sys::errno::ESRCH)
         );
     }
 }
@@ -140,13 +140,12 @@ fn output_pipes_and_environment() {
 fn fresh_process_group_signals_and_fds() {
     // Block SIGTERM in this thread (the daemon blocks it for its signalfd)
     // and leave an fd without CLOEXEC: neither may reach the child.
-    let mut set = nix::sys::signal::SigSet::empty();
-    set.add(nix::sys::signal::Signal::SIGTERM);
+    let set = sys::signal::sigset(&[sys::signal::SIGTERM]);
     sys::signal::block(&set).unwrap();
     let leaked: OwnedFd = rustix::io::dup(File::open("/dev/null").unwrap()).unwrap();
     // An ignored signal of ours must not reach the child either (SIGTTOU:
     // harmless to ignore in the test process).
-    sys::signal::ignore(libc::SIGTTOU);
+    sys::signal::ignore(sys::signal::SIGTTOU);
 
     for method in METHODS {
         let run = start(&spec("sleep 100"), method).unwrap();
@@ -181,13 +180,13 @@ fn fresh_process_group_signals_and_fds() {
 }
 
 fn nobody() -> UserSpec {
-    let u = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    let u = sys::user::user_by_name("nobody").unwrap();
     UserSpec {
         written: "nobody".into(),
         name: u.name,
-        uid: u.uid.as_raw(),
-        gid: u.gid.as_raw(),
-        home: u.dir,
+        uid: u.uid,
+        gid: u.gid,
+        home: u.home,
         shell: u.shell,
     }
 }
@@ -256,7 +255,7 @@ fn bad_directory_is_reported_by_stage() {
         match &err {
             SpawnError::Child { stage, errno, .. } => {
                 assert_eq!(*stage, ExecStage::Chdir);
-                assert_eq!(*errno, libc::ENOENT);
+                assert_eq!(*errno, sys::errno::ENOENT);
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -318,17 +317,17 @@ fn resolution_errors_are_supervisors_texts() {
 
 #[test]
 fn spawnerr_texts_for_fork_and_pipe_failures() {
-    let e = SpawnError::Fork(io::Error::from_raw_os_error(libc::EAGAIN));
+    let e = SpawnError::Fork(io::Error::from_raw_os_error(sys::errno::EAGAIN));
     assert_eq!(
         e.spawnerr("web"),
         "Too many processes in process table to spawn 'web'"
     );
-    let e = SpawnError::Fork(io::Error::from_raw_os_error(libc::ENOMEM));
+    let e = SpawnError::Fork(io::Error::from_raw_os_error(sys::errno::ENOMEM));
     assert_eq!(
         e.spawnerr("web"),
         "unknown error during fork for 'web': ENOMEM"
     );
-    let e = SpawnError::Pipe(io::Error::from_raw_os_error(libc::EMFILE));
+    let e = SpawnError::Pipe(io::Error::from_raw_os_error(sys::errno::EMFILE));
     assert_eq!(e.spawnerr("web"), "too many open files to spawn 'web'");
 }
 

@@ -11,6 +11,25 @@ use rustix::pipe::PipeFlags;
 
 use super::cvt;
 
+/// `mkfifo(path, mode)`—a named pipe (tests: a log target that is not a
+/// regular file).
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man3/mkfifo.3.html)
+pub fn mkfifo(path: &std::path::Path, mode: u32) -> io::Result<()> {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(mode),
+        0,
+    )?;
+    Ok(())
+}
+
+/// `O_NONBLOCK`, for `OpenOptionsExt::custom_flags`.
+pub const O_NONBLOCK: i32 = libc::O_NONBLOCK;
+
 /// `pipe2(fds, O_CLOEXEC)`—a close-on-exec pipe, `(read end, write end)`.
 ///
 /// # References

@@ -14,7 +14,20 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::SfdFlags;
 
 /// Signal numbers the rest of the crate names.
-pub use libc::{SIGABRT, SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGUSR2};
+pub use libc::{
+    SIGABRT, SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGTTOU, SIGUSR2,
+};
+
+/// The set of the given signal numbers (unknown numbers are left out).
+pub fn sigset(sigs: &[i32]) -> SigSet {
+    let mut set = SigSet::empty();
+    for &s in sigs {
+        if let Ok(sig) = Signal::try_from(s) {
+            set.add(sig);
+        }
+    }
+    set
+}
 /// The daemon's signalfd (nix's owner of the fd).
 pub use nix::sys::signalfd::SignalFd;
 
