@@ -96,6 +96,12 @@ const PROGRAM_KEYS: &[&str] = &[
     "memory_max",
     "pids_max",
     "cpu_max",
+    "ready",
+    "ready_timeout_sec",
+    "watchdog_sec",
+    "watchdog_signal",
+    "notify_access",
+    "pidfile",
 ];
 const LISTENER_KEYS: &[&str] = &["events", "buffer_size", "result_handler"];
 const FCGI_KEYS: &[&str] = &["socket", "socket_backlog", "socket_owner", "socket_mode"];
@@ -632,6 +638,7 @@ impl<'a> Loader<'a> {
         let cpu_max = self
             .typed(s, "cpu_max", None, n, parse_cpu_max)
             .unwrap_or(None);
+        let notify = self.notify_spec(s, n, &origin);
         let pn_raw = self.raw(s, "process_name").unwrap_or(Got {
             text: "%(program_name)s".into(),
             origin: origin.clone(),
@@ -814,10 +821,72 @@ impl<'a> Loader<'a> {
                 memory_max: memory_max.clone(),
                 pids_max: pids_max.clone(),
                 cpu_max: cpu_max.clone(),
+                notify: NotifySpec {
+                    pidfile: self.pidfile(s, &n),
+                    ..notify.clone()
+                },
                 origin: origin.clone(),
             });
         }
         out
+    }
+
+    /// The notify-protocol keys of a program section (issue 17), checked
+    /// together: `ready=notify` and a watchdog need a notify socket.
+    fn notify_spec(&mut self, s: &str, n: &Names, origin: &Origin) -> NotifySpec {
+        let d = ProgramSpec::with_defaults("", "").notify;
+        let ready = self
+            .req(s, "ready", "startsecs", n, parse_ready)
+            .unwrap_or_default();
+        let ready_timeout = self
+            .req(s, "ready_timeout_sec", "90", n, parse_seconds)
+            .unwrap_or(d.ready_timeout);
+        let watchdog = self
+            .req(s, "watchdog_sec", "0", n, parse_seconds)
+            .unwrap_or_default();
+        let watchdog_signal = self
+            .req(s, "watchdog_signal", "ABRT", n, parse_signal)
+            .unwrap_or(d.watchdog_signal);
+        let needs = ready == Readiness::Notify || !watchdog.is_zero();
+        let default_access = if needs { "main" } else { "none" };
+        let access = self
+            .req(s, "notify_access", default_access, n, parse_notify_access)
+            .unwrap_or(NotifyAccess::Main);
+        if needs && access == NotifyAccess::None {
+            let o = self
+                .raw(s, "notify_access")
+                .map_or(origin.clone(), |g| g.origin);
+            let why = if ready == Readiness::Notify {
+                "ready=notify"
+            } else {
+                "watchdog_sec"
+            };
+            let msg = format!("{why} needs the notify socket: notify_access must be main or all");
+            self.err(s, Some("notify_access"), &o, msg);
+        }
+        NotifySpec {
+            ready,
+            ready_timeout,
+            watchdog,
+            watchdog_signal,
+            access,
+            pidfile: None,
+        }
+    }
+
+    /// `pidfile=`, expanded per process; it must be absolute.
+    fn pidfile(&mut self, s: &str, n: &Names) -> Option<PathBuf> {
+        let got = self.get(s, "pidfile", None, n).ok()??;
+        let path = PathBuf::from(got.text.trim());
+        if !path.is_absolute() {
+            let msg = format!(
+                "pidfile must be an absolute path: {}",
+                super::signal::py_repr(&got.text)
+            );
+            self.err(s, Some("pidfile"), &got.origin, msg);
+            return None;
+        }
+        Some(path)
     }
 
     // ---- groups ------------------------------------------------------------
