@@ -172,6 +172,11 @@ pub enum Effect {
         to: ProcessState,
         expected: bool,
     },
+    /// Something a live face shows changed without a state change: the
+    /// `STATUS=` text or the main pid (`MAINPID=`, `pidfile`).
+    ProcessUpdated {
+        id: ProcId,
+    },
     /// A main-log line.
     Log {
         level: LogLevel,

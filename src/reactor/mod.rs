@@ -447,6 +447,7 @@ impl Reactor {
                 self.pipes.reopen_all();
             }
             Effect::StateChanged { id, from, to, .. } => self.bridge_state_changed(id, from, to),
+            Effect::ProcessUpdated { id } => self.bridge_updated(id),
             // For event listeners, which do not exist yet.
             Effect::SupervisorStopping => {}
             Effect::Exit => *ending = Some(Ending::Exit),
@@ -729,6 +730,18 @@ impl Reactor {
         };
         if let Some(b) = self.bridge.as_mut() {
             b.send(ev);
+        }
+    }
+
+    fn bridge_updated(&mut self, id: ProcId) {
+        if self.bridge.is_none() {
+            return;
+        }
+        let Some(snap) = local::snapshot(&self.core, &self.cgroups, id) else {
+            return;
+        };
+        if let Some(b) = self.bridge.as_mut() {
+            b.send(Event::Updated(Box::new(snap)));
         }
     }
 
