@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod dbus;
 pub mod http;
 pub mod logs;
+pub mod notify;
 pub mod py;
 pub mod reactor;
 pub mod spawn;
