@@ -489,6 +489,7 @@ impl Reactor {
             env: crate::spawn::DaemonEnv {
                 environ: &self.environ,
                 server_url: self.http.server_url(),
+                notify_socket: None,
             },
             cwd: &self.cwd,
         };
