@@ -911,13 +911,11 @@ fn every_error_at_once_sorted_by_line() {
 fn notify_keys_issue_17() {
     use std::time::Duration;
     let t = T::new();
-    let c = t.ok(
-        "[supervisord]\n[program:plain]\ncommand=c\n\
+    let c = t.ok("[supervisord]\n[program:plain]\ncommand=c\n\
          [program:n]\ncommand=c\nready=notify\nready_timeout_sec=2.5\n\
          [program:w]\ncommand=c\nwatchdog_sec=3\nwatchdog_signal=USR1\nnotify_access=all\n\
          [program:f]\ncommand=c\nnumprocs=2\nprocess_name=f%(process_num)d\n\
-         pidfile=/run/f%(process_num)d.pid\nnotify_access=main\n",
-    );
+         pidfile=/run/f%(process_num)d.pid\nnotify_access=main\n");
     let plain = &prog(&c, "plain").notify;
     assert_eq!(plain.ready, Readiness::Startsecs);
     assert_eq!(plain.access, NotifyAccess::None);
@@ -942,9 +940,15 @@ fn notify_keys_issue_17() {
             "ready=later",
             "'later' is not a valid ready value (startsecs or notify)",
         ),
-        ("ready_timeout_sec=-1", "'-1' is not a number of seconds >= 0"),
+        (
+            "ready_timeout_sec=-1",
+            "'-1' is not a number of seconds >= 0",
+        ),
         ("watchdog_sec=5s", "'5s' is not a number of seconds >= 0"),
-        ("watchdog_signal=NOPE", "value 'NOPE' is not a valid signal name"),
+        (
+            "watchdog_signal=NOPE",
+            "value 'NOPE' is not a valid signal name",
+        ),
         (
             "notify_access=exec",
             "'exec' is not a valid notify_access value (none, main or all)",
@@ -957,7 +961,10 @@ fn notify_keys_issue_17() {
             "watchdog_sec=1\nnotify_access=none",
             "watchdog_sec needs the notify socket: notify_access must be main or all",
         ),
-        ("pidfile=run/x.pid", "pidfile must be an absolute path: 'run/x.pid'"),
+        (
+            "pidfile=run/x.pid",
+            "pidfile must be an absolute path: 'run/x.pid'",
+        ),
     ];
     for (line, want) in cases {
         let msg = t.err1(&format!("[supervisord]\n[program:x]\ncommand=c\n{line}\n"));

@@ -391,11 +391,7 @@ impl Core {
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
             pid: p.pid,
-            status_text: p
-                .spec
-                .notify
-                .uses_socket()
-                .then(|| p.status_text.clone()),
+            status_text: p.spec.notify.uses_socket().then(|| p.status_text.clone()),
         }
     }
 

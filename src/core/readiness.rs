@@ -201,19 +201,28 @@ impl Core {
         }
     }
 
+    /// Whether the run `gen` of `id` may change its main pid now: it has a
+    /// child and is STARTING or RUNNING, not being stopped or failed.
+    pub fn may_change_main_pid(&self, id: ProcId, gen: u64) -> bool {
+        self.procs.get(&id).is_some_and(|p| {
+            p.gen == gen
+                && p.pid != 0
+                && matches!(p.state, ProcessState::Starting | ProcessState::Running)
+                && p.failing.is_none()
+                && !p.killing
+        })
+    }
+
     /// The process of `gen` now runs as `pid` (`MAINPID=`, or the `pidfile`
     /// of a forking program; `via` says which, for the log). The reactor
     /// has checked that `pid` is the program's and watches it. Returns
     /// whether the core took it: only a STARTING or RUNNING process that is
     /// not being stopped or failed changes its main pid.
     pub fn main_pid(&mut self, id: ProcId, gen: u64, pid: u32, via: &str, now: Now) -> bool {
-        let Some(p) = self.procs.get_mut(&id) else {
-            return false;
-        };
-        let live = matches!(p.state, ProcessState::Starting | ProcessState::Running);
-        if p.gen != gen || p.pid == 0 || p.pid == pid || !live || p.failing.is_some() {
+        if !self.may_change_main_pid(id, gen) || self.procs[&id].pid == pid {
             return false;
         }
+        let p = self.proc_mut(id);
         let old = std::mem::replace(&mut p.pid, pid);
         let msg = format!(
             "{}: main process is now pid {pid} ({via}; was pid {old})",

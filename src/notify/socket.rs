@@ -169,7 +169,10 @@ mod tests {
         tx.send_to_addr(&[b'x'; BUFFER + 1], &addr).unwrap();
         assert!(matches!(
             a.recv().unwrap(),
-            Some(Received::Unusable { why: "longer than 4096 bytes", .. })
+            Some(Received::Unusable {
+                why: "longer than 4096 bytes",
+                ..
+            })
         ));
         assert_eq!(
             a.dropped(7, "no program"),

@@ -10,7 +10,11 @@
 //! tokens: [`children::ChildTable`] (pidfds, exits, strays),
 //! [`output::Pipes`] (pipes and child logs), [`cgroups::Cgroups`] (leaves,
 //! held exits), the [`HttpServer`] (sockets, connections), the XML-RPC face
-//! ([`XmlRpc`]) and the D-Bus [`bridge::Bridge`]. The parts never call each
+//! ([`XmlRpc`]), the D-Bus [`bridge::Bridge`], and for the notify protocol
+//! (issue 17) the [`NotifySocket`] (token `NOTIFY`, bound once a program
+//! uses it), [`forking::Pidfiles`] (launcher exits waiting for a pidfile)
+//! and [`Systemd`] (the daemon's own `sd_notify`). [`senders`] says which
+//! program a notify sender or a `MAINPID=` belongs to. The parts never call each
 //! other; this file is the dispatcher. It reads what each part reports,
 //! hands faces' [`api::Request`]s to the core (or answers them itself with
 //! [`local::Locals`]), routes every [`api::Reply`] back to whoever asked,
@@ -20,8 +24,10 @@
 mod bridge;
 mod cgroups;
 mod children;
+mod forking;
 mod local;
 mod output;
+mod senders;
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -41,11 +47,13 @@ use crate::core::{Command, Core, Effect, Now, ProcId};
 use crate::dbus::Event;
 use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
+use crate::notify::{NotifySocket, Received, Sender, Systemd};
 use crate::sys::signal::SignalFd;
 
 use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
-use children::{ChildTable, Exit};
+use children::{ChildTable, Exit, Member};
+use forking::Pidfiles;
 use local::Locals;
 use output::{OpenFailure, Pipes};
 
@@ -53,6 +61,7 @@ use output::{OpenFailure, Pipes};
 /// own for pidfds, pipes and HTTP connections.
 const SIGNAL: Token = Token(0);
 const WAKER: Token = Token(1);
+const NOTIFY: Token = Token(3);
 
 /// HTTP connections closed to free descriptors for a spawn that ran out.
 const SHED_FOR_SPAWN: usize = 16;
@@ -115,6 +124,13 @@ pub struct Reactor {
     cwd: PathBuf,
     /// `environ` as the C strings every environment block shares.
     base_env: crate::spawn::BaseEnv,
+    /// The notify socket, once a program uses it.
+    notify: Option<NotifySocket>,
+    /// The daemon's own notifications, when systemd started it as a
+    /// notify service.
+    systemd: Option<Systemd>,
+    /// Forking programs' launcher exits waiting for their pidfile.
+    pidfiles: Pidfiles,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -147,6 +163,26 @@ fn command_check(environ: &[(OsString, OsString)], cwd: &Path) -> crate::core::C
             Err(e) => CommandCheck::NotExecutable(e),
         }
     })
+}
+
+/// The daemon's environ for its children, without the variables systemd
+/// set for the daemon itself; and the daemon's notifier, if systemd
+/// started it as a notify service.
+fn daemon_environ() -> (Vec<(OsString, OsString)>, io::Result<Option<Systemd>>) {
+    let all: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let systemd = Systemd::from_env(&all, std::process::id(), crate::clock::mono());
+    let own = |k: &OsString| crate::notify::DAEMON_VARIABLES.iter().any(|v| k == v);
+    let environ = all.into_iter().filter(|(k, _)| !own(k)).collect();
+    (environ, systemd)
+}
+
+/// Whether any program of `config` gets the notify socket.
+fn uses_notify(config: &Config) -> bool {
+    config
+        .groups
+        .iter()
+        .flat_map(|g| &g.processes)
+        .any(|p| p.notify.uses_socket())
 }
 
 /// The current time, for the core.
@@ -182,7 +218,7 @@ impl Reactor {
         let mut http = parts.http;
         http.register(poll.registry())?;
         let mut core = Core::new(parts.config.clone(), now(), local_stop_time);
-        let environ: Vec<_> = std::env::vars_os().collect();
+        let (environ, systemd) = daemon_environ();
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
@@ -203,7 +239,17 @@ impl Reactor {
             base_env: crate::spawn::BaseEnv::new(&environ),
             environ,
             cwd,
+            notify: None,
+            systemd: None,
+            pidfiles: Pidfiles::default(),
         };
+        match systemd {
+            Ok(s) => r.systemd = s,
+            Err(e) => r.mainlog.log(
+                LogLevel::Warn,
+                format!("NOTIFY_SOCKET is set but unusable, not notifying systemd: {e}"),
+            ),
+        }
         r.start_bridge();
         // The initial groups are "added" too: allocate their AUTO log names
         // before anything spawns.
@@ -212,6 +258,10 @@ impl Reactor {
         }
         r.cgroups
             .setup(&r.config, r.poll.registry(), &mut r.mainlog);
+        if uses_notify(&r.config) {
+            // Errors are logged; a spawn that needs the socket retries it.
+            let _ = r.ensure_notify();
+        }
         r.size_http_budget();
         Ok(r)
     }
@@ -220,11 +270,18 @@ impl Reactor {
     pub fn run(mut self) -> io::Result<(Ending, Parts)> {
         let mut events = Events::with_capacity(1024);
         let mut ending = self.settle();
+        // The configuration is loaded and the autostart programs launched.
+        self.tell_systemd_ready();
         while ending.is_none() {
-            let deadline = match (self.core.next_deadline(), self.http.next_deadline()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let deadline = [
+                self.core.next_deadline(),
+                self.http.next_deadline(),
+                self.pidfiles.next_deadline(),
+                self.systemd.as_ref().and_then(Systemd::next_deadline),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let mut timeout = deadline.map(|d| d.saturating_duration_since(crate::clock::mono()));
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
@@ -242,7 +299,12 @@ impl Reactor {
             if self.http.following() {
                 self.http.follow_tick(self.poll.registry());
             }
+            if !self.pidfiles.is_empty() {
+                self.try_pidfiles();
+            }
+            self.ping_systemd();
             ending = self.settle();
+            self.tell_systemd_status();
         }
         Ok((ending.unwrap_or(Ending::Exit), self.finish()))
     }
@@ -258,8 +320,13 @@ impl Reactor {
                     self.core.exited(exit.id, exit.gen, exit.status, now());
                 }
             }
+            NOTIFY => self.on_notify(),
             t if HttpServer::owns(t) => self.http.ready(t, registry),
             t if ChildTable::owns(t) => {
+                // What a process sent before it exited counts first (a
+                // launcher's MAINPID=, a last STATUS=), as in systemd.
+                self.on_notify();
+                let registry = self.poll.registry();
                 if let Some(exit) = self.children.ready(t, registry, &mut self.mainlog) {
                     self.on_exit(exit);
                 }
@@ -274,6 +341,9 @@ impl Reactor {
     fn finish(mut self) -> Parts {
         let registry = self.poll.registry();
         self.cgroups.teardown(registry);
+        if let Some(n) = self.notify.take() {
+            let _ = registry.deregister(&mut SourceFd(&n.raw_fd()));
+        }
         self.http.deregister(registry);
         let _ = registry.deregister(&mut SourceFd(&self.signals.as_raw_fd()));
         Parts {
@@ -448,8 +518,7 @@ impl Reactor {
             }
             Effect::StateChanged { id, from, to, .. } => self.bridge_state_changed(id, from, to),
             Effect::ProcessUpdated { id } => self.bridge_updated(id),
-            // For event listeners, which do not exist yet.
-            Effect::SupervisorStopping => {}
+            Effect::SupervisorStopping => self.tell_systemd_stopping(),
             Effect::Exit => *ending = Some(Ending::Exit),
             Effect::Reload => *ending = Some(Ending::Reload),
         }
@@ -485,11 +554,14 @@ impl Reactor {
             text,
             out_of_fds: false,
         };
+        if spec.notify.uses_socket() {
+            self.ensure_notify().map_err(failed)?;
+        }
         let ctx = crate::spawn::Context {
             env: crate::spawn::DaemonEnv {
                 environ: &self.environ,
                 server_url: self.http.server_url(),
-                notify_socket: None,
+                notify_socket: self.notify.as_ref().map(NotifySocket::address),
             },
             cwd: &self.cwd,
         };
@@ -520,8 +592,12 @@ impl Reactor {
         };
         self.pipes.watch(registry, id, gen, stdio);
         let pid = child.pid;
+        // A program that may hand over to a process it forks: note when
+        // its launcher started, for telling its orphans from others'.
+        let forks = spec.notify.pidfile.is_some() || spec.notify.uses_socket();
+        let since = forks.then(|| senders::start_ticks(pid)).flatten();
         self.children
-            .add(registry, id, gen, pid, child.pidfd)
+            .add(registry, (id, gen), pid, child.pidfd, since)
             .map_err(|e| {
                 let errno = e.raw_os_error().unwrap_or(0);
                 let text = crate::sys::errno::errno_text(errno);
@@ -554,9 +630,19 @@ impl Reactor {
         }
     }
 
-    /// A child exited: take in its last output, then report the exit (once
-    /// its leaf is empty, with a leaf).
+    /// A child exited. A forking program's launcher that exited with 0
+    /// waits for its pidfile first; any other exit is reported.
     fn on_exit(&mut self, exit: Exit) {
+        if let Some(path) = self.pidfile_of(&exit) {
+            self.pidfiles.hold(exit, path, crate::clock::mono());
+            return self.try_pidfiles();
+        }
+        self.report_exit(exit);
+    }
+
+    /// Take in a finished process's last output, then report its exit
+    /// (once its leaf is empty, with a leaf).
+    fn report_exit(&mut self, exit: Exit) {
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);
@@ -660,6 +746,7 @@ impl Reactor {
         loop {
             match crate::sys::signal::read_signal(&self.signals) {
                 Ok(Some(SIGCHLD)) => {
+                    self.on_notify();
                     let registry = self.poll.registry();
                     for exit in self.children.reap_strays(registry, &mut self.mainlog) {
                         self.on_exit(exit);
@@ -667,8 +754,10 @@ impl Reactor {
                 }
                 Ok(Some(SIGHUP)) => {
                     let heard = "received SIGHUP indicating restart request";
-                    if self.restart_refused(Some(heard)).is_none() {
-                        self.core.daemon_signal(SIGHUP, now());
+                    match self.restart_refused(Some(heard)) {
+                        None => self.core.daemon_signal(SIGHUP, now()),
+                        // systemd (notify-reload) waits for the reload to end.
+                        Some(why) => self.tell_systemd_reload_refused(&why),
                     }
                 }
                 Ok(Some(sig)) => self.core.daemon_signal(sig, now()),
@@ -677,6 +766,239 @@ impl Reactor {
                 Err(_) => break,
             }
         }
+    }
+
+    // ----- the notify protocol (issue 17) -----------------------------------
+
+    /// Bind and watch the notify socket if it is not yet.
+    fn ensure_notify(&mut self) -> Result<(), String> {
+        if self.notify.is_some() {
+            return Ok(());
+        }
+        let sock = NotifySocket::bind()
+            .and_then(|n| {
+                let fd = n.raw_fd();
+                let registry = self.poll.registry();
+                registry.register(&mut SourceFd(&fd), NOTIFY, Interest::READABLE)?;
+                Ok(n)
+            })
+            .map_err(|e| format!("cannot open the notify socket: {e}"))?;
+        self.mainlog.log(
+            LogLevel::Info,
+            format!("notify: programs send to NOTIFY_SOCKET={}", sock.address()),
+        );
+        self.notify = Some(sock);
+        Ok(())
+    }
+
+    /// Read every queued notify message.
+    fn on_notify(&mut self) {
+        loop {
+            let received = match self.notify.as_mut().map(NotifySocket::recv) {
+                Some(Ok(Some(r))) => r,
+                Some(Ok(None)) | None => return,
+                Some(Err(e)) => {
+                    let msg = format!("notify: cannot read the socket: {e}");
+                    return self.mainlog.log(LogLevel::Error, msg);
+                }
+            };
+            match received {
+                Received::Unusable { pid, why } => self.drop_notification(pid, why),
+                Received::Message {
+                    sender,
+                    notification,
+                } => self.notified(sender, notification),
+            }
+        }
+    }
+
+    fn drop_notification(&mut self, pid: u32, why: &str) {
+        if let Some(n) = self.notify.as_mut() {
+            let line = n.dropped(pid, why);
+            self.mainlog.log(LogLevel::Debug, line);
+        }
+    }
+
+    /// One message: find its program from the kernel's word on the sender,
+    /// check `notify_access`, then act (`MAINPID=` here, the rest in the core).
+    fn notified(&mut self, sender: Sender, n: api::Notification) {
+        let Some(m) = senders::attribute(sender.pid, &self.children, &self.cgroups) else {
+            return self.drop_notification(sender.pid, "it belongs to no program");
+        };
+        // What /proc said about a pid that is gone may be about another process.
+        if !m.main && sender.alive() == Some(false) {
+            return self.drop_notification(sender.pid, "the sender exited before it was read");
+        }
+        let Some(spec) = self.core.spec_shared(m.id) else {
+            return;
+        };
+        let why = match spec.notify.access {
+            crate::config::NotifyAccess::None => Some("its program has notify_access=none"),
+            crate::config::NotifyAccess::Main if !m.main => {
+                Some("not the main process (notify_access=main)")
+            }
+            _ => None,
+        };
+        if let Some(why) = why {
+            return self.drop_notification(sender.pid, why);
+        }
+        if let Some(pid) = n.main_pid {
+            let since = self.children.get(m.id).and_then(|c| c.since);
+            if let Err(why) = self.take_main_pid(m, pid, "MAINPID=", since) {
+                let msg = format!("'{}': MAINPID={pid} ignored: {why}", spec.name);
+                self.mainlog.log(LogLevel::Warn, msg);
+            }
+        }
+        if !n.ignored.is_empty() {
+            let msg = format!(
+                "notify: '{}' sent fields not acted on: {}",
+                spec.name,
+                n.ignored.join(", ")
+            );
+            self.mainlog.log(LogLevel::Debug, msg);
+        }
+        if n.acts() {
+            self.core.notify(m.id, m.gen, &n, now());
+        }
+    }
+
+    /// Make `pid` the main process of `m`'s program, if it is one of the
+    /// program's processes and the core takes it; why not, otherwise.
+    fn take_main_pid(
+        &mut self,
+        m: Member,
+        pid: u32,
+        via: &str,
+        since: Option<u64>,
+    ) -> Result<(), String> {
+        if !self.core.may_change_main_pid(m.id, m.gen) {
+            return Err("the program is not starting or running".into());
+        }
+        if self.children.get(m.id).is_some_and(|c| c.pid == pid) {
+            return Ok(());
+        }
+        let pidfd =
+            crate::sys::pidfd::pidfd_open(pid).map_err(|e| format!("no process {pid}: {e}"))?;
+        if !senders::belongs(pid, m.id, &self.children, &self.cgroups, since) {
+            return Err(format!("pid {pid} is not a process of the program"));
+        }
+        // Still the process /proc described (its pid was not recycled).
+        crate::sys::pidfd::pidfd_send_signal(&pidfd, 0).map_err(|_| format!("pid {pid} exited"))?;
+        let registry = self.poll.registry();
+        self.children
+            .adopt(registry, m.id, m.gen, pid, pidfd)
+            .map_err(|e| format!("cannot watch pid {pid}: {e}"))?;
+        self.core.main_pid(m.id, m.gen, pid, via, now());
+        Ok(())
+    }
+
+    /// The pidfile to wait for, when `exit` is a forking program's launcher
+    /// that exited with 0 while its program starts or runs.
+    fn pidfile_of(&self, exit: &Exit) -> Option<PathBuf> {
+        let ok = exit.spawned
+            && exit.status == crate::core::ExitStatus::Code(0)
+            && self.core.may_change_main_pid(exit.id, exit.gen);
+        ok.then(|| self.core.spec(exit.id)?.notify.pidfile.clone())
+            .flatten()
+    }
+
+    /// Read the due pidfiles: adopt what they name, or (past the wait, or
+    /// the program is being stopped) report the launcher's exit.
+    fn try_pidfiles(&mut self) {
+        let at = crate::clock::mono();
+        for a in self.pidfiles.due(at) {
+            let member = Member {
+                id: a.id,
+                gen: a.gen,
+                main: true,
+            };
+            let via = format!("pidfile {}", a.path.display());
+            let adopted = a
+                .pid
+                .and_then(|pid| self.take_main_pid(member, pid, &via, a.since));
+            let why = match adopted {
+                Ok(()) => {
+                    self.pidfiles.take(a.id);
+                    continue;
+                }
+                Err(why) => why,
+            };
+            let gone = !self.core.may_change_main_pid(a.id, a.gen);
+            let back = if gone {
+                self.pidfiles.take(a.id)
+            } else {
+                self.pidfiles.retry(a.id, at)
+            };
+            if let Some(exit) = back {
+                let name = self
+                    .core
+                    .spec(a.id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_default();
+                let msg = format!("'{name}': {via}: {why}; the launcher's exit is the program's");
+                self.mainlog.log(LogLevel::Warn, msg);
+                self.report_exit(exit);
+            }
+        }
+    }
+
+    /// The one-line state summary for systemd.
+    fn summary(&self) -> String {
+        crate::notify::summary(self.core.processes().map(|(_, p)| p.state))
+    }
+
+    fn systemd_said(&mut self, failure: Option<io::Error>) {
+        if let Some(e) = failure {
+            let msg = format!("cannot notify systemd (NOTIFY_SOCKET): {e}");
+            self.mainlog.log(LogLevel::Warn, msg);
+        }
+    }
+
+    fn tell_systemd_ready(&mut self) {
+        if self.systemd.is_none() {
+            return;
+        }
+        let summary = self.summary();
+        let failure = self.systemd.as_mut().and_then(|s| s.ready(summary));
+        self.systemd_said(failure);
+    }
+
+    fn tell_systemd_status(&mut self) {
+        if self.systemd.is_none() {
+            return;
+        }
+        let summary = self.summary();
+        let failure = self.systemd.as_mut().and_then(|s| s.status(summary));
+        self.systemd_said(failure);
+    }
+
+    /// A shutdown or a reload (SIGHUP, `supervisor.restart`) began.
+    fn tell_systemd_stopping(&mut self) {
+        let mood = self.core.mood();
+        let failure = self.systemd.as_mut().and_then(|s| match mood {
+            SupervisorState::Restarting => s.reloading(crate::clock::mono_usec()),
+            _ => s.stopping(),
+        });
+        self.systemd_said(failure);
+    }
+
+    /// A SIGHUP that did not reload still ends systemd's reload.
+    fn tell_systemd_reload_refused(&mut self, why: &str) {
+        if self.systemd.is_none() {
+            return;
+        }
+        let first = why.lines().next().unwrap_or(why).to_string();
+        let failure = self.systemd.as_mut().and_then(|s| {
+            s.reloading(crate::clock::mono_usec())
+                .or_else(|| s.send(&format!("READY=1\nSTATUS=reload refused: {first}")))
+        });
+        self.systemd_said(failure);
+    }
+
+    fn ping_systemd(&mut self) {
+        let at = crate::clock::mono();
+        let failure = self.systemd.as_mut().and_then(|s| s.ping_if_due(at));
+        self.systemd_said(failure);
     }
 
     /// Give the D-Bus side a waker on this reactor's poll and the whole

@@ -69,9 +69,7 @@ fn running_exactly_at_ready_not_at_startsecs() {
     assert_eq!(h.state("a"), S::Starting, "startsecs=1 does not count");
     h.notify("a", ready());
     assert_eq!(h.state("a"), S::Running);
-    assert!(h.has_log(
-        "INFO success: a entered RUNNING state, process sent READY=1 (ready=notify)"
-    ));
+    assert!(h.has_log("INFO success: a entered RUNNING state, process sent READY=1 (ready=notify)"));
     // No watchdog: nothing is armed, the daemon sleeps.
     assert_eq!(h.core.next_deadline(), None);
     // A second READY=1 changes nothing.
@@ -179,7 +177,10 @@ fn start_wait_answers_at_ready() {
         wait: true,
     });
     h.secs(2.0);
-    assert!(h.reply(token).is_none(), "startsecs=0 does not answer early");
+    assert!(
+        h.reply(token).is_none(),
+        "startsecs=0 does not answer early"
+    );
     h.notify("a", ready());
     assert_eq!(h.reply(token), Some(Ok(Answer::Bool(true))));
 }
@@ -206,13 +207,7 @@ fn missed_watchdog_ping_kills_and_restarts_per_autorestart() {
     // Pings after the miss do not call it off.
     h.notify("w", ping());
     assert_eq!(h.timer("w", Timer::Watchdog), None);
-    h.exit(
-        "w",
-        ExitStatus::Signal {
-            sig: 6,
-            core: true,
-        },
-    );
+    h.exit("w", ExitStatus::Signal { sig: 6, core: true });
     // RUNNING -> EXITED -> STARTING (unexpected, autorestart=unexpected)
     assert!(h.has_log("WARN exited: w (terminated by SIGABRT (core dumped); not expected)"));
     assert_eq!(h.state("w"), S::Starting);
@@ -255,7 +250,11 @@ fn watchdog_trigger_and_new_interval() {
             ..Notification::default()
         },
     );
-    assert_eq!(h.timer("w", Timer::Watchdog), None, "WATCHDOG_USEC=0 turns it off");
+    assert_eq!(
+        h.timer("w", Timer::Watchdog),
+        None,
+        "WATCHDOG_USEC=0 turns it off"
+    );
     h.notify(
         "w",
         Notification {
@@ -264,7 +263,10 @@ fn watchdog_trigger_and_new_interval() {
         },
     );
     assert_eq!(h.signals(), [("w".to_string(), 100, 6, false)]);
-    assert!(h.logs().iter().any(|l| l.contains("asked for it with WATCHDOG=trigger")));
+    assert!(h
+        .logs()
+        .iter()
+        .any(|l| l.contains("asked for it with WATCHDOG=trigger")));
 }
 
 #[test]
@@ -331,7 +333,9 @@ fn main_pid_moves_supervision_to_the_daemon() {
     assert!(h.main_pid("d", 555));
     assert_eq!(h.pid("d"), 555);
     assert!(h.has_log("INFO 'd': main process is now pid 555 (MAINPID=; was pid 100)"));
-    assert!(h.effects.contains(&Effect::ProcessUpdated { id: h.id("d") }));
+    assert!(h
+        .effects
+        .contains(&Effect::ProcessUpdated { id: h.id("d") }));
     h.notify("d", ready());
     assert_eq!(h.state("d"), S::Running);
     // Signals go to the new pid.
