@@ -23,6 +23,11 @@ pub struct Sender {
     pub uid: u32,
     /// A pidfd of the sender (Linux 6.5+).
     pidfd: Option<OwnedFd>,
+    /// Descriptors the message carried (`BARRIER=1`, `FDSTORE=1`), closed
+    /// when the sender is dropped: `sd_notify_barrier` (systemd-notify)
+    /// waits for that before it exits, so the sender is still there while
+    /// its message is attributed.
+    _fds: Vec<OwnedFd>,
 }
 
 impl Sender {
@@ -100,13 +105,12 @@ impl NotifySocket {
     }
 
     /// The next queued datagram, `None` when the queue is empty. Passed
-    /// descriptors (`FDSTORE=1`, `BARRIER=1`) are closed: closing them is
-    /// the answer `sd_notify_barrier` waits for.
+    /// descriptors (`FDSTORE=1`, `BARRIER=1`) are closed with the
+    /// [`Sender`]: closing them is the answer `sd_notify_barrier` waits for.
     pub fn recv(&mut self) -> io::Result<Option<Received>> {
         let Some(d) = sys::dgram::recv(self.sock.as_fd(), &mut self.buf[..])? else {
             return Ok(None);
         };
-        drop(d.fds);
         let Some(creds) = d.creds.filter(|c| c.pid != 0) else {
             return Ok(Some(Received::Unusable {
                 pid: 0,
@@ -124,6 +128,7 @@ impl NotifySocket {
                 pid: creds.pid,
                 uid: creds.uid,
                 pidfd: d.pidfd,
+                _fds: d.fds,
             },
             notification: parse(&self.buf[..d.len]),
         }))

@@ -643,6 +643,7 @@ impl Reactor {
     /// Take in a finished process's last output, then report its exit
     /// (once its leaf is empty, with a leaf).
     fn report_exit(&mut self, exit: Exit) {
+        self.remove_pidfile(exit.id);
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);
@@ -938,6 +939,24 @@ impl Reactor {
                 let msg = format!("'{name}': {via}: {why}; the launcher's exit is the program's");
                 self.mainlog.log(LogLevel::Warn, msg);
                 self.report_exit(exit);
+            }
+        }
+    }
+
+    /// A forking program's run ended: its pidfile goes if it still names
+    /// the process that ended (as systemd does), so that the next start
+    /// cannot read a stale pid.
+    fn remove_pidfile(&mut self, id: ProcId) {
+        let Some(p) = self.core.process(id) else {
+            return;
+        };
+        let Some(path) = p.spec.notify.pidfile.as_deref() else {
+            return;
+        };
+        if forking::read_pid(path) == Ok(p.pid) {
+            if let Err(e) = std::fs::remove_file(path) {
+                let msg = format!("cannot remove pidfile {}: {e}", path.display());
+                self.mainlog.log(LogLevel::Warn, msg);
             }
         }
     }

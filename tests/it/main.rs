@@ -20,3 +20,5 @@ mod dbus;
 mod robust;
 // Issue 21: hostile input and exhausted resources never cost a program.
 mod reliability;
+// Issue 17: readiness, watchdog, forking daemons and pidvisord under systemd.
+mod notify;
