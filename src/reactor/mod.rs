@@ -13,8 +13,9 @@
 //! ([`XmlRpc`]), the D-Bus [`bridge::Bridge`], and for the notify protocol
 //! (issue 17) the [`NotifySocket`] (token `NOTIFY`, bound once a program
 //! uses it), [`forking::Pidfiles`] (launcher exits waiting for a pidfile)
-//! and [`Systemd`] (the daemon's own `sd_notify`). [`senders`] says which
-//! program a notify sender or a `MAINPID=` belongs to. The parts never call each
+//! and [`Systemd`] (the daemon's own `sd_notify`); [`handover::Handover`]
+//! borrows the core, the children and the leaves to act on a message or a
+//! pidfile, and [`senders`] says which program a pid belongs to. The parts never call each
 //! other; this file is the dispatcher. It reads what each part reports,
 //! hands faces' [`api::Request`]s to the core (or answers them itself with
 //! [`local::Locals`]), routes every [`api::Reply`] back to whoever asked,
@@ -25,6 +26,7 @@ mod bridge;
 mod cgroups;
 mod children;
 mod forking;
+mod handover;
 mod local;
 mod output;
 mod senders;
@@ -47,13 +49,14 @@ use crate::core::{Command, Core, Effect, Now, ProcId};
 use crate::dbus::Event;
 use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
-use crate::notify::{NotifySocket, Received, Sender, Systemd};
+use crate::notify::{NotifySocket, Received, Systemd};
 use crate::sys::signal::SignalFd;
 
 use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
-use children::{ChildTable, Exit, Member};
+use children::{ChildTable, Exit};
 use forking::Pidfiles;
+use handover::Handover;
 use local::Locals;
 use output::{OpenFailure, Pipes};
 
@@ -633,7 +636,7 @@ impl Reactor {
     /// A child exited. A forking program's launcher that exited with 0
     /// waits for its pidfile first; any other exit is reported.
     fn on_exit(&mut self, exit: Exit) {
-        if let Some(path) = self.pidfile_of(&exit) {
+        if let Some(path) = handover::pidfile_of(&self.core, &exit) {
             self.pidfiles.hold(exit, path, crate::clock::mono());
             return self.try_pidfiles();
         }
@@ -643,7 +646,7 @@ impl Reactor {
     /// Take in a finished process's last output, then report its exit
     /// (once its leaf is empty, with a leaf).
     fn report_exit(&mut self, exit: Exit) {
-        self.remove_pidfile(exit.id);
+        handover::remove_pidfile(&self.core, exit.id, &mut self.mainlog);
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);
@@ -803,161 +806,40 @@ impl Reactor {
                     return self.mainlog.log(LogLevel::Error, msg);
                 }
             };
+            let (h, Some(socket)) = self.handover() else {
+                return;
+            };
             match received {
-                Received::Unusable { pid, why } => self.drop_notification(pid, why),
+                Received::Unusable { pid, why } => h.dropped(socket, pid, why),
                 Received::Message {
                     sender,
                     notification,
-                } => self.notified(sender, notification),
+                } => h.notified(socket, sender, notification),
             }
         }
     }
 
-    fn drop_notification(&mut self, pid: u32, why: &str) {
-        if let Some(n) = self.notify.as_mut() {
-            let line = n.dropped(pid, why);
-            self.mainlog.log(LogLevel::Debug, line);
-        }
-    }
-
-    /// One message: find its program from the kernel's word on the sender,
-    /// check `notify_access`, then act (`MAINPID=` here, the rest in the core).
-    fn notified(&mut self, sender: Sender, n: api::Notification) {
-        let Some(m) = senders::attribute(sender.pid, &self.children, &self.cgroups) else {
-            return self.drop_notification(sender.pid, "it belongs to no program");
+    /// What a notify message or a pidfile may change, borrowed.
+    fn handover(&mut self) -> (Handover<'_>, Option<&mut NotifySocket>) {
+        let h = Handover {
+            core: &mut self.core,
+            children: &mut self.children,
+            cgroups: &self.cgroups,
+            mainlog: &mut self.mainlog,
+            registry: self.poll.registry(),
         };
-        // What /proc said about a pid that is gone may be about another process.
-        if !m.main && sender.alive() == Some(false) {
-            return self.drop_notification(sender.pid, "the sender exited before it was read");
-        }
-        let Some(spec) = self.core.spec_shared(m.id) else {
-            return;
-        };
-        let why = match spec.notify.access {
-            crate::config::NotifyAccess::None => Some("its program has notify_access=none"),
-            crate::config::NotifyAccess::Main if !m.main => {
-                Some("not the main process (notify_access=main)")
-            }
-            _ => None,
-        };
-        if let Some(why) = why {
-            return self.drop_notification(sender.pid, why);
-        }
-        if let Some(pid) = n.main_pid {
-            let since = self.children.get(m.id).and_then(|c| c.since);
-            if let Err(why) = self.take_main_pid(m, pid, "MAINPID=", since) {
-                let msg = format!("'{}': MAINPID={pid} ignored: {why}", spec.name);
-                self.mainlog.log(LogLevel::Warn, msg);
-            }
-        }
-        if !n.ignored.is_empty() {
-            let msg = format!(
-                "notify: '{}' sent fields not acted on: {}",
-                spec.name,
-                n.ignored.join(", ")
-            );
-            self.mainlog.log(LogLevel::Debug, msg);
-        }
-        if n.acts() {
-            self.core.notify(m.id, m.gen, &n, now());
-        }
+        (h, self.notify.as_mut())
     }
 
-    /// Make `pid` the main process of `m`'s program, if it is one of the
-    /// program's processes and the core takes it; why not, otherwise.
-    fn take_main_pid(
-        &mut self,
-        m: Member,
-        pid: u32,
-        via: &str,
-        since: Option<u64>,
-    ) -> Result<(), String> {
-        if !self.core.may_change_main_pid(m.id, m.gen) {
-            return Err("the program is not starting or running".into());
-        }
-        if self.children.get(m.id).is_some_and(|c| c.pid == pid) {
-            return Ok(());
-        }
-        let pidfd =
-            crate::sys::pidfd::pidfd_open(pid).map_err(|e| format!("no process {pid}: {e}"))?;
-        if !senders::belongs(pid, m.id, &self.children, &self.cgroups, since) {
-            return Err(format!("pid {pid} is not a process of the program"));
-        }
-        // Still the process /proc described (its pid was not recycled).
-        crate::sys::pidfd::pidfd_send_signal(&pidfd, 0).map_err(|_| format!("pid {pid} exited"))?;
-        let registry = self.poll.registry();
-        self.children
-            .adopt(registry, m.id, m.gen, pid, pidfd)
-            .map_err(|e| format!("cannot watch pid {pid}: {e}"))?;
-        self.core.main_pid(m.id, m.gen, pid, via, now());
-        Ok(())
-    }
-
-    /// The pidfile to wait for, when `exit` is a forking program's launcher
-    /// that exited with 0 while its program starts or runs.
-    fn pidfile_of(&self, exit: &Exit) -> Option<PathBuf> {
-        let ok = exit.spawned
-            && exit.status == crate::core::ExitStatus::Code(0)
-            && self.core.may_change_main_pid(exit.id, exit.gen);
-        ok.then(|| self.core.spec(exit.id)?.notify.pidfile.clone())
-            .flatten()
-    }
-
-    /// Read the due pidfiles: adopt what they name, or (past the wait, or
-    /// the program is being stopped) report the launcher's exit.
+    /// Read the due pidfiles; report the launcher exits given back.
     fn try_pidfiles(&mut self) {
         let at = crate::clock::mono();
-        for a in self.pidfiles.due(at) {
-            let member = Member {
-                id: a.id,
-                gen: a.gen,
-                main: true,
-            };
-            let via = format!("pidfile {}", a.path.display());
-            let adopted = a
-                .pid
-                .and_then(|pid| self.take_main_pid(member, pid, &via, a.since));
-            let why = match adopted {
-                Ok(()) => {
-                    self.pidfiles.take(a.id);
-                    continue;
-                }
-                Err(why) => why,
-            };
-            let gone = !self.core.may_change_main_pid(a.id, a.gen);
-            let back = if gone {
-                self.pidfiles.take(a.id)
-            } else {
-                self.pidfiles.retry(a.id, at)
-            };
-            if let Some(exit) = back {
-                let name = self
-                    .core
-                    .spec(a.id)
-                    .map(|s| s.name.clone())
-                    .unwrap_or_default();
-                let msg = format!("'{name}': {via}: {why}; the launcher's exit is the program's");
-                self.mainlog.log(LogLevel::Warn, msg);
-                self.report_exit(exit);
-            }
-        }
-    }
-
-    /// A forking program's run ended: its pidfile goes if it still names
-    /// the process that ended (as systemd does), so that the next start
-    /// cannot read a stale pid.
-    fn remove_pidfile(&mut self, id: ProcId) {
-        let Some(p) = self.core.process(id) else {
-            return;
-        };
-        let Some(path) = p.spec.notify.pidfile.as_deref() else {
-            return;
-        };
-        if forking::read_pid(path) == Ok(p.pid) {
-            if let Err(e) = std::fs::remove_file(path) {
-                let msg = format!("cannot remove pidfile {}: {e}", path.display());
-                self.mainlog.log(LogLevel::Warn, msg);
-            }
+        let mut pidfiles = std::mem::take(&mut self.pidfiles);
+        let (h, _) = self.handover();
+        let back = h.try_pidfiles(&mut pidfiles, at);
+        self.pidfiles = pidfiles;
+        for exit in back {
+            self.report_exit(exit);
         }
     }
 
