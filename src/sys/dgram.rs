@@ -164,7 +164,8 @@ pub fn recv(sock: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<Option<Datagram>
                     for i in 0..count {
                         // SAFETY: `count` descriptors lie in the data, each
                         // newly installed for us and owned by nobody else.
-                        out.fds.push(unsafe { take_fd(data.add(i * 4)) });
+                        out.fds
+                            .push(unsafe { take_fd(data.add(i * mem::size_of::<RawFd>())) });
                     }
                 }
                 _ => {}
