@@ -503,6 +503,73 @@ def count_lines(path):
         return 0
 
 
+# The ready-latency program: block on a fifo line, then send READY=1 from
+# its own (main) pid, and sleep. Raw socket: stdlib only.
+READY_ON_FIFO = (
+    "import os, socket, time\n"
+    "f = open(os.environ['READY_FIFO'])\n"
+    "f.readline()\n"
+    "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\n"
+    "s.sendto(b'READY=1', '\\0' + os.environ['NOTIFY_SOCKET'][1:])\n"
+    "time.sleep(1000000)\n"
+)
+
+
+def sc_notify(cfg, res):
+    """Issue 17: READY=1 -> RUNNING over XML-RPC; idle with notify programs."""
+    lat = res.metric("notify", "ready-to-RUNNING latency (READY=1 sent → RUNNING over XML-RPC)",
+                     "ms", "≤ 5 ms median", lambda m: m.med("pidvisor") <= 5,
+                     "one getProcessInfo call")
+    d0 = tempfile.mkdtemp(dir=cfg.work)
+    fifo = os.path.join(d0, "ready.fifo")
+    os.mkfifo(fifo)
+    script = os.path.join(d0, "ready.py")
+    with open(script, "w") as f:
+        f.write(READY_ON_FIFO)
+    fd = os.open(fifo, os.O_RDWR)  # our own reader and writer: never EOF
+    try:
+        prog = program("n", f"{sys.executable} {script}", autostart="false", ready="notify",
+                       environment=f'READY_FIFO="{fifo}"')
+        d = Daemon("pidvisor", prog, 1, cfg.work, cfg.venv).start()
+        rpc = d.rpc()
+        for _ in range(cfg.reps_respawn):
+            rpc.supervisor.startProcess("n", False)
+            pid = rpc.supervisor.getProcessInfo("n")["pid"]
+            # Sent only once the program reads the fifo (it holds it open).
+            while not holds(pid, fifo):
+                time.sleep(0.005)
+            t0 = time.monotonic_ns()
+            os.write(fd, b"go\n")
+            while rpc.supervisor.getProcessInfo("n")["state"] != STATE_RUNNING:
+                pass
+            lat.add("pidvisor", (time.monotonic_ns() - t0) / 1e6)
+            t1 = time.monotonic_ns()
+            rpc.supervisor.getProcessInfo("n")
+            lat.add("baseline", (time.monotonic_ns() - t1) / 1e6)
+            rpc.supervisor.stopProcess("n", True)
+        d.stop()
+    finally:
+        os.close(fd)
+        shutil.rmtree(d0, ignore_errors=True)
+    res.note("notify", "Supervisor has no readiness protocol: it ignores `ready=notify` "
+             "(its column is empty for the latency row).")
+    w = res.metric("notify", f"wakeups in {cfg.idle_secs} s, 100 notify programs (READY=1 sent, "
+                   "no watchdog)", "switches", "0", lambda m: m.med("pidvisor") == 0)
+    notify = shutil.which("systemd-notify") or "/bin/systemd-notify"
+    progs = "".join(program(f"n{i:03d}", f"sh -c '{notify} --ready; exec {SLEEP} 1000000'",
+                            ready="notify") for i in range(100))
+    for kind in KINDS:
+        d = Daemon(kind, progs, 100, cfg.work, cfg.venv).start()
+        d.wait_states(STATE_RUNNING, 100)
+        for _ in range(cfg.reps_idle):
+            time.sleep(2)
+            s0, _ = proc_counters(d.pid)
+            time.sleep(cfg.idle_secs)
+            s1, _ = proc_counters(d.pid)
+            w.add(kind, s1 - s0)
+        d.stop()
+
+
 def posix_spawn_loop(n):
     """Bare baseline: n × posix_spawn(sleep), seconds; the children are cleaned after."""
     env = dict(os.environ)
@@ -813,6 +880,7 @@ SCENARIOS = {
     "shutdown": sc_shutdown,
     "ignore": sc_stop_ignore,
     "storm": sc_storm,
+    "notify": sc_notify,
 }
 
 
@@ -932,6 +1000,14 @@ over the repeats listed under "Run".
   (`exitcodes=0,2`). Closing the writer makes them all exit at once. Timed until
   the main log holds all N `exited:` lines (polled every 5 ms); then every
   program must be EXITED with its own exit status, and the daemon must have no zombie children.
+- **notify** (issue 17, pidvisor only for the latency): a `ready=notify`
+  program (Python, raw socket) blocks reading a fifo the harness holds open;
+  the harness writes a line (t0) and calls `getProcessInfo` over XML-RPC in a
+  tight loop until it answers RUNNING; the program sends `READY=1` from its
+  main pid as soon as it reads the line. The baseline is one
+  `getProcessInfo` call, the resolution of that loop. Then 100 programs that
+  sent `READY=1` (`systemd-notify --ready`, no watchdog; Supervisor runs the
+  same config and ignores the key) and the idle measure as above.
 
 Targets not met, with profiles and the causes in `src/`: `bench/PROFILES.md`.
 """

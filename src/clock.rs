@@ -21,3 +21,9 @@ pub fn wall() -> f64 {
 pub fn sleep(d: std::time::Duration) {
     std::thread::sleep(d)
 }
+
+/// The monotonic clock as systemd reads it (`CLOCK_MONOTONIC`, in
+/// microseconds), for `MONOTONIC_USEC=`.
+pub fn mono_usec() -> u64 {
+    crate::sys::time::monotonic_usec()
+}

@@ -42,6 +42,7 @@ pub mod dbus;
 pub mod events;
 pub mod http;
 pub mod logs;
+pub mod notify;
 pub mod py;
 pub mod reactor;
 pub mod spawn;

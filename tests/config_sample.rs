@@ -122,6 +122,7 @@ fn config_sample_conf_loads_into_expected_specs() {
         memory_max: Some("536870912".into()),
         pids_max: Some("64".into()),
         cpu_max: Some("50000 100000".into()),
+        notify: ProgramSpec::with_defaults("web", "").notify,
         origin: origin(&main, "[program:web]"),
     };
 

@@ -13,11 +13,13 @@
 //! import it; it imports nothing of the crate.
 
 mod fault;
+mod notify;
 mod request;
 mod response;
 mod state;
 
 pub use fault::{Fault, FaultCode};
+pub use notify::{Notification, WatchdogMsg};
 pub use request::{Request, StdinData, Stream};
 pub use response::{
     ConfigInfo, ConfigValue, Diff, LogTail, PidInfo, ProcResult, ProcessInfo, ProcessSnapshot,

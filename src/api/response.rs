@@ -23,6 +23,10 @@ pub struct ProcessInfo {
     pub stdout_logfile: String,
     pub stderr_logfile: String,
     pub pid: u32,
+    /// pidvisor: the last `STATUS=` text of a program that may notify
+    /// (`notify_access` not `none`); `None` for the others, whose struct
+    /// keeps Supervisor's exact keys.
+    pub status_text: Option<String>,
 }
 
 /// A value in a `getAllConfigInfo` record.
@@ -133,6 +137,9 @@ pub struct ProcessSnapshot {
     pub restarts: u64,
     /// The cgroup as the kernel names it; empty without one.
     pub control_group: String,
+    /// The last `STATUS=` text the program sent on the notify socket
+    /// (empty: none).
+    pub status_text: String,
 }
 
 impl ProcessSnapshot {

@@ -1064,3 +1064,73 @@ fn the_user_database_is_the_envs() {
         "Invalid user name nobody"
     );
 }
+
+#[test]
+fn notify_keys_issue_17() {
+    use std::time::Duration;
+    let t = T::new();
+    let c = t.ok("[supervisord]\n[program:plain]\ncommand=c\n\
+         [program:n]\ncommand=c\nready=notify\nready_timeout_sec=2.5\n\
+         [program:w]\ncommand=c\nwatchdog_sec=3\nwatchdog_signal=USR1\nnotify_access=all\n\
+         [program:f]\ncommand=c\nnumprocs=2\nprocess_name=f%(process_num)d\n\
+         pidfile=/run/f%(process_num)d.pid\nnotify_access=main\n");
+    let plain = &prog(&c, "plain").notify;
+    assert_eq!(plain.ready, Readiness::Startsecs);
+    assert_eq!(plain.access, NotifyAccess::None);
+    assert!(!plain.uses_socket());
+    assert_eq!(plain.ready_timeout, Duration::from_secs(90));
+    assert_eq!(plain.watchdog_signal, 6);
+    let n = &prog(&c, "n").notify;
+    assert_eq!(n.ready, Readiness::Notify);
+    assert_eq!(n.access, NotifyAccess::Main);
+    assert_eq!(n.ready_timeout, Duration::from_millis(2500));
+    let w = &prog(&c, "w").notify;
+    assert_eq!(w.watchdog, Duration::from_secs(3));
+    assert_eq!(w.watchdog_signal, 10);
+    assert_eq!(w.access, NotifyAccess::All);
+    assert_eq!(
+        prog(&c, "f1").notify.pidfile.as_deref(),
+        Some(Path::new("/run/f1.pid"))
+    );
+    // Bad values are errors with file:line, section and option.
+    let cases: &[(&str, &str)] = &[
+        (
+            "ready=later",
+            "'later' is not a valid ready value (startsecs or notify)",
+        ),
+        (
+            "ready_timeout_sec=-1",
+            "'-1' is not a number of seconds >= 0",
+        ),
+        ("watchdog_sec=5s", "'5s' is not a number of seconds >= 0"),
+        (
+            "watchdog_signal=NOPE",
+            "value 'NOPE' is not a valid signal name",
+        ),
+        (
+            "notify_access=exec",
+            "'exec' is not a valid notify_access value (none, main or all)",
+        ),
+        (
+            "ready=notify\nnotify_access=none",
+            "ready=notify needs the notify socket: notify_access must be main or all",
+        ),
+        (
+            "watchdog_sec=1\nnotify_access=none",
+            "watchdog_sec needs the notify socket: notify_access must be main or all",
+        ),
+        (
+            "pidfile=run/x.pid",
+            "pidfile must be an absolute path: 'run/x.pid'",
+        ),
+    ];
+    for (line, want) in cases {
+        let msg = t.err1(&format!("[supervisord]\n[program:x]\ncommand=c\n{line}\n"));
+        assert_eq!(&msg, want, "{line}");
+    }
+    let e = t
+        .load("[supervisord]\n[program:x]\ncommand=c\nready=soon\n")
+        .unwrap_err();
+    assert_eq!(e.0[0].line, 4);
+    assert_eq!(e.0[0].option.as_deref(), Some("ready"));
+}

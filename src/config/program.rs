@@ -90,6 +90,7 @@ impl ProgramDraft {
                 memory_max: None,
                 pids_max: None,
                 cpu_max: None,
+                notify: NotifySpec::default(),
                 origin: Origin::default(),
             },
             numprocs: 0,
@@ -314,6 +315,47 @@ pub(super) const PROGRAM: &[Row] = &[
     }),
     Row::new("stderr_syslog", Process, Text("false"), syslog::<1>)
         .info("stderr_syslog", |p, _| ConfigValue::Bool(p.stderr.syslog)),
+    // The notify protocol (issue 17): pidvisor's keys.
+    Row::new("ready", Section, Text("startsecs"), |d, v, _| {
+        d.spec.notify.ready = parse_ready(v)?;
+        Ok(())
+    }),
+    Row::new("ready_timeout_sec", Section, Text("90"), |d, v, _| {
+        d.spec.notify.ready_timeout = parse_seconds(v)?;
+        Ok(())
+    }),
+    Row::new("watchdog_sec", Section, Text("0"), |d, v, _| {
+        d.spec.notify.watchdog = parse_seconds(v)?;
+        Ok(())
+    }),
+    Row::new("watchdog_signal", Section, Text("ABRT"), |d, v, _| {
+        d.spec.notify.watchdog_signal = parse_signal(v)?;
+        Ok(())
+    }),
+    Row::new(
+        "notify_access",
+        Section,
+        Computed {
+            doc: "main with ready=notify or a watchdog, else none",
+            text: |d, _| {
+                let needs = needs_notify_socket(&d.spec.notify);
+                if needs { "main" } else { "none" }.to_string()
+            },
+        },
+        |d, v, _| {
+            d.spec.notify.access = parse_notify_access(v)?;
+            Ok(())
+        },
+    ),
+    Row::new("pidfile", Process, Unset, |d, v, _| {
+        let path = PathBuf::from(v.trim());
+        if !path.is_absolute() {
+            let shown = crate::py::py_repr(v);
+            return Err(format!("pidfile must be an absolute path: {shown}"));
+        }
+        d.spec.notify.pidfile = Some(path);
+        Ok(())
+    }),
     Row::new(
         "command",
         Process,
@@ -363,7 +405,11 @@ fn syslog<const S: usize>(d: &mut ProgramDraft, v: &str, _: &Ctx) -> Result<(), 
 // ---- rules ---------------------------------------------------------------
 
 /// The rules on a section's options, run once its section rows are read.
-const SECTION_RULES: &[Rule<ProgramDraft>] = &[process_num_in_name, stopasgroup_needs_killasgroup];
+const SECTION_RULES: &[Rule<ProgramDraft>] = &[
+    process_num_in_name,
+    stopasgroup_needs_killasgroup,
+    notify_needs_its_socket,
+];
 
 /// The rules on one process's options, run once its process rows are read.
 const PROCESS_RULES: &[Rule<ProgramDraft>] =
@@ -386,6 +432,26 @@ fn stopasgroup_needs_killasgroup(draft: &mut ProgramDraft, report: &mut Report) 
             "killasgroup",
             "Cannot set stopasgroup=true and killasgroup=false".into(),
         );
+    }
+}
+
+/// Whether readiness or a watchdog is delivered on the notify socket.
+fn needs_notify_socket(n: &NotifySpec) -> bool {
+    n.ready == Readiness::Notify || !n.watchdog.is_zero()
+}
+
+/// `ready=notify` and a watchdog come through the notify socket, which
+/// `notify_access=none` closes.
+fn notify_needs_its_socket(draft: &mut ProgramDraft, report: &mut Report) {
+    let n = &draft.spec.notify;
+    if needs_notify_socket(n) && n.access == NotifyAccess::None {
+        let why = if n.ready == Readiness::Notify {
+            "ready=notify"
+        } else {
+            "watchdog_sec"
+        };
+        let msg = format!("{why} needs the notify socket: notify_access must be main or all");
+        report.fail("notify_access", msg);
     }
 }
 

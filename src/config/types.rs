@@ -271,8 +271,61 @@ pub struct ProgramSpec {
     pub memory_max: Option<String>,
     pub pids_max: Option<String>,
     pub cpu_max: Option<String>,
+    /// Readiness, watchdog and forking daemons (issue 17).
+    pub notify: NotifySpec,
     /// Where the section starts.
     pub origin: Origin,
+}
+
+/// `ready=`: when a starting program counts as RUNNING.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Readiness {
+    /// Supervisor's rule: it stayed up `startsecs`.
+    #[default]
+    Startsecs,
+    /// It sent `READY=1` on `NOTIFY_SOCKET` (systemd's `Type=notify`).
+    Notify,
+}
+
+/// `notify_access=`: whose messages on the notify socket count (systemd's
+/// `NotifyAccess=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NotifyAccess {
+    /// The program gets no `NOTIFY_SOCKET`; every message is dropped.
+    #[default]
+    None,
+    /// Only the main process (systemd's default for `Type=notify`).
+    Main,
+    /// Any process of the program (its cgroup leaf, or its descendants).
+    All,
+}
+
+/// The notify-protocol options of a program (pidvisor extensions; a real
+/// supervisord ignores the keys).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NotifySpec {
+    /// `ready = startsecs|notify`.
+    pub ready: Readiness,
+    /// `ready_timeout_sec`: with `ready=notify`, how long a start may take
+    /// before it is killed and counted as failed; zero = no limit.
+    pub ready_timeout: std::time::Duration,
+    /// `watchdog_sec`: a RUNNING program must send `WATCHDOG=1` this often;
+    /// zero = no watchdog.
+    pub watchdog: std::time::Duration,
+    /// `watchdog_signal` (default SIGABRT): sent when a ping is missed.
+    pub watchdog_signal: i32,
+    /// `notify_access`; `main` when `ready=notify` or a watchdog is set.
+    pub access: NotifyAccess,
+    /// `pidfile`: a forking program's daemon pid, read when the launcher
+    /// exits with status 0.
+    pub pidfile: Option<PathBuf>,
+}
+
+impl NotifySpec {
+    /// Whether the program gets `NOTIFY_SOCKET` (and so needs the socket).
+    pub fn uses_socket(&self) -> bool {
+        self.access != NotifyAccess::None
+    }
 }
 
 impl ProgramSpec {

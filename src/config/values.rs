@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::types::{AutoRestart, LogLevel, UserSpec};
+use super::types::{AutoRestart, LogLevel, NotifyAccess, Readiness, UserSpec};
 use super::users::Users;
 use crate::py::py_repr;
 
@@ -405,6 +405,49 @@ pub fn parse_pids_max(v: &str) -> Result<String, String> {
     Ok(n.to_string())
 }
 
+/// pidvisor: `ready = startsecs|notify` (case-insensitive).
+pub fn parse_ready(v: &str) -> Result<Readiness, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "startsecs" => Ok(Readiness::Startsecs),
+        "notify" => Ok(Readiness::Notify),
+        _ => Err(format!(
+            "{} is not a valid ready value (startsecs or notify)",
+            py_repr(v)
+        )),
+    }
+}
+
+/// pidvisor: `notify_access = none|main|all` (case-insensitive).
+pub fn parse_notify_access(v: &str) -> Result<NotifyAccess, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "none" => Ok(NotifyAccess::None),
+        "main" => Ok(NotifyAccess::Main),
+        "all" => Ok(NotifyAccess::All),
+        _ => Err(format!(
+            "{} is not a valid notify_access value (none, main or all)",
+            py_repr(v)
+        )),
+    }
+}
+
+/// The longest duration a `*_sec` key keeps (as for `startsecs`: the
+/// largest XML-RPC int, 68 years).
+const MAX_SECS: f64 = i32::MAX as f64;
+
+/// pidvisor: a `*_sec` key — seconds ≥ 0, with an optional fraction
+/// (`90`, `0.5`), kept to the millisecond.
+pub fn parse_seconds(v: &str) -> Result<std::time::Duration, String> {
+    let t = v.trim();
+    let ok = !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    match t.parse::<f64>() {
+        Ok(s) if ok && s.is_finite() => {
+            let ms = (s.min(MAX_SECS) * 1000.0).round() as u64;
+            Ok(std::time::Duration::from_millis(ms))
+        }
+        _ => Err(format!("{} is not a number of seconds >= 0", py_repr(v))),
+    }
+}
+
 /// pidvisor: `cpu_max=` — `max|QUOTA [PERIOD]` in microseconds, as cgroup
 /// v2's `cpu.max` takes it. The kernel's bounds apply: QUOTA ≥ 1000,
 /// 1000 ≤ PERIOD ≤ 1000000.
@@ -439,6 +482,25 @@ pub fn parse_cpu_max(v: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notify_values() {
+        use std::time::Duration;
+        assert_eq!(parse_ready("Notify"), Ok(Readiness::Notify));
+        assert_eq!(parse_ready(" startsecs "), Ok(Readiness::Startsecs));
+        assert_eq!(
+            parse_ready("soon"),
+            Err("'soon' is not a valid ready value (startsecs or notify)".into())
+        );
+        assert_eq!(parse_notify_access("ALL"), Ok(NotifyAccess::All));
+        assert!(parse_notify_access("exec").is_err());
+        assert_eq!(parse_seconds("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_seconds("0.25"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_seconds("0"), Ok(Duration::ZERO));
+        for bad in ["", "-1", "1e3", "nan", "5s", "."] {
+            assert!(parse_seconds(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn booleans() {

@@ -377,6 +377,16 @@ fn int32(v: i64) -> Value {
 }
 
 pub fn info_value(i: &ProcessInfo) -> Value {
+    let mut v = info_fields(i);
+    // pidvisor: programs on the notify socket also carry their STATUS=
+    // text; the others keep Supervisor's exact keys.
+    if let (Value::Struct(fields), Some(text)) = (&mut v, &i.status_text) {
+        fields.push(("status_text".into(), text.as_str().into()));
+    }
+    v
+}
+
+fn info_fields(i: &ProcessInfo) -> Value {
     Value::record([
         ("name", Value::from(i.name.as_str())),
         ("group", i.group.as_str().into()),

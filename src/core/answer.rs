@@ -301,7 +301,7 @@ impl Core {
         // Supervisor answers at once (in list order, within a group call)
         // when it need not wait for RUNNING; it gets there at once with
         // startsecs=0.
-        let at_once = !wait || p.spec.startsecs == 0;
+        let at_once = !wait || (p.spec.startsecs == 0 && !p.waits_for_ready());
         Ok(Step::Wait(WaitItem {
             id,
             gen: p.gen,
@@ -392,6 +392,7 @@ impl Core {
             stdout_logfile: p.stdout_logfile.clone(),
             stderr_logfile: p.stderr_logfile.clone(),
             pid: p.pid,
+            status_text: p.spec.notify.uses_socket().then(|| p.status_text.clone()),
         }
     }
 

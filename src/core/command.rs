@@ -177,6 +177,11 @@ pub enum Effect {
         pid: u32,
         tries: i64,
     },
+    /// Something a live face shows changed without a state change: the
+    /// `STATUS=` text or the main pid (`MAINPID=`, `pidfile`).
+    ProcessUpdated {
+        id: ProcId,
+    },
     /// A main-log line.
     Log {
         level: LogLevel,

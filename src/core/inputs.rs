@@ -27,10 +27,14 @@ impl Core {
         p.last_pid = pid;
         let state = p.state;
         let msg = format!("spawned: {} with pid {pid}", py_repr(&p.spec.name));
-        if let Some(at) = p.startsecs_deadline() {
-            if state == ProcessState::Starting {
-                self.timers.set(id, Timer::StartSecs, at);
-            }
+        // ready=notify waits for READY=1 (up to its timeout), not startsecs.
+        let (timer, at) = if p.waits_for_ready() {
+            (Timer::ReadyTimeout, p.ready_deadline())
+        } else {
+            (Timer::StartSecs, p.startsecs_deadline())
+        };
+        if let Some(at) = at.filter(|_| state == ProcessState::Starting) {
+            self.timers.set(id, timer, at);
         }
         self.log(LogLevel::Info, msg);
         if state == ProcessState::Stopping {
@@ -79,7 +83,11 @@ impl Core {
         let expected = matches!(status, ExitStatus::Code(c) if p.spec.exitcodes.contains(&c));
         let name = p.spec.name.clone();
         let startsecs = Duration::from_secs(p.spec.startsecs.max(0) as u64);
-        let too_quickly = p.state == ProcessState::Starting && p.uptime(now.mono) < startsecs;
+        let failing = p.failing.take();
+        // With ready=notify, any exit before READY=1 is a failed start.
+        let unready = p.state == ProcessState::Starting && p.waits_for_ready();
+        let too_quickly =
+            unready || p.state == ProcessState::Starting && p.uptime(now.mono) < startsecs;
         p.laststop = now.wall;
         p.last_exit = Some(status);
         p.pid = 0;
@@ -98,7 +106,11 @@ impl Core {
             self.set_state(id, ProcessState::Stopped, true, now);
         } else if too_quickly {
             p.exitstatus = None;
-            p.spawnerr = Some("Exited too quickly (process log may have details)".into());
+            p.spawnerr = Some(if unready {
+                Core::unready_exit_text(failing)
+            } else {
+                "Exited too quickly (process log may have details)".into()
+            });
             self.log(
                 LogLevel::Warn,
                 format!("exited: {name} ({how}; not expected)"),

@@ -321,6 +321,9 @@ impl Core {
         p.spawnerr = None;
         p.exitstatus = None;
         p.last_pid = 0;
+        p.failing = None;
+        p.status_text.clear();
+        p.watchdog = p.spec.notify.watchdog;
         p.mark_started(now.mono, now.wall);
         p.gen += 1;
         p.spawn_count += 1;
@@ -407,8 +410,18 @@ impl Core {
         };
         let (pid, gen) = (p.pid, p.gen);
         p.killing = true;
-        self.timers.clear(id, Timer::StartSecs);
-        self.timers.clear(id, Timer::Backoff);
+        // A stop takes over from a failure in progress (ready timeout,
+        // watchdog): its exit is then a STOPPED.
+        p.failing = None;
+        for t in [
+            Timer::StartSecs,
+            Timer::Backoff,
+            Timer::ReadyTimeout,
+            Timer::Watchdog,
+            Timer::FailKill,
+        ] {
+            self.timers.clear(id, t);
+        }
         self.timers.set(id, Timer::StopWait, now.mono + wait);
         let as_group = if group { "process group " } else { "" };
         self.log(
@@ -493,14 +506,21 @@ impl Core {
         let p = self.proc_mut(id);
         match t {
             Timer::StartSecs if p.state == ProcessState::Starting && p.pid != 0 => {
-                p.backoff = 0;
                 let msg = format!(
                     "success: {} entered RUNNING state, process has stayed up for > than {} seconds (startsecs)",
                     p.spec.name, p.spec.startsecs
                 );
                 // STARTING -> RUNNING
-                self.set_state(id, ProcessState::Running, true, now);
-                self.log(LogLevel::Info, msg);
+                self.become_running(id, msg, now);
+            }
+            Timer::ReadyTimeout if p.state == ProcessState::Starting && p.pid != 0 => {
+                self.ready_timed_out(id, now);
+            }
+            Timer::Watchdog if p.state == ProcessState::Running && p.pid != 0 => {
+                self.watchdog_missed(id, "missed its WATCHDOG=1 ping", now);
+            }
+            Timer::FailKill if p.failing.is_some() && p.pid != 0 => {
+                self.fail_kill(id, now);
             }
             Timer::Backoff
                 if p.state == ProcessState::Backoff

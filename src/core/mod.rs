@@ -9,8 +9,9 @@
 //!   [`Core::handle_command`] (one `supervisor.*` call, identified by a
 //!   token), [`Core::spawned`], [`Core::spawn_failed`], [`Core::exited`],
 //!   [`Core::signal_failed`] (the runtime's reports, each quoting the
-//!   generation it is about), [`Core::daemon_signal`] and
-//!   [`Core::handle_timeout`];
+//!   generation it is about), [`Core::notify`] and [`Core::main_pid`] (a
+//!   program's notify-protocol messages, attributed by the runtime),
+//!   [`Core::daemon_signal`] and [`Core::handle_timeout`];
 //! * outputs are [`Effect`]s drained with [`Core::poll_effect`], in the order
 //!   the runtime must carry them out (main-log lines first, so each is
 //!   written as its transition happens), and the next instant anything is due,
@@ -50,6 +51,7 @@
 //! core.handle_command(token: u64, cmd: Command, now)   // -> Effect::Reply { token, reply }
 //! core.spawned(id, gen, pid: u32, now)       core.spawn_failed(id, gen, error: String, now)
 //! core.exited(id, gen, ExitStatus, now)      core.signal_failed(id, gen, error: String, now)
+//! core.notify(id, gen, &Notification, now)   core.main_pid(id, gen, pid, via: &str, now) -> bool
 //! core.daemon_signal(sig: i32, now)          core.handle_timeout(now)
 //! core.next_deadline() -> Option<Instant>    core.poll_effect() -> Option<Effect>
 //! views: process(id), processes(), groups(), spec(id), find(namespec), by_pid(pid),
@@ -70,6 +72,7 @@ mod diff;
 mod inputs;
 mod machine;
 mod process;
+mod readiness;
 mod shutdown;
 pub mod state;
 mod timers;
@@ -81,7 +84,7 @@ mod tests;
 pub use command::{Command, CommandCheck, Effect, ExitStatus};
 pub use diff::diff;
 pub use machine::{Checker, Core, Group};
-pub use process::{Process, Timer};
+pub use process::{Failing, Process, Timer};
 pub use state::{can_become, TRANSITIONS};
 
 use std::time::Instant;

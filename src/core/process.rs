@@ -22,17 +22,37 @@ pub enum Timer {
     /// EXITED -> STARTING (autorestart) of a run shorter than
     /// [`RESTART_SPACING`], at `laststart + RESTART_SPACING`.
     Restart,
+    /// `ready=notify`: STARTING without `READY=1` until here is a failed
+    /// start (`ready_timeout_sec`, pushed later by `EXTEND_TIMEOUT_USEC`).
+    ReadyTimeout,
+    /// RUNNING with `watchdog_sec`: the last `WATCHDOG=1` plus the interval.
+    Watchdog,
+    /// A process being failed (ready timeout, watchdog) still lives: SIGKILL.
+    FailKill,
 }
 
 impl Timer {
     /// In declaration order, indexed by `Timer as usize`.
-    pub const ALL: [Timer; 5] = [
+    pub const ALL: [Timer; 8] = [
         Timer::StartSecs,
         Timer::Backoff,
         Timer::StopWait,
         Timer::StopReport,
         Timer::Restart,
+        Timer::ReadyTimeout,
+        Timer::Watchdog,
+        Timer::FailKill,
     ];
+}
+
+/// Why the core is killing a process that nobody asked to stop: its exit
+/// is then a failure (BACKOFF or EXITED), not a STOPPED.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failing {
+    /// `ready=notify` and no `READY=1` within `ready_timeout_sec`.
+    ReadyTimeout,
+    /// RUNNING and no `WATCHDOG=1` within the watchdog interval.
+    Watchdog,
 }
 
 /// The least time from one spawn of a process to its automatic restart.
@@ -83,6 +103,13 @@ pub struct Process {
     pub restart_count: u64,
     pub stdout_logfile: String,
     pub stderr_logfile: String,
+    /// The last `STATUS=` text of the current run (notify programs).
+    pub status_text: String,
+    /// Set while the core kills the process as a failure.
+    pub failing: Option<Failing>,
+    /// The watchdog interval of this run: `watchdog_sec`, or what the
+    /// program asked with `WATCHDOG_USEC=` (zero: off).
+    pub watchdog: Duration,
 }
 
 fn logfile_name(f: &LogFile) -> String {
@@ -96,6 +123,7 @@ fn logfile_name(f: &LogFile) -> String {
 impl Process {
     pub fn new(spec: Arc<ProgramSpec>) -> Process {
         Process {
+            watchdog: spec.notify.watchdog,
             stdout_logfile: logfile_name(&spec.stdout.file),
             stderr_logfile: logfile_name(&spec.stderr.file),
             spec,
@@ -115,6 +143,8 @@ impl Process {
             autostarted: false,
             spawn_count: 0,
             restart_count: 0,
+            status_text: String::new(),
+            failing: None,
         }
     }
 
@@ -140,6 +170,17 @@ impl Process {
     pub(super) fn restart_at(&self, now: Instant) -> Instant {
         self.laststart_mono
             .map_or(now, |s| (s + RESTART_SPACING).max(now))
+    }
+
+    /// Whether `ready=notify`: RUNNING only on `READY=1`.
+    pub fn waits_for_ready(&self) -> bool {
+        self.spec.notify.ready == crate::config::Readiness::Notify
+    }
+
+    /// With `ready=notify`, the start timeout (`None`: no limit).
+    pub(super) fn ready_deadline(&self) -> Option<Instant> {
+        let t = self.spec.notify.ready_timeout;
+        self.laststart_mono.filter(|_| !t.is_zero()).map(|s| s + t)
     }
 
     pub(super) fn startsecs_deadline(&self) -> Option<Instant> {

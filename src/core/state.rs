@@ -17,6 +17,13 @@
 //! death of the child then gives STOPPED. A failed `kill()` leaves the
 //! process UNKNOWN: we no longer know whether it runs.
 //!
+//! With `ready=notify` (issue 17) STARTING ends at the program's `READY=1`
+//! instead of at `startsecs`, and a start timeout or a missed watchdog ping
+//! makes the core kill a process that nobody asked to stop. Those kills add
+//! no transition: the process keeps its state (STARTING, RUNNING) until it
+//! dies, and its death is then a failed start (BACKOFF) or an unexpected
+//! exit (EXITED); see `readiness.rs`.
+//!
 //! There is no separate "desired" state as in systemd: Supervisor derives
 //! what to do next from the current state, the `autorestart` policy, the
 //! exit status and the daemon's mood (RUNNING, RESTARTING, SHUTDOWN). While

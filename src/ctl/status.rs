@@ -44,16 +44,30 @@ pub fn format_status<V: Borrow<Value>>(infos: &[V], color: bool) -> Vec<String> 
             } else {
                 padded
             };
-            format!("{name:<width$}{state_col}{}", info.str_field("description"))
+            format!("{name:<width$}{state_col}{}", description(info))
         })
         .collect()
+}
+
+/// The description, with a program's `STATUS=` text (pidvisord's
+/// `status_text`, issue 17) after it, as systemd's status line shows it.
+/// Without that field (a real supervisord, programs not on the notify
+/// socket) it is Supervisor's description unchanged.
+fn description(info: &Value) -> String {
+    let desc = info.str_field("description");
+    match info.str_field("status_text") {
+        "" => desc.to_string(),
+        text if desc.is_empty() => format!("status: {text}"),
+        text => format!("{desc}, status: {text}"),
+    }
 }
 
 /// `status --json` (our addition): the `getProcessInfo` structs of the
 /// listed processes as a JSON array, fields in the daemon's order (from
 /// pidvisord: `name`, `group`, `start`, `stop`, `now`, `state`,
 /// `statename`, `spawnerr`, `exitstatus`, `logfile`, `stdout_logfile`,
-/// `stderr_logfile`, `pid`, `description`).
+/// `stderr_logfile`, `pid`, `description`, and `status_text` for programs
+/// on the notify socket).
 pub fn status_json<V: Borrow<Value>>(infos: &[V]) -> String {
     let list = serde_json::Value::Array(infos.iter().map(|v| to_json(v.borrow())).collect());
     list.to_string()
@@ -200,6 +214,22 @@ mod tests {
         let long = "x".repeat(39);
         let lines = format_status(&[info(&long, &long, 0, "STOPPED", "Not started")], false);
         assert_eq!(lines[0], format!("{long}   STOPPED   Not started"));
+        let mut told = info("n", "n", 20, "RUNNING", "pid 7, uptime 0:00:03");
+        if let Value::Struct(f) = &mut told {
+            f.push(("status_text".into(), "Serving 3 clients".into()));
+        }
+        assert_eq!(
+            format_status(&[told], false)[0],
+            "n                                RUNNING   pid 7, uptime 0:00:03, status: Serving 3 clients"
+        );
+        let mut starting = info("n", "n", 10, "STARTING", "");
+        if let Value::Struct(f) = &mut starting {
+            f.push(("status_text".into(), "loading".into()));
+        }
+        assert_eq!(
+            format_status(&[starting], false)[0],
+            format!("{:<33}STARTING  status: loading", "n")
+        );
         let colored = format_status(&rows[..1], true);
         assert!(colored[0].contains("\x1b[32mRUNNING\x1b[0m   pid"));
     }

@@ -106,6 +106,9 @@ pub enum Event {
         to: api::ProcessState,
         snap: Box<Snapshot>,
     },
+    /// The process changed without a state change (its `STATUS=` text or
+    /// main pid): `PropertiesChanged` only.
+    Updated(Box<Snapshot>),
     GroupAdded(Vec<Snapshot>),
     GroupRemoved(String),
     /// Every process as it is now: the D-Bus side reconciles its objects

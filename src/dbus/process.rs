@@ -27,6 +27,7 @@ pub const PROPERTIES: &[&str] = &[
     "StopTimestamp",
     "NRestarts",
     "ControlGroup",
+    "StatusText",
 ];
 
 /// Properties whose change is not signalled: `Description` carries the
@@ -55,6 +56,8 @@ pub fn property(s: &Snapshot, name: &str) -> Option<OwnedValue> {
         "StopTimestamp" => OwnedValue::from(s.stop_usec),
         "NRestarts" => OwnedValue::from(u32::try_from(s.restarts).unwrap_or(u32::MAX)),
         "ControlGroup" => text(&s.control_group),
+        // systemd's StatusText: the last STATUS= of the notify protocol.
+        "StatusText" => text(&s.status_text),
         _ => return None,
     })
 }
@@ -361,6 +364,13 @@ impl ProcessObject {
     async fn control_group(&self) -> zbus::fdo::Result<String> {
         self.prop("ControlGroup").await.map(text_of)
     }
+
+    /// The last `STATUS=` the program sent on its notify socket (as
+    /// systemd's `StatusText`); empty when none.
+    #[zbus(property)]
+    async fn status_text(&self) -> zbus::fdo::Result<String> {
+        self.prop("StatusText").await.map(text_of)
+    }
 }
 
 #[cfg(test)]
@@ -383,6 +393,10 @@ mod tests {
             ["ActiveState", "MainPID", "State", "StateCode", "SubState"]
         );
         assert!(changed(&new, &new).is_empty());
+        let mut told = new.clone();
+        told.status_text = "warming up".into();
+        let names: Vec<&str> = changed(&new, &told).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["StatusText"]);
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub fn placeholder(group: &str, name: &str) -> Snapshot {
         stop_usec: 0,
         restarts: 0,
         control_group: String::new(),
+        status_text: String::new(),
     }
 }
 
@@ -99,6 +100,12 @@ impl Pump {
                         to.name(),
                     )
                     .await;
+                }
+            }
+            Event::Updated(snap) => {
+                if let Some(old) = self.mirror.get(&snap.key()).cloned() {
+                    self.update(&old, &snap).await;
+                    self.mirror.insert(snap.key(), *snap);
                 }
             }
             Event::GroupAdded(snaps) => {

@@ -97,6 +97,16 @@ impl Cgroups {
         self.tree.as_ref()?.cgroup_name(self.leaf_path(id)?)
     }
 
+    /// The process whose leaf is the cgroup the kernel names `cgroup`
+    /// (`/proc/PID/cgroup`'s path), if any.
+    pub fn owner_of(&self, cgroup: &str) -> Option<ProcId> {
+        let tree = self.tree.as_ref()?;
+        self.leaves
+            .iter()
+            .find(|(_, l)| tree.cgroup_name(&l.path).as_deref() == Some(cgroup))
+            .map(|(&id, _)| id)
+    }
+
     /// Is `id`'s exit of generation `gen` held back?
     pub fn is_held(&self, id: ProcId, gen: u64) -> bool {
         self.held.get(&id).is_some_and(|(g, _)| *g == gen)
@@ -405,11 +415,14 @@ impl Cgroups {
         }
         let (gen, status) = self.held.remove(&id)?;
         self.drop_leaf(id, log);
+        // Held exits are reported as they are (never a pidfile wait).
         Some(Exit {
             id,
             gen,
             status,
             pid: 0,
+            spawned: false,
+            since: None,
         })
     }
 

@@ -4,6 +4,12 @@
 //!
 //! The table owns the pidfds and their tokens (a range of its own); the
 //! reactor adds a child after a spawn and is told which one exited.
+//!
+//! A forking program hands its supervision over (issue 17): `MAINPID=`
+//! or its `pidfile` names a process the launcher forked, which the table
+//! then watches as the program's main process through a pidfd of its own
+//! ([`ChildTable::adopt`]). The launcher stays watched as a *former* main
+//! process until it is reaped; its exit is nobody's business then.
 
 use std::collections::HashMap;
 use std::io;
@@ -21,19 +27,28 @@ use crate::sys;
 const BASE: usize = 1 << 32;
 const END: usize = 2 << 32;
 
-/// One live child: what the pidfd belongs to.
+/// One watched process: what the pidfd belongs to.
 pub struct Child {
+    pub id: ProcId,
     pub gen: u64,
     pub pid: u32,
+    /// Not spawned by us: handed over by `MAINPID=` or a pidfile. It is our
+    /// child only once its launcher has exited (we are the subreaper).
+    pub adopted: bool,
+    /// The program's main process (else a launcher it forked from).
+    main: bool,
+    /// When it started (clock ticks after boot), for programs that may
+    /// hand over to a process they fork.
+    pub since: Option<u64>,
     pidfd: OwnedFd,
-    token: Token,
 }
 
 #[derive(Default)]
 pub struct ChildTable {
-    by_id: HashMap<ProcId, Child>,
-    by_pid: HashMap<u32, ProcId>,
-    by_token: HashMap<Token, ProcId>,
+    by_token: HashMap<Token, Child>,
+    /// The token of each program's main process.
+    main_of: HashMap<ProcId, Token>,
+    by_pid: HashMap<u32, Token>,
     next: usize,
 }
 
@@ -44,6 +59,19 @@ pub struct Exit {
     pub status: ExitStatus,
     /// The pid that exited (0 when the exit was held back for a leaf).
     pub pid: u32,
+    /// The process was spawned by us (not adopted): a forking program's
+    /// launcher, whose pidfile may name the real process.
+    pub spawned: bool,
+    /// When it started (clock ticks after boot), if that was noted.
+    pub since: Option<u64>,
+}
+
+/// A watched process's relation to its program, by pid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    pub id: ProcId,
+    pub gen: u64,
+    pub main: bool,
 }
 
 impl ChildTable {
@@ -52,12 +80,63 @@ impl ChildTable {
         (BASE..END).contains(&token.0)
     }
 
+    /// The main process of `id`.
     pub fn get(&self, id: ProcId) -> Option<&Child> {
-        self.by_id.get(&id)
+        self.by_token.get(self.main_of.get(&id)?)
     }
 
-    /// Watch a new child through its pidfd.
+    /// The program a watched pid belongs to (main process or launcher).
+    pub fn member(&self, pid: u32) -> Option<Member> {
+        let c = self.by_token.get(self.by_pid.get(&pid)?)?;
+        Some(Member {
+            id: c.id,
+            gen: c.gen,
+            main: c.main,
+        })
+    }
+
+    fn insert(&mut self, r: &Registry, child: Child) -> io::Result<()> {
+        let token = Token(BASE + self.next);
+        self.next = (self.next + 1) % (END - BASE);
+        r.register(
+            &mut SourceFd(&child.pidfd.as_raw_fd()),
+            token,
+            Interest::READABLE,
+        )?;
+        self.by_pid.insert(child.pid, token);
+        if child.main {
+            self.main_of.insert(child.id, token);
+        }
+        self.by_token.insert(token, child);
+        Ok(())
+    }
+
+    /// Watch a new child through its pidfd (`since`: its start, noted
+    /// for a program that may hand over to a process it forks).
     pub fn add(
+        &mut self,
+        r: &Registry,
+        (id, gen): (ProcId, u64),
+        pid: u32,
+        pidfd: OwnedFd,
+        since: Option<u64>,
+    ) -> io::Result<()> {
+        let child = Child {
+            id,
+            gen,
+            pid,
+            adopted: false,
+            main: true,
+            since,
+            pidfd,
+        };
+        self.insert(r, child)
+    }
+
+    /// Make `pid` (its `pidfd` already checked by the caller) the main
+    /// process of `id`'s generation `gen`; the old main process, if still
+    /// watched, stays watched as a launcher.
+    pub fn adopt(
         &mut self,
         r: &Registry,
         id: ProcId,
@@ -65,82 +144,118 @@ impl ChildTable {
         pid: u32,
         pidfd: OwnedFd,
     ) -> io::Result<()> {
-        let token = Token(BASE + self.next);
-        self.next = (self.next + 1) % (END - BASE);
-        r.register(&mut SourceFd(&pidfd.as_raw_fd()), token, Interest::READABLE)?;
-        self.by_pid.insert(pid, id);
-        self.by_token.insert(token, id);
-        self.by_id.insert(
+        let old = self.main_of.get(&id).copied();
+        let child = Child {
             id,
-            Child {
-                gen,
-                pid,
-                pidfd,
-                token,
-            },
-        );
+            gen,
+            pid,
+            adopted: true,
+            main: true,
+            since: None,
+            pidfd,
+        };
+        self.insert(r, child)?;
+        if let Some(c) = old.and_then(|t| self.by_token.get_mut(&t)) {
+            c.main = false;
+        }
         Ok(())
     }
 
-    fn remove(&mut self, r: &Registry, id: ProcId) -> Option<Child> {
-        let c = self.by_id.remove(&id)?;
-        self.by_pid.remove(&c.pid);
-        self.by_token.remove(&c.token);
+    fn remove(&mut self, r: &Registry, token: Token) -> Option<Child> {
+        let c = self.by_token.remove(&token)?;
+        if self.by_pid.get(&c.pid) == Some(&token) {
+            self.by_pid.remove(&c.pid);
+        }
+        if self.main_of.get(&c.id) == Some(&token) {
+            self.main_of.remove(&c.id);
+        }
         let _ = r.deregister(&mut SourceFd(&c.pidfd.as_raw_fd()));
         Some(c)
     }
 
-    /// Send `sig` to the child of generation `gen` (to its process group
-    /// when `group`). A child already gone is not an error: its exit will
-    /// tell, as Supervisor's ESRCH.
+    /// Send `sig` to the main process of generation `gen` (to its process
+    /// group when `group`). A child already gone is not an error: its exit
+    /// will tell, as Supervisor's ESRCH.
     pub fn signal(&self, id: ProcId, gen: u64, sig: i32, group: bool) -> io::Result<()> {
-        match self.by_id.get(&id) {
-            Some(c) if c.gen == gen && group => {
+        match self.get(id) {
+            Some(c) if c.gen == gen && group && !c.adopted => {
                 // The leader is not reaped yet (we hold its pidfd and only
                 // reap through it), so its pgid cannot have been reused.
                 sys::daemon::killpg(c.pid, sig)
             }
+            // An adopted daemon made its own session, typically: its
+            // launcher's group may be gone and reused, so only it is
+            // signalled (its cgroup leaf covers the rest).
             Some(c) if c.gen == gen => sys::pidfd::pidfd_send_signal(&c.pidfd, sig),
             _ => Ok(()),
         }
     }
 
-    /// A pidfd became readable: the exit, if the child really exited.
+    /// A pidfd became readable: the exit, if a main process really exited.
     pub fn ready(&mut self, token: Token, r: &Registry, log: &mut MainLogger) -> Option<Exit> {
-        let id = *self.by_token.get(&token)?;
-        self.check(id, r, log)
+        self.check(token, r, log)
     }
 
-    fn check(&mut self, id: ProcId, r: &Registry, log: &mut MainLogger) -> Option<Exit> {
-        let c = self.by_id.get(&id)?;
+    fn check(&mut self, token: Token, r: &Registry, log: &mut MainLogger) -> Option<Exit> {
+        let c = self.by_token.get(&token)?;
         let status = match sys::wait::wait_pidfd(c.pidfd.as_fd()) {
             Ok(Some(s)) => exit_status(s),
             // Not exited after all (spurious wake-up).
             Ok(None) => return None,
+            // An adopted process whose launcher still runs is not our
+            // child: the readable pidfd says it exited, and its status
+            // went to its parent.
+            Err(e) if e.raw_os_error() == Some(sys::errno::ECHILD) && c.adopted => {
+                log.log(
+                    LogLevel::Info,
+                    format!(
+                        "pid {} exited while its launcher still ran; its exit status went to the launcher (shown as -1)",
+                        c.pid
+                    ),
+                );
+                ExitStatus::Code(-1)
+            }
             Err(e) => {
                 log.log(LogLevel::Critical, format!("waitid on pidfd failed: {e}"));
                 return None;
             }
         };
-        let child = self.remove(r, id)?;
+        let child = self.remove(r, token)?;
+        if !child.main {
+            log.log(
+                LogLevel::Debug,
+                format!(
+                    "launcher pid {} of a forking program exited ({})",
+                    child.pid,
+                    status.describe()
+                ),
+            );
+            return None;
+        }
         Some(Exit {
-            id,
+            id: child.id,
             gen: child.gen,
             status,
             pid: child.pid,
+            spawned: !child.adopted,
+            since: child.since,
         })
     }
 
-    /// SIGCHLD: reap orphans that were reparented to us; an owned child that
-    /// shows up in the peek is handled through its pidfd right away.
+    /// SIGCHLD: reap orphans that were reparented to us; a watched child
+    /// that shows up in the peek is handled through its pidfd right away.
     pub fn reap_strays(&mut self, r: &Registry, log: &mut MainLogger) -> Vec<Exit> {
         let mut exits = Vec::new();
         for _ in 0..1024 {
             let Ok(Some((pid, _))) = sys::wait::peek_any() else {
                 break;
             };
-            if let Some(id) = self.by_pid.get(&pid).copied() {
-                exits.extend(self.check(id, r, log));
+            if let Some(token) = self.by_pid.get(&pid).copied() {
+                exits.extend(self.check(token, r, log));
+                if self.by_pid.get(&pid) == Some(&token) {
+                    // Not reaped after all: do not spin on it.
+                    break;
+                }
                 continue;
             }
             match sys::wait::reap_pid(pid) {

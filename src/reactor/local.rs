@@ -244,6 +244,7 @@ pub fn snapshot(core: &Core, cgroups: &Cgroups, id: ProcId) -> Option<ProcessSna
         stop_usec: usec(p.laststop),
         restarts: p.restart_count,
         control_group: cgroups.control_group(id).unwrap_or_default(),
+        status_text: p.status_text.clone(),
     })
 }
 

@@ -10,7 +10,14 @@
 //! tokens: `children::ChildTable` (pidfds, exits, strays),
 //! `output::Pipes` (pipes and child logs), `cgroups::Cgroups` (leaves,
 //! held exits), the [`HttpServer`] (sockets, connections), the XML-RPC face
-//! ([`XmlRpc`]) and the D-Bus `bridge::Bridge`. The parts never call each
+//! ([`XmlRpc`]), the D-Bus `bridge::Bridge`, the event listeners' face,
+//! `sockets::Sockets` (fcgi), `survivors::Survivors` (the children record)
+//! and, for the notify protocol
+//! (issue 17) the [`NotifySocket`] (token `NOTIFY`, bound once a program
+//! uses it), `forking::Pidfiles` (launcher exits waiting for a pidfile)
+//! and [`Systemd`] (the daemon's own `sd_notify`); `handover::Handover`
+//! borrows the core, the children and the leaves to act on a message or a
+//! pidfile, and `senders` says which program a pid belongs to. The parts never call each
 //! other; this file is the dispatcher. It reads what each part reports,
 //! hands faces' [`api::Request`]s to the core (or answers them itself with
 //! `local::Locals`), routes every [`api::Reply`] back to whoever asked,
@@ -27,8 +34,11 @@
 mod bridge;
 mod cgroups;
 mod children;
+mod forking;
+mod handover;
 mod local;
 mod output;
+mod senders;
 mod sockets;
 mod survivors;
 
@@ -51,11 +61,14 @@ use crate::dbus::Event;
 use crate::events as ev;
 use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
+use crate::notify::{NotifySocket, Received, Systemd};
 use crate::sys::signal::SignalFd;
 
 use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
 use children::{ChildTable, Exit};
+use forking::Pidfiles;
+use handover::Handover;
 use local::Locals;
 use output::{Heard, OpenFailure, Pipes};
 use sockets::Sockets;
@@ -65,6 +78,7 @@ use survivors::Survivors;
 /// own for pidfds, pipes and HTTP connections.
 const SIGNAL: Token = Token(0);
 const WAKER: Token = Token(1);
+const NOTIFY: Token = Token(3);
 
 /// HTTP connections closed to free descriptors for a spawn that ran out.
 const SHED_FOR_SPAWN: usize = 16;
@@ -133,6 +147,13 @@ pub struct Reactor {
     cwd: PathBuf,
     /// `environ` as the C strings every environment block shares.
     base_env: crate::spawn::BaseEnv,
+    /// The notify socket, once a program uses it.
+    notify: Option<NotifySocket>,
+    /// The daemon's own notifications, when systemd started it as a
+    /// notify service.
+    systemd: Option<Systemd>,
+    /// Forking programs' launcher exits waiting for their pidfile.
+    pidfiles: Pidfiles,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -165,6 +186,26 @@ fn command_check(environ: &[(OsString, OsString)], cwd: &Path) -> crate::core::C
             Err(e) => CommandCheck::NotExecutable(e),
         }
     })
+}
+
+/// The daemon's environ for its children, without the variables systemd
+/// set for the daemon itself; and the daemon's notifier, if systemd
+/// started it as a notify service.
+fn daemon_environ() -> (Vec<(OsString, OsString)>, io::Result<Option<Systemd>>) {
+    let all: Vec<(OsString, OsString)> = std::env::vars_os().collect();
+    let systemd = Systemd::from_env(&all, std::process::id(), crate::clock::mono());
+    let own = |k: &OsString| crate::notify::DAEMON_VARIABLES.iter().any(|v| k == v);
+    let environ = all.into_iter().filter(|(k, _)| !own(k)).collect();
+    (environ, systemd)
+}
+
+/// Whether any program of `config` gets the notify socket.
+fn uses_notify(config: &Config) -> bool {
+    config
+        .groups
+        .iter()
+        .flat_map(|g| &g.processes)
+        .any(|p| p.notify.uses_socket())
 }
 
 /// The current time, for the core.
@@ -200,7 +241,7 @@ impl Reactor {
         let mut http = parts.http;
         http.register(poll.registry())?;
         let mut core = Core::new(parts.config.clone(), now(), local_stop_time);
-        let environ: Vec<_> = std::env::vars_os().collect();
+        let (environ, systemd) = daemon_environ();
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
@@ -227,7 +268,17 @@ impl Reactor {
             base_env: crate::spawn::BaseEnv::new(&environ),
             environ,
             cwd,
+            notify: None,
+            systemd: None,
+            pidfiles: Pidfiles::default(),
         };
+        match systemd {
+            Ok(s) => r.systemd = s,
+            Err(e) => r.mainlog.log(
+                LogLevel::Warn,
+                format!("NOTIFY_SOCKET is set but unusable, not notifying systemd: {e}"),
+            ),
+        }
         r.start_bridge();
         // The initial groups are "added" too: allocate their AUTO log names
         // before anything spawns.
@@ -237,6 +288,10 @@ impl Reactor {
         r.cgroups
             .setup(&r.config, r.poll.registry(), &mut r.mainlog);
         r.survivors.reclaim(&mut r.mainlog);
+        if uses_notify(&r.config) {
+            // Errors are logged; a spawn that needs the socket retries it.
+            let _ = r.ensure_notify();
+        }
         r.size_http_budget();
         r.events.notify(ev::Event::supervisor_running());
         Ok(r)
@@ -246,6 +301,8 @@ impl Reactor {
     pub fn run(mut self) -> io::Result<(Ending, Parts)> {
         let mut events = Events::with_capacity(1024);
         let mut ending = self.settle();
+        // The configuration is loaded and the autostart programs launched.
+        self.tell_systemd_ready();
         while ending.is_none() {
             let mut timeout = self
                 .next_deadline()
@@ -266,7 +323,12 @@ impl Reactor {
             if self.http.following() {
                 self.http.follow_tick(self.poll.registry());
             }
+            if !self.pidfiles.is_empty() {
+                self.try_pidfiles();
+            }
+            self.ping_systemd();
             ending = self.settle();
+            self.tell_systemd_status();
         }
         Ok((ending.unwrap_or(Ending::Exit), self.finish()))
     }
@@ -282,8 +344,13 @@ impl Reactor {
                     self.core.exited(exit.id, exit.gen, exit.status, now());
                 }
             }
+            NOTIFY => self.on_notify(),
             t if HttpServer::owns(t) => self.http.ready(t, registry),
             t if ChildTable::owns(t) => {
+                // What a process sent before it exited counts first (a
+                // launcher's MAINPID=, a last STATUS=), as in systemd.
+                self.on_notify();
+                let registry = self.poll.registry();
                 if let Some(exit) = self.children.ready(t, registry, &mut self.mainlog) {
                     self.on_exit(exit);
                 }
@@ -303,6 +370,9 @@ impl Reactor {
         self.sockets.close_all(&mut self.mainlog);
         self.cgroups.teardown(registry);
         self.survivors.close();
+        if let Some(n) = self.notify.take() {
+            let _ = registry.deregister(&mut SourceFd(&n.raw_fd()));
+        }
         self.http.deregister(registry);
         let _ = registry.deregister(&mut SourceFd(&self.signals.as_raw_fd()));
         Parts {
@@ -493,7 +563,11 @@ impl Reactor {
                 self.bridge_state_changed(id, from, to);
                 self.state_event(id, (from, to), expected, pid, tries);
             }
-            Effect::SupervisorStopping => self.events.notify(ev::Event::supervisor_stopping()),
+            Effect::ProcessUpdated { id } => self.bridge_updated(id),
+            Effect::SupervisorStopping => {
+                self.events.notify(ev::Event::supervisor_stopping());
+                self.tell_systemd_stopping();
+            }
             Effect::Exit => *ending = Some(Ending::Exit),
             Effect::Reload => *ending = Some(Ending::Reload),
         }
@@ -529,10 +603,14 @@ impl Reactor {
             text,
             out_of_fds: false,
         };
+        if spec.notify.uses_socket() {
+            self.ensure_notify().map_err(failed)?;
+        }
         let ctx = crate::spawn::Context {
             env: crate::spawn::DaemonEnv {
                 environ: &self.environ,
                 server_url: self.http.server_url(),
+                notify_socket: self.notify.as_ref().map(NotifySocket::address),
             },
             cwd: &self.cwd,
         };
@@ -570,8 +648,12 @@ impl Reactor {
         if self.cgroups.leaf_path(id).is_none() {
             self.survivors.spawned(pid, &spec.name, &mut self.mainlog);
         }
+        // A program that may hand over to a process it forks: note when
+        // its launcher started, for telling its orphans from others'.
+        let forks = spec.notify.pidfile.is_some() || spec.notify.uses_socket();
+        let since = forks.then(|| senders::start_ticks(pid)).flatten();
         self.children
-            .add(registry, id, gen, pid, child.pidfd)
+            .add(registry, (id, gen), pid, child.pidfd, since)
             .map_err(|e| {
                 let errno = e.raw_os_error().unwrap_or(0);
                 let text = crate::sys::errno::errno_text(errno);
@@ -604,10 +686,21 @@ impl Reactor {
         }
     }
 
-    /// A child exited: take in its last output, then report the exit (once
-    /// its leaf is empty, with a leaf).
+    /// A child exited. A forking program's launcher that exited with 0
+    /// waits for its pidfile first; any other exit is reported.
     fn on_exit(&mut self, exit: Exit) {
         self.survivors.exited(exit.pid, &mut self.mainlog);
+        if let Some(path) = handover::pidfile_of(&self.core, &exit) {
+            self.pidfiles.hold(exit, path, crate::clock::mono());
+            return self.try_pidfiles();
+        }
+        self.report_exit(exit);
+    }
+
+    /// Take in a finished process's last output, then report its exit
+    /// (once its leaf is empty, with a leaf).
+    fn report_exit(&mut self, exit: Exit) {
+        handover::remove_pidfile(&self.core, exit.id, &mut self.mainlog);
         let registry = self.poll.registry();
         self.pipes
             .drain(exit.id, exit.gen, registry, &mut self.mainlog);
@@ -716,6 +809,7 @@ impl Reactor {
         loop {
             match crate::sys::signal::read_signal(&self.signals) {
                 Ok(Some(SIGCHLD)) => {
+                    self.on_notify();
                     let registry = self.poll.registry();
                     for exit in self.children.reap_strays(registry, &mut self.mainlog) {
                         self.on_exit(exit);
@@ -723,8 +817,10 @@ impl Reactor {
                 }
                 Ok(Some(SIGHUP)) => {
                     let heard = "received SIGHUP indicating restart request";
-                    if self.restart_refused(Some(heard)).is_none() {
-                        self.core.daemon_signal(SIGHUP, now());
+                    match self.restart_refused(Some(heard)) {
+                        None => self.core.daemon_signal(SIGHUP, now()),
+                        // systemd (notify-reload) waits for the reload to end.
+                        Some(why) => self.tell_systemd_reload_refused(&why),
                     }
                 }
                 Ok(Some(sig)) => self.core.daemon_signal(sig, now()),
@@ -733,6 +829,136 @@ impl Reactor {
                 Err(_) => break,
             }
         }
+    }
+
+    // ----- the notify protocol (issue 17) -----------------------------------
+
+    /// Bind and watch the notify socket if it is not yet.
+    fn ensure_notify(&mut self) -> Result<(), String> {
+        if self.notify.is_some() {
+            return Ok(());
+        }
+        let sock = NotifySocket::bind()
+            .and_then(|n| {
+                let fd = n.raw_fd();
+                let registry = self.poll.registry();
+                registry.register(&mut SourceFd(&fd), NOTIFY, Interest::READABLE)?;
+                Ok(n)
+            })
+            .map_err(|e| format!("cannot open the notify socket: {e}"))?;
+        self.mainlog.log(
+            LogLevel::Info,
+            format!("notify: programs send to NOTIFY_SOCKET={}", sock.address()),
+        );
+        self.notify = Some(sock);
+        Ok(())
+    }
+
+    /// Read every queued notify message.
+    fn on_notify(&mut self) {
+        loop {
+            let received = match self.notify.as_mut().map(NotifySocket::recv) {
+                Some(Ok(Some(r))) => r,
+                Some(Ok(None)) | None => return,
+                Some(Err(e)) => {
+                    let msg = format!("notify: cannot read the socket: {e}");
+                    return self.mainlog.log(LogLevel::Error, msg);
+                }
+            };
+            let (h, Some(socket)) = self.handover() else {
+                return;
+            };
+            match received {
+                Received::Unusable { pid, why } => h.dropped(socket, pid, why),
+                Received::Message {
+                    sender,
+                    notification,
+                } => h.notified(socket, sender, notification),
+            }
+        }
+    }
+
+    /// What a notify message or a pidfile may change, borrowed.
+    fn handover(&mut self) -> (Handover<'_>, Option<&mut NotifySocket>) {
+        let h = Handover {
+            core: &mut self.core,
+            children: &mut self.children,
+            cgroups: &self.cgroups,
+            mainlog: &mut self.mainlog,
+            registry: self.poll.registry(),
+        };
+        (h, self.notify.as_mut())
+    }
+
+    /// Read the due pidfiles; report the launcher exits given back.
+    fn try_pidfiles(&mut self) {
+        let at = crate::clock::mono();
+        let mut pidfiles = std::mem::take(&mut self.pidfiles);
+        let (h, _) = self.handover();
+        let back = h.try_pidfiles(&mut pidfiles, at);
+        self.pidfiles = pidfiles;
+        for exit in back {
+            self.report_exit(exit);
+        }
+    }
+
+    /// The one-line state summary for systemd.
+    fn summary(&self) -> String {
+        crate::notify::summary(self.core.processes().map(|(_, p)| p.state))
+    }
+
+    fn systemd_said(&mut self, failure: Option<io::Error>) {
+        if let Some(e) = failure {
+            let msg = format!("cannot notify systemd (NOTIFY_SOCKET): {e}");
+            self.mainlog.log(LogLevel::Warn, msg);
+        }
+    }
+
+    fn tell_systemd_ready(&mut self) {
+        if self.systemd.is_none() {
+            return;
+        }
+        let summary = self.summary();
+        let failure = self.systemd.as_mut().and_then(|s| s.ready(summary));
+        self.systemd_said(failure);
+    }
+
+    fn tell_systemd_status(&mut self) {
+        if self.systemd.is_none() {
+            return;
+        }
+        let summary = self.summary();
+        let failure = self.systemd.as_mut().and_then(|s| s.status(summary));
+        self.systemd_said(failure);
+    }
+
+    /// A shutdown or a reload (SIGHUP, `supervisor.restart`) began.
+    fn tell_systemd_stopping(&mut self) {
+        let mood = self.core.mood();
+        let failure = self.systemd.as_mut().and_then(|s| match mood {
+            SupervisorState::Restarting => s.reloading(crate::clock::mono_usec()),
+            _ => s.stopping(),
+        });
+        self.systemd_said(failure);
+    }
+
+    /// A SIGHUP that did not reload still ends systemd's reload.
+    fn tell_systemd_reload_refused(&mut self, why: &str) {
+        if self.systemd.is_none() {
+            return;
+        }
+        let first = why.lines().next().unwrap_or(why).to_string();
+        let failure = self.systemd.as_mut().and_then(|s| {
+            s.reloading(crate::clock::mono_usec())
+                .or_else(|| s.send(&format!("READY=1\nSTATUS=reload refused: {first}")))
+        });
+        self.systemd_said(failure);
+    }
+
+    fn ping_systemd(&mut self) {
+        let at = crate::clock::mono();
+        let failure = self.systemd.as_mut().and_then(|s| s.ping_if_due(at));
+        self.systemd_said(failure);
     }
 
     /// Give the D-Bus side a waker on this reactor's poll and the whole
@@ -790,6 +1016,18 @@ impl Reactor {
         }
     }
 
+    fn bridge_updated(&mut self, id: ProcId) {
+        if self.bridge.is_none() {
+            return;
+        }
+        let Some(snap) = local::snapshot(&self.core, &self.cgroups, id) else {
+            return;
+        };
+        if let Some(b) = self.bridge.as_mut() {
+            b.send(Event::Updated(Box::new(snap)));
+        }
+    }
+
     fn bridge_group_added(&mut self, name: &str) {
         if self.bridge.is_none() {
             return;
@@ -809,6 +1047,8 @@ impl Reactor {
             self.core.next_deadline(),
             self.events.next_deadline(),
             self.http.next_deadline(),
+            self.pidfiles.next_deadline(),
+            self.systemd.as_ref().and_then(Systemd::next_deadline),
         ]
         .into_iter()
         .flatten()

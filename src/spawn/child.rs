@@ -183,7 +183,12 @@ fn setup_and_exec(
 
     match &prep.user {
         UserPlan::Keep => {}
-        UserPlan::NotRoot => return Err((S::NotRoot, io::Error::from_raw_os_error(crate::sys::errno::EPERM))),
+        UserPlan::NotRoot => {
+            return Err((
+                S::NotRoot,
+                io::Error::from_raw_os_error(crate::sys::errno::EPERM),
+            ))
+        }
         UserPlan::Drop { uid, gid, groups } => {
             sys::cred::set_groups(groups).map_err(at(S::Groups))?;
             sys::cred::set_res_gid(*gid).map_err(at(S::Gid))?;

@@ -55,11 +55,14 @@ pub struct DaemonEnv<'a> {
     /// The daemon's own URL (first unix server as `unix://FILE`, else the
     /// first inet server); a program's `serverurl` overrides it.
     pub server_url: Option<&'a str>,
+    /// The notify socket's address (`@name`) for programs that use it.
+    pub notify_socket: Option<&'a str>,
 }
 
 /// Supervisor's child environment, in order: the daemon's environ,
 /// `SUPERVISOR_ENABLED=1`, `SUPERVISOR_SERVER_URL` (omitted when there is no
 /// URL), `SUPERVISOR_PROCESS_NAME`, `SUPERVISOR_GROUP_NAME`, then (pidvisor)
+/// `NOTIFY_SOCKET` and `WATCHDOG_USEC` for programs on the notify socket,
 /// `HOME`/`USER`/`LOGNAME`/`SHELL` of `user=`, then the program's
 /// `environment` (`[supervisord] environment` merged under the program's own
 /// at load, as Supervisor does); later wins.
@@ -95,6 +98,17 @@ pub fn overlay(
     }
     env.set("SUPERVISOR_PROCESS_NAME", &spec.name);
     env.set("SUPERVISOR_GROUP_NAME", &spec.group);
+    // pidvisor (issue 17): the notify socket, and the watchdog interval
+    // (WATCHDOG_PID, the child's own pid, is added by the spawner).
+    if let Some(socket) = daemon.notify_socket.filter(|_| spec.notify.uses_socket()) {
+        env.set("NOTIFY_SOCKET", socket);
+        if !spec.notify.watchdog.is_zero() {
+            env.set(
+                "WATCHDOG_USEC",
+                spec.notify.watchdog.as_micros().to_string(),
+            );
+        }
+    }
     if let Some(user) = user {
         env.set("HOME", user.home.as_os_str());
         env.set("USER", &user.name);
@@ -149,6 +163,7 @@ mod tests {
         let daemon = DaemonEnv {
             environ: &environ,
             server_url: Some("unix:///run/s.sock"),
+            notify_socket: None,
         };
         let env = build(&spec, None, &daemon);
         assert_eq!(
@@ -194,11 +209,36 @@ mod tests {
         let daemon = DaemonEnv {
             environ: &environ,
             server_url: None,
+            notify_socket: None,
         };
         let env = build(&spec, Some(&user), &daemon);
         assert_eq!(env.get("HOME").unwrap(), "/nonexistent");
         assert_eq!(env.get("USER").unwrap(), "nobody");
         assert_eq!(env.get("LOGNAME").unwrap(), "custom");
         assert_eq!(env.get("SHELL").unwrap(), "/bin/sh");
+    }
+
+    #[test]
+    fn notify_socket_for_programs_that_use_it() {
+        use crate::config::NotifyAccess;
+        let environ = os(&[("PATH", "/bin")]);
+        let daemon = DaemonEnv {
+            environ: &environ,
+            server_url: None,
+            notify_socket: Some("@pidvisord-1-notify"),
+        };
+        let mut spec = ProgramSpec::with_defaults("p", "x");
+        assert!(build(&spec, None, &daemon).get("NOTIFY_SOCKET").is_none());
+        spec.notify.access = NotifyAccess::Main;
+        let env = build(&spec, None, &daemon);
+        assert_eq!(env.get("NOTIFY_SOCKET").unwrap(), "@pidvisord-1-notify");
+        assert!(env.get("WATCHDOG_USEC").is_none());
+        spec.notify.watchdog = std::time::Duration::from_millis(1500);
+        let env = build(&spec, None, &daemon);
+        assert_eq!(env.get("WATCHDOG_USEC").unwrap(), "1500000");
+        // environment= may still override it.
+        spec.environment = st(&[("NOTIFY_SOCKET", "/elsewhere")]);
+        let env = build(&spec, None, &daemon);
+        assert_eq!(env.get("NOTIFY_SOCKET").unwrap(), "/elsewhere");
     }
 }

@@ -311,7 +311,12 @@ fn build_envp(
     for ((k, v), _) in own.vars().iter().zip(&placed).filter(|(_, p)| !**p) {
         out.push(Arc::from(key_value(k, v)?));
     }
-    Ok(CStrArray::from_shared(out))
+    let mut envp = CStrArray::from_shared(out);
+    // WATCHDOG_PID is the child's own pid, known only in the child.
+    if own.get("WATCHDOG_USEC").is_some() && own.get("WATCHDOG_PID").is_none() {
+        envp.push_pid_entry("WATCHDOG_PID");
+    }
+    Ok(envp)
 }
 
 /// Supervisor's group list for `user=`: the primary gid first, then every

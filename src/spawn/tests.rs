@@ -27,6 +27,7 @@ fn prep(spec: &ProgramSpec) -> Result<Prepared, SpawnError> {
         env: DaemonEnv {
             environ: &environ,
             server_url: Some("unix:///tmp/test.sock"),
+            notify_socket: Some("@pidvisord-test-notify"),
         },
         cwd: Path::new("/"),
     };
@@ -332,6 +333,42 @@ fn spawnerr_texts_for_fork_and_pipe_failures() {
 }
 
 #[test]
+fn watchdog_pid_is_the_childs_own_pid() {
+    // Issue 17: only the child knows its pid before exec; every clone
+    // method must fill it in, and a reused Prepared (or a clone of it)
+    // must get the new child's pid each time.
+    let mut s = spec("sh -c 'echo $NOTIFY_SOCKET $WATCHDOG_USEC $WATCHDOG_PID'");
+    s.notify.access = crate::config::NotifyAccess::Main;
+    s.notify.watchdog = Duration::from_secs(3);
+    let p = prep(&s).unwrap();
+    assert!(p.envp().iter().any(|v| v.to_bytes() == b"WATCHDOG_PID="));
+    for method in METHODS {
+        for prepared in [&p, &p, &p.clone()] {
+            let (out_rd, out_wr) = sys::fd::pipe_cloexec().unwrap();
+            let null = File::open("/dev/null").unwrap();
+            let stdio = Stdio {
+                stdin: null.as_fd(),
+                stdout: out_wr.as_fd(),
+                stderr: null.as_fd(),
+            };
+            let opts = SpawnOptions {
+                cgroup: None,
+                method,
+            };
+            let child = spawn_with(prepared, stdio, &opts).unwrap();
+            drop(out_wr);
+            assert_eq!(wait(&child), ExitStatus::Exited(0));
+            let out = read_all(File::from(out_rd));
+            assert_eq!(
+                out.trim(),
+                format!("@pidvisord-test-notify 3000000 {}", child.pid),
+                "{method:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn prepared_is_reusable() {
     let p = prep(&spec("sh -c 'exit 7'")).unwrap();
     assert!(p.filename().to_str().unwrap().ends_with("/sh"));
@@ -526,6 +563,7 @@ fn envp_from_shared_base_equals_build() {
         env: DaemonEnv {
             environ: &environ,
             server_url: Some("unix:///tmp/x.sock"),
+            notify_socket: None,
         },
         cwd: Path::new("/"),
     };

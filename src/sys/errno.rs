@@ -143,7 +143,7 @@ static NAMES: [&str; 134] = [
 ];
 
 /// The errno values callers outside `sys` test for.
-pub use libc::{EADDRINUSE, EAGAIN, EMFILE, ENFILE, ENOENT, ENOMEM, EPERM, EPIPE, ESRCH};
+pub use libc::{EADDRINUSE, EAGAIN, ECHILD, EMFILE, ENFILE, ENOENT, ENOMEM, EPERM, EPIPE, ESRCH};
 
 /// `EMFILE`/`ENFILE`: the process (or the system) is out of descriptors.
 pub fn is_fd_exhaustion(e: &std::io::Error) -> bool {

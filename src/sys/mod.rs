@@ -14,6 +14,7 @@
 pub mod clone;
 pub mod cred;
 pub mod daemon;
+pub mod dgram;
 pub mod errno;
 pub mod exec;
 pub mod fd;
@@ -25,6 +26,7 @@ pub mod rlimit;
 pub mod signal;
 pub mod socket;
 pub mod term;
+pub mod time;
 pub mod user;
 pub mod wait;
 
@@ -53,6 +55,12 @@ impl IsMinusOne for i32 {
 }
 
 impl IsMinusOne for i64 {
+    fn is_minus_one(&self) -> bool {
+        *self == -1
+    }
+}
+
+impl IsMinusOne for isize {
     fn is_minus_one(&self) -> bool {
         *self == -1
     }

@@ -14,9 +14,7 @@ use nix::sys::signal::{SigSet, SigmaskHow, Signal};
 use nix::sys::signalfd::SfdFlags;
 
 /// Signal numbers the rest of the crate names.
-pub use libc::{
-    SIGABRT, SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGTTOU, SIGUSR2,
-};
+pub use libc::{SIGABRT, SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGQUIT, SIGTERM, SIGTTOU, SIGUSR2};
 
 /// The set of the given signal numbers (unknown numbers are left out).
 pub fn sigset(sigs: &[i32]) -> SigSet {

@@ -41,7 +41,7 @@ fn check_config_prints_every_mistake_with_file_and_line() {
 fn every_file_under_units_loads() {
     let (out, err, rc) = pidvisord(&["--check-config", "-c", &repo("units/pidvisord.conf")]);
     assert_eq!(rc, 0, "{out}{err}");
-    assert!(out.ends_with("OK (4 groups, 7 processes)\n"), "{out}");
+    assert!(out.ends_with("OK (6 groups, 9 processes)\n"), "{out}");
     // Every file in units/conf.d was included (none is left out by the glob).
     let cfg = pidvisor::config::load(
         std::path::Path::new(&repo("units/pidvisord.conf")),

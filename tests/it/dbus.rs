@@ -1218,3 +1218,41 @@ fn dbus_typed_gio_client_accepts_every_reply() {
         "{out}"
     );
 }
+
+#[test]
+fn dbus_status_text_follows_the_programs_status_issue_17() {
+    let Some(bus) = Bus::start() else { return };
+    let d = daemon_on(
+        &bus,
+        "[program:told]\nready=notify\n\
+         command=sh -c 'systemd-notify --ready --status=\"warming up\"; \
+         while [ ! -e {dir}/go ]; do sleep 0.02; done; \
+         systemd-notify --status=serving; exec sleep 1000'\n\n\
+         [program:plain]\ncommand=sleep 1000\nstartsecs=0\n",
+    );
+    let path = path_of("told", "told");
+    agree(&bus, &d, "told", "told", "RUNNING");
+    wait_for("StatusText warming up", TIMEOUT, || {
+        (bus.prop(&path, "StatusText")? == "warming up").then_some(())
+    });
+    let mon = Monitor::start(&bus, d.dir.path());
+    std::fs::write(d.path("go"), "go").unwrap();
+    wait_for("StatusText serving", TIMEOUT, || {
+        (bus.prop(&path, "StatusText")? == "serving").then_some(())
+    });
+    // The change is signalled, with its value, and agrees with status.
+    let seen = wait_for("PropertiesChanged StatusText", TIMEOUT, || {
+        let t = mon.text();
+        t.contains(r#"string "StatusText""#).then_some(t)
+    });
+    assert!(seen.contains(r#"string "serving""#), "{seen}");
+    let s = text(&d.ctl(&["status", "told"]));
+    assert!(s.contains(", status: serving"), "{s}");
+    // A program off the notify protocol has an empty StatusText.
+    agree(&bus, &d, "plain", "plain", "RUNNING");
+    assert_eq!(
+        bus.prop(&path_of("plain", "plain"), "StatusText")
+            .as_deref(),
+        Some("")
+    );
+}

@@ -238,6 +238,25 @@ impl Harness {
         self.pump();
     }
 
+    /// `name`'s current run sends a notify message.
+    pub fn notify(&mut self, name: &str, n: crate::api::Notification) {
+        let id = self.id(name);
+        let gen = self.core.process(id).unwrap().gen;
+        let now = self.now();
+        self.core.notify(id, gen, &n, now);
+        self.pump();
+    }
+
+    /// The reactor asks the core to supervise `pid` instead (MAINPID=).
+    pub fn main_pid(&mut self, name: &str, pid: u32) -> bool {
+        let id = self.id(name);
+        let gen = self.core.process(id).unwrap().gen;
+        let now = self.now();
+        let taken = self.core.main_pid(id, gen, pid, "MAINPID=", now);
+        self.pump();
+        taken
+    }
+
     pub fn exited(&mut self, name: &str, code: i32) {
         self.exit(name, ExitStatus::Code(code));
     }

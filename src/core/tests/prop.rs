@@ -30,6 +30,8 @@ enum Op {
     Reread(bool),
     Daemon(i32),
     Shutdown,
+    /// A notify message (issue 17) of kind `k` to process `i`.
+    Notify(usize, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -52,6 +54,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(Op::Reread),
         1 => prop_oneof![Just(1), Just(12), Just(17), Just(15)].prop_map(Op::Daemon),
         1 => Just(Op::Shutdown),
+        3 => (0usize..8, 0u8..7).prop_map(|(i, k)| Op::Notify(i, k)),
     ]
 }
 
@@ -61,6 +64,9 @@ fn groups(variant: bool) -> Vec<GroupSpec> {
     a.autorestart = AutoRestart::Always;
     a.stopwaitsecs = 0;
     let mut b = prog("b");
+    b.notify.ready = crate::config::Readiness::Notify;
+    b.notify.access = crate::config::NotifyAccess::Main;
+    b.notify.ready_timeout = Duration::from_secs(3);
     b.startretries = 1;
     b.stopasgroup = true;
     b.stopwaitsecs = 2;
@@ -68,6 +74,8 @@ fn groups(variant: bool) -> Vec<GroupSpec> {
     c.startsecs = 2;
     c.autorestart = AutoRestart::Never;
     c.startretries = 0;
+    c.notify.access = crate::config::NotifyAccess::All;
+    c.notify.watchdog = Duration::from_millis(1500);
     let mut d = prog("d");
     d.autostart = false;
     d.exitcodes = vec![0, 2];
@@ -182,6 +190,27 @@ fn apply(h: &mut Harness, op: Op) {
         Op::Daemon(sig) => h.core.daemon_signal(sig, now),
         Op::Shutdown => {
             h.send(Command::Shutdown);
+        }
+        Op::Notify(i, kind) => {
+            let Some(id) = pick(i) else {
+                return;
+            };
+            let p = h.core.process(id).unwrap();
+            let (gen, pid) = (p.gen, p.pid);
+            let mut n = crate::api::Notification::default();
+            match kind {
+                0 => n.ready = true,
+                1 => n.watchdog = Some(crate::api::WatchdogMsg::Ping),
+                2 => n.watchdog = Some(crate::api::WatchdogMsg::Trigger),
+                3 => n.extend_timeout_usec = Some(2_000_000),
+                4 => n.watchdog_usec = Some(700_000),
+                5 => n.status = Some("busy".into()),
+                _ => {
+                    h.core.main_pid(id, gen, pid + 1000, "MAINPID=", now);
+                    return h.pump();
+                }
+            }
+            h.core.notify(id, gen, &n, now);
         }
     }
     h.pump();
