@@ -1,6 +1,7 @@
 //! `info_fields` on a sample that sets every program option, in every kind
 //! of group, and the core's `getAllConfigInfo` answer made of it.
 
+use crate::api::Request;
 use std::collections::BTreeMap;
 
 use super::*;
@@ -56,7 +57,7 @@ fn to_value(v: &ConfigValue) -> Value {
 
 /// getAllConfigInfo as the daemon answers it today, by process name.
 fn todays(core: &mut Core, now: Now) -> BTreeMap<String, BTreeMap<String, Value>> {
-    core.handle_command(7, Command::GetAllConfigInfo, now);
+    core.handle_command(7, Request::GetAllConfigInfo.into(), now);
     let reply = std::iter::from_fn(|| core.poll_effect())
         .find_map(|e| match e {
             Effect::Reply { token: 7, reply } => Some(reply),

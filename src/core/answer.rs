@@ -9,9 +9,9 @@ use super::process::Timer;
 use super::state::{ProcessState, SupervisorState};
 use super::wait::{Wait, WaitItem, WaitKind};
 use super::{Now, ProcId};
-use crate::api::{ConfigInfo, Diff, Fault, FaultCode, ProcessInfo, Reply, Response};
+use crate::api::{ConfigInfo, Diff, Fault, FaultCode, ProcessInfo, Reply, Request, Response};
 use crate::config::signal::parse_signal;
-use crate::config::{info_fields, InfoContext, LogFile, ProgramSpec};
+use crate::config::{info_fields, Config, InfoContext, LogFile, ProgramSpec};
 use crate::py::py_repr;
 
 /// What a per-process step of a call decided.
@@ -48,8 +48,12 @@ impl Core {
 
     /// `None` when the reply was registered as a wait.
     fn command(&mut self, token: u64, cmd: Command, now: Now) -> Option<Reply> {
-        use Command::*;
-        Some(match cmd {
+        let req = match cmd {
+            Command::ReloadConfig { config } => return Some(self.reread(*config)),
+            Command::Request(req) => req,
+        };
+        use Request::*;
+        Some(match req {
             GetState => Ok(Response::State(self.mood)),
             GetProcessInfo { name } => match self.lookup(&name) {
                 Ok((_, Some(id))) => Ok(Response::Info(self.process_info(id, now))),
@@ -115,20 +119,6 @@ impl Core {
                 self.mood = SupervisorState::Restarting;
                 Ok(Response::Bool(true))
             }
-            ReloadConfig { config } => match *config {
-                Err(msg) => Err(Fault::new(FaultCode::CantReread, &msg)),
-                Ok(config) => {
-                    self.pending = config;
-                    self.reread = self.pending.groups.iter().map(|g| g.name.clone()).collect();
-                    let (added, changed, removed) =
-                        diff(self.groups.iter().map(|g| &g.spec), &self.pending.groups);
-                    Ok(Response::Diff(Diff {
-                        added,
-                        changed,
-                        removed,
-                    }))
-                }
-            },
             AddProcessGroup { name } => {
                 let Some(spec) = self.pending.group(&name).cloned() else {
                     return Some(Err(Fault::new(FaultCode::BadName, &name)));
@@ -157,7 +147,27 @@ impl Core {
                 self.remove_group(gi);
                 Ok(Response::Bool(true))
             }
+            // The reactor answers the others (`Command::answers`).
+            other => Err(Fault::new(
+                FaultCode::Failed,
+                &format!("not answered by the core: {other:?}"),
+            )),
         })
+    }
+
+    /// `reloadConfig`: the config the reactor read becomes the pending one,
+    /// and the answer is its diff against what runs.
+    fn reread(&mut self, loaded: Result<Config, String>) -> Reply {
+        let config = loaded.map_err(|msg| Fault::new(FaultCode::CantReread, &msg))?;
+        self.pending = config;
+        self.reread = self.pending.groups.iter().map(|g| g.name.clone()).collect();
+        let (added, changed, removed) =
+            diff(self.groups.iter().map(|g| &g.spec), &self.pending.groups);
+        Ok(Response::Diff(Diff {
+            added,
+            changed,
+            removed,
+        }))
     }
 
     /// A single-process call: reply now, or when its item settles.

@@ -5,92 +5,61 @@ use super::ProcId;
 use crate::api::{ProcessState, Reply, Request};
 use crate::config::{Config, LogLevel};
 
-/// One request the core answers (see [`Command::from_request`]). `name` is a namespec as
-/// the client sent it (`name`, `group:name`, `group:*`, `group:`); it is
-/// echoed in fault texts.
+/// What the core is asked: a client's [`Request`] it answers (see
+/// [`Command::answers`]), or the reread the reactor prepared by reading
+/// the config file. A `name` in a request is a namespec as the client sent
+/// it (`name`, `group:name`, `group:*`, `group:`); it is echoed in fault
+/// texts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    GetState,
-    GetProcessInfo {
-        name: String,
-    },
-    GetAllProcessInfo,
-    GetAllConfigInfo,
-    StartProcess {
-        name: String,
-        wait: bool,
-    },
-    StartProcessGroup {
-        name: String,
-        wait: bool,
-    },
-    StartAllProcesses {
-        wait: bool,
-    },
-    StopProcess {
-        name: String,
-        wait: bool,
-    },
-    StopProcessGroup {
-        name: String,
-        wait: bool,
-    },
-    StopAllProcesses {
-        wait: bool,
-    },
-    /// `signal` as sent: a name (`HUP`, `SIGHUP`) or a number.
-    SignalProcess {
-        name: String,
-        signal: String,
-    },
-    SignalProcessGroup {
-        name: String,
-        signal: String,
-    },
-    SignalAllProcesses {
-        signal: String,
-    },
-    Shutdown,
-    /// `supervisor.restart`: stop everything, then [`Effect::Reload`].
-    Restart,
+    Request(Request),
     /// `reloadConfig`: the reactor has parsed the file (or failed to).
     ReloadConfig {
         config: Box<Result<Config, String>>,
     },
-    AddProcessGroup {
-        name: String,
-    },
-    RemoveProcessGroup {
-        name: String,
-    },
+}
+
+impl From<Request> for Command {
+    fn from(req: Request) -> Command {
+        Command::Request(req)
+    }
 }
 
 impl Command {
-    /// The command for a request the core answers, or the request back
-    /// (the reactor answers it, or prepares it first: `ReloadConfig` needs
+    /// Whether the core answers `req`; the reactor answers the others
+    /// (logs, files, pids), or prepares them first (`ReloadConfig` needs
     /// the file read).
+    pub fn answers(req: &Request) -> bool {
+        use Request::*;
+        matches!(
+            req,
+            GetState
+                | GetProcessInfo { .. }
+                | GetAllProcessInfo
+                | GetAllConfigInfo
+                | StartProcess { .. }
+                | StartProcessGroup { .. }
+                | StartAllProcesses { .. }
+                | StopProcess { .. }
+                | StopProcessGroup { .. }
+                | StopAllProcesses { .. }
+                | SignalProcess { .. }
+                | SignalProcessGroup { .. }
+                | SignalAllProcesses { .. }
+                | Shutdown
+                | Restart
+                | AddProcessGroup { .. }
+                | RemoveProcessGroup { .. }
+        )
+    }
+
+    /// The command for a request the core answers, or the request back.
     pub fn from_request(req: Request) -> Result<Command, Request> {
-        use Request as R;
-        Ok(match req {
-            R::GetState => Command::GetState,
-            R::GetProcessInfo { name } => Command::GetProcessInfo { name },
-            R::GetAllProcessInfo => Command::GetAllProcessInfo,
-            R::GetAllConfigInfo => Command::GetAllConfigInfo,
-            R::StartProcess { name, wait } => Command::StartProcess { name, wait },
-            R::StartProcessGroup { name, wait } => Command::StartProcessGroup { name, wait },
-            R::StartAllProcesses { wait } => Command::StartAllProcesses { wait },
-            R::StopProcess { name, wait } => Command::StopProcess { name, wait },
-            R::StopProcessGroup { name, wait } => Command::StopProcessGroup { name, wait },
-            R::StopAllProcesses { wait } => Command::StopAllProcesses { wait },
-            R::SignalProcess { name, signal } => Command::SignalProcess { name, signal },
-            R::SignalProcessGroup { name, signal } => Command::SignalProcessGroup { name, signal },
-            R::SignalAllProcesses { signal } => Command::SignalAllProcesses { signal },
-            R::Shutdown => Command::Shutdown,
-            R::Restart => Command::Restart,
-            R::AddProcessGroup { name } => Command::AddProcessGroup { name },
-            R::RemoveProcessGroup { name } => Command::RemoveProcessGroup { name },
-            other => return Err(other),
-        })
+        if Command::answers(&req) {
+            Ok(Command::Request(req))
+        } else {
+            Err(req)
+        }
     }
 }
 

@@ -470,7 +470,8 @@ impl Reactor {
                 Some(why) => self.deliver(asker, Err(Fault::new(FaultCode::CantReread, &why))),
                 None => {
                     let token = self.core_token(asker);
-                    self.core.handle_command(token, Command::Restart, now());
+                    self.core
+                        .handle_command(token, Command::Request(Request::Restart), now());
                 }
             },
             req => match Command::from_request(req) {

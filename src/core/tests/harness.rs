@@ -266,7 +266,8 @@ impl Harness {
     }
 
     /// Send a command; returns its token.
-    pub fn send(&mut self, cmd: Command) -> u64 {
+    pub fn send(&mut self, cmd: impl Into<Command>) -> u64 {
+        let cmd = cmd.into();
         let token = self.next_token;
         self.next_token += 1;
         let now = self.now();
@@ -284,7 +285,7 @@ impl Harness {
     }
 
     /// Send a command that must reply at once.
-    pub fn call(&mut self, cmd: Command) -> Reply {
+    pub fn call(&mut self, cmd: impl Into<Command>) -> Reply {
         let token = self.send(cmd);
         self.reply(token).expect("an immediate reply")
     }

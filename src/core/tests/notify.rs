@@ -1,12 +1,13 @@
 //! Timelines of the notify protocol (issue 17): `ready=notify`, the start
 //! timeout, the watchdog, `STATUS=` and `MAINPID=`.
 
+use crate::api::Request;
 use std::time::Duration;
 
 use super::harness::*;
 use crate::api::{Notification, ProcessState as S, Response as Answer, WatchdogMsg};
 use crate::config::{AutoRestart, NotifyAccess, ProgramSpec, Readiness};
-use crate::core::{Command, Effect, ExitStatus, Timer};
+use crate::core::{Effect, ExitStatus, Timer};
 
 fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s)
@@ -53,7 +54,7 @@ fn status(text: &str) -> Notification {
 }
 
 fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
-    match h.call(Command::GetProcessInfo { name: name.into() }) {
+    match h.call(Request::GetProcessInfo { name: name.into() }) {
         Ok(Answer::Info(i)) => i,
         other => panic!("{other:?}"),
     }
@@ -172,7 +173,7 @@ fn start_wait_answers_at_ready() {
     p.autostart = false;
     p.startsecs = 0;
     let mut h = Harness::programs(vec![p]);
-    let token = h.send(Command::StartProcess {
+    let token = h.send(Request::StartProcess {
         name: "a".into(),
         wait: true,
     });
@@ -275,7 +276,7 @@ fn a_stop_takes_over_from_a_watchdog_kill() {
     let mut h = Harness::programs(vec![watched("w", 1.0)]);
     h.secs(2.0);
     assert_eq!(h.signals().len(), 1);
-    h.send(Command::StopProcess {
+    h.send(Request::StopProcess {
         name: "w".into(),
         wait: false,
     });
@@ -339,7 +340,7 @@ fn main_pid_moves_supervision_to_the_daemon() {
     h.notify("d", ready());
     assert_eq!(h.state("d"), S::Running);
     // Signals go to the new pid.
-    h.send(Command::StopProcess {
+    h.send(Request::StopProcess {
         name: "d".into(),
         wait: false,
     });

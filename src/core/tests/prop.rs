@@ -2,6 +2,7 @@
 //! harness asserts each `StateChanged`), never two live generations of one
 //! process, and no deadline in the past once an input has been handled.
 
+use crate::api::Request;
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -145,41 +146,41 @@ fn apply(h: &mut Harness, op: Op) {
         Op::Start(i, wait) => {
             if let Some(id) = pick(i) {
                 let name = namespec(h, id);
-                h.send(Command::StartProcess { name, wait });
+                h.send(Request::StartProcess { name, wait });
             }
         }
         Op::Stop(i, wait) => {
             if let Some(id) = pick(i) {
                 let name = namespec(h, id);
-                h.send(Command::StopProcess { name, wait });
+                h.send(Request::StopProcess { name, wait });
             }
         }
         Op::Signal(i) => {
             if let Some(id) = pick(i) {
                 let name = namespec(h, id);
-                h.send(Command::SignalProcess {
+                h.send(Request::SignalProcess {
                     name,
                     signal: "HUP".into(),
                 });
             }
         }
         Op::StartAll(wait) => {
-            h.send(Command::StartAllProcesses { wait });
+            h.send(Request::StartAllProcesses { wait });
         }
         Op::StopGroup(i, wait) => {
-            h.send(Command::StopProcessGroup {
+            h.send(Request::StopProcessGroup {
                 name: gname(i),
                 wait,
             });
         }
         Op::StopAll(wait) => {
-            h.send(Command::StopAllProcesses { wait });
+            h.send(Request::StopAllProcesses { wait });
         }
         Op::Remove(i) => {
-            h.send(Command::RemoveProcessGroup { name: gname(i) });
+            h.send(Request::RemoveProcessGroup { name: gname(i) });
         }
         Op::Add(i) => {
-            h.send(Command::AddProcessGroup { name: gname(i) });
+            h.send(Request::AddProcessGroup { name: gname(i) });
         }
         Op::Reread(variant) => {
             let cfg = config(groups(variant));
@@ -189,7 +190,7 @@ fn apply(h: &mut Harness, op: Op) {
         }
         Op::Daemon(sig) => h.core.daemon_signal(sig, now),
         Op::Shutdown => {
-            h.send(Command::Shutdown);
+            h.send(Request::Shutdown);
         }
         Op::Notify(i, kind) => {
             let Some(id) = pick(i) else {
@@ -283,7 +284,7 @@ fn running_set(h: &Harness) -> Vec<(String, u32, crate::api::ProcessState)> {
 fn update(h: &mut Harness, diff: &crate::api::Diff) {
     for name in diff.removed.iter().chain(&diff.changed) {
         let name = name.clone();
-        h.send(Command::StopProcessGroup {
+        h.send(Request::StopProcessGroup {
             name: name.clone(),
             wait: false,
         });
@@ -295,10 +296,10 @@ fn update(h: &mut Harness, diff: &crate::api::Diff) {
                 h.killed(&spec, 15);
             }
         }
-        h.send(Command::RemoveProcessGroup { name });
+        h.send(Request::RemoveProcessGroup { name });
     }
     for name in diff.changed.iter().chain(&diff.added) {
-        h.send(Command::AddProcessGroup { name: name.clone() });
+        h.send(Request::AddProcessGroup { name: name.clone() });
     }
     h.secs(1.0);
 }

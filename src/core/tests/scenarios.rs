@@ -1,6 +1,7 @@
 //! Timelines on the virtual clock, one behaviour each. Row names in comments
 //! refer to the transition table of spec §3.4.
 
+use crate::api::Request;
 use std::time::Duration;
 
 use super::harness::*;
@@ -16,22 +17,22 @@ fn fault(code: FaultCode, detail: &str) -> Result<Answer, Fault> {
     Err(Fault::new(code, detail))
 }
 
-fn start(name: &str, wait: bool) -> Command {
-    Command::StartProcess {
+fn start(name: &str, wait: bool) -> Request {
+    Request::StartProcess {
         name: name.into(),
         wait,
     }
 }
 
-fn stop(name: &str, wait: bool) -> Command {
-    Command::StopProcess {
+fn stop(name: &str, wait: bool) -> Request {
+    Request::StopProcess {
         name: name.into(),
         wait,
     }
 }
 
 fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
-    match h.call(Command::GetProcessInfo { name: name.into() }) {
+    match h.call(Request::GetProcessInfo { name: name.into() }) {
         Ok(Answer::Info(i)) => i,
         other => panic!("{other:?}"),
     }
@@ -510,7 +511,7 @@ fn command_check_faults() {
         "NOT_EXECUTABLE: command at '/x' is a directory"
     );
     // group calls report it per process
-    let r = h.call(Command::StartProcessGroup {
+    let r = h.call(Request::StartProcessGroup {
         name: "a".into(),
         wait: false,
     });
@@ -590,12 +591,12 @@ fn names_and_priority_order_of_autostart() {
 fn group_stop_results_come_when_all_are_done() {
     let mut h = Harness::new(vec![group("g", 1, vec![prog("x"), prog("y"), prog("z")])]);
     h.secs(2.0);
-    h.send(Command::StopProcess {
+    h.send(Request::StopProcess {
         name: "g:z".into(),
         wait: false,
     });
     h.exited("g:z", 0);
-    let tok = h.send(Command::StopProcessGroup {
+    let tok = h.send(Request::StopProcessGroup {
         name: "g".into(),
         wait: true,
     });
@@ -612,13 +613,13 @@ fn group_stop_results_come_when_all_are_done() {
         .iter()
         .all(|r| r.status() == 80 && r.description() == "OK" && r.group == "g"));
     // stop of a stopped group: empty result list
-    let r = h.call(Command::StopProcess {
+    let r = h.call(Request::StopProcess {
         name: "g:*".into(),
         wait: true,
     });
     assert_eq!(r, Ok(Answer::Results(vec![])));
     assert_eq!(
-        h.call(Command::StopProcessGroup {
+        h.call(Request::StopProcessGroup {
             name: "nope".into(),
             wait: true
         }),
@@ -635,7 +636,7 @@ fn start_all_reports_each_process() {
     let mut h = Harness::programs(vec![a, b]);
     h.bad
         .insert("b".into(), "command at '/x' is not executable".into());
-    let tok = h.send(Command::StartAllProcesses { wait: true });
+    let tok = h.send(Request::StartAllProcesses { wait: true });
     h.secs(1.0);
     let Some(Ok(Answer::Results(rs))) = h.reply(tok) else {
         panic!("{:?}", h.reply(tok))
@@ -653,7 +654,7 @@ fn signals_to_processes() {
     let mut p = prog("a");
     p.autostart = false;
     let mut h = Harness::new(vec![program(prog("r")), program(p)]);
-    let sig = |name: &str, s: &str| Command::SignalProcess {
+    let sig = |name: &str, s: &str| Request::SignalProcess {
         name: name.into(),
         signal: s.into(),
     };
@@ -669,7 +670,7 @@ fn signals_to_processes() {
         h.call(sig("nope", "HUP")),
         fault(FaultCode::BadName, "nope")
     );
-    let Ok(Answer::Results(rs)) = h.call(Command::SignalAllProcesses {
+    let Ok(Answer::Results(rs)) = h.call(Request::SignalAllProcesses {
         signal: "USR1".into(),
     }) else {
         panic!()
@@ -701,10 +702,10 @@ fn process_info_fields_and_descriptions() {
     assert_eq!(i.pid, 100);
     assert_eq!((i.name.as_str(), i.group.as_str()), ("a", "a"));
     assert_eq!(
-        h.call(Command::GetProcessInfo { name: "a:*".into() }),
+        h.call(Request::GetProcessInfo { name: "a:*".into() }),
         fault(FaultCode::BadName, "a:*")
     );
-    let Ok(Answer::Infos(all)) = h.call(Command::GetAllProcessInfo) else {
+    let Ok(Answer::Infos(all)) = h.call(Request::GetAllProcessInfo) else {
         panic!()
     };
     assert_eq!(all.len(), 1);
@@ -716,7 +717,7 @@ fn all_process_info_is_sorted_by_group_then_name() {
         group("b", 1, vec![prog("y"), prog("x")]),
         program(prog("a")),
     ]);
-    let Ok(Answer::Infos(all)) = h.call(Command::GetAllProcessInfo) else {
+    let Ok(Answer::Infos(all)) = h.call(Request::GetAllProcessInfo) else {
         panic!()
     };
     let names: Vec<String> = all
@@ -733,12 +734,12 @@ fn shutdown_stops_groups_in_descending_priority() {
         group("high", 10, vec![prog("h1")]),
     ]);
     h.secs(2.0);
-    assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert_eq!(h.call(Request::Shutdown), Ok(Answer::Bool(true)));
     assert!(h.effects.contains(&Effect::SupervisorStopping));
     assert_eq!(h.signals(), [("high:h1".into(), 102, 15, false)]);
     assert!(h.has_log("INFO waiting for l1, l2, h1 to die"));
     assert_eq!(
-        h.call(Command::GetState),
+        h.call(Request::GetState),
         fault(FaultCode::ShutdownState, "")
     );
     h.secs(1.0);
@@ -772,7 +773,7 @@ fn leftovers_of_a_stop_are_signalled_at_once_and_do_not_hold_the_shutdown() {
         group("high", 10, vec![high]),
     ]);
     h.secs(2.0);
-    assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert_eq!(h.call(Request::Shutdown), Ok(Answer::Bool(true)));
     assert_eq!(h.signals(), [("high:h1".into(), 101, 15, false)]);
     let id = h.id("high:h1");
     let gen = h.core.process(id).unwrap().gen;
@@ -847,7 +848,7 @@ fn reload_gives_up_backoff_and_ends_in_reload() {
 #[test]
 fn restart_command_ends_in_reload() {
     let mut h = Harness::programs(vec![prog("a")]);
-    assert_eq!(h.call(Command::Restart), Ok(Answer::Bool(true)));
+    assert_eq!(h.call(Request::Restart), Ok(Answer::Bool(true)));
     h.exited("a", 0);
     assert_eq!(h.effects.last(), Some(&Effect::Reload));
 }
@@ -883,10 +884,10 @@ fn reread_update_add_remove() {
     });
     assert_eq!(r.unwrap_err().text, "CANT_REREAD: bad line");
     // update, as supervisorctl orchestrates it
-    let rm = |n: &str| Command::RemoveProcessGroup { name: n.into() };
-    let add = |n: &str| Command::AddProcessGroup { name: n.into() };
+    let rm = |n: &str| Request::RemoveProcessGroup { name: n.into() };
+    let add = |n: &str| Request::AddProcessGroup { name: n.into() };
     assert_eq!(h.call(rm("gone")), fault(FaultCode::StillRunning, "gone"));
-    let tok = h.send(Command::StopProcessGroup {
+    let tok = h.send(Request::StopProcessGroup {
         name: "gone".into(),
         wait: true,
     });
@@ -896,7 +897,7 @@ fn reread_update_add_remove() {
     assert!(h.effects.contains(&Effect::GroupRemoved {
         name: "gone".into()
     }));
-    h.send(Command::StopProcessGroup {
+    h.send(Request::StopProcessGroup {
         name: "chg".into(),
         wait: true,
     });
@@ -940,7 +941,7 @@ fn config_info_from_pending_config() {
             config: Box::new(Ok(new))
         })
         .is_ok());
-    let Ok(Answer::ConfigInfos(cis)) = h.call(Command::GetAllConfigInfo) else {
+    let Ok(Answer::ConfigInfos(cis)) = h.call(Request::GetAllConfigInfo) else {
         panic!()
     };
     use crate::api::ConfigValue::{Bool, Int, Ints, Str};
@@ -963,7 +964,7 @@ fn config_info_from_pending_config() {
 #[test]
 fn get_state_and_fault_texts() {
     let mut h = Harness::programs(vec![prog("a")]);
-    let Ok(Answer::State(state)) = h.call(Command::GetState) else {
+    let Ok(Answer::State(state)) = h.call(Request::GetState) else {
         panic!("getState answers a state");
     };
     assert_eq!((state.code(), state.name()), (1, "RUNNING"));
@@ -1060,7 +1061,7 @@ fn start_group_forms_delegate() {
         (rs[0].name.as_str(), rs[0].group.as_str(), rs[0].status()),
         ("x", "g", 80)
     );
-    let r = h.call(Command::StartProcessGroup {
+    let r = h.call(Request::StartProcessGroup {
         name: "g".into(),
         wait: true,
     });
@@ -1124,9 +1125,9 @@ fn waiting_stop_call_reports_every_two_seconds() {
 #[test]
 fn sigterm_during_restart_turns_it_into_exit() {
     let mut h = Harness::programs(vec![prog("a")]);
-    assert_eq!(h.call(Command::Restart), Ok(Answer::Bool(true)));
+    assert_eq!(h.call(Request::Restart), Ok(Answer::Bool(true)));
     assert_eq!(
-        h.call(Command::Shutdown),
+        h.call(Request::Shutdown),
         fault(FaultCode::ShutdownState, "")
     );
     let now = h.now();
@@ -1141,7 +1142,7 @@ fn shutdown_with_nothing_running_exits_at_once() {
     let mut p = prog("a");
     p.autostart = false;
     let mut h = Harness::programs(vec![p]);
-    assert_eq!(h.call(Command::Shutdown), Ok(Answer::Bool(true)));
+    assert_eq!(h.call(Request::Shutdown), Ok(Answer::Bool(true)));
     assert_eq!(h.effects.last(), Some(&Effect::Exit));
     assert!(!h.logs().iter().any(|l| l.contains("waiting for")));
 }
@@ -1184,7 +1185,7 @@ fn config_info_names_auto_logs_until_a_reread() {
     h.core
         .set_log_paths(id, "/tmp/a-out.log".into(), "/tmp/a-err.log".into());
     let logs = |h: &mut Harness| {
-        let Ok(Answer::ConfigInfos(c)) = h.call(Command::GetAllConfigInfo) else {
+        let Ok(Answer::ConfigInfos(c)) = h.call(Request::GetAllConfigInfo) else {
             panic!()
         };
         let text = |k: &str| match c[0].get(k) {
