@@ -20,3 +20,4 @@ pub mod logs;
 pub mod reactor;
 pub mod spawn;
 pub mod sys;
+pub mod web;

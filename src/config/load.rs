@@ -48,6 +48,7 @@ const SUPERVISORD_KEYS: &[&str] = &[
     "cgroups",
     "dbus",
     "dbus_group",
+    "web_ui",
 ];
 const UNIX_KEYS: &[&str] = &["file", "chmod", "chown", "username", "password"];
 const INET_KEYS: &[&str] = &["port", "username", "password"];
@@ -513,6 +514,9 @@ impl<'a> Loader<'a> {
                 parse_group(v).map(|_| v.to_string())
             })
             .unwrap_or(None);
+        let web_ui = self
+            .req(s, "web_ui", "true", &n, parse_bool)
+            .unwrap_or(true);
         SupervisordSpec {
             logfile,
             logfile_maxbytes,
@@ -534,6 +538,7 @@ impl<'a> Loader<'a> {
             cgroups,
             dbus,
             dbus_group,
+            web_ui,
         }
     }
 

@@ -10,7 +10,7 @@
 //! tokens: [`children::ChildTable`] (pidfds, exits, strays),
 //! [`output::Pipes`] (pipes and child logs), [`cgroups::Cgroups`] (leaves,
 //! held exits), the [`HttpServer`] (sockets, connections), the XML-RPC face
-//! ([`XmlRpc`]) and the D-Bus [`bridge::Bridge`]. The parts never call each
+//! ([`XmlRpc`]), the web face ([`Web`]) and the D-Bus [`bridge::Bridge`]. The parts never call each
 //! other; this file is the dispatcher. It reads what each part reports,
 //! hands faces' [`api::Request`]s to the core (or answers them itself with
 //! [`local::Locals`]), routes every [`api::Reply`] back to whoever asked,
@@ -42,6 +42,7 @@ use crate::dbus::Event;
 use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
 use crate::sys::signal::SignalFd;
+use crate::web::{Web, WebOut};
 
 use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
@@ -80,6 +81,8 @@ enum Asker {
     Rpc(u64),
     /// The D-Bus bridge's request `id`.
     Dbus(u64),
+    /// The web face's request `id`.
+    Web(u64),
     /// A log follower on this connection waits for its file (`main`: the
     /// main log's stream).
     Follow { conn: ConnId, main: bool },
@@ -92,6 +95,7 @@ pub struct Reactor {
     mainlog: MainLogger,
     http: HttpServer,
     rpc: XmlRpc,
+    web: Web,
     signals: SignalFd,
     children: ChildTable,
     cgroups: Cgroups,
@@ -176,6 +180,7 @@ impl Reactor {
         let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
         core.set_command_check(command_check(&environ, &cwd));
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
+        let web_ui = parts.config.supervisord.web_ui;
         let mut r = Reactor {
             poll,
             core,
@@ -183,6 +188,7 @@ impl Reactor {
             mainlog: parts.mainlog,
             http,
             rpc: XmlRpc::default(),
+            web: Web::new(web_ui),
             signals: parts.signals,
             children: ChildTable::default(),
             cgroups: Cgroups::default(),
@@ -313,13 +319,23 @@ impl Reactor {
                 RpcOut::Respond { conn, answer } => self.http.respond(conn, answer),
             }
         }
+        while let Some(out) = self.web.poll() {
+            any = true;
+            match out {
+                WebOut::Ask { id, request } => self.ask(Asker::Web(id), request),
+                WebOut::Respond { conn, answer } => self.http.respond(conn, answer),
+            }
+        }
         any
     }
 
     /// One HTTP request: to the face that serves its path.
     fn on_http(&mut self, ev: HttpEvent) {
         let (conn, req) = match ev {
-            HttpEvent::Closed { conn } => return self.rpc.closed(conn),
+            HttpEvent::Closed { conn } => {
+                self.rpc.closed(conn);
+                return self.web.closed(conn);
+            }
             HttpEvent::Request { conn, request } => (conn, request),
         };
         let path = req.path.split('?').next().unwrap_or("");
@@ -335,7 +351,7 @@ impl Reactor {
                     Request::LogFile { name, stream },
                 )
             }
-            None => self.http.respond(conn, Answer::error(404)),
+            None => self.web.request(conn, &req),
         }
     }
 
@@ -389,6 +405,7 @@ impl Reactor {
     fn deliver(&mut self, asker: Asker, reply: api::Reply) {
         match asker {
             Asker::Rpc(id) => self.rpc.reply(id, &reply),
+            Asker::Web(id) => self.web.reply(id, reply),
             Asker::Dbus(id) => {
                 if let Some(b) = self.bridge.as_mut() {
                     b.answer(id, reply);
