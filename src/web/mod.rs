@@ -161,15 +161,14 @@ fn html(status: u16, body: String) -> Answer {
 
 /// Local time as Python's `time.ctime()` prints it, for the messages.
 fn ctime() -> String {
-    chrono::Local::now()
-        .format("%a %b %e %H:%M:%S %Y")
-        .to_string()
-}
-
-fn wall_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    use chrono::TimeZone;
+    let now = crate::clock::wall() as i64;
+    match chrono::Local.timestamp_opt(now, 0) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%a %b %e %H:%M:%S %Y").to_string()
+        }
+        chrono::LocalResult::None => String::new(),
+    }
 }
 
 /// Supervisor's `limit` of `tail.html`: at least 1024 bytes.
@@ -352,7 +351,7 @@ impl Web {
                 Ok(Response::Snapshots(procs)) => answer(
                     200,
                     "application/json",
-                    page::status_json(&procs, wall_now()),
+                    page::status_json(&procs, crate::clock::wall()),
                 ),
                 _ => Answer::error(500),
             },

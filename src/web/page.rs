@@ -86,9 +86,9 @@ fn row(out: &mut String, p: &ProcessSnapshot) {
     let spec = esc(&p.namespec);
     let url = quote(&p.namespec);
     let state = p.state.name();
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<tr class=\"proc\" data-key=\"{spec}\" data-state=\"{state}\" data-start=\"{start}\">\
+        "<tr class=\"proc\" data-key=\"{spec}\" data-state=\"{state}\" data-start=\"{start}\" data-pid=\"{pid}\">\
          <td class=\"state\"><span class=\"badge\">{state}</span></td>\
          <td class=\"desc\">{desc}</td>\
          <td class=\"name\"><a href=\"tail.html?processname={url}\">{spec}</a></td>\
@@ -101,18 +101,25 @@ fn row(out: &mut String, p: &ProcessSnapshot) {
          </form><span class=\"tails\">\
          <a href=\"logtail/{url}\" target=\"_blank\" rel=\"noopener\">stdout</a> \
          <a href=\"logtail/{url}/stderr\" target=\"_blank\" rel=\"noopener\">stderr</a>\
-         </span></td></tr>\n",
+         </span></td></tr>",
         start = p.start_usec / 1_000_000,
+        pid = p.pid,
         desc = esc(&p.description),
     );
 }
 
-/// The processes as Supervisor's page orders them (by group, then name),
-/// one `<tbody>` per group; a real group (`group:name`) gets a heading
-/// that folds it.
+/// The group heading a process goes under: its group if it is a real one
+/// (`group:name`), none for a program alone.
+fn section(p: &ProcessSnapshot) -> Option<&str> {
+    p.namespec.contains(':').then_some(p.group.as_str())
+}
+
+/// The processes by name as Supervisor's page orders them, but programs
+/// alone first and then each group under a heading that folds it: one
+/// `<tbody>` each.
 fn table(out: &mut String, procs: &[ProcessSnapshot]) {
     let mut sorted: Vec<&ProcessSnapshot> = procs.iter().collect();
-    sorted.sort_by(|a, b| (&a.group, &a.name).cmp(&(&b.group, &b.name)));
+    sorted.sort_by(|a, b| (section(a), &a.group, &a.name).cmp(&(section(b), &b.group, &b.name)));
     out.push_str(
         "<table id=\"processes\">\n<thead><tr><th scope=\"col\">State</th>\
          <th scope=\"col\">Description</th><th scope=\"col\">Name</th>\
@@ -120,17 +127,16 @@ fn table(out: &mut String, procs: &[ProcessSnapshot]) {
     );
     let mut i = 0;
     while i < sorted.len() {
-        let group = &sorted[i].group;
+        let head = section(sorted[i]);
         let members: Vec<&ProcessSnapshot> = sorted[i..]
             .iter()
-            .take_while(|p| &p.group == group)
+            .take_while(|p| section(p) == head)
             .copied()
             .collect();
         i += members.len();
-        let real = members.iter().any(|p| p.namespec.contains(':'));
-        let g = esc(group);
+        let g = esc(head.unwrap_or(""));
         let _ = writeln!(out, "<tbody data-group=\"{g}\">");
-        if real {
+        if head.is_some() {
             let running = members
                 .iter()
                 .filter(|p| p.state == ProcessState::Running)
@@ -311,7 +317,8 @@ mod tests {
         let a = page.find("data-key=\"grp:a\"").unwrap();
         let b = page.find("data-key=\"grp:b\"").unwrap();
         let z = page.find("data-key=\"zed\"").unwrap();
-        assert!(a < b && b < z);
+        // Programs alone first, then groups.
+        assert!(z < a && a < b);
         assert_eq!(page.matches("class=\"group-head\"").count(), 1);
         assert!(page.contains("1 of 2 running"));
         assert!(page.contains("3 processes: 1 stopped, 1 running, 1 fatal"));

@@ -263,3 +263,14 @@ fn a_restart_goes_on_after_the_browser_left() {
     w.reply(id, Ok(Response::Snapshots(vec![])));
     assert!(drain(&mut w).is_empty());
 }
+
+#[test]
+fn tail_limits_as_supervisor() {
+    let f = |v: &str| tail_limit(Some(&v.to_string()));
+    assert_eq!(tail_limit(None), 1024);
+    assert_eq!(f("5"), 1024);
+    assert_eq!(f("4096"), 4096);
+    assert_eq!(f("-5"), 1024);
+    assert_eq!(f("x"), 1024);
+    assert_eq!(f("99999999999999999999999"), 1024);
+}

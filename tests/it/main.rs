@@ -18,3 +18,7 @@ mod cgroups;
 mod dbus;
 // The control server under malformed input, floods and slow clients.
 mod robust;
+// A real browser (headless chromium over WebDriver) for the web page's tests.
+mod browser;
+// The web page and /metrics (issue 16): live table, actions, tail, escaping, CSRF, auth.
+mod web;

@@ -20,6 +20,14 @@
     return days + (days === 1 ? ' day, ' : ' days, ') + hms;
   }
 
+  // A URL of this server relative to the page. Resolved against the
+  // origin, not location.href: a page opened as http://user:pw@host/
+  // would otherwise hand fetch() a URL with credentials, which it refuses
+  // (the browser still sends the credentials it has for the origin).
+  function here(path) {
+    return new URL(path, location.origin + location.pathname).href;
+  }
+
   function el(tag, attrs, children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
@@ -96,16 +104,26 @@
     }
 
     // The set of processes changed (reread/update): build the table
-    // again, grouped and sorted as the server renders it.
+    // again, ordered as the server renders it: programs alone first, then
+    // each group under its heading.
     function rebuild(procs) {
       for (const tb of table.querySelectorAll('tbody')) tb.remove();
-      const sorted = procs.slice().sort((a, b) =>
-        a.group < b.group ? -1 : a.group > b.group ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+      const section = (p) => (p.key.includes(':') ? p.group : '');
+      const order = (p) => [section(p) === '' ? 0 : 1, section(p), p.group, p.name];
+      const cmp = (a, b) => {
+        const x = order(a);
+        const y = order(b);
+        for (let i = 0; i < x.length; i++) {
+          if (x[i] < y[i]) return -1;
+          if (x[i] > y[i]) return 1;
+        }
+        return 0;
+      };
       let tbody = null;
-      for (const p of sorted) {
-        if (!tbody || tbody.dataset.group !== p.group) {
-          tbody = el('tbody', { 'data-group': p.group });
-          if (p.key.includes(':')) {
+      for (const p of procs.slice().sort(cmp)) {
+        if (!tbody || tbody.dataset.group !== section(p)) {
+          tbody = el('tbody', { 'data-group': section(p) });
+          if (section(p) !== '') {
             tbody.append(el('tr', { class: 'group-head' }, [
               el('th', { colspan: '4', scope: 'rowgroup' }, [
                 el('button', { type: 'button', class: 'fold', 'aria-expanded': 'true' }, [p.group]),
@@ -203,7 +221,7 @@
       clearTimeout(timer);
       timer = null;
       try {
-        const r = await fetch('status.json', { cache: 'no-store', headers: { Accept: 'application/json' } });
+        const r = await fetch(here('status.json'), { cache: 'no-store', headers: { Accept: 'application/json' } });
         if (r.ok) update(await r.json());
         else show('The daemon answered ' + r.status + ' ' + r.statusText + '.', false);
       } catch (e) {
@@ -230,7 +248,7 @@
       const who = body.get('processname');
       show('Working: ' + body.get('action') + (who ? ' ' + who : '') + '\u2026', null);
       try {
-        const r = await fetch('index.html', {
+        const r = await fetch(here('index.html'), {
           method: 'POST', body, cache: 'no-store', headers: { Accept: 'application/json' },
         });
         if (r.ok) {
@@ -315,7 +333,7 @@
       ctrl = mine;
       state('following', true);
       try {
-        const r = await fetch('logtail/' + encodeURIComponent(name), { signal: mine.signal, cache: 'no-store' });
+        const r = await fetch(here('logtail/' + encodeURIComponent(name)), { signal: mine.signal, cache: 'no-store' });
         if (!r.ok) throw new Error(r.status + ' ' + r.statusText);
         const reader = r.body.getReader();
         const decoder = new TextDecoder();
