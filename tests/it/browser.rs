@@ -121,6 +121,8 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--hide-scrollbars",
+            "--disable-breakpad",
+            "--disable-crash-reporter",
             &format!("--user-data-dir={}", b._profile.path().display()),
             &format!("--window-size={width},{height}"),
         ];

@@ -489,6 +489,14 @@ fn no_wakeups_once_the_page_is_closed() {
         b.wait("the live follow", |b| {
             (b.text("#live") == "following").then_some(())
         });
+        // While a page follows the log, the daemon does wake up (so the
+        // count below can see a wake-up).
+        let open = wakeups(d.pid);
+        crate::fixture::wait_for(
+            "wake-ups while the tail is open",
+            crate::fixture::TIMEOUT,
+            || (wakeups(d.pid) > open).then_some(()),
+        );
         // The browser goes away with its connections.
     }
     crate::fixture::wait_for(
