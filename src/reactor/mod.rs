@@ -11,11 +11,11 @@
 //! [`output::Pipes`] (pipes and child logs), [`cgroups::Cgroups`] (leaves,
 //! held exits), the [`HttpServer`] (sockets, connections), the XML-RPC face
 //! ([`XmlRpc`]), the web face ([`Web`]) and the D-Bus [`bridge::Bridge`].
-//! The parts never call each other; this file is the dispatcher. It reads what each part reports,
-//! hands faces' [`api::Request`]s to the core (or answers them itself with
-//! [`local::Locals`]), routes every [`api::Reply`] back to whoever asked,
-//! and carries out the core's effects (spawn, signal, log). It keeps no
-//! supervisor state of its own.
+//! The parts never call each other; this file is the dispatcher. It reads
+//! what each part reports, hands faces' [`api::Request`]s to the core (or
+//! answers them itself with [`local::Locals`]), routes every [`api::Reply`]
+//! back to whoever asked, and carries out the core's effects (spawn,
+//! signal, log). It keeps no supervisor state of its own.
 
 mod bridge;
 mod cgroups;
