@@ -37,7 +37,12 @@ fn read_answer(s: &mut TcpStream) -> String {
     let mut raw = Vec::new();
     let mut buf = [0u8; 64 * 1024];
     loop {
-        let n = s.read(&mut buf).expect("chromedriver's answer");
+        let n = match s.read(&mut buf) {
+            Ok(n) => n,
+            // Another test's child may have sent this process a signal.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => panic!("chromedriver's answer: {e}"),
+        };
         assert!(
             n > 0,
             "chromedriver closed: {}",
