@@ -47,3 +47,4 @@ pub mod py;
 pub mod reactor;
 pub mod spawn;
 pub mod sys;
+pub mod web;

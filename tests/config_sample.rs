@@ -72,6 +72,7 @@ fn config_sample_conf_loads_into_expected_specs() {
         cgroups: true,
         dbus: DbusMode::On,
         dbus_group: Some("root".into()),
+        web_ui: true,
     };
 
     let web = |n: i64| ProgramSpec {

@@ -22,8 +22,8 @@ pub use fault::{Fault, FaultCode};
 pub use notify::{Notification, WatchdogMsg};
 pub use request::{Request, StdinData, Stream};
 pub use response::{
-    ConfigInfo, ConfigValue, Diff, LogTail, PidInfo, ProcResult, ProcessInfo, ProcessSnapshot,
-    Reply, Response,
+    ConfigInfo, ConfigValue, DaemonMetrics, Diff, LogTail, Metrics, PidInfo, ProcResult,
+    ProcessInfo, ProcessMetrics, ProcessSnapshot, Reply, Response,
 };
 pub use state::{ProcessState, SupervisorState};
 

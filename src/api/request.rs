@@ -146,4 +146,7 @@ pub enum Request {
         name: Option<String>,
         stream: Stream,
     },
+    /// What `/metrics` exports: every process with its counters and, in a
+    /// cgroup leaf, its memory and CPU; the daemon's own resources.
+    Metrics,
 }

@@ -149,6 +149,38 @@ impl ProcessSnapshot {
     }
 }
 
+/// One process for `/metrics`: what every face shows, plus counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessMetrics {
+    pub snapshot: ProcessSnapshot,
+    /// Spawns since the daemon (re)loaded this process: only grows.
+    pub starts: u64,
+    /// Seconds since the last spawn while there is a child; 0 without one.
+    pub uptime_secs: f64,
+    /// `memory.current` of its cgroup leaf, when it has one with the memory
+    /// controller.
+    pub memory_bytes: Option<u64>,
+    /// `usage_usec` of its leaf's `cpu.stat`, when it has a leaf.
+    pub cpu_usec: Option<u64>,
+}
+
+/// The daemon's own resources for `/metrics`; `None` where `/proc` did
+/// not say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DaemonMetrics {
+    pub resident_bytes: Option<u64>,
+    pub open_fds: Option<u64>,
+    pub max_fds: Option<u64>,
+}
+
+/// The answer to `Request::Metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metrics {
+    /// In start order, as `status` lists them.
+    pub processes: Vec<ProcessMetrics>,
+    pub daemon: DaemonMetrics,
+}
+
 /// A successful answer. Which variant answers which request is fixed (see
 /// each face's encoder), so a face matches on what it asked for.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,6 +201,7 @@ pub enum Response {
     Snapshots(Vec<ProcessSnapshot>),
     /// The file of a `LogFile` request, if the log has one.
     LogFile(Option<PathBuf>),
+    Metrics(Metrics),
 }
 
 pub type Reply = Result<Response, Fault>;

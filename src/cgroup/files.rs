@@ -64,6 +64,34 @@ pub fn read_controllers(dir: &Path) -> Result<Vec<String>, CgroupError> {
         .collect())
 }
 
+/// `dir/memory.current`: the bytes the cgroup and its descendants use.
+/// The file exists only where the memory controller is enabled.
+pub fn memory_current(dir: &Path) -> Result<u64, CgroupError> {
+    let path = dir.join("memory.current");
+    read(&path)?
+        .trim()
+        .parse()
+        .map_err(|_| CgroupError::Malformed {
+            path,
+            what: "memory.current",
+        })
+}
+
+/// `usage_usec` from `dir/cpu.stat`: the CPU time (user + system) of the
+/// cgroup and its descendants, in microseconds. cgroup v2 keeps it even
+/// without the cpu controller.
+pub fn cpu_usage_usec(dir: &Path) -> Result<u64, CgroupError> {
+    let path = dir.join("cpu.stat");
+    read(&path)?
+        .lines()
+        .find_map(|l| l.strip_prefix("usage_usec "))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or(CgroupError::Malformed {
+            path,
+            what: "cpu.stat (no usage_usec line)",
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +110,24 @@ mod tests {
         assert_eq!(read_controllers(p).unwrap(), ["cpu", "memory", "pids"]);
         kill(p).unwrap();
         assert_eq!(std::fs::read_to_string(p.join("cgroup.kill")).unwrap(), "1");
+    }
+
+    #[test]
+    fn memory_and_cpu() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path();
+        assert!(memory_current(p).is_err());
+        std::fs::write(p.join("memory.current"), "1335296\n").unwrap();
+        std::fs::write(
+            p.join("cpu.stat"),
+            "usage_usec 53017\nuser_usec 31000\nsystem_usec 22017\n",
+        )
+        .unwrap();
+        assert_eq!(memory_current(p).unwrap(), 1_335_296);
+        assert_eq!(cpu_usage_usec(p).unwrap(), 53_017);
+        std::fs::write(p.join("cpu.stat"), "user_usec 1\n").unwrap();
+        let e = cpu_usage_usec(p).unwrap_err().to_string();
+        assert!(e.contains("cpu.stat"), "{e}");
     }
 
     #[test]

@@ -121,6 +121,10 @@ pub(super) const SUPERVISORD: &[Row] = &[
         s.dbus_group = Some(v.to_string());
         Ok(())
     }),
+    Row::new("web_ui", Here, Text("true"), |s, v, _| {
+        s.web_ui = parse_bool(v)?;
+        Ok(())
+    }),
 ];
 
 /// The keys of [`SUPERVISORD`].
@@ -163,6 +167,7 @@ fn blank() -> SupervisordSpec {
         cgroups: false,
         dbus: DbusMode::Auto,
         dbus_group: None,
+        web_ui: true,
     }
 }
 

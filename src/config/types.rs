@@ -91,6 +91,8 @@ pub struct SupervisordSpec {
     pub dbus: DbusMode,
     /// `dbus_group = NAME`: a group admitted to state-changing D-Bus calls.
     pub dbus_group: Option<String>,
+    /// `web_ui = true|false`: the web page on the HTTP servers (issue 16).
+    pub web_ui: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

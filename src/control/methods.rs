@@ -468,7 +468,7 @@ pub fn encode(reply: &api::Reply) -> Result<Value, XmlFault> {
                     .collect(),
             ),
             // No XML-RPC method asks for these.
-            Response::Snapshots(_) | Response::LogFile(_) => {
+            Response::Snapshots(_) | Response::LogFile(_) | Response::Metrics(_) => {
                 return Err(fault(FaultCode::Failed, "no XML-RPC form"))
             }
         }),

@@ -308,6 +308,7 @@ pub fn sha1_hex(data: &[u8]) -> String {
 pub fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",

@@ -1,7 +1,8 @@
 //! Requests the reactor answers itself because they need its files or file
 //! descriptors: versions and pids, log reads and clears, stdin, the files
 //! log followers read, the pids of a program, and the snapshots the live
-//! faces show. [`Locals`] borrows what it needs for one answer.
+//! faces show, and the figures `/metrics` exports. [`Locals`] borrows what
+//! it needs for one answer.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -10,8 +11,8 @@ use super::cgroups::Cgroups;
 use super::children::ChildTable;
 use super::output::{Pipes, Stream};
 use crate::api::{
-    Fault, FaultCode, LogTail, ProcResult, ProcessSnapshot, ProcessState, Reply, Request, Response,
-    StdinData, SupervisorState,
+    DaemonMetrics, Fault, FaultCode, LogTail, Metrics, ProcResult, ProcessMetrics, ProcessSnapshot,
+    ProcessState, Reply, Request, Response, StdinData, SupervisorState,
 };
 use crate::core::{Core, ProcId};
 use crate::logs::{read_window, tail_window, MainLogger, ReadError};
@@ -96,6 +97,7 @@ impl Locals<'_> {
                 Ok(Response::LogFile(self.log_path(id, stream)))
             }
             Request::SendProcessStdin { name, data } => self.send_stdin(&name, data),
+            Request::Metrics => Ok(Response::Metrics(self.metrics())),
             other => self.logs(other),
         }
     }
@@ -216,6 +218,36 @@ impl Locals<'_> {
         }
     }
 
+    /// Every process with its counters and leaf figures, and the daemon's
+    /// own resources.
+    fn metrics(&self) -> Metrics {
+        let mono = crate::clock::mono();
+        let processes = self
+            .core
+            .processes()
+            .filter_map(|(id, p)| {
+                let snapshot = snapshot(self.core, self.cgroups, id)?;
+                let leaf = self.cgroups.leaf_path(id);
+                let uptime = if p.pid != 0 {
+                    p.uptime(mono)
+                } else {
+                    Default::default()
+                };
+                Some(ProcessMetrics {
+                    snapshot,
+                    starts: p.spawn_count,
+                    uptime_secs: uptime.as_secs_f64(),
+                    memory_bytes: leaf.and_then(|l| crate::cgroup::memory_current(l).ok()),
+                    cpu_usec: leaf.and_then(|l| crate::cgroup::cpu_usage_usec(l).ok()),
+                })
+            })
+            .collect();
+        Metrics {
+            processes,
+            daemon: daemon_metrics(),
+        }
+    }
+
     /// Every process (in start order), or the one keyed `group:name`.
     fn snapshots(&self, key: Option<&str>) -> Vec<ProcessSnapshot> {
         self.core
@@ -248,6 +280,31 @@ pub fn snapshot(core: &Core, cgroups: &Cgroups, id: ProcId) -> Option<ProcessSna
     })
 }
 
+/// The daemon's resident memory (`VmRSS` of `/proc/self/status`), open
+/// descriptors (entries of `/proc/self/fd`, less the one reading it) and
+/// descriptor limit.
+fn daemon_metrics() -> DaemonMetrics {
+    let resident_bytes = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| vm_rss_bytes(&s));
+    let open_fds = std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|d| (d.count() as u64).saturating_sub(1));
+    let (soft, _) = crate::sys::rlimit::get(crate::sys::rlimit::Limit::NoFile);
+    DaemonMetrics {
+        resident_bytes,
+        open_fds,
+        max_fds: soft,
+    }
+}
+
+/// `VmRSS:  1234 kB` from a `/proc/PID/status` text, in bytes.
+fn vm_rss_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kb: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Write to a child's stdin pipe. It is non-blocking: a child that does not
 /// read cannot stall the daemon; what does not fit is an error.
 fn write_all_nonblocking(fd: &std::os::fd::OwnedFd, mut data: &[u8]) -> io::Result<()> {
@@ -259,4 +316,19 @@ fn write_all_nonblocking(fd: &std::os::fd::OwnedFd, mut data: &[u8]) -> io::Resu
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rss_from_proc_status() {
+        let status = "Name:\tpidvisord\nVmHWM:\t    4000 kB\nVmRSS:\t    3512 kB\nThreads:\t1\n";
+        assert_eq!(vm_rss_bytes(status), Some(3512 * 1024));
+        assert_eq!(vm_rss_bytes("Name:\tx\n"), None);
+        let own = daemon_metrics();
+        assert!(own.resident_bytes.unwrap() > 0);
+        assert!(own.open_fds.unwrap() >= 3);
+    }
 }

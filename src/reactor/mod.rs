@@ -10,7 +10,8 @@
 //! tokens: `children::ChildTable` (pidfds, exits, strays),
 //! `output::Pipes` (pipes and child logs), `cgroups::Cgroups` (leaves,
 //! held exits), the [`HttpServer`] (sockets, connections), the XML-RPC face
-//! ([`XmlRpc`]), the D-Bus `bridge::Bridge`, the event listeners' face,
+//! ([`XmlRpc`]), the web face ([`Web`]), the D-Bus `bridge::Bridge`, the
+//! event listeners' face,
 //! `sockets::Sockets` (fcgi), `survivors::Survivors` (the children record)
 //! and, for the notify protocol
 //! (issue 17) the [`NotifySocket`] (token `NOTIFY`, bound once a program
@@ -63,6 +64,7 @@ use crate::http::{Answer, ConnId, HttpEvent, HttpServer};
 use crate::logs::MainLogger;
 use crate::notify::{NotifySocket, Received, Systemd};
 use crate::sys::signal::SignalFd;
+use crate::web::{Web, WebOut};
 
 use bridge::{Bridge, BridgeIn};
 use cgroups::Cgroups;
@@ -118,6 +120,8 @@ enum Asker {
     Rpc(u64),
     /// The D-Bus bridge's request `id`.
     Dbus(u64),
+    /// The web face's request `id`.
+    Web(u64),
     /// A log follower on this connection waits for its file (`main`: the
     /// main log's stream).
     Follow { conn: ConnId, main: bool },
@@ -130,6 +134,7 @@ pub struct Reactor {
     mainlog: MainLogger,
     http: HttpServer,
     rpc: XmlRpc,
+    web: Web,
     signals: SignalFd,
     children: ChildTable,
     cgroups: Cgroups,
@@ -247,6 +252,7 @@ impl Reactor {
         let groups: Vec<String> = parts.config.groups.iter().map(|g| g.name.clone()).collect();
         let survivors = Survivors::new(parts.runtime_dir.as_deref(), &parts.config.path);
         let events = ev::Events::new(&parts.config.supervisord.identifier);
+        let web_ui = parts.config.supervisord.web_ui;
         let mut r = Reactor {
             poll,
             core,
@@ -254,6 +260,7 @@ impl Reactor {
             mainlog: parts.mainlog,
             http,
             rpc: XmlRpc::default(),
+            web: Web::new(web_ui),
             signals: parts.signals,
             children: ChildTable::default(),
             cgroups: Cgroups::default(),
@@ -427,13 +434,23 @@ impl Reactor {
                 RpcOut::Respond { conn, answer } => self.http.respond(conn, answer),
             }
         }
+        while let Some(out) = self.web.poll() {
+            any = true;
+            match out {
+                WebOut::Ask { id, request } => self.ask(Asker::Web(id), request),
+                WebOut::Respond { conn, answer } => self.http.respond(conn, answer),
+            }
+        }
         any
     }
 
     /// One HTTP request: to the face that serves its path.
     fn on_http(&mut self, ev: HttpEvent) {
         let (conn, req) = match ev {
-            HttpEvent::Closed { conn } => return self.rpc.closed(conn),
+            HttpEvent::Closed { conn } => {
+                self.rpc.closed(conn);
+                return self.web.closed(conn);
+            }
             HttpEvent::Request { conn, request } => (conn, request),
         };
         let path = req.path.split('?').next().unwrap_or("");
@@ -449,7 +466,7 @@ impl Reactor {
                     Request::LogFile { name, stream },
                 )
             }
-            None => self.http.respond(conn, Answer::error(404)),
+            None => self.web.request(conn, &req),
         }
     }
 
@@ -509,6 +526,7 @@ impl Reactor {
     fn deliver(&mut self, asker: Asker, reply: api::Reply) {
         match asker {
             Asker::Rpc(id) => self.rpc.reply(id, &reply),
+            Asker::Web(id) => self.web.reply(id, reply),
             Asker::Dbus(id) => {
                 if let Some(b) = self.bridge.as_mut() {
                     b.answer(id, reply);

@@ -41,3 +41,7 @@ mod reliability;
 mod events;
 // Issue 17: readiness, watchdog, forking daemons and pidvisord under systemd.
 mod notify;
+// A real browser (headless chromium over WebDriver) for the web page's tests.
+mod browser;
+// The web page and /metrics (issue 16): live table, actions, tail, escaping, CSRF, auth.
+mod web;
