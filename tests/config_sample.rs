@@ -72,6 +72,7 @@ fn config_sample_conf_loads_into_expected_specs() {
         cgroups: true,
         dbus: DbusMode::On,
         dbus_group: Some("root".into()),
+        exit_on_fatal: ExitOnFatal::Never,
     };
 
     let web = |n: i64| ProgramSpec {
@@ -99,6 +100,7 @@ fn config_sample_conf_loads_into_expected_specs() {
             capture_maxbytes: 1024,
             events_enabled: true,
             syslog: true,
+            timestamps: false,
         },
         stderr: LogSpec {
             file: LogFile::None,
@@ -107,6 +109,7 @@ fn config_sample_conf_loads_into_expected_specs() {
             capture_maxbytes: 2048,
             events_enabled: true,
             syslog: true,
+            timestamps: false,
         },
         // [supervisord] environment first, then the program's (options.py).
         environment: vec![
@@ -122,6 +125,11 @@ fn config_sample_conf_loads_into_expected_specs() {
         memory_max: Some("536870912".into()),
         pids_max: Some("64".into()),
         cpu_max: Some("50000 100000".into()),
+        depends_on: vec![],
+        restart: RestartPolicy::default(),
+        environment_file: None,
+        capabilities: 0,
+        no_new_privs: false,
         origin: origin(&main, "[program:web]"),
     };
 

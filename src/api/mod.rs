@@ -20,8 +20,8 @@ mod state;
 pub use fault::{Fault, FaultCode};
 pub use request::{Request, StdinData, Stream};
 pub use response::{
-    ConfigInfo, ConfigLogInfo, Diff, LogTail, PidInfo, ProcResult, ProcessInfo, ProcessSnapshot,
-    Reply, Response,
+    ConfigInfo, ConfigLogInfo, ConfigValue, Diff, LogTail, PidInfo, ProcResult, ProcessInfo,
+    ProcessSnapshot, Reply, Response,
 };
 pub use state::{ProcessState, SupervisorState};
 

@@ -50,6 +50,19 @@ pub struct ConfigInfo {
     pub serverurl: String,
     pub stdout: ConfigLogInfo,
     pub stderr: ConfigLogInfo,
+    /// pidvisor's own options that the program sets away from their
+    /// defaults (`depends_on`, `restart_delay`, ...), by key; empty for a
+    /// config that uses none, whose records are then Supervisor's.
+    pub extensions: Vec<(String, ConfigValue)>,
+}
+
+/// The value of a [`ConfigInfo::extensions`] field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigValue {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    Ints(Vec<i64>),
 }
 
 /// The `stdout_*` / `stderr_*` fields of [`ConfigInfo`].

@@ -121,6 +121,12 @@ pub(super) const SUPERVISORD: &[Row] = &[
         s.dbus_group = Some(v.to_string());
         Ok(())
     }),
+    // Container mode (issue 18); the names are checked against the
+    // programs and groups once they are read (`depends.rs`).
+    Row::new("exit_on_fatal", Here, Text(""), |s, v, _| {
+        s.exit_on_fatal = super::our_values::parse_exit_on_fatal(v)?;
+        Ok(())
+    }),
 ];
 
 /// The keys of [`SUPERVISORD`].
@@ -163,6 +169,7 @@ fn blank() -> SupervisordSpec {
         cgroups: false,
         dbus: DbusMode::Auto,
         dbus_group: None,
+        exit_on_fatal: ExitOnFatal::Never,
     }
 }
 

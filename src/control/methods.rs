@@ -450,6 +450,15 @@ pub fn config_value(c: &ConfigInfo) -> Value {
     ];
     log_fields(&mut m, "stdout", &c.stdout);
     log_fields(&mut m, "stderr", &c.stderr);
+    for (key, v) in &c.extensions {
+        let v = match v {
+            api::ConfigValue::Bool(b) => Value::Bool(*b),
+            api::ConfigValue::Int(i) => Value::Int(*i),
+            api::ConfigValue::Str(s) => s.as_str().into(),
+            api::ConfigValue::Ints(v) => Value::Array(v.iter().map(|&i| Value::Int(i)).collect()),
+        };
+        m.push((key.clone(), v));
+    }
     Value::Struct(m)
 }
 

@@ -470,5 +470,24 @@ fn config_info(g: &GroupSpec, p: &ProgramSpec, inuse: bool) -> ConfigInfo {
         serverurl: p.serverurl.clone().unwrap_or_else(|| "none".into()),
         stdout: log_info(&p.stdout),
         stderr: log_info(&p.stderr),
+        extensions: extensions(p),
     }
+}
+
+/// pidvisor's own options set away from their defaults (issue 18).
+fn extensions(p: &ProgramSpec) -> Vec<(String, crate::api::ConfigValue)> {
+    use crate::api::ConfigValue as V;
+    use crate::config::InfoValue as I;
+    crate::config::extension_fields(p)
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                I::Bool(b) => V::Bool(b),
+                I::Int(i) => V::Int(i),
+                I::Str(s) => V::Str(s),
+                I::Ints(v) => V::Ints(v),
+            };
+            (k.to_string(), v)
+        })
+        .collect()
 }

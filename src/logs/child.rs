@@ -493,6 +493,7 @@ mod tests {
             capture_maxbytes: 0,
             events_enabled: false,
             syslog: true,
+            timestamps: false,
         };
         let o = ChildLogOptions::from_spec(&spec, Some(Path::new("/x/a.log")), "n", false);
         assert_eq!(o.target, Target::Auto("/x/a.log".into()));

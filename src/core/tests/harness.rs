@@ -42,6 +42,7 @@ pub fn config(groups: Vec<GroupSpec>) -> Config {
             cgroups: false,
             dbus: DbusMode::Off,
             dbus_group: None,
+            exit_on_fatal: Default::default(),
         },
         unix_http_servers: vec![],
         inet_http_servers: vec![],
