@@ -71,6 +71,9 @@ const FDS_OF_DAEMON: usize = 32;
 pub enum Ending {
     /// Shutdown finished: exit 0.
     Exit,
+    /// A shutdown started by `exit_on_fatal` finished: exit with this
+    /// (non-zero) status.
+    ExitWith(i32),
     /// Reload requested and every process stopped: re-read and run again.
     Reload,
 }
@@ -462,6 +465,7 @@ impl Reactor {
             // For event listeners, which do not exist yet.
             Effect::SupervisorStopping => {}
             Effect::Exit => *ending = Some(Ending::Exit),
+            Effect::ExitWith { code } => *ending = Some(Ending::ExitWith(code)),
             Effect::Reload => *ending = Some(Ending::Reload),
         }
     }
