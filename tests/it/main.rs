@@ -33,5 +33,8 @@ pub mod cgroups;
 mod dbus;
 // Issue 21: hostile input and exhausted resources never cost a program.
 mod reliability;
+// Issue 18: dependencies, the start limit, exit_on_fatal, capabilities,
+// environment files and log timestamps.
+mod issue18;
 // (The control server under floods, and the exit storm, load the machine:
 // they run one at a time in their own binary, tests/heavy.)
