@@ -126,7 +126,7 @@ fn config_sample_conf_loads_into_expected_specs() {
         pids_max: Some("64".into()),
         cpu_max: Some("50000 100000".into()),
         depends_on: vec![],
-        restart: RestartPolicy::default(),
+        restart: ProgramSpec::with_defaults("web", "").restart,
         environment_file: None,
         capabilities: 0,
         no_new_privs: false,
