@@ -289,6 +289,10 @@ impl Core {
         }
         if self.dependents_down(id) {
             self.deps.stopping.remove(&id);
+            if self.procs[&id].state.is_stopped() {
+                // Its held start was called off: nothing to signal.
+                return None;
+            }
             let sig = self.procs[&id].spec.stopsignal;
             return self.kill(id, sig, now);
         }

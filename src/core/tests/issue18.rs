@@ -335,6 +335,29 @@ fn an_update_that_adds_an_edge_applies_it() {
 }
 
 #[test]
+fn a_stop_of_a_backoff_process_held_for_its_dependency_stops_it() {
+    let mut a = prog("a");
+    a.autorestart = AutoRestart::Always;
+    a.startsecs = 2;
+    let mut b = needs(prog("b"), &["a"]);
+    b.startsecs = 10;
+    let mut h = Harness::programs(vec![a, b]);
+    h.secs(3.0);
+    // a restarts (RUNNING at 5 s); b fails within its startsecs meanwhile,
+    // and its retry (at 4 s) waits for a.
+    h.exited("a", 1);
+    h.exited("b", 1);
+    assert_eq!(h.state("b"), S::Backoff);
+    h.secs(1.5);
+    assert_eq!((h.state("a"), h.state("b")), (S::Starting, S::Backoff));
+    assert_eq!(info(&mut h, "b").description, "waiting for a");
+    assert_eq!(h.call(stop("b", false)), Ok(Answer::Bool(true)));
+    assert_eq!(h.state("b"), S::Stopped);
+    h.secs(5.0);
+    assert_eq!((h.state("a"), h.state("b")), (S::Running, S::Stopped));
+}
+
+#[test]
 fn a_stop_calls_off_a_held_start() {
     let mut h = a_then_b();
     assert_eq!(h.call(stop("b", true)), Ok(Answer::Bool(true)));
