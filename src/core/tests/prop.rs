@@ -336,14 +336,17 @@ proptest! {
     }
 }
 
-/// [`groups`] with dependencies (issue 18): `c` depends on the group
-/// `g1`, `d` on `c`.
+/// [`groups`] with issue 18's keys: `c` depends on the group `g1`, `d` on
+/// `c`; `a` has a start limit, `b` a restart delay.
 fn dependent_groups() -> Vec<GroupSpec> {
     let mut gs = groups(false);
     for g in &mut gs {
         for p in &mut g.processes {
             let p = std::sync::Arc::make_mut(p);
             match p.name.as_str() {
+                // And the restart policy: a start limit, a delay.
+                "a" => p.restart.limit_burst = 2,
+                "b" => p.restart.delay = 1,
                 "c" => p.depends_on = vec!["g1".into()],
                 "d" => p.depends_on = vec!["c".into()],
                 _ => {}
