@@ -211,6 +211,8 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
         old.http.unlink();
         match ending {
             Ending::Exit => return Ok(0),
+            // exit_on_fatal: the container's orchestrator sees the failure.
+            Ending::ExitWith(code) => return Ok(code),
             Ending::Reload => {
                 // The reactor made sure the config loads before it stopped
                 // anything; one broken in the meantime ends the daemon (exit

@@ -73,6 +73,7 @@ fn config_sample_conf_loads_into_expected_specs() {
         dbus: DbusMode::On,
         dbus_group: Some("root".into()),
         web_ui: true,
+        exit_on_fatal: ExitOnFatal::Never,
     };
 
     let web = |n: i64| ProgramSpec {
@@ -100,6 +101,7 @@ fn config_sample_conf_loads_into_expected_specs() {
             capture_maxbytes: 1024,
             events_enabled: true,
             syslog: true,
+            timestamps: false,
         },
         stderr: LogSpec {
             file: LogFile::None,
@@ -108,6 +110,7 @@ fn config_sample_conf_loads_into_expected_specs() {
             capture_maxbytes: 2048,
             events_enabled: true,
             syslog: true,
+            timestamps: false,
         },
         // [supervisord] environment first, then the program's (options.py).
         environment: vec![
@@ -124,6 +127,11 @@ fn config_sample_conf_loads_into_expected_specs() {
         pids_max: Some("64".into()),
         cpu_max: Some("50000 100000".into()),
         notify: ProgramSpec::with_defaults("web", "").notify,
+        depends_on: vec![],
+        restart: ProgramSpec::with_defaults("web", "").restart,
+        environment_file: None,
+        capabilities: 0,
+        no_new_privs: false,
         origin: origin(&main, "[program:web]"),
     };
 

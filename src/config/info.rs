@@ -34,16 +34,46 @@ pub struct InfoContext<'a> {
 /// The `getAllConfigInfo` fields of one process: the program table's
 /// rendered rows in table order, then `group`, `group_prio` and `inuse`.
 /// An XML-RPC struct has no order; the keys and values are Supervisor's.
+/// pidvisor's own options follow, each only when set away from its
+/// default ([`extension_fields`]).
 pub fn info_fields(spec: &ProgramSpec, ctx: &InfoContext) -> Vec<(&'static str, ConfigValue)> {
     let mut fields: Vec<(&'static str, ConfigValue)> = PROGRAM
         .iter()
+        .filter(|row| !row.extension)
         .filter_map(|row| row.info)
         .map(|(key, render)| (key, render(spec, ctx)))
         .collect();
     fields.push(("group", ConfigValue::Str(spec.group.clone())));
     fields.push(("group_prio", ConfigValue::Int(ctx.group_priority)));
     fields.push(("inuse", ConfigValue::Bool(ctx.inuse)));
+    fields.extend(extension_fields(spec));
     fields
+}
+
+/// The `getAllConfigInfo` fields of pidvisor's own program options that
+/// `spec` sets away from their defaults, in table order. A config that
+/// uses none of them gets exactly Supervisor's records.
+pub fn extension_fields(spec: &ProgramSpec) -> Vec<(&'static str, ConfigValue)> {
+    let ctx = InfoContext {
+        group_priority: 0,
+        inuse: false,
+        stdout_logfile: None,
+        stderr_logfile: None,
+    };
+    let rows = || PROGRAM.iter().filter(|row| row.extension);
+    let set: Vec<_> = rows()
+        .filter_map(|row| row.info)
+        .map(|(key, render)| (key, render(spec, &ctx)))
+        .collect();
+    if set.is_empty() {
+        return set;
+    }
+    let default = ProgramSpec::with_defaults(&spec.name, &spec.command);
+    set.into_iter()
+        .zip(rows().filter_map(|row| row.info))
+        .filter(|((_, value), (_, render))| *value != render(&default, &ctx))
+        .map(|(field, _)| field)
+        .collect()
 }
 
 /// A log file as `getAllConfigInfo` shows it.

@@ -20,12 +20,15 @@ fn sample(dir: &str) -> String {
          [program:every]\ncommand=/bin/cat %(process_num)d\nprocess_name=%(program_name)s_%(process_num)d\n\
          numprocs=2\nnumprocs_start=3\npriority=5\nautostart=false\nautorestart=true\nstartsecs=7\n\
          startretries=9\nstopsignal=KILL\nstopwaitsecs=11\nstopasgroup=true\nkillasgroup=true\n\
-         exitcodes=0,2,255\nredirect_stderr=true\nuser=root\ndirectory={dir}\numask=002\n\
+         exitcodes=0,2,255\nredirect_stderr=true\nuser=svc\ndirectory={dir}\numask=002\n\
          serverurl=http://127.0.0.1:9001\nenvironment=A=1\ncgroup=true\nmemory_max=1GB\npids_max=5\n\
          cpu_max=max\nstdout_logfile={dir}/out.log\nstdout_logfile_maxbytes=1KB\n\
          stdout_logfile_backups=2\nstdout_capture_maxbytes=3KB\nstdout_events_enabled=true\n\
          stdout_syslog=true\nstderr_logfile=NONE\nstderr_logfile_maxbytes=4\nstderr_logfile_backups=5\n\
          stderr_capture_maxbytes=6\nstderr_events_enabled=true\nstderr_syslog=true\n\
+         depends_on=plain\nrestart_delay=2\nstart_limit_burst=3\nstart_limit_interval=30\n\
+         capabilities=CAP_NET_BIND_SERVICE,CAP_KILL\nno_new_privs=true\nenvironment_file=-{dir}/app.env\n\
+         stdout_log_timestamps=true\nstderr_log_timestamps=true\n\
          [program:plain]\ncommand=/bin/true\n\
          [program:member]\ncommand=/bin/true\nstderr_logfile={dir}/err.log\nserverurl=AUTO\nstopsignal=0\n\
          [group:g]\nprograms=member\npriority=42\n\
@@ -38,7 +41,15 @@ fn config() -> (tempfile::TempDir, Config) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().display().to_string();
     let mut env = Env::new(&[("HOME", "/root")], "host", dir.path());
-    env.users = Users::Table(UserTable::with_root());
+    let mut users = UserTable::with_root();
+    users.users.push(crate::sys::user::Passwd {
+        name: "svc".into(),
+        uid: 1000,
+        gid: 1000,
+        home: "/home/svc".into(),
+        shell: "/bin/sh".into(),
+    });
+    env.users = Users::Table(users);
     let path = dir.path().join("s.conf");
     match load_str(&path, &sample(&d), &env) {
         Ok(c) => (dir, c),

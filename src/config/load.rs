@@ -96,6 +96,7 @@ pub fn load_str(path: &Path, text: &str, env: &Env) -> Result<Config, ConfigErro
     }
     loader.supervisord_env = supervisord.environment.clone();
     let groups = super::groups::groups(&mut loader);
+    super::depends::check(&mut loader, &groups, &supervisord.exit_on_fatal);
     let (unix_http_servers, inet_http_servers) = super::servers::servers(&mut loader);
     // supervisord never reads [supervisorctl]: its problems are the
     // client's (`load_ctl`), not a reason to refuse to start or reread.

@@ -250,6 +250,7 @@ fn every_program_option() {
             capture_maxbytes: 1 << 20,
             events_enabled: true,
             syslog: true,
+            timestamps: false,
         }
     );
     assert_eq!(
@@ -261,6 +262,7 @@ fn every_program_option() {
             capture_maxbytes: 3,
             events_enabled: true,
             syslog: true,
+            timestamps: false,
         }
     );
     assert_eq!(p.environment, vec![("A".to_string(), "1".to_string())]);

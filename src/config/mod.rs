@@ -20,12 +20,14 @@
 //! it: the daemon (start, reload, reread), the ctl (`[supervisorctl]`), and
 //! the core, which consumes the typed specs.
 
+mod depends;
 pub mod env;
 pub mod error;
 pub mod expand;
 mod groups;
 pub mod info;
 mod load;
+pub mod our_values;
 mod program;
 mod servers;
 pub mod signal;
@@ -37,7 +39,7 @@ pub mod values;
 
 pub use env::{find_config, search_paths, set_process_defaults, Defaults, Env};
 pub use error::{ConfigError, ConfigErrors};
-pub use info::{info_fields, ConfigValue, InfoContext};
+pub use info::{extension_fields, info_fields, ConfigValue, InfoContext};
 pub use load::{known_options, load, load_ctl, load_str, option_defaults};
 pub use program::{MAX_PROCESSES, MAX_WAIT_SECS};
 pub use table::OptionDefault;

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use super::env::Env;
 use super::info::{logfile_value, ConfigValue};
 use super::load::{Loader, Report};
+use super::our_values::*;
 use super::signal::parse_signal;
 use super::table::{apply_defaults, Ctx, DefaultValue, Expansion, Opt, Rule};
 use super::types::*;
@@ -60,6 +61,7 @@ impl ProgramDraft {
             capture_maxbytes: 0,
             events_enabled: false,
             syslog: false,
+            timestamps: false,
         };
         ProgramDraft {
             spec: ProgramSpec {
@@ -91,6 +93,11 @@ impl ProgramDraft {
                 pids_max: None,
                 cpu_max: None,
                 notify: NotifySpec::default(),
+                depends_on: Vec::new(),
+                restart: RestartPolicy::default(),
+                environment_file: None,
+                capabilities: 0,
+                no_new_privs: false,
                 origin: Origin::default(),
             },
             numprocs: 0,
@@ -262,6 +269,45 @@ pub(super) const PROGRAM: &[Row] = &[
         d.spec.cpu_max = Some(parse_cpu_max(v)?);
         Ok(())
     }),
+    // pidvisor's own options (issue 18; a real supervisord ignores them).
+    Row::new("depends_on", Section, Text(""), |d, v, _| {
+        d.spec.depends_on = parse_name_list(v)?;
+        Ok(())
+    })
+    .extension("depends_on", |p, _| {
+        ConfigValue::Str(p.depends_on.join(","))
+    }),
+    Row::new("restart_delay", Section, Text("0"), |d, v, _| {
+        d.spec.restart.delay = parse_whole_seconds(v)?;
+        Ok(())
+    })
+    .extension("restart_delay", |p, _| ConfigValue::Int(p.restart.delay)),
+    Row::new("start_limit_burst", Section, Text("0"), |d, v, _| {
+        d.spec.restart.limit_burst = parse_count(v)?;
+        Ok(())
+    })
+    .extension("start_limit_burst", |p, _| {
+        ConfigValue::Int(p.restart.limit_burst)
+    }),
+    Row::new("start_limit_interval", Section, Text("10"), |d, v, _| {
+        d.spec.restart.limit_interval = parse_whole_seconds(v)?;
+        Ok(())
+    })
+    .extension("start_limit_interval", |p, _| {
+        ConfigValue::Int(p.restart.limit_interval)
+    }),
+    Row::new("capabilities", Section, Text(""), |d, v, _| {
+        d.spec.capabilities = parse_capabilities(v)?;
+        Ok(())
+    })
+    .extension("capabilities", |p, _| {
+        ConfigValue::Str(capability_names(p.capabilities).join(","))
+    }),
+    Row::new("no_new_privs", Section, Text("false"), |d, v, _| {
+        d.spec.no_new_privs = parse_bool(v)?;
+        Ok(())
+    })
+    .extension("no_new_privs", |p, _| ConfigValue::Bool(p.no_new_privs)),
     Row::new("process_name", Raw, Text("%(program_name)s"), |d, v, _| {
         d.process_name = parse_name(v)?;
         Ok(())
@@ -356,6 +402,26 @@ pub(super) const PROGRAM: &[Row] = &[
         d.spec.notify.pidfile = Some(path);
         Ok(())
     }),
+    // pidvisor's own options read per process (issue 18).
+    Row::new("environment_file", Process, Unset, |d, v, _| {
+        d.spec.environment_file = Some(parse_environment_file(v)?);
+        Ok(())
+    })
+    .extension("environment_file", |p, _| match &p.environment_file {
+        None => ConfigValue::none(),
+        Some(f) => {
+            let dash = if f.optional { "-" } else { "" };
+            ConfigValue::Str(format!("{dash}{}", f.path.display()))
+        }
+    }),
+    Row::new("stdout_log_timestamps", Process, Text("false"), stamps::<0>)
+        .extension("stdout_log_timestamps", |p, _| {
+            ConfigValue::Bool(p.stdout.timestamps)
+        }),
+    Row::new("stderr_log_timestamps", Process, Text("false"), stamps::<1>)
+        .extension("stderr_log_timestamps", |p, _| {
+            ConfigValue::Bool(p.stderr.timestamps)
+        }),
     Row::new(
         "command",
         Process,
@@ -397,6 +463,11 @@ fn maxbytes<const S: usize>(d: &mut ProgramDraft, v: &str, _: &Ctx) -> Result<()
     Ok(())
 }
 
+fn stamps<const S: usize>(d: &mut ProgramDraft, v: &str, _: &Ctx) -> Result<(), String> {
+    d.log_mut(S).timestamps = parse_bool(v)?;
+    Ok(())
+}
+
 fn syslog<const S: usize>(d: &mut ProgramDraft, v: &str, _: &Ctx) -> Result<(), String> {
     d.log_mut(S).syslog = parse_bool(v)?;
     Ok(())
@@ -409,6 +480,8 @@ const SECTION_RULES: &[Rule<ProgramDraft>] = &[
     process_num_in_name,
     stopasgroup_needs_killasgroup,
     notify_needs_its_socket,
+    start_limit_needs_an_interval,
+    capabilities_need_a_user,
 ];
 
 /// The rules on one process's options, run once its process rows are read.
@@ -452,6 +525,32 @@ fn notify_needs_its_socket(draft: &mut ProgramDraft, report: &mut Report) {
         };
         let msg = format!("{why} needs the notify socket: notify_access must be main or all");
         report.fail("notify_access", msg);
+    }
+}
+
+/// A burst counted over no time at all would never be reached.
+fn start_limit_needs_an_interval(draft: &mut ProgramDraft, report: &mut Report) {
+    let r = draft.spec.restart;
+    if r.limit_burst > 0 && r.limit_interval == 0 {
+        report.fail(
+            "start_limit_interval",
+            "start_limit_interval must be at least 1 second when start_limit_burst is set".into(),
+        );
+    }
+}
+
+/// Capabilities are what `user=` would otherwise take away: a process that
+/// stays root has them all already (and a daemon that is not root has none
+/// to give).
+fn capabilities_need_a_user(draft: &mut ProgramDraft, report: &mut Report) {
+    let needs_user =
+        draft.spec.capabilities != 0 && draft.spec.user.as_ref().map_or(true, |u| u.uid == 0);
+    if needs_user {
+        report.fail(
+            "capabilities",
+            "capabilities are kept across a drop to a user: set user= to a user other than root"
+                .into(),
+        );
     }
 }
 

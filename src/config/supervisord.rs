@@ -125,6 +125,12 @@ pub(super) const SUPERVISORD: &[Row] = &[
         s.web_ui = parse_bool(v)?;
         Ok(())
     }),
+    // Container mode (issue 18); the names are checked against the
+    // programs and groups once they are read (`depends.rs`).
+    Row::new("exit_on_fatal", Here, Text(""), |s, v, _| {
+        s.exit_on_fatal = super::our_values::parse_exit_on_fatal(v)?;
+        Ok(())
+    }),
 ];
 
 /// The keys of [`SUPERVISORD`].
@@ -168,6 +174,7 @@ fn blank() -> SupervisordSpec {
         dbus: DbusMode::Auto,
         dbus_group: None,
         web_ui: true,
+        exit_on_fatal: ExitOnFatal::Never,
     }
 }
 

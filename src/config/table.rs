@@ -82,6 +82,10 @@ pub struct Opt<T: 'static> {
     /// The `getAllConfigInfo` key and rendering, for the program options
     /// Supervisor shows there.
     pub info: Option<(&'static str, Render)>,
+    /// A pidvisor option (not Supervisor's): `getAllConfigInfo` shows it
+    /// only when set away from its default, so that the records of a
+    /// config that does not use it stay exactly Supervisor's.
+    pub extension: bool,
 }
 
 impl<T> Opt<T> {
@@ -97,12 +101,21 @@ impl<T> Opt<T> {
             default,
             store,
             info: None,
+            extension: false,
         }
     }
 
     /// This option as `getAllConfigInfo` shows it, under `key`.
     pub const fn info(mut self, key: &'static str, render: Render) -> Opt<T> {
         self.info = Some((key, render));
+        self
+    }
+
+    /// A pidvisor option that `getAllConfigInfo` shows under `key` when
+    /// it is not at its default.
+    pub const fn extension(mut self, key: &'static str, render: Render) -> Opt<T> {
+        self.info = Some((key, render));
+        self.extension = true;
         self
     }
 }

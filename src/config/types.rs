@@ -93,6 +93,22 @@ pub struct SupervisordSpec {
     pub dbus_group: Option<String>,
     /// `web_ui = true|false`: the web page on the HTTP servers (issue 16).
     pub web_ui: bool,
+    /// `exit_on_fatal = NAME, ...|all`: container mode (issue 18).
+    pub exit_on_fatal: ExitOnFatal,
+}
+
+/// `[supervisord] exit_on_fatal`: which programs going FATAL stop the whole
+/// daemon with a non-zero exit status (so that a container orchestrator
+/// restarts the container).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ExitOnFatal {
+    /// Never (the default, Supervisor's behaviour).
+    #[default]
+    Never,
+    /// Any program.
+    All,
+    /// The programs (or every program of the groups) of these names.
+    Names(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +244,9 @@ pub struct LogSpec {
     pub capture_maxbytes: i64,
     pub events_enabled: bool,
     pub syslog: bool,
+    /// `*_log_timestamps` (pidvisor): each line in the file starts with an
+    /// ISO-8601 time.
+    pub timestamps: bool,
 }
 
 /// One process, after `numprocs` expansion: everything needed to run it.
@@ -275,6 +294,18 @@ pub struct ProgramSpec {
     pub cpu_max: Option<String>,
     /// Readiness, watchdog and forking daemons (issue 17).
     pub notify: NotifySpec,
+    /// `depends_on`: program or group names started (and RUNNING) before
+    /// this one, and stopped after it (issue 18).
+    pub depends_on: Vec<String>,
+    /// `restart_delay`, `start_limit_burst`, `start_limit_interval`.
+    pub restart: RestartPolicy,
+    /// `environment_file`: read at each start, under `environment`.
+    pub environment_file: Option<EnvFile>,
+    /// `capabilities`: kept as ambient capabilities across the `user=`
+    /// drop; bit `n` is capability number `n` (`CAP_NET_BIND_SERVICE` is 10).
+    pub capabilities: u64,
+    /// `no_new_privs`: `PR_SET_NO_NEW_PRIVS` before exec.
+    pub no_new_privs: bool,
     /// Where the section starts.
     pub origin: Origin,
 }
@@ -328,6 +359,27 @@ impl NotifySpec {
     pub fn uses_socket(&self) -> bool {
         self.access != NotifyAccess::None
     }
+}
+
+/// How automatic restarts are paced and bounded (pidvisor's keys; their
+/// defaults keep Supervisor's behaviour: no delay, no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RestartPolicy {
+    /// `restart_delay`: seconds from an exit to its automatic restart.
+    pub delay: i64,
+    /// `start_limit_burst`: automatic restarts allowed within
+    /// `interval` seconds; one more makes the process FATAL. 0: no limit.
+    pub limit_burst: i64,
+    /// `start_limit_interval`, in seconds.
+    pub limit_interval: i64,
+}
+
+/// `environment_file = [-]PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvFile {
+    pub path: PathBuf,
+    /// Written with a leading `-`: a missing file is no error.
+    pub optional: bool,
 }
 
 impl ProgramSpec {

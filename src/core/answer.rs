@@ -127,6 +127,7 @@ impl Core {
                     return Some(Err(Fault::new(FaultCode::AlreadyAdded, &name)));
                 }
                 self.insert_group(spec);
+                self.deps_changed();
                 self.reread.remove(&name);
                 self.emit(Effect::GroupAdded { name: name.clone() });
                 self.reply(token, Ok(Response::Bool(true)));
@@ -248,6 +249,7 @@ impl Core {
             .into_iter()
             .filter(|id| !self.procs[id].state.is_running())
             .collect();
+        let ids = self.dependency_order(ids, false);
         self.all(token, ids, |core, name, id| {
             core.start_one(name, id, wait, now)
         })
@@ -257,8 +259,13 @@ impl Core {
         let ids: Vec<ProcId> = self
             .targets(gi)
             .into_iter()
-            .filter(|&id| self.procs[&id].state.is_running() || self.restart_pending(id))
+            .filter(|&id| {
+                self.procs[&id].state.is_running()
+                    || self.restart_pending(id)
+                    || self.start_held(id)
+            })
             .collect();
+        let ids = self.dependency_order(ids, true);
         self.all(token, ids, |core, name, id| {
             core.stop_one(name, id, wait, now)
         })
@@ -305,8 +312,8 @@ impl Core {
             }
             _ => {}
         }
-        // STOPPED/EXITED/FATAL -> STARTING
-        self.spawn(id, now);
+        // STOPPED/EXITED/FATAL -> STARTING (after its dependencies)
+        let gen = self.start_in_order(id, now, true);
         let p = &self.procs[&id];
         // Supervisor answers at once (in list order, within a group call)
         // when it need not wait for RUNNING; it gets there at once with
@@ -314,7 +321,7 @@ impl Core {
         let at_once = !wait || (p.spec.startsecs == 0 && !p.waits_for_ready());
         Ok(Step::Wait(WaitItem {
             id,
-            gen: p.gen,
+            gen,
             kind: WaitKind::Start { wait },
             name: name.into(),
             slot: at_once.then_some(0),
@@ -323,6 +330,11 @@ impl Core {
 
     /// `stopProcess` on one process.
     fn stop_one(&mut self, name: &str, id: ProcId, wait: bool, now: Now) -> Result<Step, Fault> {
+        if self.start_held(id) && !self.procs[&id].state.is_running() {
+            // A start held for its dependencies: called off.
+            self.cancel_start(id, now);
+            return Ok(Step::Done);
+        }
         if self.restart_pending(id) {
             // Between runs of a crash loop: call the restart off, like a stop
             // in BACKOFF (Supervisor would answer NOT_RUNNING and restart it).
@@ -335,8 +347,8 @@ impl Core {
         if !p.state.is_running() {
             return Err(Fault::new(FaultCode::NotRunning, name));
         }
-        let sig = p.spec.stopsignal;
-        if let Some(msg) = self.kill(id, sig, now) {
+        // After what depends on it.
+        if let Some(msg) = self.stop_in_order(id, now) {
             return Err(Fault::new(FaultCode::Failed, &msg));
         }
         let p = &self.procs[&id];
@@ -375,7 +387,11 @@ impl Core {
     pub fn process_info(&self, id: ProcId, now: Now) -> ProcessInfo {
         let p = &self.procs[&id];
         let (start, stop, wall) = (clamp(p.laststart), clamp(p.laststop), clamp(now.wall));
-        let spawnerr = p.spawnerr.clone().unwrap_or_default();
+        let mut spawnerr = p.spawnerr.clone().unwrap_or_default();
+        let held = self.held_reason(id);
+        if let Some(why) = held {
+            spawnerr = why.to_string();
+        }
         let desc = description(
             &DescribeInput {
                 state: p.state,
@@ -388,6 +404,8 @@ impl Core {
             },
             self.local_time,
         );
+        // A start held or given up for its dependencies says why instead.
+        let desc = held.map_or(desc, str::to_string);
         ProcessInfo {
             name: p.spec.name.clone(),
             group: p.spec.group.clone(),

@@ -169,6 +169,11 @@ pub enum Effect {
     ReopenLogs,
     /// Shutdown finished: every process is in a STOPPED state. Exit 0.
     Exit,
+    /// A shutdown started by `exit_on_fatal` finished: exit with `code`
+    /// (non-zero).
+    ExitWith {
+        code: i32,
+    },
     /// Restart finished: re-read the config and build a new core.
     Reload,
 }

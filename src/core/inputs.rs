@@ -141,15 +141,16 @@ impl Core {
                 AutoRestart::Unexpected => !expected,
                 AutoRestart::Never => false,
             };
-            if restart && self.mood == SupervisorState::Running {
+            if restart && self.mood == SupervisorState::Running && self.may_restart(id, now) {
                 let at = self.procs[&id].restart_at(now.mono);
                 if at > now.mono {
-                    // A crash loop: restart RESTART_SPACING after the last spawn.
+                    // restart_delay, or a crash loop without a start limit:
+                    // restart RESTART_SPACING after the last spawn.
                     self.timers.set(id, Timer::Restart, at);
                 } else {
                     self.proc_mut(id).restart_count += 1;
-                    // EXITED -> STARTING
-                    self.spawn(id, now);
+                    // EXITED -> STARTING (after its dependencies)
+                    self.start_in_order(id, now, false);
                 }
             }
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::command::{CommandCheck, Effect};
+use super::depends::Deps;
 use super::process::{Process, Timer};
 use super::state::{ProcessState, SupervisorState};
 use super::timers::Timers;
@@ -13,7 +14,7 @@ use super::wait::Wait;
 use super::{Now, ProcId};
 use crate::api::{Fault, FaultCode};
 use crate::config::signal::signame;
-use crate::config::{Config, GroupSpec, LogLevel, ProgramSpec};
+use crate::config::{Config, ExitOnFatal, GroupSpec, LogLevel, ProgramSpec};
 use crate::py::py_repr;
 
 const SIGKILL: i32 = 9;
@@ -57,6 +58,14 @@ pub struct Core {
     /// Pending groups read by the last reread and not added since (their
     /// AUTO log names show as 'auto' in getAllConfigInfo).
     pub(super) reread: std::collections::BTreeSet<String>,
+    /// Issue 18: the dependency graph and the starts and stops it holds
+    /// (`depends.rs`); `[supervisord] exit_on_fatal`, a FATAL it names
+    /// (acted on at the end of the input) and the exit status it gives
+    /// (`policy.rs`).
+    pub(super) deps: Deps,
+    pub(super) exit_on_fatal: ExitOnFatal,
+    pub(super) fatal_exit: Option<String>,
+    pub(super) exit_status: i32,
 }
 
 impl Core {
@@ -79,10 +88,15 @@ impl Core {
             local_time,
             check: Box::new(|_| CommandCheck::Ok),
             reread: Default::default(),
+            deps: Deps::default(),
+            exit_on_fatal: config.supervisord.exit_on_fatal.clone(),
+            fatal_exit: None,
+            exit_status: 0,
         };
         for g in &config.groups {
             core.insert_group(g.clone());
         }
+        core.deps_changed();
         let names: Vec<String> = core.groups.iter().map(|g| g.spec.name.clone()).collect();
         for name in names {
             core.autostart(&name, now);
@@ -252,6 +266,7 @@ impl Core {
             self.procs.remove(id);
             self.timers.clear_all(*id);
         }
+        self.deps_changed();
         self.emit(Effect::GroupRemoved { name: g.spec.name });
         // No reply may wait forever on a process that is gone.
         for id in g.procs {
@@ -271,8 +286,8 @@ impl Core {
                 && p.spawn_count == 0
                 && p.state == ProcessState::Stopped
             {
-                // STOPPED -> STARTING
-                self.spawn(id, now);
+                // STOPPED -> STARTING (after its dependencies)
+                self.start_in_order(id, now, true);
             }
         }
     }
@@ -306,6 +321,9 @@ impl Core {
             pid,
             tries,
         });
+        if to == ProcessState::Fatal {
+            self.on_fatal(id);
+        }
         self.resolve_waits(id);
     }
 
@@ -319,6 +337,7 @@ impl Core {
         }
         p.killing = false;
         p.spawnerr = None;
+        p.blocked = None;
         p.exitstatus = None;
         p.last_pid = 0;
         p.failing = None;
@@ -328,6 +347,7 @@ impl Core {
         p.gen += 1;
         p.spawn_count += 1;
         let gen = p.gen;
+        self.deps.waiting.remove(&id);
         self.timers.clear_all(id);
         self.set_state(id, ProcessState::Starting, true, now);
         self.emit(Effect::Spawn { id, gen });
@@ -494,6 +514,8 @@ impl Core {
                 }
             }
         }
+        self.drive_dependencies(now);
+        self.drive_fatal_exit();
         self.drive_shutdown(now);
     }
 
@@ -528,8 +550,8 @@ impl Core {
                     && p.backoff <= p.spec.startretries =>
             {
                 p.restart_count += 1;
-                // BACKOFF -> STARTING
-                self.spawn(id, now);
+                // BACKOFF -> STARTING (after its dependencies)
+                self.start_in_order(id, now, false);
             }
             Timer::StopWait if p.state == ProcessState::Stopping => {
                 if p.pid == 0 {
@@ -555,8 +577,8 @@ impl Core {
             }
             Timer::Restart if p.state == ProcessState::Exited && running => {
                 p.restart_count += 1;
-                // EXITED -> STARTING
-                self.spawn(id, now);
+                // EXITED -> STARTING (after its dependencies)
+                self.start_in_order(id, now, false);
             }
             _ => {}
         }

@@ -67,10 +67,12 @@
 
 mod answer;
 mod command;
+mod depends;
 pub mod describe;
 mod diff;
 mod inputs;
 mod machine;
+mod policy;
 mod process;
 mod readiness;
 mod shutdown;
@@ -84,6 +86,7 @@ mod tests;
 pub use command::{Command, CommandCheck, Effect, ExitStatus};
 pub use diff::diff;
 pub use machine::{Checker, Core, Group};
+pub use policy::FATAL_EXIT_STATUS;
 pub use process::{Failing, Process, Timer};
 pub use state::{can_become, TRANSITIONS};
 

@@ -1,5 +1,6 @@
 //! One supervised process: its spec, state and counters.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,8 +20,10 @@ pub enum Timer {
     StopWait,
     /// STOPPING with a stop call waiting: `waiting for x to stop` every 2 s.
     StopReport,
-    /// EXITED -> STARTING (autorestart) of a run shorter than
-    /// [`RESTART_SPACING`], at `laststart + RESTART_SPACING`.
+    /// EXITED -> STARTING (autorestart) when it is due later than the
+    /// exit: after `restart_delay`, or for a run shorter than
+    /// [`RESTART_SPACING`] (without a start limit) at `laststart +
+    /// RESTART_SPACING`.
     Restart,
     /// `ready=notify`: STARTING without `READY=1` until here is a failed
     /// start (`ready_timeout_sec`, pushed later by `EXTEND_TIMEOUT_USEC`).
@@ -110,6 +113,13 @@ pub struct Process {
     /// The watchdog interval of this run: `watchdog_sec`, or what the
     /// program asked with `WATCHDOG_USEC=` (zero: off).
     pub watchdog: Duration,
+    /// Why a start asked for has not happened: held for a dependency
+    /// (`waiting for db`) or given up (`not started: dependency db is
+    /// FATAL`); shown by `status` while there is no child (issue 18).
+    pub blocked: Option<String>,
+    /// When the automatic restarts counted against the start limit were
+    /// decided (oldest first, at most `start_limit_burst`).
+    pub(super) recent_restarts: VecDeque<Instant>,
 }
 
 fn logfile_name(f: &LogFile) -> String {
@@ -145,6 +155,8 @@ impl Process {
             restart_count: 0,
             status_text: String::new(),
             failing: None,
+            blocked: None,
+            recent_restarts: VecDeque::new(),
         }
     }
 
@@ -166,10 +178,17 @@ impl Process {
     }
 
     /// When an automatic restart may happen: at once after a run of at least
-    /// [`RESTART_SPACING`], else that long after the last spawn.
+    /// [`RESTART_SPACING`], else that long after the last spawn; never
+    /// before `restart_delay`. With a start limit, which bounds a crash
+    /// loop by itself, the spacing does not apply (see `policy.rs`).
     pub(super) fn restart_at(&self, now: Instant) -> Instant {
+        let delay = now + Duration::from_secs(self.spec.restart.delay.max(0) as u64);
+        if self.spec.restart.limit_burst > 0 {
+            return delay;
+        }
         self.laststart_mono
             .map_or(now, |s| (s + RESTART_SPACING).max(now))
+            .max(delay)
     }
 
     /// Whether `ready=notify`: RUNNING only on `READY=1`.

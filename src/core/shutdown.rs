@@ -20,8 +20,8 @@ impl Core {
             let p = &self.procs[&id];
             match p.state {
                 ProcessState::Running | ProcessState::Starting => {
-                    let sig = p.spec.stopsignal;
-                    self.kill(id, sig, now);
+                    // After what depends on it.
+                    self.stop_in_order(id, now);
                 }
                 // BACKOFF -> FATAL
                 ProcessState::Backoff => self.give_up(id, now),
@@ -42,7 +42,8 @@ impl Core {
         }
         if self.stop_groups.is_none() {
             self.emit(Effect::SupervisorStopping);
-            self.stop_groups = Some(self.groups.iter().map(|g| g.spec.name.clone()).collect());
+            // Priority order, each group after those it depends on.
+            self.stop_groups = Some(self.shutdown_order());
             self.shutdown_report_at = Some(now.mono);
         }
         while let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) {
@@ -69,7 +70,7 @@ impl Core {
             self.finished = true;
             self.shutdown_report_at = None;
             let e = if self.mood == SupervisorState::Shutdown {
-                Effect::Exit
+                self.exit_effect()
             } else {
                 Effect::Reload
             };

@@ -75,6 +75,9 @@ pub const TRANSITIONS: &[(ProcessState, ProcessState)] = &[
     (Running, Exited),
     // too many retries; also BACKOFF during shutdown (`give_up`)
     (Backoff, Fatal),
+    // ours (issue 18): an automatic restart past the start limit
+    // (`start_limit_burst` within `start_limit_interval`)
+    (Exited, Fatal),
     // stop of a BACKOFF process, or of an EXITED one whose autorestart is
     // held back by the crash-loop spacing: no child to signal
     (Backoff, Stopped),

@@ -104,6 +104,15 @@ impl Core {
             WaitKind::Stop => p.state.is_stopped().then_some(Ok(())),
             WaitKind::Start { wait } => {
                 let fault = |c| Some(Err(Fault::new(c, &item.name)));
+                if p.gen + 1 == item.gen {
+                    // A start held for its dependencies: still held, or
+                    // given up (SPAWN_ERROR) or called off.
+                    return match (self.start_held(item.id), &p.blocked) {
+                        (true, _) => None,
+                        (false, Some(_)) => fault(FaultCode::SpawnError),
+                        (false, None) => fault(FaultCode::AbnormalTermination),
+                    };
+                }
                 if p.gen != item.gen {
                     fault(FaultCode::AbnormalTermination)
                 } else if p.spawnerr.is_some() {

@@ -4,7 +4,9 @@
 //! `strip_ansi` (if on) → capture-mode split (if `capture_maxbytes` > 0) →
 //! for the logged text: the file (written whole, then rotated if due) and
 //! syslog (`NAME <line>` per line, if `*_syslog`). Data is written exactly
-//! as read: no timestamps, no line re-assembly. Nothing is kept in memory:
+//! as read, no line re-assembly; with `*_log_timestamps` (pidvisor) each
+//! line in the file starts with its time ([`super::stamp`]), the rest is
+//! unchanged. Nothing is kept in memory:
 //! like Supervisor's, every reader (`tail`, `readProcessStdoutLog`,
 //! `/logtail`, D-Bus `ReadLog`) reads the file.
 //!
@@ -16,6 +18,7 @@ use std::path::{Path, PathBuf};
 use super::ansi::AnsiStripper;
 use super::capture::Capture;
 use super::rotate::{CreateMode, RotatingFile, Rotation};
+use super::stamp::LineStamper;
 use super::syslog::{severity, Syslog};
 use crate::config::types::{LogFile, LogSpec};
 
@@ -41,6 +44,8 @@ pub struct ChildLogOptions {
     pub syslog_name: Option<String>,
     /// `[supervisord] strip_ansi`.
     pub strip_ansi: bool,
+    /// `*_log_timestamps`: a time before each line in the file.
+    pub timestamps: bool,
 }
 
 impl ChildLogOptions {
@@ -63,6 +68,7 @@ impl ChildLogOptions {
             capture_maxbytes: spec.capture_maxbytes.max(0) as usize,
             syslog_name: spec.syslog.then(|| name.to_string()),
             strip_ansi,
+            timestamps: spec.timestamps,
         }
     }
 
@@ -74,6 +80,7 @@ impl ChildLogOptions {
             capture_maxbytes: 0,
             syslog_name: None,
             strip_ansi: false,
+            timestamps: false,
         }
     }
 }
@@ -97,6 +104,8 @@ pub struct ChildLog {
     ansi: Option<AnsiStripper>,
     capture: Option<Capture>,
     syslog: Option<(Syslog, Vec<u8>)>,
+    /// With `*_log_timestamps`: stamps the lines that go to the file.
+    stamp: Option<LineStamper>,
     /// Reused buffer for the stripped chunk.
     stripped: Vec<u8>,
     /// The last chunk had nothing to strip and was used as-is.
@@ -127,6 +136,9 @@ impl ChildLog {
                 prefix.push(b' ');
                 (Syslog::new("pidvisord"), prefix)
             }),
+            stamp: opts
+                .timestamps
+                .then(|| LineStamper::new(crate::clock::wall)),
             stripped: Vec::new(),
             clean: true,
         })
@@ -168,6 +180,7 @@ impl ChildLog {
             ansi,
             capture,
             syslog,
+            stamp,
             stripped,
             clean,
             ..
@@ -183,7 +196,12 @@ impl ChildLog {
             _ => chunk,
         };
         let mut written = Written::default();
-        emit(file, syslog, capture, data, &mut written);
+        let mut out = Out {
+            file,
+            stamp,
+            syslog,
+        };
+        emit(&mut out, capture, data, &mut written);
         written
     }
 
@@ -199,11 +217,17 @@ impl ChildLog {
             file,
             capture,
             syslog,
+            stamp,
             ..
         } = self;
-        emit(file, syslog, capture, &tail, &mut written);
+        let mut out = Out {
+            file,
+            stamp,
+            syslog,
+        };
+        emit(&mut out, capture, &tail, &mut written);
         if let Some(c) = capture.as_mut() {
-            let mut sink = |piece: &[u8]| log_piece(file, syslog, piece, &mut written.error);
+            let mut sink = |piece: &[u8]| out.log_piece(piece, &mut written.error);
             c.finish(&mut sink);
         }
         written
@@ -227,18 +251,20 @@ impl ChildLog {
     }
 }
 
-fn emit(
-    file: &mut Option<RotatingFile>,
-    syslog: &mut Option<(Syslog, Vec<u8>)>,
-    capture: &mut Option<Capture>,
-    data: &[u8],
-    written: &mut Written,
-) {
+/// Where logged text goes: the file (stamped, with `*_log_timestamps`)
+/// and syslog.
+struct Out<'a> {
+    file: &'a mut Option<RotatingFile>,
+    stamp: &'a mut Option<LineStamper>,
+    syslog: &'a mut Option<(Syslog, Vec<u8>)>,
+}
+
+fn emit(out: &mut Out, capture: &mut Option<Capture>, data: &[u8], written: &mut Written) {
     if data.is_empty() {
         return;
     }
     match capture.as_mut() {
-        None => log_piece(file, syslog, data, &mut written.error),
+        None => out.log_piece(data, &mut written.error),
         Some(c) => {
             let Written {
                 communications,
@@ -246,26 +272,27 @@ fn emit(
             } = written;
             c.feed(
                 data,
-                &mut |piece| log_piece(file, syslog, piece, error),
+                &mut |piece| out.log_piece(piece, error),
                 &mut |comm| communications.push(comm),
             );
         }
     }
 }
 
-fn log_piece(
-    file: &mut Option<RotatingFile>,
-    syslog: &mut Option<(Syslog, Vec<u8>)>,
-    piece: &[u8],
-    error: &mut Option<io::Error>,
-) {
-    if let Some(f) = file.as_mut() {
-        if let Err(e) = f.write(piece) {
-            error.get_or_insert(e);
+impl Out<'_> {
+    fn log_piece(&mut self, piece: &[u8], error: &mut Option<io::Error>) {
+        if let Some(f) = self.file.as_mut() {
+            let data = match self.stamp.as_mut() {
+                Some(s) => s.stamp(piece),
+                None => piece,
+            };
+            if let Err(e) = f.write(data) {
+                error.get_or_insert(e);
+            }
         }
-    }
-    if let Some((s, prefix)) = syslog.as_mut() {
-        s.send_lines(severity::INFO, prefix, piece, crate::clock::wall());
+        if let Some((s, prefix)) = self.syslog.as_mut() {
+            s.send_lines(severity::INFO, prefix, piece, crate::clock::wall());
+        }
     }
 }
 
@@ -485,6 +512,34 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_start_every_line_in_the_file_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("t.log");
+        let mut opts = ChildLogOptions::file(&p, Rotation::default());
+        opts.timestamps = true;
+        opts.capture_maxbytes = 64;
+        let mut log = ChildLog::open(opts).unwrap();
+        for piece in [
+            &b"par"[..],
+            b"tial
+whole
+<!--XSUPERVISOR:BEGIN-->x",
+            b"<!--XSUPERVISOR:END-->tail",
+        ] {
+            log.write(piece);
+        }
+        log.finish();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text:?}");
+        for (line, want) in lines.iter().zip(["partial", "whole", "tail"]) {
+            let (stamp, rest) = line.split_once(' ').unwrap();
+            assert_eq!(rest, want);
+            assert!(stamp.len() == 32 && stamp.as_bytes()[10] == b'T', "{stamp}");
+        }
+    }
+
+    #[test]
     fn from_spec_maps_targets() {
         let mut spec = LogSpec {
             file: LogFile::Auto,
@@ -493,6 +548,7 @@ mod tests {
             capture_maxbytes: 0,
             events_enabled: false,
             syslog: true,
+            timestamps: false,
         };
         let o = ChildLogOptions::from_spec(&spec, Some(Path::new("/x/a.log")), "n", false);
         assert_eq!(o.target, Target::Auto("/x/a.log".into()));

@@ -3,7 +3,8 @@
 //! * [`rotate`]: a size-rotated append-only file (spec §4.3), the storage
 //!   under both child logs and the main log.
 //! * [`child`]: [`ChildLog`], one per process stream: file / AUTO / NONE
-//!   target, `strip_ansi`, capture mode and syslog.
+//!   target, `strip_ansi`, capture mode, syslog and (pidvisor) a
+//!   timestamp per line ([`stamp`]).
 //! * [`auto`]: AUTO log names (`NAME-stdout---IDENT-XXXXXXXX.log`) and their
 //!   cleanup at start-up (§1.4 step 6).
 //! * [`read`]: the RPC read helpers (`readLog`, `tailProcessStdoutLog`) and
@@ -42,6 +43,7 @@ pub mod child;
 pub mod mainlog;
 pub mod read;
 pub mod rotate;
+pub mod stamp;
 pub mod syslog;
 
 pub use auto::{allocate_auto_name, cleanup_auto_logs, CleanupReport};

@@ -97,6 +97,9 @@ const FDS_OF_DAEMON: usize = 32;
 pub enum Ending {
     /// Shutdown finished: exit 0.
     Exit,
+    /// A shutdown started by `exit_on_fatal` finished: exit with this
+    /// (non-zero) status.
+    ExitWith(i32),
     /// Reload requested and every process stopped: re-read and run again.
     Reload,
 }
@@ -588,6 +591,7 @@ impl Reactor {
                 self.tell_systemd_stopping();
             }
             Effect::Exit => *ending = Some(Ending::Exit),
+            Effect::ExitWith { code } => *ending = Some(Ending::ExitWith(code)),
             Effect::Reload => *ending = Some(Ending::Reload),
         }
     }

@@ -44,10 +44,15 @@ pub enum ExecStage {
     /// Writing `0` to the leaf's `cgroup.procs` (fork fallback; a no-op
     /// after `CLONE_INTO_CGROUP`).
     Cgroup = 12,
+    /// `capabilities`: keeping them across `setresuid` and raising them
+    /// as ambient capabilities.
+    AmbientCapabilities = 13,
+    /// `no_new_privs`: `prctl(PR_SET_NO_NEW_PRIVS)`.
+    NoNewPrivs = 14,
 }
 
 impl ExecStage {
-    const ALL: [ExecStage; 12] = [
+    const ALL: [ExecStage; 14] = [
         ExecStage::Signals,
         ExecStage::ProcessGroup,
         ExecStage::Stdio,
@@ -60,6 +65,8 @@ impl ExecStage {
         ExecStage::Chdir,
         ExecStage::Exec,
         ExecStage::Cgroup,
+        ExecStage::AmbientCapabilities,
+        ExecStage::NoNewPrivs,
     ];
 
     pub(super) fn from_u32(raw: u32) -> Option<ExecStage> {
@@ -83,6 +90,8 @@ impl ExecStage {
         match self {
             ExecStage::Signals => b"couldn't reset signals: ",
             ExecStage::Cgroup => b"couldn't join cgroup: ",
+            ExecStage::AmbientCapabilities => b"couldn't keep capabilities: ",
+            ExecStage::NoNewPrivs => b"couldn't set no_new_privs: ",
             ExecStage::ProcessGroup => b"couldn't setpgid: ",
             ExecStage::Stdio => b"couldn't set up stdin/stdout/stderr: ",
             ExecStage::CloseFds => b"couldn't close inherited file descriptors: ",
@@ -181,6 +190,7 @@ fn setup_and_exec(
     sys::fd::close_range(3, report - 1).map_err(at(S::CloseFds))?;
     sys::fd::close_range(report + 1, u32::MAX).map_err(at(S::CloseFds))?;
 
+    let caps = prep.capabilities;
     match &prep.user {
         UserPlan::Keep => {}
         UserPlan::NotRoot => {
@@ -190,17 +200,30 @@ fn setup_and_exec(
             ))
         }
         UserPlan::Drop { uid, gid, groups } => {
+            if caps != 0 {
+                // Permitted capabilities survive the uid change only so.
+                sys::cred::keep_capabilities(true).map_err(at(S::AmbientCapabilities))?;
+            }
             sys::cred::set_groups(groups).map_err(at(S::Groups))?;
             sys::cred::set_res_gid(*gid).map_err(at(S::Gid))?;
             sys::cred::set_res_uid(*uid).map_err(at(S::Uid))?;
-            sys::cred::clear_capabilities().map_err(at(S::Capabilities))?;
+            if caps == 0 {
+                sys::cred::clear_capabilities().map_err(at(S::Capabilities))?;
+            }
         }
+    }
+    if caps != 0 {
+        // Exactly these, and ambient so that execve keeps them.
+        sys::cred::set_ambient_capabilities(caps).map_err(at(S::AmbientCapabilities))?;
     }
     if let Some(dir) = &prep.directory {
         sys::exec::chdir(dir).map_err(at(S::Chdir))?;
     }
     if let Some(mask) = prep.umask {
         sys::exec::umask(mask);
+    }
+    if prep.no_new_privs {
+        sys::prctl::set_no_new_privs().map_err(at(S::NoNewPrivs))?;
     }
     Err((
         S::Exec,

@@ -63,7 +63,8 @@ pub struct DaemonEnv<'a> {
 /// `SUPERVISOR_ENABLED=1`, `SUPERVISOR_SERVER_URL` (omitted when there is no
 /// URL), `SUPERVISOR_PROCESS_NAME`, `SUPERVISOR_GROUP_NAME`, then (pidvisor)
 /// `NOTIFY_SOCKET` and `WATCHDOG_USEC` for programs on the notify socket,
-/// `HOME`/`USER`/`LOGNAME`/`SHELL` of `user=`, then the program's
+/// `HOME`/`USER`/`LOGNAME`/`SHELL` of `user=`, then (pidvisor) what the
+/// `environment_file` says (see [`overlay`]), then the program's
 /// `environment` (`[supervisord] environment` merged under the program's own
 /// at load, as Supervisor does); later wins.
 ///
@@ -75,17 +76,19 @@ pub fn build(spec: &ProgramSpec, user: Option<&UserSpec>, daemon: &DaemonEnv<'_>
     for (k, v) in daemon.environ {
         env.set(k.clone(), v.clone());
     }
-    overlay(&mut env, spec, user, daemon);
+    overlay(&mut env, spec, user, daemon, &[]);
     env
 }
 
 /// The layers of [`build`] after the daemon's environ: what one program
-/// sets on top of it, in the same order.
+/// sets on top of it, in the same order. `file` is what its
+/// `environment_file` holds (read at this spawn), under `environment=`.
 pub fn overlay(
     env: &mut Environment,
     spec: &ProgramSpec,
     user: Option<&UserSpec>,
     daemon: &DaemonEnv<'_>,
+    file: &[(String, String)],
 ) {
     env.set("SUPERVISOR_ENABLED", "1");
     if let Some(url) = spec
@@ -114,6 +117,9 @@ pub fn overlay(
         env.set("USER", &user.name);
         env.set("LOGNAME", &user.name);
         env.set("SHELL", user.shell.as_os_str());
+    }
+    for (k, v) in file {
+        env.set(k, v);
     }
     for (k, v) in &spec.environment {
         env.set(k, v);

@@ -18,6 +18,7 @@
 mod child;
 mod command;
 mod env;
+pub mod envfile;
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
@@ -56,6 +57,10 @@ pub enum SpawnError {
     /// `clone`/`clone3`/`fork` (or `pidfd_open` after fork) failed.
     #[error("couldn't fork")]
     Fork(#[source] io::Error),
+    /// `environment_file` could not be read (`couldn't read
+    /// environment_file /x: ENOENT`) or has a bad line.
+    #[error("{0}")]
+    EnvFile(#[from] envfile::EnvFileError),
     /// The child failed before `execve` and exited 127 (already reaped).
     #[error("{message}")]
     Child {
@@ -129,6 +134,11 @@ pub struct Prepared {
     user: UserPlan,
     directory: Option<CString>,
     umask: Option<u32>,
+    /// `capabilities`: kept (ambient) across the `user=` drop; bit `n` is
+    /// capability `n`.
+    capabilities: u64,
+    /// `no_new_privs`.
+    no_new_privs: bool,
     /// `couldn't setuid to UID: ` (empty without `user=`).
     msg_setuid: Vec<u8>,
     /// `couldn't chdir to DIR: `.
@@ -243,7 +253,12 @@ pub fn prepare_with(
         .map(|a| nul("command", a.into_bytes()))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let envp = build_envp(spec, ctx, base)?;
+    // Read at every spawn, before fork: an edit applies at the next start.
+    let from_file = match &spec.environment_file {
+        None => Vec::new(),
+        Some(f) => envfile::read(&f.path, f.optional)?,
+    };
+    let envp = build_envp(spec, ctx, base, &from_file)?;
 
     let (user, msg_setuid) = match &spec.user {
         None => (UserPlan::Keep, Vec::new()),
@@ -280,6 +295,8 @@ pub fn prepare_with(
         user,
         directory,
         umask: spec.umask,
+        capabilities: spec.capabilities,
+        no_new_privs: spec.no_new_privs,
         msg_setuid,
         msg_chdir,
         msg_exec,
@@ -293,9 +310,10 @@ fn build_envp(
     spec: &ProgramSpec,
     ctx: &Context<'_>,
     base: &BaseEnv,
+    from_file: &[(String, String)],
 ) -> Result<CStrArray, SpawnError> {
     let mut own = Environment::new();
-    env::overlay(&mut own, spec, spec.user.as_ref(), &ctx.env);
+    env::overlay(&mut own, spec, spec.user.as_ref(), &ctx.env, from_file);
     let mut placed = vec![false; own.vars().len()];
     let mut out = Vec::with_capacity(base.vars.len() + own.vars().len());
     for (k, kv) in &base.vars {

@@ -601,3 +601,49 @@ fn envp_from_shared_base_equals_build() {
         Err(SpawnError::Nul { .. })
     ));
 }
+
+/// Issue 18: `environment_file` is read at each prepare, under
+/// `environment=`; a missing mandatory file is a spawn error naming it.
+#[test]
+fn environment_file_is_read_at_each_prepare_under_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("app.env");
+    let mut spec = ProgramSpec::with_defaults("web", "/bin/true");
+    spec.environment = vec![("B".into(), "from environment=".into())];
+    spec.environment_file = Some(crate::config::EnvFile {
+        path: file.clone(),
+        optional: false,
+    });
+    let err = prep(&spec).unwrap_err();
+    assert_eq!(
+        err.spawnerr("web"),
+        format!("couldn't read environment_file {}: ENOENT", file.display())
+    );
+    spec.environment_file.as_mut().unwrap().optional = true;
+    assert!(prep(&spec).is_ok());
+    std::fs::write(&file, "A='one two'\nB=from the file\n").unwrap();
+    let vars = |p: &Prepared| -> Vec<String> {
+        p.envp()
+            .iter()
+            .map(|s| s.to_str().unwrap().to_owned())
+            .filter(|s| s.starts_with("A=") || s.starts_with("B="))
+            .collect()
+    };
+    let p = prep(&spec).unwrap();
+    assert_eq!(vars(&p), ["A=one two", "B=from environment="]);
+    // An edit applies at the next prepare.
+    std::fs::write(&file, "A=changed\n").unwrap();
+    assert_eq!(
+        vars(&prep(&spec).unwrap()),
+        ["A=changed", "B=from environment="]
+    );
+    std::fs::write(&file, "NOT VALID=1\n").unwrap();
+    let err = prep(&spec).unwrap_err();
+    assert_eq!(
+        err.spawnerr("web"),
+        format!(
+            "environment_file {}:1: 'NOT VALID' is not a valid variable name",
+            file.display()
+        )
+    );
+}

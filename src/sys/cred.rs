@@ -1,5 +1,5 @@
-//! Credentials: `setgroups(2)`, `setresgid(2)`, `setresuid(2)`, `capset(2)`
-//! and the ambient capability set.
+//! Credentials: `setgroups(2)`, `setresgid(2)`, `setresuid(2)`, `capset(2)`,
+//! the ambient capability set and the keep-capabilities flag.
 //!
 //! These are the raw, per-thread syscalls (rustix `thread::set_thread_*`),
 //! not glibc's wrappers: glibc broadcasts credential changes to every thread
@@ -76,4 +76,47 @@ pub fn clear_capabilities() -> io::Result<()> {
         Err(rustix::io::Errno::INVAL) => Ok(()),
         other => Ok(other?),
     }
+}
+
+/// `prctl(PR_SET_KEEPCAPS, keep)`—whether the permitted capabilities
+/// survive the change of every uid from 0 to non-zero (`setresuid`); the
+/// effective set is emptied all the same, and the flag is cleared at
+/// `execve`. Async-signal-safe.
+///
+/// # References
+///  - [PR_SET_KEEPCAPS](https://man7.org/linux/man-pages/man2/PR_SET_KEEPCAPS.2const.html)
+pub fn keep_capabilities(keep: bool) -> io::Result<()> {
+    Ok(rustix::thread::set_keep_capabilities(keep)?)
+}
+
+/// `capset(v3, 0, {mask, mask, mask})`, `prctl(PR_CAP_AMBIENT,
+/// PR_CAP_AMBIENT_CLEAR_ALL)`, then `prctl(PR_CAP_AMBIENT,
+/// PR_CAP_AMBIENT_RAISE, n)` for each capability `n` in `mask` (bit `n`):
+/// exactly those capabilities, effective now and ambient, so that they
+/// survive `execve` of a program without file capabilities. Each must
+/// be in the permitted set already (kept across `setresuid` by
+/// [`keep_capabilities`]). Allocates nothing; async-signal-safe.
+///
+/// # References
+///  - [capset](https://man7.org/linux/man-pages/man2/capset.2.html)
+///  - [PR_CAP_AMBIENT](https://man7.org/linux/man-pages/man2/PR_CAP_AMBIENT.2const.html)
+///  - [capabilities(7), "Ambient"](https://man7.org/linux/man-pages/man7/capabilities.7.html)
+pub fn set_ambient_capabilities(mask: u64) -> io::Result<()> {
+    let set = CapabilitySet::from_bits_retain(mask);
+    rustix::thread::set_capabilities(
+        None,
+        CapabilitySets {
+            effective: set,
+            permitted: set,
+            inheritable: set,
+        },
+    )?;
+    rustix::thread::clear_ambient_capability_set()?;
+    for n in 0..64 {
+        if mask & (1 << n) != 0 {
+            let one = CapabilitySet::from_bits_retain(1 << n);
+            rustix::thread::configure_capability_in_ambient_set(one, true)?;
+        }
+    }
+    Ok(())
 }

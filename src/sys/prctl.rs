@@ -18,3 +18,13 @@ pub fn set_child_subreaper() -> io::Result<()> {
 pub fn is_child_subreaper() -> io::Result<bool> {
     Ok(rustix::process::child_subreaper()?.is_some())
 }
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`—`execve` can no longer grant privileges
+/// (setuid bits and file capabilities are ignored); inherited by every
+/// descendant and never undone. Async-signal-safe.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/PR_SET_NO_NEW_PRIVS.2const.html)
+pub fn set_no_new_privs() -> io::Result<()> {
+    Ok(rustix::thread::set_no_new_privs(true)?)
+}

@@ -18,9 +18,13 @@ pub fn cgroup2() -> Option<PathBuf> {
 
 fn probe() -> Result<PathBuf, String> {
     let host = pidvisor::cgroup::discover("/proc".as_ref()).map_err(|e| e.to_string())?;
+    // One directory per call: the tests of this binary probe in parallel,
+    // and one removing a shared directory made another see no cgroup.kill.
+    static PROBES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = host
         .own
-        .join(format!("pidvisor-probe-{}", std::process::id()));
+        .join(format!("pidvisor-probe-{}-{n}", std::process::id()));
     fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let has_kill = dir.join("cgroup.kill").exists();
     let _ = fs::remove_dir(&dir);

@@ -35,6 +35,9 @@ pub mod cgroups;
 mod dbus;
 // Issue 21: hostile input and exhausted resources never cost a program.
 mod reliability;
+// Issue 18: dependencies, the start limit, exit_on_fatal, capabilities,
+// environment files and log timestamps.
+mod issue18;
 // (The control server under floods, and the exit storm, load the machine:
 // they run one at a time in their own binary, tests/heavy.)
 // Event listeners (childutils, superlance) and fcgi-program sockets (issue 15).

@@ -43,6 +43,7 @@ pub fn config(groups: Vec<GroupSpec>) -> Config {
             dbus: DbusMode::Off,
             dbus_group: None,
             web_ui: true,
+            exit_on_fatal: Default::default(),
         },
         unix_http_servers: vec![],
         inet_http_servers: vec![],

@@ -51,6 +51,8 @@ fn table_has_every_spec_row_ours_and_nothing_else() {
         (S::Running, S::Stopping),
         (S::Running, S::Exited),
         (S::Backoff, S::Fatal),
+        // ours: an automatic restart past the start limit (issue 18)
+        (S::Exited, S::Fatal),
         (S::Backoff, S::Stopped),
         // ours: a stop between the runs of a crash loop (restart spacing)
         (S::Exited, S::Stopped),
