@@ -19,6 +19,11 @@
 //! Everything here takes its root as a path ([`Tree::new`]), so unit tests
 //! run on a temp dir seeded with fake interface files. Discovery of the real
 //! mount lives in [`discover`].
+//!
+//! It owns nothing at run time (the reactor's `cgroups` part keeps the
+//! leaves' fds and watches); it may call the file system and `crate::sys`,
+//! and is called by the reactor, by `--check-config` (limits against the
+//! controllers the host offers) and by the `/metrics` answer.
 
 mod discover;
 mod files;

@@ -1,6 +1,10 @@
 //! Command lines: clap derive structs for `pidvisord`, Supervisor's
 //! usage-error format (`Error: ...` / `For help, use ... -h`, exit 2), and
 //! the per-user mode's paths ([`session`]) both programs share.
+//!
+//! It may call `crate::config` (the `--session` defaults) and the file
+//! system (the runtime and state directories of `--session`); `daemon`
+//! and `pidvisorctl`'s option parsing call it.
 
 pub mod session;
 

@@ -12,6 +12,11 @@
 //! the `[supervisorctl]` section (via [`crate::config::load_ctl`]) and runs
 //! either one command or the shell. The terminal and signal calls it needs
 //! are in [`crate::sys::term`].
+//!
+//! It may call the XML-RPC and HTTP codecs (`control::xmlrpc`,
+//! `http::codec`), `config` (the `[supervisorctl]` section), `py` and
+//! `sys`; it shares no state with the daemon and is called only by the
+//! `pidvisorctl` binary.
 
 pub mod client;
 pub mod commands;

@@ -14,6 +14,11 @@
 //! its executor thread (async-io adds its I/O thread); both start after the
 //! daemon has daemonized and blocked its signals. The only lock is around
 //! the reactor's waker, which each new reactor (after a reload) replaces.
+//!
+//! It owns the bus connection, the exported objects and the mirror of what
+//! they last showed; it may call `api` (the requests and answers), `config`
+//! (the D-Bus settings) and `sys::user` (the access policy); the daemon
+//! starts it and the reactor's `bridge` part talks to it.
 
 mod access;
 mod error;

@@ -35,6 +35,11 @@
 //! * Rotation decisions use a tracked size (fstat only when the tracked size
 //!   reaches `maxbytes`), see [`rotate`]: appends by *another* writer alone
 //!   do not trigger our rotation.
+//!
+//! It owns the open log files; it may call the file system, `py` (repr of
+//! bytes in the main log) and `sys`; the reactor (child logs, the main log,
+//! `readLog`/`tail`) and the daemon (the main log before the loop starts)
+//! call it.
 
 pub mod ansi;
 pub mod auto;

@@ -40,6 +40,7 @@
 //! Supervisor: callers (`config`, `spawn`, `ctl`, `control`) add Supervisor's
 //! wording around these results.
 
+
 pub mod configparser;
 pub mod getopt;
 pub mod glob;

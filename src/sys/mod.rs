@@ -9,6 +9,10 @@
 //! Functions documented as *async-signal-safe* may be called in the child
 //! between `clone3`/`fork` and `execve`: they do not allocate, take no locks
 //! and use only pre-built `CStr`s and slices.
+//!
+//! It owns no state and calls only the kernel (through `rustix`, `nix`
+//! for the user database and the signalfd, `libc` where neither has the
+//! call); everything that needs a system call calls it.
 #![allow(unsafe_code)]
 
 pub mod clone;
