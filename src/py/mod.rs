@@ -40,7 +40,6 @@
 //! Supervisor: callers (`config`, `spawn`, `ctl`, `control`) add Supervisor's
 //! wording around these results.
 
-
 pub mod configparser;
 pub mod getopt;
 pub mod glob;
