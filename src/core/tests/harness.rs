@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::api::{ProcessState, Reply};
+use crate::api::{ProcessState, Reply, Request};
 use crate::config::{
     Config, CtlSpec, DbusMode, GroupKind, GroupSpec, LogLevel, MainLog, ProgramSpec,
     SupervisordSpec,
@@ -81,6 +81,33 @@ pub fn group(name: &str, priority: i64, mut specs: Vec<ProgramSpec>) -> GroupSpe
 
 pub fn prog(name: &str) -> ProgramSpec {
     ProgramSpec::with_defaults(name, "/bin/sleep 1000")
+}
+
+/// A duration of `s` seconds (timelines read in seconds).
+pub fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+pub fn start(name: &str, wait: bool) -> Request {
+    Request::StartProcess {
+        name: name.into(),
+        wait,
+    }
+}
+
+pub fn stop(name: &str, wait: bool) -> Request {
+    Request::StopProcess {
+        name: name.into(),
+        wait,
+    }
+}
+
+/// `getProcessInfo` of `name`, which must answer.
+pub fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
+    match h.call(Request::GetProcessInfo { name: name.into() }) {
+        Ok(crate::api::Response::Info(i)) => i,
+        other => panic!("{other:?}"),
+    }
 }
 
 pub struct Harness {

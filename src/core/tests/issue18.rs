@@ -5,37 +5,11 @@
 //! `exit_on_fatal`.
 
 use crate::api::Request;
-use std::time::Duration;
 
 use super::harness::*;
 use crate::api::{Diff, FaultCode, ProcessState as S, Response as Answer};
 use crate::config::{AutoRestart, ExitOnFatal, ProgramSpec};
 use crate::core::{Command, Effect, Timer};
-
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
-
-fn start(name: &str, wait: bool) -> Request {
-    Request::StartProcess {
-        name: name.into(),
-        wait,
-    }
-}
-
-fn stop(name: &str, wait: bool) -> Request {
-    Request::StopProcess {
-        name: name.into(),
-        wait,
-    }
-}
-
-fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
-    match h.call(Request::GetProcessInfo { name: name.into() }) {
-        Ok(Answer::Info(i)) => i,
-        other => panic!("{other:?}"),
-    }
-}
 
 fn needs(mut p: ProgramSpec, deps: &[&str]) -> ProgramSpec {
     p.depends_on = deps.iter().map(|d| d.to_string()).collect();

@@ -9,10 +9,6 @@ use crate::api::{Notification, ProcessState as S, Response as Answer, WatchdogMs
 use crate::config::{AutoRestart, NotifyAccess, ProgramSpec, Readiness};
 use crate::core::{Effect, ExitStatus, Timer};
 
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
-
 /// A `ready=notify` program (start timeout 10 s, stopwaitsecs 3).
 fn notifying(name: &str) -> ProgramSpec {
     let mut p = prog(name);
@@ -50,13 +46,6 @@ fn status(text: &str) -> Notification {
     Notification {
         status: Some(text.into()),
         ..Notification::default()
-    }
-}
-
-fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
-    match h.call(Request::GetProcessInfo { name: name.into() }) {
-        Ok(Answer::Info(i)) => i,
-        other => panic!("{other:?}"),
     }
 }
 

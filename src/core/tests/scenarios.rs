@@ -9,33 +9,8 @@ use crate::api::{Fault, FaultCode, ProcessState as S, Response as Answer};
 use crate::config::{AutoRestart, LogFile};
 use crate::core::{Command, CommandCheck, Effect, ExitStatus, Timer, TRANSITIONS};
 
-fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s)
-}
-
 fn fault(code: FaultCode, detail: &str) -> Result<Answer, Fault> {
     Err(Fault::new(code, detail))
-}
-
-fn start(name: &str, wait: bool) -> Request {
-    Request::StartProcess {
-        name: name.into(),
-        wait,
-    }
-}
-
-fn stop(name: &str, wait: bool) -> Request {
-    Request::StopProcess {
-        name: name.into(),
-        wait,
-    }
-}
-
-fn info(h: &mut Harness, name: &str) -> crate::api::ProcessInfo {
-    match h.call(Request::GetProcessInfo { name: name.into() }) {
-        Ok(Answer::Info(i)) => i,
-        other => panic!("{other:?}"),
-    }
 }
 
 #[test]
