@@ -579,7 +579,9 @@ http.server.HTTPServer(("127.0.0.1", PORT), H).serve_forever()
             .flatten()
             .find(|e| e.file_name().to_string_lossy().starts_with("httpok-stderr"))?;
         let text = fs::read_to_string(err.path()).ok()?;
-        text.contains("Restarting selected processes")
+        // httpok writes its report as the restart goes: wait for the end
+        // of it (a loaded machine showed the first half only).
+        (text.contains("Restarting selected processes") && text.contains("web restarted"))
             .then_some(text)
     });
     assert!(
