@@ -13,7 +13,8 @@
 //!   [`Core::handle_timeout`];
 //! * outputs are [`Effect`]s drained with [`Core::poll_effect`], in the order
 //!   the runtime must carry them out (main-log lines first, so each is
-//!   written as its transition happens), and the next instant anything is due,
+//!   written as its transition happens; spawns last, so that a reply never
+//!   waits behind a batch of forks), and the next instant anything is due,
 //!   [`Core::next_deadline`].
 //!
 //! # Determinism contract

@@ -69,6 +69,18 @@ const WAKER: Token = Token(1);
 /// HTTP connections closed to free descriptors for a spawn that ran out.
 const SHED_FOR_SPAWN: usize = 16;
 
+/// The longest the loop carries out effects before it looks at its file
+/// descriptors again: a batch (a `start all` of thousands, each spawn a
+/// fork and exec) goes in slices this long, with the control socket,
+/// signals and pidfds served between them. Short enough for a client to
+/// get its answer within tens of milliseconds; long enough that the poll
+/// between slices costs nothing measurable.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Ready events taken per poll: a storm of exits is handled this many at a
+/// time, with the effects they cause carried out between.
+const EVENTS_PER_POLL: usize = 256;
+
 /// Descriptors one process may hold in the daemon: pidfd, three pipe ends,
 /// two log files, its cgroup leaf.
 const FDS_PER_PROCESS: usize = 7;
@@ -133,6 +145,8 @@ pub struct Reactor {
     cwd: PathBuf,
     /// `environ` as the C strings every environment block shares.
     base_env: crate::spawn::BaseEnv,
+    /// The last slice ended with effects left: poll without waiting.
+    backlog: bool,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -227,6 +241,7 @@ impl Reactor {
             base_env: crate::spawn::BaseEnv::new(&environ),
             environ,
             cwd,
+            backlog: false,
         };
         r.start_bridge();
         // The initial groups are "added" too: allocate their AUTO log names
@@ -244,7 +259,7 @@ impl Reactor {
 
     /// Run until shutdown or reload; give back what outlives one config.
     pub fn run(mut self) -> io::Result<(Ending, Parts)> {
-        let mut events = Events::with_capacity(1024);
+        let mut events = Events::with_capacity(EVENTS_PER_POLL);
         let mut ending = self.settle();
         while ending.is_none() {
             let mut timeout = self
@@ -253,6 +268,9 @@ impl Reactor {
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
                 timeout = Some(timeout.map_or(every, |t| t.min(every)));
+            }
+            if self.backlog {
+                timeout = Some(std::time::Duration::ZERO);
             }
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
@@ -315,21 +333,29 @@ impl Reactor {
         }
     }
 
-    /// Take requests, fire due deadlines and carry out every effect until
-    /// nothing is left to do; returns the ending, if one came.
+    /// Take requests, fire due deadlines and carry out effects until
+    /// nothing is left to do, or for one [`SLICE`] (then `backlog` is set
+    /// and the loop polls its descriptors before it goes on); returns the
+    /// ending, if one came.
     fn settle(&mut self) -> Option<Ending> {
         let mut ending = None;
+        let slice_end = crate::clock::mono() + SLICE;
         loop {
             let mut any = self.take_requests();
             self.core.handle_timeout(now());
+            self.backlog = false;
             while let Some(effect) = self.core.poll_effect() {
                 any = true;
                 self.carry_out(effect, &mut ending);
+                if ending.is_none() && crate::clock::mono() >= slice_end {
+                    self.backlog = true;
+                    break;
+                }
             }
             self.pump_events();
             // Answers written; freed connections may hold the next request.
             self.http.flush_all(self.poll.registry());
-            if !any {
+            if !any || self.backlog {
                 return ending;
             }
         }
