@@ -74,7 +74,9 @@ impl Core {
         }
         debug_assert_eq!(
             self.unstopped,
-            self.processes().filter(|(_, p)| !p.state.is_stopped()).count(),
+            self.processes()
+                .filter(|(_, p)| !p.state.is_stopped())
+                .count(),
             "the count of unstopped processes drifted"
         );
         if self.unstopped == 0 {
