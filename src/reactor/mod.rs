@@ -81,12 +81,40 @@ const SLICE: std::time::Duration = std::time::Duration::from_millis(5);
 /// time, with the effects they cause carried out between.
 const EVENTS_PER_POLL: usize = 256;
 
-/// Descriptors one process may hold in the daemon: pidfd, three pipe ends,
-/// two log files, its cgroup leaf.
-const FDS_PER_PROCESS: usize = 7;
-
 /// Descriptors the daemon holds besides its processes and connections.
 const FDS_OF_DAEMON: usize = 32;
+
+/// Control connections a configuration's descriptor need leaves room for
+/// (see [`fds_needed`]).
+const CONNECTION_ROOM: usize = 128;
+
+/// Descriptors one process of `spec` holds in the daemon while it runs:
+/// its pidfd, its cgroup leaf's directory (with a cgroup), and what its
+/// pipes and logs hold ([`output::fds_of`]; none with both logs `NONE`).
+fn fds_of_process(config: &Config, group: &crate::config::GroupSpec, spec: &ProgramSpec) -> usize {
+    let listener = matches!(group.kind, crate::config::GroupKind::EventListenerPool(_));
+    let copied = config.supervisord.loglevel <= LogLevel::Debug;
+    let leaf = crate::cgroup::wants_cgroup(config, spec);
+    1 + usize::from(leaf) + output::fds_of(spec, listener, copied)
+}
+
+/// Descriptors the daemon needs to run every process of these groups.
+fn fds_of_processes<'a>(
+    config: &Config,
+    groups: impl Iterator<Item = &'a crate::config::GroupSpec>,
+) -> usize {
+    groups
+        .flat_map(|g| g.processes.iter().map(move |p| (g, p)))
+        .map(|(g, p)| fds_of_process(config, g, p))
+        .sum()
+}
+
+/// The RLIMIT_NOFILE a configuration needs: the daemon's own descriptors,
+/// every process's, and room for [`CONNECTION_ROOM`] control connections.
+pub fn fds_needed(config: &Config) -> u64 {
+    let procs = fds_of_processes(config, config.groups.iter());
+    (FDS_OF_DAEMON + procs + CONNECTION_ROOM) as u64
+}
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +135,9 @@ pub struct Parts {
     pub dbus: Option<crate::dbus::Link>,
     /// Where the daemon keeps its runtime state (the children record).
     pub runtime_dir: Option<PathBuf>,
+    /// The soft RLIMIT_NOFILE children get back, when the daemon raised its
+    /// own above it for the configuration (see [`fds_needed`]).
+    pub child_nofile: Option<u64>,
 }
 
 /// Who asked a request, so that its reply goes back there.
@@ -147,6 +178,7 @@ pub struct Reactor {
     base_env: crate::spawn::BaseEnv,
     /// The last slice ended with effects left: poll without waiting.
     backlog: bool,
+    child_nofile: Option<u64>,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -205,6 +237,8 @@ fn logtail_target(path: &str) -> Option<(Option<String>, api::Stream)> {
 
 impl Reactor {
     pub fn new(parts: Parts) -> io::Result<Reactor> {
+        // Before anything per process is opened: the numbers are low now.
+        let _ = crate::spawn::reserve_low_fds();
         let poll = Poll::new()?;
         poll.registry().register(
             &mut SourceFd(&parts.signals.as_raw_fd()),
@@ -242,6 +276,7 @@ impl Reactor {
             environ,
             cwd,
             backlog: false,
+            child_nofile: parts.child_nofile,
         };
         r.start_bridge();
         // The initial groups are "added" too: allocate their AUTO log names
@@ -330,6 +365,7 @@ impl Reactor {
             signals: self.signals,
             dbus: self.bridge.map(Bridge::into_link),
             runtime_dir: self.runtime_dir,
+            child_nofile: self.child_nofile,
         }
     }
 
@@ -570,14 +606,18 @@ impl Reactor {
             .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)
             .map_err(failed)?;
         let strip_ansi = self.config.supervisord.strip_ansi;
+        let copied = self.mainlog.enabled(LogLevel::Debug);
         let socket = self
             .sockets
             .acquire(&spec.group, id, &mut self.mainlog)
             .map_err(failed)?;
-        let stdio = self.pipes.open(id, gen, spec, strip_ansi, socket)?;
+        let stdio = self
+            .pipes
+            .open(id, gen, spec, (strip_ansi, copied), socket)?;
         let opts = crate::spawn::SpawnOptions {
             cgroup: self.cgroups.leaf_fd(id),
             method: self.cgroups.method,
+            nofile_soft: self.child_nofile,
         };
         let child = match crate::spawn::spawn_with(&prepared, stdio.child_side(), &opts) {
             Ok(c) => c,
@@ -664,7 +704,8 @@ impl Reactor {
     /// Keep descriptors for every process out of the connections' reach.
     fn size_http_budget(&mut self) {
         let (soft, _) = crate::sys::rlimit::get(crate::sys::rlimit::Limit::NoFile);
-        let reserved = FDS_OF_DAEMON + FDS_PER_PROCESS * self.core.processes().count();
+        let groups = self.core.groups().iter().map(|g| &g.spec);
+        let reserved = FDS_OF_DAEMON + fds_of_processes(&self.config, groups);
         self.http.set_budget(soft, reserved);
     }
 

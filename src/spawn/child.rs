@@ -44,10 +44,12 @@ pub enum ExecStage {
     /// Writing `0` to the leaf's `cgroup.procs` (fork fallback; a no-op
     /// after `CLONE_INTO_CGROUP`).
     Cgroup = 12,
+    /// Giving back the soft `RLIMIT_NOFILE` the daemon was started with.
+    Limits = 13,
 }
 
 impl ExecStage {
-    const ALL: [ExecStage; 12] = [
+    const ALL: [ExecStage; 13] = [
         ExecStage::Signals,
         ExecStage::ProcessGroup,
         ExecStage::Stdio,
@@ -60,6 +62,7 @@ impl ExecStage {
         ExecStage::Chdir,
         ExecStage::Exec,
         ExecStage::Cgroup,
+        ExecStage::Limits,
     ];
 
     pub(super) fn from_u32(raw: u32) -> Option<ExecStage> {
@@ -86,6 +89,7 @@ impl ExecStage {
             ExecStage::ProcessGroup => b"couldn't setpgid: ",
             ExecStage::Stdio => b"couldn't set up stdin/stdout/stderr: ",
             ExecStage::CloseFds => b"couldn't close inherited file descriptors: ",
+            ExecStage::Limits => b"couldn't set RLIMIT_NOFILE: ",
             ExecStage::NotRoot
             | ExecStage::Groups
             | ExecStage::Gid
@@ -113,6 +117,13 @@ pub(super) struct ChildFds {
     pub report: RawFd,
     /// The leaf's `cgroup.procs` opened for writing, or -1.
     pub cgroup_procs: RawFd,
+    /// `(soft, hard)` RLIMIT_NOFILE to set (`None` in either: unlimited),
+    /// when the daemon's own differs from what children get.
+    pub nofile: Option<(Option<u64>, Option<u64>)>,
+    /// The child shares the daemon's descriptor table (`CLONE_FILES`, see
+    /// `slots`) and everything it needs is below this number: its first
+    /// step is to take a table of its own with only those.
+    pub own_table_below: Option<u32>,
 }
 
 /// The child's whole life: set up, `execve`, or report and `_exit(127)`.
@@ -154,6 +165,10 @@ fn setup_and_exec(
     use ExecStage as S;
     let at = |stage: ExecStage| move |e: io::Error| (stage, e);
 
+    // A table of our own first: until then it is the daemon's.
+    if let Some(end) = fds.own_table_below {
+        sys::fd::close_range_unshare(end).map_err(at(S::CloseFds))?;
+    }
     // Join the leaf first, before anything the program could observe: on
     // the fork fallback this is how the child gets into its cgroup (never
     // moved after exec); after CLONE_INTO_CGROUP it is already there.
@@ -180,6 +195,9 @@ fn setup_and_exec(
     let report = fds.report as u32;
     sys::fd::close_range(3, report - 1).map_err(at(S::CloseFds))?;
     sys::fd::close_range(report + 1, u32::MAX).map_err(at(S::CloseFds))?;
+    if let Some((soft, hard)) = fds.nofile {
+        sys::rlimit::set_nofile_raw(soft, hard).map_err(at(S::Limits))?;
+    }
 
     match &prep.user {
         UserPlan::Keep => {}

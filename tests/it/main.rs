@@ -39,3 +39,5 @@ mod reliability;
 // they run one at a time in their own binary, tests/heavy.)
 // Event listeners (childutils, superlance) and fcgi-program sockets (issue 15).
 mod events;
+// Issue 20: descriptors per program; stdin without a kept pipe end.
+mod fds;
