@@ -157,6 +157,11 @@ impl Core {
         &self.groups
     }
 
+    /// The active group named `name` (a lookup in the name index).
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.group_index(name).map(|gi| &self.groups[gi])
+    }
+
     pub fn by_pid(&self, pid: u32) -> Option<ProcId> {
         (pid != 0)
             .then(|| self.procs.iter().find(|(_, p)| p.pid == pid))

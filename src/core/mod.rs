@@ -53,7 +53,7 @@
 //! core.exited(id, gen, ExitStatus, now)      core.signal_failed(id, gen, error: String, now)
 //! core.daemon_signal(sig: i32, now)          core.handle_timeout(now)
 //! core.next_deadline() -> Option<Instant>    core.poll_effect() -> Option<Effect>
-//! views: process(id), processes(), groups(), spec(id), find(namespec), by_pid(pid),
+//! views: process(id), processes(), groups(), group(name), spec(id), find(namespec), by_pid(pid),
 //!        timer(id, Timer), mood(), pending_config(), process_info(id, now)
 //! ```
 //!

@@ -713,11 +713,12 @@ impl Reactor {
     fn group_added(&mut self, name: &str) {
         let dir = self.config.supervisord.childlogdir.clone();
         let ident = self.config.supervisord.identifier.clone();
-        let members: Vec<(ProcId, Arc<ProgramSpec>)> = self
-            .core
-            .processes()
-            .filter(|(_, p)| p.spec.group == name)
-            .map(|(id, p)| (id, p.spec.clone()))
+        // The group's own processes, not a walk of every process.
+        let ids = self.core.group(name).map(|g| g.procs.clone());
+        let members: Vec<(ProcId, Arc<ProgramSpec>)> = ids
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|id| Some((id, self.core.spec_shared(id)?)))
             .collect();
         for (id, spec) in members {
             let (out, err) = self
@@ -886,7 +887,7 @@ impl Reactor {
     /// fcgi-program's socket is made ready; then its `PROCESS_GROUP_ADDED`
     /// (which a new pool receives too, as in Supervisor).
     fn wire_group(&mut self, name: &str) {
-        let Some(g) = self.core.groups().iter().find(|g| g.spec.name == name) else {
+        let Some(g) = self.core.group(name) else {
             return;
         };
         match &g.spec.kind {
