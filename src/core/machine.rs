@@ -18,6 +18,9 @@ use crate::py::py_repr;
 
 const SIGKILL: i32 = 9;
 
+/// Groups up to this size are searched by name without an index.
+const SEARCHED_AS_IT_IS: usize = 8;
+
 /// An active process group.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -25,7 +28,8 @@ pub struct Group {
     pub spec: GroupSpec,
     /// In spec order: (priority, name).
     pub procs: Vec<ProcId>,
-    /// `procs` sorted by process name, for lookups by name.
+    /// `procs` sorted by process name, for lookups by name; empty for a
+    /// group small enough to search as it is (most are of one program).
     pub(super) by_name: Vec<ProcId>,
 }
 
@@ -217,6 +221,13 @@ impl Core {
     /// The process named `name` in group `gi`.
     fn process_in(&self, gi: usize, name: &str) -> Option<ProcId> {
         let g = &self.groups[gi];
+        if g.by_name.is_empty() {
+            return g
+                .procs
+                .iter()
+                .copied()
+                .find(|id| self.procs[id].spec.name == name);
+        }
         let at = g
             .by_name
             .binary_search_by(|id| self.procs[id].spec.name.as_str().cmp(name))
@@ -306,8 +317,11 @@ impl Core {
             self.procs.insert(id, Process::new(ps.clone()));
             procs.push(id);
         }
-        let mut by_name = procs.clone();
-        by_name.sort_by(|a, b| self.procs[a].spec.name.cmp(&self.procs[b].spec.name));
+        let mut by_name = Vec::new();
+        if procs.len() > SEARCHED_AS_IT_IS {
+            by_name = procs.clone();
+            by_name.sort_by(|a, b| self.procs[a].spec.name.cmp(&self.procs[b].spec.name));
+        }
         Group {
             spec,
             procs,

@@ -289,6 +289,9 @@ impl Reactor {
         r.survivors.reclaim(&mut r.mainlog);
         r.size_http_budget();
         r.events.notify(ev::Event::supervisor_running());
+        // Loading the configuration (the INI, expansions, checks) left its
+        // temporaries all over the heap, between what stays.
+        crate::sys::malloc::trim();
         Ok(r)
     }
 

@@ -54,8 +54,10 @@ pub struct ProcLogs {
     name: String,
     /// Per stream: the last write failed (reported once, not per chunk).
     failing: [bool; 2],
-    pub stdout: ChildLog,
-    pub stderr: Option<ChildLog>,
+    /// The logs of the streams something reads (see [`is_read`]); none for
+    /// the others, whose output goes to `/dev/null`.
+    stdout: Option<Box<ChildLog>>,
+    stderr: Option<Box<ChildLog>>,
     /// Our end of the child's stdin, for `sendProcessStdin` and events.
     pub stdin: Option<OwnedFd>,
     /// The identity of a stdin pipe we keep no end of (opened through
@@ -284,14 +286,17 @@ impl Pipes {
                 strip,
             ))
         };
-        let logs = open(&spec.stdout, Stream::Stdout).and_then(|out| {
-            let err = if spec.redirect_stderr {
-                None
-            } else {
-                Some(open(&spec.stderr, Stream::Stderr)?)
+        let logs = (|| {
+            let out = match read[0] {
+                true => Some(Box::new(open(&spec.stdout, Stream::Stdout)?)),
+                false => None,
             };
-            Ok((out, err))
-        });
+            let err = match read[1] {
+                true => Some(Box::new(open(&spec.stderr, Stream::Stderr)?)),
+                false => None,
+            };
+            io::Result::Ok((out, err))
+        })();
         let (stdout, stderr) = logs.map_err(|e| OpenFailure {
             text: dispatchers_error(&spec.name, &e),
             out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
@@ -440,7 +445,9 @@ impl Pipes {
     /// Delete and recreate a running process's current log files.
     pub fn clear(&mut self, id: ProcId) -> io::Result<()> {
         if let Some(logs) = self.logs_mut(id) {
-            logs.stdout.clear()?;
+            if let Some(o) = logs.stdout.as_mut() {
+                o.clear()?;
+            }
             if let Some(e) = logs.stderr.as_mut() {
                 e.clear()?;
             }
@@ -488,8 +495,8 @@ impl Pipes {
                         }
                         if logs.gen == w.gen {
                             let log = match w.stream {
-                                Stream::Stdout => Some(&mut logs.stdout),
-                                Stream::Stderr => logs.stderr.as_mut(),
+                                Stream::Stdout => logs.stdout.as_deref_mut(),
+                                Stream::Stderr => logs.stderr.as_deref_mut(),
                             };
                             if let Some(log) = log {
                                 // A file error is retried on the next write
@@ -634,8 +641,8 @@ impl Pipes {
                 }
                 if let Some(logs) = self.logs_mut(id).filter(|l| l.gen == gen) {
                     let log = match stream {
-                        Stream::Stdout => Some(&mut logs.stdout),
-                        Stream::Stderr => logs.stderr.as_mut(),
+                        Stream::Stdout => logs.stdout.as_deref_mut(),
+                        Stream::Stderr => logs.stderr.as_deref_mut(),
                     };
                     if let Some(log) = log {
                         let _ = log.write(&buf[..n]);
@@ -669,7 +676,9 @@ impl Pipes {
     /// SIGUSR2: reopen every child log at its path.
     pub fn reopen_all(&mut self) {
         for logs in self.logs.values_mut() {
-            let _ = logs.stdout.reopen();
+            if let Some(o) = logs.stdout.as_mut() {
+                let _ = o.reopen();
+            }
             if let Some(e) = logs.stderr.as_mut() {
                 let _ = e.reopen();
             }
