@@ -94,7 +94,7 @@ const CONNECTION_ROOM: usize = 128;
 fn fds_of_process(config: &Config, group: &crate::config::GroupSpec, spec: &ProgramSpec) -> usize {
     let listener = matches!(group.kind, crate::config::GroupKind::EventListenerPool(_));
     let copied = config.supervisord.loglevel <= LogLevel::Debug;
-    let leaf = crate::cgroup::wants_cgroup(config, spec);
+    let leaf = crate::cgroup::wants_cgroup_in(config, group.cgroup, spec);
     1 + usize::from(leaf) + output::fds_of(spec, listener, copied)
 }
 
@@ -748,6 +748,7 @@ impl Reactor {
 
     /// `reloadConfig`: read the file here, let the core diff it.
     fn reread(&mut self, token: u64) {
+        self.cgroups.config_changed();
         let loaded = crate::config::load(&self.config.path, &crate::config::Env::from_process())
             .map_err(|e| e.to_string());
         let config = Box::new(loaded);
