@@ -17,6 +17,12 @@
 //! and carries out the core's effects (spawn, signal, log). It keeps no
 //! supervisor state of its own.
 //!
+//! A batch never makes the loop deaf: effects are carried out for at most
+//! [`SLICE`] before the loop polls its descriptors again (without waiting,
+//! while effects remain), and the core hands out spawns after every other
+//! effect, so a client's request that comes during a `start all` of
+//! thousands is answered between two slices.
+//!
 //! Event listeners: the core's state changes and group effects, the
 //! output [`output::Heard`] on pipes and `sendRemoteCommEvent` become
 //! events of the listeners' face ([`ev::Events`]), which answers with
