@@ -38,7 +38,7 @@ impl Core {
         if let Some(reply) = self.command(token, cmd, now) {
             self.reply(token, reply);
         }
-        self.start_stop_reports(now);
+        self.start_stop_reports(token, now);
         self.drive(now);
     }
 
