@@ -114,3 +114,84 @@ fn a_stdin_without_a_kept_pipe_end_never_ends_and_takes_send_process_stdin() {
     assert!(out.status.success(), "{out:?}");
     assert!(!targets(d.pid).contains(&stdin));
 }
+
+/// `pidvisord` started by `prlimit --nofile=SOFT:HARD` (which execs it, so
+/// the pid is the daemon's), on `body`.
+fn launch_with_nofile(body: &str, soft: u64, hard: u64) -> Daemon {
+    let mut d = Daemon::prepare(body);
+    let out = fs::File::create(d.path("daemon.out")).unwrap();
+    let child = std::process::Command::new("prlimit")
+        .arg(format!("--nofile={soft}:{hard}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_pidvisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("run prlimit (util-linux)");
+    d.pid = child.id();
+    d.child = Some(child);
+    d.wait_log(&format!("supervisord started with pid {}", d.pid));
+    d
+}
+
+/// The soft and hard `Max open files` of `pid`.
+fn nofile(pid: u32) -> (String, String) {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .to_string();
+    let mut w = line["Max open files".len()..].split_whitespace();
+    (w.next().unwrap().into(), w.next().unwrap().into())
+}
+
+const MANY: &str = "[program:m]\ncommand=sleep 1000\nprocess_name=m_%(process_num)03d\n\
+                    numprocs=300\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n";
+
+#[test]
+fn the_soft_fd_limit_fits_the_config_and_children_get_theirs_back() {
+    // minfds below the soft limit: only the configuration's need raises it.
+    let body = format!("[supervisord]\nlogfile={{dir}}/main.log\npidfile={{dir}}/p.pid\n\
+                        childlogdir={{dir}}\nminfds=100\n\n[unix_http_server]\nfile={{dir}}/ctl.sock\n\n\
+                        [supervisorctl]\nserverurl=unix://{{dir}}/ctl.sock\n\n{MANY}");
+    let d = launch_with_nofile(&body, 256, 4096);
+    let log = d.wait_log_count("success: m_", 300);
+    let (soft, hard) = nofile(d.pid);
+    let soft: u64 = soft.parse().unwrap();
+    assert!(
+        soft > 256 && soft <= 4096,
+        "the daemon's soft limit is {soft}"
+    );
+    assert_eq!(hard, "4096");
+    assert!(
+        log.contains(&format!(
+            "raised the soft RLIMIT_NOFILE from 256 to {soft} for 300 processes; programs start with 256"
+        )),
+        "{log}"
+    );
+    let child = d.spawned_pid("m_299").unwrap();
+    assert_eq!(nofile(child), ("256".to_string(), "4096".to_string()));
+    assert!(!log.contains("CRIT RLIMIT_NOFILE"), "{log}");
+}
+
+#[test]
+fn a_hard_fd_limit_too_low_for_the_config_is_a_crit() {
+    let body = format!("[supervisord]\nlogfile={{dir}}/main.log\npidfile={{dir}}/p.pid\n\
+                        childlogdir={{dir}}\nminfds=100\n\n[unix_http_server]\nfile={{dir}}/ctl.sock\n\n\
+                        [supervisorctl]\nserverurl=unix://{{dir}}/ctl.sock\n\n{MANY}");
+    let d = launch_with_nofile(&body, 200, 300);
+    let log = d.wait_log("CRIT RLIMIT_NOFILE");
+    let line = log
+        .lines()
+        .find(|l| l.contains("CRIT RLIMIT_NOFILE"))
+        .unwrap();
+    assert!(
+        line.contains("for its 300 processes, but the hard limit is 300"),
+        "{line}"
+    );
+    assert_eq!(nofile(d.pid), ("300".to_string(), "300".to_string()));
+}
