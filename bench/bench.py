@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xmlrpc.client
 
@@ -159,13 +160,19 @@ def zombies_of(pid):
 
 # ---------------------------------------------------------------- daemons
 
+# The hard RLIMIT_NOFILE the bench runs under (set in main): minfds must not
+# ask for more, or supervisord refuses to start.
+NOFILE_HARD = 1 << 20
+
+
 def minfds_for(nprocs):
-    """Enough descriptors for nprocs children (3 pipes each, plus slack)."""
+    """Enough descriptors for nprocs children (3 pipes each, plus slack),
+    within the hard limit."""
     need = 4 * nprocs + 256
     n = 1024
     while n < need:
         n *= 2
-    return n
+    return min(n, NOFILE_HARD)
 
 
 class Daemon:
@@ -720,12 +727,13 @@ def last_write(d, prefix):
             continue  # renamed by a rotation under us
 
 
-def logged_bytes(d):
-    """Sum of producer.log* sizes; retried when a rotation renames a file under us."""
+def logged_bytes(d, prefix="producer.log"):
+    """Sum of the sizes of the files named prefix*; retried when a rotation
+    renames a file under us."""
     while True:
         try:
             return sum(e.stat().st_size for e in os.scandir(d)
-                       if e.name.startswith("producer.log"))
+                       if e.name.startswith(prefix) and e.name.find(".log") > 0)
         except FileNotFoundError:
             continue
 
@@ -870,6 +878,263 @@ def holds(pid, path):
     return False
 
 
+# ---------------------------------------------------------------- scale
+
+
+class Capped(Exception):
+    """A measurement ran past the scale scenario's time limit."""
+
+
+def timed_call(fn, limit):
+    """fn() in a thread; its seconds, or Capped after `limit` seconds (the
+    call is left to finish in the background: the daemon is stopped next)."""
+    box = {}
+
+    def run():
+        t0 = time.monotonic()
+        try:
+            box["value"] = fn()
+        except Exception as e:  # re-raised in the caller
+            box["error"] = e
+        box["secs"] = time.monotonic() - t0
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    t.join(limit)
+    if t.is_alive():
+        raise Capped()
+    if "error" in box:
+        raise box["error"]
+    return box["secs"]
+
+
+class Poller:
+    """getState every 10 ms from its own connection; the worst wait."""
+
+    def __init__(self, sock):
+        self.sock, self.worst, self.stop = sock, 0.0, False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        proxy = rpc_proxy(self.sock)
+        while not self.stop:
+            t0 = time.monotonic()
+            try:
+                proxy.supervisor.getState()
+            except (OSError, xmlrpc.client.Error, http.client.HTTPException):
+                return
+            self.worst = max(self.worst, time.monotonic() - t0)
+            time.sleep(0.01)
+
+    def finish(self, limit):
+        """The worst wait, or Capped when a call is still waiting."""
+        self.stop = True
+        self.thread.join(limit)
+        if self.thread.is_alive():
+            raise Capped()
+        return self.worst
+
+
+SCALE_MEASURES = [
+    ("start all → RUNNING", "ms"),
+    ("worst wait for a getState during start all", "ms"),
+    ("`ctl status`, whole command", "ms"),
+    ("VmRSS, all running", "MiB"),
+    ("VmRSS per program (less 1 program's)", "KiB"),
+    ("stopAllProcesses(wait)", "ms"),
+    ("exit storm: all exit at once → all EXITED", "ms"),
+]
+
+
+def scale_once(kind, n, cfg, row):
+    """One daemon of `kind` with n programs; fills row[(measure, kind)].
+    A step past cfg.scale_limit records Capped and ends this daemon's run."""
+    limit = cfg.scale_limit
+    d = Daemon(kind, sleepers(n, autostart="false"), n, cfg.work, cfg.venv)
+    try:
+        timed_call(lambda: d.start(timeout=limit), limit + 5)
+        poller = Poller(d.sock)
+        before = len(d.log_lines("success: "))
+        start = timed_call(lambda: (d.rpc().supervisor.startAllProcesses(False),
+                                    d.wait_log("success: ", before + n, timeout=limit)), limit)
+        row[("start all → RUNNING", kind)] = start * 1000
+        row[("worst wait for a getState during start all", kind)] = poller.finish(limit) * 1000
+        timed_call(lambda: d.wait_states(STATE_RUNNING, n, timeout=limit, pause=0.5), limit)
+        ts = []
+        for _ in range(3):
+            dt, cp = d.ctl("status")
+            if cp.returncode != 0 or cp.stdout.count(b"RUNNING") != n:
+                raise RuntimeError(f"{kind} status: rc={cp.returncode} {cp.stderr[-300:]!r}")
+            ts.append(dt)
+        row[("`ctl status`, whole command", kind)] = statistics.median(ts) * 1000
+        rss = rss_kib(d.pid)
+        row[("VmRSS, all running", kind)] = rss / 1024
+        base = cfg.rss_one.get(kind)
+        if base is not None and n > 1:
+            row[("VmRSS per program (less 1 program's)", kind)] = (rss - base) / n
+        stop = timed_call(lambda: d.rpc().supervisor.stopAllProcesses(True), limit)
+        row[("stopAllProcesses(wait)", kind)] = stop * 1000
+    except Capped:
+        row[("capped", kind)] = True
+    finally:
+        d.stop(timeout=120)
+    if row.get(("capped", kind)):
+        return
+    try:
+        row[("exit storm: all exit at once → all EXITED", kind)] = storm_once(kind, n, cfg, limit)
+    except Capped:
+        row[("capped", kind)] = True
+
+
+def storm_once(kind, n, cfg, limit):
+    """n `helper wait FIFO` programs exit at once; ms until all EXITED lines."""
+    d0 = tempfile.mkdtemp(dir=cfg.work)
+    fifo = os.path.join(d0, "go.fifo")
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDWR)
+    d = None
+    try:
+        prog = (
+            "[program:s]\n"
+            f"command={HELPER} wait {fifo} %(process_num)d\n"
+            "process_name=%(program_name)s_%(process_num)04d\n"
+            f"numprocs={n}\nstartsecs=0\nautorestart=false\nexitcodes=0,2\n"
+            "stdout_logfile=NONE\nstderr_logfile=NONE\n\n"
+        )
+        d = Daemon(kind, prog, n, cfg.work, cfg.venv)
+        timed_call(lambda: d.start(timeout=limit), limit + 5)
+        infos = []
+        timed_call(lambda: infos.append(d.wait_states(STATE_RUNNING, n, timeout=limit, pause=0.5)),
+                   limit + 5)
+        pids = [i["pid"] for i in infos[0]]
+        deadline = time.monotonic() + limit
+        while not all(holds(p, fifo) for p in pids):
+            if time.monotonic() > deadline:
+                raise Capped()
+            time.sleep(0.05)
+        before = len(d.log_lines("exited: "))
+        os.close(fd)
+        fd = -1
+        return timed_call(lambda: d.wait_log("exited: ", before + n, timeout=limit), limit) * 1000
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if d is not None:
+            d.stop(timeout=120)
+        shutil.rmtree(d0, ignore_errors=True)
+
+
+def sc_scale(cfg, res):
+    """The daemons at N = cfg.scale_ns programs (sleep, logs NONE,
+    startsecs=0): start all, getState latency during it, status, RSS, stop
+    all, exit storm. Supervisor's steps are capped at cfg.scale_limit."""
+    cfg.rss_one = {}
+    for kind in KINDS:
+        d = Daemon(kind, sleepers(1, autostart="true"), 1, cfg.work, cfg.venv).start()
+        d.wait_states(STATE_RUNNING, 1)
+        d.ctl("status")
+        cfg.rss_one[kind] = rss_kib(d.pid)
+        d.stop()
+    for n in cfg.scale_ns:
+        row = {"n": n}
+        row[("start all → RUNNING", "baseline")] = statistics.median(
+            posix_spawn_loop(n) for _ in range(3)) * 1000
+        for kind in KINDS:
+            if kind == "supervisor" and res.scale and res.scale[-1].get(("capped", kind)):
+                row[("capped", kind)] = True  # already past the limit at a smaller N
+                continue
+            log(f"scale: {kind} with {n} programs")
+            scale_once(kind, n, cfg, row)
+        res.scale.append(row)
+
+
+def scale_table(cfg, rows):
+    lines = [
+        "| measure | programs | unit | pidvisor | Supervisor | pidvisor/Supervisor "
+        "| posix_spawn loop | pidvisor/posix_spawn |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    capped = f"> {cfg.scale_limit:.0f} s (capped)"
+    for name, unit in SCALE_MEASURES:
+        for row in rows:
+            pv = row.get((name, "pidvisor"))
+            sv = row.get((name, "supervisor"))
+            bl = row.get((name, "baseline"))
+            sv_cell = fmt(sv, unit) if sv is not None else (
+                capped if row.get(("capped", "supervisor")) else "-")
+            pv_cell = fmt(pv, unit) if pv is not None else (
+                capped if row.get(("capped", "pidvisor")) else "-")
+            cells = [name, str(row["n"]), unit, pv_cell, sv_cell, ratio(pv, sv),
+                     fmt(bl, unit) if bl is not None else "-", ratio(pv, bl)]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def sc_loggers(cfg, res):
+    """20 programs logging at full speed at once, each to its own rotated file."""
+    k, n = cfg.loggers, cfg.logger_bytes
+    th = res.metric("loggers", f"{k} programs × {n >> 20} MiB at once: throughput", "MiB/s",
+                    base_name=f"{k} × `producer | cat > file`")
+    cpu = res.metric("loggers", "daemon CPU for the whole capture", "ms",
+                     base_name=f"CPU of the {k} `cat`s")
+    lost = res.metric("loggers", "bytes lost (sum of all files)", "bytes",
+                      "0", lambda m: max(m.values["pidvisor"]) == 0)
+    mb = cfg.log_rotate_mb
+    backups = n // (mb * 1000 * 1000) + 5
+    total = k * n
+    for _ in range(cfg.reps_loggers):
+        d0 = tempfile.mkdtemp(dir=cfg.work)
+        t0 = time.time()
+        procs = []
+        for i in range(k):
+            prod = subprocess.Popen(producer_cmd(n), shell=True, stdout=subprocess.PIPE)
+            with open(f"{d0}/out{i}", "wb") as out:
+                cat = subprocess.Popen(["cat"], stdin=prod.stdout, stdout=out)
+            prod.stdout.close()
+            procs.append((prod, cat))
+        cat_cpu = 0.0
+        for prod, cat in procs:
+            _, status, usage = os.wait4(cat.pid, 0)
+            cat.returncode = os.waitstatus_to_exitcode(status)
+            cat_cpu += usage.ru_utime + usage.ru_stime
+            prod.wait()
+        dt = last_write(d0, "out") - t0
+        if sum(os.path.getsize(f"{d0}/out{i}") for i in range(k)) != total:
+            raise RuntimeError("baseline loggers wrote the wrong size")
+        th.add("baseline", total / dt / 2**20)
+        cpu.add("baseline", cat_cpu * 1000)
+        shutil.rmtree(d0)
+        for kind in KINDS:
+            progs = "".join(
+                program(f"log{i:02d}", producer_cmd(n), autostart="false",
+                        stdout_logfile=f"{{dir}}/log{i:02d}.log",
+                        stdout_logfile_maxbytes=f"{mb}MB",
+                        stdout_logfile_backups=backups, exitcodes="0")
+                for i in range(k))
+            d = Daemon(kind, progs, k, cfg.work, cfg.venv).start()
+            _, c0 = proc_counters(d.pid)
+            t0 = time.time()
+            d.rpc().supervisor.startAllProcesses(False)
+            got, last_change, last_got = 0, time.monotonic(), -1
+            while got != total:
+                got = logged_bytes(d.dir, "log")
+                now = time.monotonic()
+                if got != last_got:
+                    last_got, last_change = got, now
+                elif now - last_change > 5:
+                    break  # nothing more is coming
+                time.sleep(0.05)
+            _, c1 = proc_counters(d.pid)
+            dt = last_write(d.dir, "log") - t0
+            d.wait_states(STATE_EXITED, k, timeout=60)
+            got = logged_bytes(d.dir, "log")
+            th.add(kind, got / dt / 2**20)
+            cpu.add(kind, (c1 - c0) / 1e6)
+            lost.add(kind, total - got)
+            d.stop()
+
+
 SCENARIOS = {
     "respawn": sc_respawn,
     "idle": sc_idle,
@@ -881,6 +1146,8 @@ SCENARIOS = {
     "ignore": sc_stop_ignore,
     "storm": sc_storm,
     "notify": sc_notify,
+    "loggers": sc_loggers,
+    "scale": sc_scale,
 }
 
 
@@ -891,6 +1158,7 @@ class Results:
     def __init__(self):
         self.metrics = []
         self.notes = {}
+        self.scale = []  # one dict per N (see sc_scale)
 
     def metric(self, *a, **kw):
         m = Metric(*a, **kw)
@@ -938,6 +1206,12 @@ def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
 
+
+SCALE_INTRO = """\
+One daemon of each kind per N, `sleep` programs with `autostart=false`,
+`startsecs=0`, logs `NONE` (method below). A step of either daemon that takes
+longer than {limit:.0f} s is stopped there and shown as capped, with the rest
+of that daemon's steps at that N and at larger N."""
 
 METHOD = """\
 ## Method
@@ -1009,6 +1283,21 @@ over the repeats listed under "Run".
   sent `READY=1` (`systemd-notify --ready`, no watchdog; Supervisor runs the
   same config and ignores the key) and the idle measure as above.
 
+- **loggers**: 20 programs `sh -c 'yes LINE | head -c N'` started at once
+  (`startAllProcesses(wait=false)`), each to its own log file
+  (`stdout_logfile_maxbytes=50MB`, enough backups). Timed from the call to the
+  last write into any of their files; throughput = all bytes / time; daemon
+  CPU from schedstat over the capture. The baseline runs the 20 producers
+  as `… | cat > file` in parallel, on the same disk, before each daemon pair.
+- **scale** (the table of its own): for each N, the posix_spawn baseline
+  (as in spawn, N sleeps, median of 3), then per daemon: start all as in
+  spawn, while another connection calls `getState` every 10 ms (the worst
+  wait of those calls is the latency row); `ctl status` (median of 3);
+  VmRSS with all RUNNING, and per program less the VmRSS of the same daemon
+  running one program; `stopAllProcesses(wait=true)` over XML-RPC; then a
+  new daemon of N `helper wait FIFO` programs for the exit storm (as in
+  exit storm).
+
 Targets not met, with profiles and the causes in `src/`: `bench/PROFILES.md`.
 """
 
@@ -1041,7 +1330,10 @@ def write_results(cfg, res, started, load0, path):
         f"idle with a tick listener {cfg.reps_idle_tick} × 60 s, "
         f"spawn {cfg.reps_spawn} × {cfg.n_spawn}, status {cfg.reps_ctl}, "
         f"log capture {cfg.reps_logs} × {cfg.log_bytes >> 20} MiB, stop all {cfg.reps_stop}, "
-        f"TERM-ignoring stop {cfg.reps_ignore}, exit storm {cfg.reps_storm} × {cfg.n_storm}",
+        f"TERM-ignoring stop {cfg.reps_ignore}, exit storm {cfg.reps_storm} × {cfg.n_storm}, "
+        f"{cfg.loggers} loggers {cfg.reps_loggers} × {cfg.logger_bytes >> 20} MiB each, "
+        f"scale once at N = {', '.join(map(str, cfg.scale_ns))} "
+        f"(each step capped at {cfg.scale_limit:.0f} s)",
         "",
         "## Results",
         "",
@@ -1051,6 +1343,9 @@ def write_results(cfg, res, started, load0, path):
     for sc, notes in res.notes.items():
         for n in notes:
             lines.append(f"- {sc}: {n}")
+    if res.scale:
+        lines += ["", "## Scale", "", SCALE_INTRO.format(limit=cfg.scale_limit), "",
+                  scale_table(cfg, res.scale), ""]
     lines += ["", METHOD]
     with open(path, "w") as f:
         f.write("\n".join(lines))
@@ -1073,7 +1368,10 @@ def main():
                     help="run only this scenario (repeatable)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench/RESULTS.md"))
     ap.add_argument("--remark", default="", help="a line for RESULTS.md (e.g. machine load)")
+    ap.add_argument("--scale-ns", default="",
+                    help="program counts of the scale scenario (default 100,1000,5000)")
     cfg = ap.parse_args()
+    cfg.scale_ns_arg = cfg.scale_ns
     cfg.only = cfg.only or list(SCENARIOS)
     q = cfg.quick
     cfg.reps_respawn = 10 if q else 30
@@ -1090,6 +1388,13 @@ def main():
     cfg.reps_ignore = 2 if q else 6
     cfg.n_storm = 500 if q else 2000
     cfg.reps_storm = 1 if q else 2
+    cfg.scale_ns = [100, 500] if q else [100, 1000, 5000]
+    if cfg.scale_ns_arg:
+        cfg.scale_ns = [int(x) for x in cfg.scale_ns_arg.split(",")]
+    cfg.scale_limit = 30 if q else 60
+    cfg.loggers = 20
+    cfg.logger_bytes = (16 if q else 64) << 20
+    cfg.reps_loggers = 1 if q else 3
 
     if os.geteuid() != 0:
         sys.exit("run as root (the bench raises RLIMIT_NOFILE for both daemons)")
@@ -1100,6 +1405,8 @@ def main():
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     cfg.nofile = hard if hard != resource.RLIM_INFINITY else 65536
     resource.setrlimit(resource.RLIMIT_NOFILE, (cfg.nofile, hard))
+    global NOFILE_HARD
+    NOFILE_HARD = cfg.nofile
     os.environ["TZ"] = "UTC"  # main-log timestamps are parsed as UTC
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)

@@ -158,7 +158,9 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
     let mut queued: Vec<(LogLevel, String)> = Vec::new();
     drop_privileges(&config, &mut queued)?;
     raise_limits(&config, &mut queued)?;
+    let child_nofile = fit_nofile(&config, &mut queued);
     let mut parts = open_parts(config, session, queued)?;
+    parts.child_nofile = child_nofile;
     // Daemonize before any thread exists and before the pidfile is written.
     if !parts.config.supervisord.nodaemon {
         parts
@@ -222,6 +224,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                 let config = load(args, &env, session)?;
                 let mut queued = Vec::new();
                 drop_privileges(&config, &mut queued)?;
+                let child_nofile = old.child_nofile.or(fit_nofile(&config, &mut queued));
                 let signals = old.signals;
                 let dbus = old.dbus;
                 let runtime_dir = old.runtime_dir;
@@ -239,6 +242,7 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
                     signals,
                     dbus,
                     runtime_dir,
+                    child_nofile,
                 };
             }
         }
@@ -339,6 +343,42 @@ fn raise_limits(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Result
         }
     }
     Ok(())
+}
+
+/// Raise the soft RLIMIT_NOFILE to what the configuration needs (its
+/// processes' pipes, logs and pidfds, see [`crate::reactor::fds_needed`]),
+/// up to the hard limit, with a CRIT when the hard limit cannot cover it.
+/// Returns the soft limit from before the raise, which children get back
+/// (as systemd gives services the soft limit it started with), when it
+/// raised it; that is the limit after `minfds`, as supervisord's children
+/// would have.
+fn fit_nofile(config: &Config, queued: &mut Vec<(LogLevel, String)>) -> Option<u64> {
+    use crate::sys::rlimit::{get, raise_nofile, Limit};
+    let need = crate::reactor::fds_needed(config);
+    let procs: usize = config.groups.iter().map(|g| g.processes.len()).sum();
+    let (before, hard) = get(Limit::NoFile);
+    let plan = match raise_nofile(need) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let msg = format!("could not raise RLIMIT_NOFILE to the {need} file descriptors this configuration needs: {e}");
+            queued.push((LogLevel::Critical, msg));
+            return None;
+        }
+    };
+    if plan.short {
+        let hard = hard.map_or("unlimited".to_string(), |h| h.to_string());
+        queued.push((
+            LogLevel::Critical,
+            format!("RLIMIT_NOFILE: this configuration needs {need} file descriptors for its {procs} processes, but the hard limit is {hard}: programs may fail to start with 'too many open files'. Raise the hard limit (LimitNOFILE= in the systemd unit, ulimit -Hn), or log fewer streams to files (a program whose logs are NONE holds one descriptor)"),
+        ));
+    }
+    let to = plan.raise_to?;
+    let shown = before.map_or("unlimited".to_string(), |b| b.to_string());
+    queued.push((
+        LogLevel::Info,
+        format!("raised the soft RLIMIT_NOFILE from {shown} to {to} for {procs} processes; programs start with {shown}"),
+    ));
+    before
 }
 
 /// Supervisor's `set_rlimits_or_exit` message for a limit it could not
@@ -445,6 +485,7 @@ fn open_parts(
         signals,
         dbus: None,
         runtime_dir: runtime_dir(session),
+        child_nofile: None,
     })
 }
 

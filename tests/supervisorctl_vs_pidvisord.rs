@@ -931,3 +931,57 @@ fn inet_server_matches() {
         check(args, &runs, false);
     }
 }
+
+/// Issue 20: pidvisord gives a program whose logs are `NONE` `/dev/null`
+/// for its output and keeps no end of its stdin pipe; `tail`, `clear` and
+/// `sendProcessStdin` on it still answer as supervisord's do.
+#[test]
+fn programs_without_logs_answer_as_supervisord() {
+    let v = require_venv!();
+    let programs = "
+[program:silent]
+command=sh -c 'while read l; do echo \"$l\"; done; exec sleep 1000'
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
+
+[program:closer]
+command=sh -c 'exec 0<&-; exec sleep 1000'
+startsecs=0
+stdout_logfile=NONE
+stderr_logfile=NONE
+";
+    let p = Pair::start(&v, "", programs);
+    p.both(|d| {
+        d.wait_state("silent", "RUNNING");
+        d.wait_state("closer", "RUNNING");
+    });
+    p.same_many(&[
+        &["tail", "silent"],
+        &["tail", "silent", "stderr"],
+        &["tail", "-5", "silent"],
+        &["tail", "-f", "silent"],
+        &["clear", "silent"],
+        &["status"],
+    ]);
+    let send = |d: &Daemon, name: &str| {
+        let o = Command::new(v.join("bin/python"))
+            .arg(rpc_script())
+            .args([&d.url(), "call", "supervisor.sendProcessStdin"])
+            .args([format!("\"{name}\""), "\"hi\\n\"".to_string()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    for name in ["silent", "closer", "nosuch"] {
+        assert_eq!(
+            send(&p.ours, name),
+            send(&p.real, name),
+            "sendProcessStdin {name}"
+        );
+    }
+    // Written to, the program still runs (its stdin did not end).
+    p.same(&["status"]);
+}

@@ -57,6 +57,13 @@ pub fn wants_cgroup(config: &Config, spec: &ProgramSpec) -> bool {
         .iter()
         .find(|g| g.name == spec.group)
         .and_then(|g| g.cgroup);
+    wants_cgroup_in(config, group, spec)
+}
+
+/// [`wants_cgroup`] for a caller that has the group's `cgroup=` at hand
+/// (finding the group is a walk of every group: once per process, that is
+/// O(N x G)).
+pub fn wants_cgroup_in(config: &Config, group: Option<bool>, spec: &ProgramSpec) -> bool {
     spec.cgroup.or(group).unwrap_or(config.supervisord.cgroups)
 }
 

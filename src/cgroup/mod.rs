@@ -35,7 +35,9 @@ use std::path::PathBuf;
 
 pub use discover::{discover, parse_mountinfo, parse_own_cgroup, Host};
 pub use files::{cpu_usage_usec, kill, memory_current, populated, procs, read_controllers};
-pub use limits::{check_config, check_host, controller_for, limits_of, wants_cgroup, Limit};
+pub use limits::{
+    check_config, check_host, controller_for, limits_of, wants_cgroup, wants_cgroup_in, Limit,
+};
 pub use tree::{subtree_name, Tree, DAEMON_LEAF};
 
 /// A cgroup operation failed; every variant names the path.

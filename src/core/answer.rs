@@ -38,7 +38,7 @@ impl Core {
         if let Some(reply) = self.command(token, cmd, now) {
             self.reply(token, reply);
         }
-        self.start_stop_reports(now);
+        self.start_stop_reports(token, now);
         self.drive(now);
     }
 
@@ -61,14 +61,16 @@ impl Core {
                 Err(f) => Err(f),
             },
             GetAllProcessInfo => {
-                let mut ids: Vec<ProcId> = self.processes().map(|(id, _)| id).collect();
-                ids.sort_by(|a, b| {
-                    let (a, b) = (&self.procs[a].spec, &self.procs[b].spec);
-                    (&a.group, &a.name).cmp(&(&b.group, &b.name))
-                });
+                // Keys taken once: a comparison must not look processes up.
+                let mut keyed: Vec<(&str, &str, ProcId)> = self
+                    .processes()
+                    .map(|(id, p)| (p.spec.group.as_str(), p.spec.name.as_str(), id))
+                    .collect();
+                keyed.sort_unstable();
                 Ok(Response::Infos(
-                    ids.into_iter()
-                        .map(|id| self.process_info(id, now))
+                    keyed
+                        .into_iter()
+                        .map(|(_, _, id)| self.process_info(id, now))
                         .collect(),
                 ))
             }
@@ -181,7 +183,7 @@ impl Core {
                 self.waits.push(Wait {
                     token,
                     single: true,
-                    items: vec![item],
+                    items: [((id, 0), item)].into(),
                     results: vec![],
                 });
                 self.resolve_waits(id);
@@ -209,7 +211,7 @@ impl Core {
         let mut wait = Wait {
             token,
             single: false,
-            items: vec![],
+            items: Default::default(),
             results: vec![],
         };
         for (slot, id) in ids.into_iter().enumerate() {
@@ -220,16 +222,17 @@ impl Core {
                 Err(fault) => wait
                     .results
                     .push((slot, self.result_struct(id, Err(fault)))),
-                Ok(Step::Wait(item)) => wait.items.push(WaitItem {
-                    slot: item.slot.and(slot),
-                    ..item
-                }),
+                Ok(Step::Wait(item)) => {
+                    let key = (item.id, wait.items.len());
+                    let slot = item.slot.and(slot);
+                    wait.items.insert(key, WaitItem { slot, ..item });
+                }
             }
         }
         if wait.items.is_empty() {
             return Some(Ok(Response::Results(wait.ordered())));
         }
-        let ids: Vec<ProcId> = wait.items.iter().map(|i| i.id).collect();
+        let ids: Vec<ProcId> = wait.items.keys().map(|&(id, _)| id).collect();
         self.waits.push(wait);
         for id in ids {
             self.resolve_waits(id);

@@ -19,6 +19,9 @@ use crate::py::py_repr;
 
 const SIGKILL: i32 = 9;
 
+/// Groups up to this size are searched by name without an index.
+const SEARCHED_AS_IT_IS: usize = 8;
+
 /// An active process group.
 #[derive(Debug, Clone)]
 pub struct Group {
@@ -26,6 +29,9 @@ pub struct Group {
     pub spec: GroupSpec,
     /// In spec order: (priority, name).
     pub procs: Vec<ProcId>,
+    /// `procs` sorted by process name, for lookups by name; empty for a
+    /// group small enough to search as it is (most are of one program).
+    pub(super) by_name: Vec<ProcId>,
 }
 
 /// The `startProcess` command check, done by the reactor (it needs the file
@@ -45,6 +51,9 @@ pub struct Core {
     /// Group names still to stop, ascending priority; set on the first
     /// shutdown pass.
     pub(super) stop_groups: Option<Vec<String>>,
+    /// During a shutdown: the group being stopped (its stop sent) and the
+    /// first of its processes not yet done.
+    pub(super) stopping: Option<(String, usize)>,
     pub(super) shutdown_report_at: Option<Instant>,
     pub(super) finished: bool,
     pub(super) waits: Vec<Wait>,
@@ -53,6 +62,12 @@ pub struct Core {
     /// each transition as it happens, not after a whole batch of spawns
     /// (a spawn's `spawned:` line would otherwise queue behind the batch).
     pub(super) logs: VecDeque<Effect>,
+    /// `Spawn` effects, handed out after every other kind: a `start all` of
+    /// thousands queues a spawn each, and a reply to a request that comes
+    /// while the runtime works through them must not wait behind them
+    /// (each spawn costs the runtime a fork and exec). The runtime takes a
+    /// bounded slice at a time and serves its clients between slices.
+    pub(super) spawns: VecDeque<Effect>,
     pub(super) local_time: fn(i64) -> String,
     pub(super) check: Checker,
     /// Pending groups read by the last reread and not added since (their
@@ -66,6 +81,13 @@ pub struct Core {
     pub(super) exit_on_fatal: ExitOnFatal,
     pub(super) fatal_exit: Option<String>,
     pub(super) exit_status: i32,
+    /// Indexes of `groups` sorted by group name (see [`Core::reindex`]).
+    by_name: Vec<usize>,
+    /// Each process's place in start order, indexed by `ProcId.0`.
+    rank: Vec<u32>,
+    /// How many processes are not in a stopped state (kept by
+    /// `set_state`): a shutdown knows it is done without a walk.
+    pub(super) unstopped: usize,
 }
 
 impl Core {
@@ -80,11 +102,13 @@ impl Core {
             pending: config.clone(),
             mood: SupervisorState::Running,
             stop_groups: None,
+            stopping: None,
             shutdown_report_at: None,
             finished: false,
             waits: Vec::new(),
             effects: VecDeque::new(),
             logs: VecDeque::new(),
+            spawns: VecDeque::new(),
             local_time,
             check: Box::new(|_| CommandCheck::Ok),
             reread: Default::default(),
@@ -92,14 +116,20 @@ impl Core {
             exit_on_fatal: config.supervisord.exit_on_fatal.clone(),
             fatal_exit: None,
             exit_status: 0,
+            by_name: Vec::new(),
+            rank: Vec::new(),
+            unstopped: 0,
         };
         for g in &config.groups {
-            core.insert_group(g.clone());
+            let group = core.new_group(g.clone());
+            core.groups.push(group);
         }
+        core.groups
+            .sort_by(|a, b| (a.spec.priority, &a.spec.name).cmp(&(b.spec.priority, &b.spec.name)));
+        core.reindex();
         core.deps_changed();
-        let names: Vec<String> = core.groups.iter().map(|g| g.spec.name.clone()).collect();
-        for name in names {
-            core.autostart(&name, now);
+        for gi in 0..core.groups.len() {
+            core.autostart_at(gi, now);
         }
         core.drive(now);
         core
@@ -145,6 +175,11 @@ impl Core {
         &self.groups
     }
 
+    /// The active group named `name` (a lookup in the name index).
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.group_index(name).map(|gi| &self.groups[gi])
+    }
+
     pub fn by_pid(&self, pid: u32) -> Option<ProcId> {
         (pid != 0)
             .then(|| self.procs.iter().find(|(_, p)| p.pid == pid))
@@ -184,20 +219,53 @@ impl Core {
         let gi = self.group_index(group).ok_or_else(bad)?;
         match name {
             None => Ok((gi, None)),
-            Some(n) => {
-                let id = self.groups[gi]
-                    .procs
-                    .iter()
-                    .copied()
-                    .find(|id| self.procs[id].spec.name == n)
-                    .ok_or_else(bad)?;
-                Ok((gi, Some(id)))
-            }
+            Some(n) => Ok((gi, Some(self.process_in(gi, n).ok_or_else(bad)?))),
         }
     }
 
+    /// The group named `name`: a binary search of the name index.
     pub(super) fn group_index(&self, name: &str) -> Option<usize> {
-        self.groups.iter().position(|g| g.spec.name == name)
+        let at = self
+            .by_name
+            .binary_search_by(|&gi| self.groups[gi].spec.name.as_str().cmp(name))
+            .ok()?;
+        Some(self.by_name[at])
+    }
+
+    /// The process named `name` in group `gi`.
+    fn process_in(&self, gi: usize, name: &str) -> Option<ProcId> {
+        let g = &self.groups[gi];
+        if g.by_name.is_empty() {
+            return g
+                .procs
+                .iter()
+                .copied()
+                .find(|id| self.procs[id].spec.name == name);
+        }
+        let at = g
+            .by_name
+            .binary_search_by(|id| self.procs[id].spec.name.as_str().cmp(name))
+            .ok()?;
+        Some(g.by_name[at])
+    }
+
+    /// Rebuild the name index and the start-order ranks after the set of
+    /// groups changed (lookups by name are then O(log n), not a walk).
+    fn reindex(&mut self) {
+        let mut by_name: Vec<usize> = (0..self.groups.len()).collect();
+        by_name.sort_by(|&a, &b| self.groups[a].spec.name.cmp(&self.groups[b].spec.name));
+        self.by_name = by_name;
+        self.rank = vec![u32::MAX; self.next_id as usize];
+        let ids: Vec<ProcId> = self.processes().map(|(id, _)| id).collect();
+        for (i, id) in ids.into_iter().enumerate() {
+            self.rank[id.0 as usize] = i as u32;
+        }
+    }
+
+    /// A process's place in start order (group priority, then process
+    /// priority).
+    pub(super) fn rank(&self, id: ProcId) -> u32 {
+        self.rank.get(id.0 as usize).copied().unwrap_or(u32::MAX)
     }
 
     /// Fire every timer that is due.
@@ -219,13 +287,18 @@ impl Core {
         self.timers.get(id, t)
     }
 
+    /// The next effect: main-log lines first, then everything else in
+    /// order, then spawns (see the `spawns` field for why).
     pub fn poll_effect(&mut self) -> Option<Effect> {
-        let e = self.logs.pop_front().or_else(|| self.effects.pop_front());
+        let e = (self.logs.pop_front())
+            .or_else(|| self.effects.pop_front())
+            .or_else(|| self.spawns.pop_front());
         // A `start all` queues an effect per process; do not keep that
         // high-water mark for the daemon's lifetime.
         if e.is_none() {
             self.effects.shrink_to(64);
             self.logs.shrink_to(64);
+            self.spawns.shrink_to(64);
         }
         e
     }
@@ -243,10 +316,14 @@ impl Core {
     }
 
     pub(super) fn emit(&mut self, e: Effect) {
-        self.effects.push_back(e);
+        match e {
+            Effect::Spawn { .. } => self.spawns.push_back(e),
+            e => self.effects.push_back(e),
+        }
     }
 
-    pub(super) fn insert_group(&mut self, spec: GroupSpec) {
+    /// A group's processes, made and recorded; the group is not placed.
+    fn new_group(&mut self, spec: GroupSpec) -> Group {
         let mut procs = Vec::new();
         for ps in &spec.processes {
             let id = ProcId(self.next_id);
@@ -254,14 +331,36 @@ impl Core {
             self.procs.insert(id, Process::new(ps.clone()));
             procs.push(id);
         }
+        let mut by_name = Vec::new();
+        if procs.len() > SEARCHED_AS_IT_IS {
+            by_name = procs.clone();
+            by_name.sort_by(|a, b| self.procs[a].spec.name.cmp(&self.procs[b].spec.name));
+        }
+        Group {
+            spec,
+            procs,
+            by_name,
+        }
+    }
+
+    pub(super) fn insert_group(&mut self, spec: GroupSpec) {
+        let group = self.new_group(spec);
+        let key = (group.spec.priority, &group.spec.name);
         let at = self
             .groups
-            .partition_point(|g| (g.spec.priority, &g.spec.name) <= (spec.priority, &spec.name));
-        self.groups.insert(at, Group { spec, procs });
+            .partition_point(|g| (g.spec.priority, &g.spec.name) <= key);
+        self.groups.insert(at, group);
+        self.reindex();
     }
 
     pub(super) fn remove_group(&mut self, gi: usize) {
         let g = self.groups.remove(gi);
+        self.reindex();
+        for id in &g.procs {
+            if !self.procs[id].state.is_stopped() {
+                self.unstopped -= 1;
+            }
+        }
         for id in &g.procs {
             self.procs.remove(id);
             self.timers.clear_all(*id);
@@ -276,9 +375,12 @@ impl Core {
 
     /// Start the group's autostart processes that were never started.
     pub(super) fn autostart(&mut self, group: &str, now: Now) {
-        let Some(gi) = self.group_index(group) else {
-            return;
-        };
+        if let Some(gi) = self.group_index(group) {
+            self.autostart_at(gi, now);
+        }
+    }
+
+    fn autostart_at(&mut self, gi: usize, now: Now) {
         for id in self.groups[gi].procs.clone() {
             let p = &self.procs[&id];
             if self.mood == SupervisorState::Running
@@ -305,6 +407,12 @@ impl Core {
             "illegal transition {from:?} -> {to:?}"
         );
         p.state = to;
+        match (from.is_stopped(), to.is_stopped()) {
+            (true, false) => self.unstopped += 1,
+            (false, true) => self.unstopped -= 1,
+            _ => {}
+        }
+        let p = self.proc_mut(id);
         if to == ProcessState::Backoff {
             p.backoff += 1;
         }
@@ -497,12 +605,7 @@ impl Core {
             let mut due = self.timers.due(now.mono);
             if due.len() > 1 {
                 // Fire in start order, as Supervisor's tick walks processes.
-                let rank: BTreeMap<ProcId, usize> = self
-                    .processes()
-                    .enumerate()
-                    .map(|(i, (id, _))| (id, i))
-                    .collect();
-                due.sort_by_key(|(id, _)| rank.get(id).copied());
+                due.sort_by_key(|&(id, _)| self.rank(id));
             }
             if due.is_empty() {
                 break;

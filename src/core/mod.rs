@@ -14,7 +14,8 @@
 //!   [`Core::daemon_signal`] and [`Core::handle_timeout`];
 //! * outputs are [`Effect`]s drained with [`Core::poll_effect`], in the order
 //!   the runtime must carry them out (main-log lines first, so each is
-//!   written as its transition happens), and the next instant anything is due,
+//!   written as its transition happens; spawns last, so that a reply never
+//!   waits behind a batch of forks), and the next instant anything is due,
 //!   [`Core::next_deadline`].
 //!
 //! # Determinism contract
@@ -54,7 +55,7 @@
 //! core.notify(id, gen, &Notification, now)   core.main_pid(id, gen, pid, via: &str, now) -> bool
 //! core.daemon_signal(sig: i32, now)          core.handle_timeout(now)
 //! core.next_deadline() -> Option<Instant>    core.poll_effect() -> Option<Effect>
-//! views: process(id), processes(), groups(), spec(id), find(namespec), by_pid(pid),
+//! views: process(id), processes(), groups(), group(name), spec(id), find(namespec), by_pid(pid),
 //!        timer(id, Timer), mood(), pending_config(), process_info(id, now)
 //! ```
 //!

@@ -48,12 +48,24 @@ impl Core {
         }
         while let Some(last) = self.stop_groups.as_ref().and_then(|s| s.last().cloned()) {
             if let Some(gi) = self.group_index(&last) {
-                self.stop_all(gi, now);
-                let g = &self.groups[gi];
+                // The group's stop is sent once, when it becomes current: no
+                // process of it can start again during a shutdown, and the
+                // processes before `from` are done for good, so each input
+                // costs O(1) here and not a walk of the group.
+                let from = match self.stopping.take() {
+                    Some((name, from)) if name == last => from,
+                    _ => {
+                        self.stop_all(gi, now);
+                        0
+                    }
+                };
                 let done = |p: &super::Process| {
                     p.state.is_stopped() || (p.state == ProcessState::Stopping && p.main_gone)
                 };
-                if !g.procs.iter().all(|id| done(&self.procs[id])) {
+                let procs = &self.groups[gi].procs;
+                let left = procs[from..].iter().position(|id| !done(&self.procs[id]));
+                if let Some(i) = left {
+                    self.stopping = Some((last, from + i));
                     break;
                 }
             }
@@ -61,12 +73,14 @@ impl Core {
                 s.pop();
             }
         }
-        let unstopped: Vec<String> = self
-            .processes()
-            .filter(|(_, p)| !p.state.is_stopped())
-            .map(|(_, p)| p.spec.name.clone())
-            .collect();
-        if unstopped.is_empty() {
+        debug_assert_eq!(
+            self.unstopped,
+            self.processes()
+                .filter(|(_, p)| !p.state.is_stopped())
+                .count(),
+            "the count of unstopped processes drifted"
+        );
+        if self.unstopped == 0 {
             self.finished = true;
             self.shutdown_report_at = None;
             let e = if self.mood == SupervisorState::Shutdown {
@@ -76,10 +90,13 @@ impl Core {
             };
             self.emit(e);
         } else if self.shutdown_report_at.is_some_and(|at| at <= now.mono) {
-            self.log(
-                LogLevel::Info,
-                format!("waiting for {} to die", unstopped.join(", ")),
-            );
+            let unstopped: Vec<&str> = self
+                .processes()
+                .filter(|(_, p)| !p.state.is_stopped())
+                .map(|(_, p)| p.spec.name.as_str())
+                .collect();
+            let msg = format!("waiting for {} to die", unstopped.join(", "));
+            self.log(LogLevel::Info, msg);
             self.shutdown_report_at = Some(now.mono + SHUTDOWN_REPORT_EVERY);
         }
     }

@@ -1,6 +1,7 @@
 //! Replies that wait for transitions (`start`/`stop` with `wait`, group
 //! and all calls): settled at the transition, never by polling.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::command::Effect;
@@ -44,12 +45,24 @@ pub(super) struct Wait {
     /// A single-process call replies `true` or a fault; group calls reply
     /// result structs once every item is done.
     pub single: bool,
-    pub items: Vec<WaitItem>,
+    /// By process, then by place in the call: settling the items of one
+    /// process is a range lookup, not a walk of a call of thousands.
+    pub items: BTreeMap<(ProcId, usize), WaitItem>,
     /// Settled results with their `slot`.
     pub results: Vec<(Option<usize>, ProcResult)>,
 }
 
 impl Wait {
+    /// The items about process `id`.
+    pub(super) fn items_of(
+        &self,
+        id: ProcId,
+    ) -> impl Iterator<Item = ((ProcId, usize), &WaitItem)> + '_ {
+        self.items
+            .range((id, 0)..=(id, usize::MAX))
+            .map(|(&k, i)| (k, i))
+    }
+
     /// Supervisor's order: results settled within the call in list order,
     /// then the deferred ones as they completed.
     pub(super) fn ordered(mut self) -> Vec<ProcResult> {
@@ -65,11 +78,10 @@ impl Core {
     /// Supervisor's `stop_report`: while a stop call waits on a STOPPING
     /// process, `waiting for NAME to stop` at most every 2 s.
     pub(super) fn stop_report(&mut self, id: ProcId, now: Now) {
-        let waited = self
-            .waits
-            .iter()
-            .flat_map(|w| &w.items)
-            .any(|i| i.id == id && matches!(i.kind, WaitKind::Stop));
+        let waited = self.waits.iter().any(|w| {
+            w.items_of(id)
+                .any(|(_, i)| matches!(i.kind, WaitKind::Stop))
+        });
         let p = &self.procs[&id];
         if !waited || p.state != ProcessState::Stopping {
             return;
@@ -80,12 +92,15 @@ impl Core {
         self.log(LogLevel::Info, msg);
     }
 
-    /// Start the stop reports of newly waited-on processes.
-    pub(super) fn start_stop_reports(&mut self, now: Now) {
+    /// Start the stop reports of the processes the call `token` waits on
+    /// (only its own: a walk of every waiting call at every command cost a
+    /// `getState` during a `start all` of 5000 a walk of 5000 items).
+    pub(super) fn start_stop_reports(&mut self, token: u64, now: Now) {
         let ids: Vec<ProcId> = self
             .waits
             .iter()
-            .flat_map(|w| &w.items)
+            .filter(|w| w.token == token)
+            .flat_map(|w| w.items.values())
             .filter(|i| matches!(i.kind, WaitKind::Stop))
             .map(|i| i.id)
             .collect();
@@ -132,18 +147,14 @@ impl Core {
     pub(super) fn resolve_waits(&mut self, id: ProcId) {
         let mut wi = 0;
         while wi < self.waits.len() {
-            let mut ii = 0;
-            while ii < self.waits[wi].items.len() {
-                let item = &self.waits[wi].items[ii];
-                if item.id != id {
-                    ii += 1;
-                    continue;
-                }
-                let Some(res) = self.outcome(item) else {
-                    ii += 1;
+            let keys: Vec<(ProcId, usize)> = self.waits[wi].items_of(id).map(|(k, _)| k).collect();
+            for key in keys {
+                let Some(res) = self.outcome(&self.waits[wi].items[&key]) else {
                     continue;
                 };
-                let item = self.waits[wi].items.remove(ii);
+                let Some(item) = self.waits[wi].items.remove(&key) else {
+                    continue;
+                };
                 let r = self.result_struct(item.id, res.clone());
                 let w = &mut self.waits[wi];
                 if w.single {

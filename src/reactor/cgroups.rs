@@ -58,6 +58,9 @@ pub struct Cgroups {
     /// Main process gone during a stop, leaf still populated: the exit the
     /// core will hear once the leaf is empty.
     held: HashMap<ProcId, (u64, ExitStatus)>,
+    /// `cgroup=` of the groups of the latest configuration that set it
+    /// (see [`Cgroups::wants_leaf`]).
+    group_says: Option<HashMap<String, bool>>,
     /// Controllers the daemon's cgroup offers, or why there is no cgroup2.
     available: Result<Vec<String>, String>,
     base: PathBuf,
@@ -75,6 +78,7 @@ impl Cgroups {
             leaves: HashMap::new(),
             by_wd: HashMap::new(),
             held: HashMap::new(),
+            group_says: None,
             available: Err(reason),
             base: PathBuf::new(),
             attempted: false,
@@ -123,11 +127,11 @@ fn io_error(e: cgroup::CgroupError) -> std::io::Error {
 
 /// Whether any program of `config` runs in a cgroup.
 fn wanted(config: &Config) -> bool {
-    config
-        .groups
-        .iter()
-        .flat_map(|g| &g.processes)
-        .any(|p| cgroup::wants_cgroup(config, p))
+    config.groups.iter().any(|g| {
+        g.processes
+            .iter()
+            .any(|p| cgroup::wants_cgroup_in(config, g.cgroup, p))
+    })
 }
 
 /// `pid: cmdline` of a process, from /proc (NULs shown as spaces).
@@ -261,7 +265,7 @@ impl Cgroups {
         r: &Registry,
         log: &mut MainLogger,
     ) -> Result<(), String> {
-        let want = cgroup::wants_cgroup(config, spec);
+        let want = self.wants_leaf(config, spec);
         if want && !self.attempted {
             self.setup_tree(config, true, r, log);
         }
@@ -311,6 +315,25 @@ impl Cgroups {
             );
         }
         tree.write_limits(&leaf, &limits).map_err(|e| e.to_string())
+    }
+
+    /// [`cgroup::wants_cgroup`] without its walk of every group at every
+    /// spawn (a start all of N programs in N groups was O(N x G)): the
+    /// groups of `config` that say `cgroup=` are noted once, until
+    /// [`Cgroups::config_changed`].
+    fn wants_leaf(&mut self, config: &Config, spec: &ProgramSpec) -> bool {
+        let said = self.group_says.get_or_insert_with(|| {
+            (config.groups.iter())
+                .filter_map(|g| Some((g.name.clone(), g.cgroup?)))
+                .collect()
+        });
+        let group = said.get(&spec.group).copied();
+        cgroup::wants_cgroup_in(config, group, spec)
+    }
+
+    /// The latest configuration changed (a reread).
+    pub fn config_changed(&mut self) {
+        self.group_says = None;
     }
 
     /// Signal a process that has a leaf (`stopping`: the core is stopping

@@ -199,14 +199,11 @@ impl Locals<'_> {
             }
         };
         let id = self.one_process(name)?;
-        let running = self
-            .core
-            .process(id)
-            .is_some_and(|p| p.pid != 0 && p.state != ProcessState::Stopping);
-        if !running {
-            return Err(Fault::new(FaultCode::NotRunning, name));
-        }
-        let Some(fd) = self.pipes.stdin(id) else {
+        let pid = match self.core.process(id) {
+            Some(p) if p.pid != 0 && p.state != ProcessState::Stopping => p.pid,
+            _ => return Err(Fault::new(FaultCode::NotRunning, name)),
+        };
+        let Some(fd) = self.pipes.stdin_writer(id, pid) else {
             return Err(Fault::new(FaultCode::NoFile, name));
         };
         match write_all_nonblocking(fd, &bytes) {

@@ -25,6 +25,12 @@
 //! and carries out the core's effects (spawn, signal, log). It keeps no
 //! supervisor state of its own.
 //!
+//! A batch never makes the loop deaf: effects are carried out for at most
+//! [`SLICE`] before the loop polls its descriptors again (without waiting,
+//! while effects remain), and the core hands out spawns after every other
+//! effect, so a client's request that comes during a `start all` of
+//! thousands is answered between two slices.
+//!
 //! Event listeners: the core's state changes and group effects, the
 //! output [`output::Heard`] on pipes and `sendRemoteCommEvent` become
 //! events of the listeners' face ([`ev::Events`]), which answers with
@@ -85,12 +91,52 @@ const NOTIFY: Token = Token(3);
 /// HTTP connections closed to free descriptors for a spawn that ran out.
 const SHED_FOR_SPAWN: usize = 16;
 
-/// Descriptors one process may hold in the daemon: pidfd, three pipe ends,
-/// two log files, its cgroup leaf.
-const FDS_PER_PROCESS: usize = 7;
+/// The longest the loop carries out effects before it looks at its file
+/// descriptors again: a batch (a `start all` of thousands, each spawn a
+/// fork and exec) goes in slices this long, with the control socket,
+/// signals and pidfds served between them. Short enough for a client to
+/// get its answer within tens of milliseconds; long enough that the poll
+/// between slices costs nothing measurable.
+const SLICE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Ready events taken per poll: a storm of exits is handled this many at a
+/// time, with the effects they cause carried out between.
+const EVENTS_PER_POLL: usize = 256;
 
 /// Descriptors the daemon holds besides its processes and connections.
 const FDS_OF_DAEMON: usize = 32;
+
+/// Control connections a configuration's descriptor need leaves room for
+/// (see [`fds_needed`]).
+const CONNECTION_ROOM: usize = 128;
+
+/// Descriptors one process of `spec` holds in the daemon while it runs:
+/// its pidfd, its cgroup leaf's directory (with a cgroup), and what its
+/// pipes and logs hold ([`output::fds_of`]; none with both logs `NONE`).
+fn fds_of_process(config: &Config, group: &crate::config::GroupSpec, spec: &ProgramSpec) -> usize {
+    let listener = matches!(group.kind, crate::config::GroupKind::EventListenerPool(_));
+    let copied = config.supervisord.loglevel <= LogLevel::Debug;
+    let leaf = crate::cgroup::wants_cgroup_in(config, group.cgroup, spec);
+    1 + usize::from(leaf) + output::fds_of(spec, listener, copied)
+}
+
+/// Descriptors the daemon needs to run every process of these groups.
+fn fds_of_processes<'a>(
+    config: &Config,
+    groups: impl Iterator<Item = &'a crate::config::GroupSpec>,
+) -> usize {
+    groups
+        .flat_map(|g| g.processes.iter().map(move |p| (g, p)))
+        .map(|(g, p)| fds_of_process(config, g, p))
+        .sum()
+}
+
+/// The RLIMIT_NOFILE a configuration needs: the daemon's own descriptors,
+/// every process's, and room for [`CONNECTION_ROOM`] control connections.
+pub fn fds_needed(config: &Config) -> u64 {
+    let procs = fds_of_processes(config, config.groups.iter());
+    (FDS_OF_DAEMON + procs + CONNECTION_ROOM) as u64
+}
 
 /// Why the loop ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +160,9 @@ pub struct Parts {
     pub dbus: Option<crate::dbus::Link>,
     /// Where the daemon keeps its runtime state (the children record).
     pub runtime_dir: Option<PathBuf>,
+    /// The soft RLIMIT_NOFILE children get back, when the daemon raised its
+    /// own above it for the configuration (see [`fds_needed`]).
+    pub child_nofile: Option<u64>,
 }
 
 /// Who asked a request, so that its reply goes back there.
@@ -162,6 +211,9 @@ pub struct Reactor {
     systemd: Option<Systemd>,
     /// Forking programs' launcher exits waiting for their pidfile.
     pidfiles: Pidfiles,
+    /// The last slice ended with effects left: poll without waiting.
+    backlog: bool,
+    child_nofile: Option<u64>,
 }
 
 /// Local time as Supervisor prints a stop date (`%b %d %I:%M %p`).
@@ -240,6 +292,8 @@ fn logtail_target(path: &str) -> Option<(Option<String>, api::Stream)> {
 
 impl Reactor {
     pub fn new(parts: Parts) -> io::Result<Reactor> {
+        // Before anything per process is opened: the numbers are low now.
+        let _ = crate::spawn::reserve_low_fds();
         let poll = Poll::new()?;
         poll.registry().register(
             &mut SourceFd(&parts.signals.as_raw_fd()),
@@ -281,6 +335,8 @@ impl Reactor {
             notify: None,
             systemd: None,
             pidfiles: Pidfiles::default(),
+            backlog: false,
+            child_nofile: parts.child_nofile,
         };
         match systemd {
             Ok(s) => r.systemd = s,
@@ -304,12 +360,15 @@ impl Reactor {
         }
         r.size_http_budget();
         r.events.notify(ev::Event::supervisor_running());
+        // Loading the configuration (the INI, expansions, checks) left its
+        // temporaries all over the heap, between what stays.
+        crate::sys::malloc::trim();
         Ok(r)
     }
 
     /// Run until shutdown or reload; give back what outlives one config.
     pub fn run(mut self) -> io::Result<(Ending, Parts)> {
-        let mut events = Events::with_capacity(1024);
+        let mut events = Events::with_capacity(EVENTS_PER_POLL);
         let mut ending = self.settle();
         // The configuration is loaded and the autostart programs launched.
         self.tell_systemd_ready();
@@ -320,6 +379,9 @@ impl Reactor {
             if self.http.following() {
                 let every = crate::http::FOLLOW_EVERY;
                 timeout = Some(timeout.map_or(every, |t| t.min(every)));
+            }
+            if self.backlog {
+                timeout = Some(std::time::Duration::ZERO);
             }
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
@@ -392,24 +454,33 @@ impl Reactor {
             signals: self.signals,
             dbus: self.bridge.map(Bridge::into_link),
             runtime_dir: self.runtime_dir,
+            child_nofile: self.child_nofile,
         }
     }
 
-    /// Take requests, fire due deadlines and carry out every effect until
-    /// nothing is left to do; returns the ending, if one came.
+    /// Take requests, fire due deadlines and carry out effects until
+    /// nothing is left to do, or for one [`SLICE`] (then `backlog` is set
+    /// and the loop polls its descriptors before it goes on); returns the
+    /// ending, if one came.
     fn settle(&mut self) -> Option<Ending> {
         let mut ending = None;
+        let slice_end = crate::clock::mono() + SLICE;
         loop {
             let mut any = self.take_requests();
             self.core.handle_timeout(now());
+            self.backlog = false;
             while let Some(effect) = self.core.poll_effect() {
                 any = true;
                 self.carry_out(effect, &mut ending);
+                if ending.is_none() && crate::clock::mono() >= slice_end {
+                    self.backlog = true;
+                    break;
+                }
             }
             self.pump_events();
             // Answers written; freed connections may hold the next request.
             self.http.flush_all(self.poll.registry());
-            if !any {
+            if !any || self.backlog {
                 return ending;
             }
         }
@@ -645,14 +716,18 @@ impl Reactor {
             .prepare_leaf(id, spec, pending, registry, &mut self.mainlog)
             .map_err(failed)?;
         let strip_ansi = self.config.supervisord.strip_ansi;
+        let copied = self.mainlog.enabled(LogLevel::Debug);
         let socket = self
             .sockets
             .acquire(&spec.group, id, &mut self.mainlog)
             .map_err(failed)?;
-        let stdio = self.pipes.open(id, gen, spec, strip_ansi, socket)?;
+        let stdio = self
+            .pipes
+            .open(id, gen, spec, (strip_ansi, copied), socket)?;
         let opts = crate::spawn::SpawnOptions {
             cgroup: self.cgroups.leaf_fd(id),
             method: self.cgroups.method,
+            nofile_soft: self.child_nofile,
         };
         let child = match crate::spawn::spawn_with(&prepared, stdio.child_side(), &opts) {
             Ok(c) => c,
@@ -754,7 +829,8 @@ impl Reactor {
     /// Keep descriptors for every process out of the connections' reach.
     fn size_http_budget(&mut self) {
         let (soft, _) = crate::sys::rlimit::get(crate::sys::rlimit::Limit::NoFile);
-        let reserved = FDS_OF_DAEMON + FDS_PER_PROCESS * self.core.processes().count();
+        let groups = self.core.groups().iter().map(|g| &g.spec);
+        let reserved = FDS_OF_DAEMON + fds_of_processes(&self.config, groups);
         self.http.set_budget(soft, reserved);
     }
 
@@ -762,11 +838,12 @@ impl Reactor {
     fn group_added(&mut self, name: &str) {
         let dir = self.config.supervisord.childlogdir.clone();
         let ident = self.config.supervisord.identifier.clone();
-        let members: Vec<(ProcId, Arc<ProgramSpec>)> = self
-            .core
-            .processes()
-            .filter(|(_, p)| p.spec.group == name)
-            .map(|(id, p)| (id, p.spec.clone()))
+        // The group's own processes, not a walk of every process.
+        let ids = self.core.group(name).map(|g| g.procs.clone());
+        let members: Vec<(ProcId, Arc<ProgramSpec>)> = ids
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|id| Some((id, self.core.spec_shared(id)?)))
             .collect();
         for (id, spec) in members {
             let (out, err) = self
@@ -793,6 +870,7 @@ impl Reactor {
 
     /// `reloadConfig`: read the file here, let the core diff it.
     fn reread(&mut self, token: u64) {
+        self.cgroups.config_changed();
         let loaded = crate::config::load(&self.config.path, &crate::config::Env::from_process())
             .map_err(|e| e.to_string());
         let config = Box::new(loaded);
@@ -1082,7 +1160,7 @@ impl Reactor {
     /// fcgi-program's socket is made ready; then its `PROCESS_GROUP_ADDED`
     /// (which a new pool receives too, as in Supervisor).
     fn wire_group(&mut self, name: &str) {
-        let Some(g) = self.core.groups().iter().find(|g| g.spec.name == name) else {
+        let Some(g) = self.core.group(name) else {
             return;
         };
         match &g.spec.kind {

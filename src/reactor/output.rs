@@ -21,12 +21,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
 pub use crate::api::Stream;
-use crate::config::{LogFile, LogLevel, ProgramSpec};
+use crate::config::{LogFile, LogLevel, LogSpec, ProgramSpec};
 use crate::core::ProcId;
 use crate::logs::{ChildLog, ChildLogOptions, MainLogger};
 use crate::py::{py_bytes_repr, py_repr};
@@ -53,10 +54,17 @@ pub struct ProcLogs {
     name: String,
     /// Per stream: the last write failed (reported once, not per chunk).
     failing: [bool; 2],
-    pub stdout: ChildLog,
-    pub stderr: Option<ChildLog>,
+    /// The logs of the streams something reads (see [`is_read`]); none for
+    /// the others, whose output goes to `/dev/null`.
+    stdout: Option<Box<ChildLog>>,
+    stderr: Option<Box<ChildLog>>,
     /// Our end of the child's stdin, for `sendProcessStdin` and events.
     pub stdin: Option<OwnedFd>,
+    /// The identity of a stdin pipe we keep no end of (opened through
+    /// `/proc` when something is first written to it).
+    stdin_pipe: Option<(u64, u64)>,
+    /// The tokens of this spawn's watched pipes.
+    watches: [Option<Token>; 2],
     /// Bytes for stdin that the pipe could not take yet, and the token
     /// that waits for it to be writable.
     pending: Vec<u8>,
@@ -105,19 +113,35 @@ pub struct Pipes {
     /// Tokens waiting for a stdin to be writable.
     writers: HashMap<Token, ProcId>,
     heard: VecDeque<Heard>,
+    /// `/dev/null`, opened once, for the streams nobody reads.
+    null: Option<Rc<OwnedFd>>,
 }
 
-/// The pipes made for one spawn. The child's stdin is a pipe, or (an
-/// fcgi-program) the group's listening socket.
+/// What one spawn gets as fds 0, 1 and 2. A stream that nothing reads
+/// (its log `NONE`, no syslog, capture, events, listener protocol or
+/// main-log copy) goes to `/dev/null` instead of a pipe: the daemon then
+/// holds no descriptor for it.
 pub struct SpawnPipes {
     stdin: ChildStdin,
-    stdout: (OwnedFd, OwnedFd),
+    /// (our read end, the child's write end); `None`: `/dev/null`.
+    stdout: Option<(OwnedFd, OwnedFd)>,
     stderr: Option<(OwnedFd, OwnedFd)>,
+    /// Whether stderr goes where stdout goes (`redirect_stderr`).
+    redirected: bool,
+    null: Rc<OwnedFd>,
 }
 
 enum ChildStdin {
-    /// (the child's read end, our write end).
+    /// (the child's read end, our write end): an event listener's, which
+    /// the daemon writes to all the time.
     Pipe(OwnedFd, OwnedFd),
+    /// A pipe open for reading and writing, of which the daemon keeps
+    /// nothing: the child blocks on it as on Supervisor's pipe (it is a
+    /// writer itself, so it never sees end of file), and `sendProcessStdin`
+    /// opens a writer through `/proc` when it is first called
+    /// ([`Pipes::stdin_writer`]). Its identity tells that writer it found
+    /// the same pipe.
+    Shared(OwnedFd, (u64, u64)),
     /// A descriptor of the shared socket, closed here after the spawn.
     Socket(OwnedFd),
 }
@@ -127,23 +151,29 @@ impl SpawnPipes {
     pub fn child_side(&self) -> Stdio<'_> {
         let stdin = match &self.stdin {
             ChildStdin::Pipe(r, _) => r,
+            ChildStdin::Shared(rw, _) => rw,
             ChildStdin::Socket(s) => s,
+        };
+        let null = &*self.null;
+        let stdout = self.stdout.as_ref().map_or(null, |p| &p.1);
+        let stderr = if self.redirected {
+            stdout
+        } else {
+            self.stderr.as_ref().map_or(null, |p| &p.1)
         };
         Stdio {
             stdin: stdin.as_fd(),
-            stdout: self.stdout.1.as_fd(),
-            stderr: self
-                .stderr
-                .as_ref()
-                .map(|p| &p.1)
-                .unwrap_or(&self.stdout.1)
-                .as_fd(),
+            stdout: stdout.as_fd(),
+            stderr: stderr.as_fd(),
         }
     }
 
     /// Our read ends (the child's ends are closed as this is consumed).
     pub fn into_parent_side(self) -> Vec<(OwnedFd, Stream)> {
-        let mut v = vec![(self.stdout.0, Stream::Stdout)];
+        let mut v = Vec::new();
+        if let Some((r, _w)) = self.stdout {
+            v.push((r, Stream::Stdout));
+        }
         if let Some((r, _w)) = self.stderr {
             v.push((r, Stream::Stderr));
         }
@@ -175,51 +205,77 @@ fn nonblocking(fd: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
+/// Whether anything takes in what a stream carries: its log file (`file`),
+/// syslog, capture mode, `*_events_enabled`, or `also` (a listener's
+/// protocol, the main log's copy at loglevel debug).
+fn is_read(log: &LogSpec, file: bool, also: bool) -> bool {
+    file || also || log.syslog || log.events_enabled || log.capture_maxbytes > 0
+}
+
+/// The descriptors the pipes and logs of one running process of `spec`
+/// hold in the daemon (`listener`: an event listener; `copied`: the main
+/// log copies output): a pipe's read end for each stream something reads,
+/// a file for each log file, a socket for each stream sent to syslog, and
+/// a listener's stdin. A program whose logs are `NONE` holds none: its
+/// output goes to `/dev/null`, and its stdin is a pipe the daemon keeps no
+/// end of until `sendProcessStdin` writes to it (one more then).
+pub fn fds_of(spec: &ProgramSpec, listener: bool, copied: bool) -> usize {
+    let stream = |log: &LogSpec, also: bool| {
+        let file = log.file != LogFile::None;
+        usize::from(is_read(log, file, also)) + usize::from(file) + usize::from(log.syslog)
+    };
+    let mut n = stream(&spec.stdout, listener || copied) + usize::from(listener);
+    if !spec.redirect_stderr {
+        n += stream(&spec.stderr, copied);
+    }
+    n
+}
+
+/// A child's stdin of which the daemon keeps nothing (see
+/// [`ChildStdin::Shared`]); without `/proc`, a pipe whose write end we
+/// keep, as Supervisor does.
+fn shared_stdin() -> io::Result<ChildStdin> {
+    let (r, w) = pipe()?;
+    match crate::sys::fd::reopen_read_write(&r) {
+        Ok(rw) => {
+            let ident = crate::sys::fd::identity(&rw)?;
+            Ok(ChildStdin::Shared(rw, ident))
+        }
+        Err(_) => {
+            nonblocking(&w)?;
+            Ok(ChildStdin::Pipe(r, w))
+        }
+    }
+}
+
 impl Pipes {
     /// Make the pipes for a spawn and (re)open the process's logs. With
     /// `socket` (an fcgi-program's), the child gets it as stdin instead of
-    /// a pipe, and has no stdin for us to write to.
+    /// a pipe, and has no stdin for us to write to. `copied`: the main log
+    /// takes a copy of all output (loglevel debug or below).
     pub fn open(
         &mut self,
         id: ProcId,
         gen: u64,
         spec: &ProgramSpec,
-        strip_ansi: bool,
+        (strip_ansi, copied): (bool, bool),
         socket: Option<OwnedFd>,
     ) -> Result<SpawnPipes, OpenFailure> {
-        let made = (|| -> io::Result<SpawnPipes> {
-            let stdin = match socket {
-                Some(s) => ChildStdin::Socket(s),
-                None => {
-                    let (r, w) = pipe()?;
-                    nonblocking(&w)?;
-                    ChildStdin::Pipe(r, w)
-                }
-            };
-            let stdout = pipe()?;
-            let stderr = if spec.redirect_stderr {
-                None
-            } else {
-                Some(pipe()?)
-            };
-            nonblocking(&stdout.0)?;
-            if let Some(e) = &stderr {
-                nonblocking(&e.0)?;
-            }
-            Ok(SpawnPipes {
-                stdin,
-                stdout,
-                stderr,
-            })
-        })();
-        let pipes = made.map_err(|e| OpenFailure {
-            text: if e.raw_os_error() == Some(crate::sys::errno::EMFILE) {
-                format!("too many open files to spawn '{}'", spec.name)
-            } else {
-                dispatchers_error(&spec.name, &e)
-            },
-            out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
-        })?;
+        let listener = self.listeners.contains(&id);
+        let read = [
+            self.is_read(id, Stream::Stdout, &spec.stdout, listener || copied),
+            !spec.redirect_stderr && self.is_read(id, Stream::Stderr, &spec.stderr, copied),
+        ];
+        let pipes = self
+            .make_pipes(socket, listener, read, spec.redirect_stderr)
+            .map_err(|e| OpenFailure {
+                text: if e.raw_os_error() == Some(crate::sys::errno::EMFILE) {
+                    format!("too many open files to spawn '{}'", spec.name)
+                } else {
+                    dispatchers_error(&spec.name, &e)
+                },
+                out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
+            })?;
         let strip = strip_ansi;
         let open = |log: &crate::config::LogSpec, stream: Stream| {
             let auto = self.auto_names.get(&(id, stream));
@@ -230,21 +286,25 @@ impl Pipes {
                 strip,
             ))
         };
-        let logs = open(&spec.stdout, Stream::Stdout).and_then(|out| {
-            let err = if spec.redirect_stderr {
-                None
-            } else {
-                Some(open(&spec.stderr, Stream::Stderr)?)
+        let logs = (|| {
+            let out = match read[0] {
+                true => Some(Box::new(open(&spec.stdout, Stream::Stdout)?)),
+                false => None,
             };
-            Ok((out, err))
-        });
+            let err = match read[1] {
+                true => Some(Box::new(open(&spec.stderr, Stream::Stderr)?)),
+                false => None,
+            };
+            io::Result::Ok((out, err))
+        })();
         let (stdout, stderr) = logs.map_err(|e| OpenFailure {
             text: dispatchers_error(&spec.name, &e),
             out_of_fds: crate::sys::errno::is_fd_exhaustion(&e),
         })?;
-        let stdin = match &pipes.stdin {
-            ChildStdin::Pipe(_, w) => w.try_clone().ok(),
-            ChildStdin::Socket(_) => None,
+        let (stdin, stdin_pipe) = match &pipes.stdin {
+            ChildStdin::Pipe(_, w) => (w.try_clone().ok(), None),
+            ChildStdin::Shared(_, ident) => (None, Some(*ident)),
+            ChildStdin::Socket(_) => (None, None),
         };
         if let Some(t) = self.logs.get_mut(&id).and_then(|l| l.writer.take()) {
             self.writers.remove(&t);
@@ -258,9 +318,11 @@ impl Pipes {
                 stdout,
                 stderr,
                 stdin,
+                stdin_pipe,
                 pending: Vec::new(),
                 writer: None,
-                protocol: self.listeners.contains(&id),
+                watches: [None; 2],
+                protocol: listener,
                 events: [spec.stdout.events_enabled, spec.stderr.events_enabled],
                 capture: [
                     spec.stdout.capture_maxbytes > 0,
@@ -269,6 +331,56 @@ impl Pipes {
             }),
         );
         Ok(pipes)
+    }
+
+    /// Whether anything takes in what `stream` carries (see [`is_read`]).
+    fn is_read(&self, id: ProcId, stream: Stream, log: &LogSpec, also: bool) -> bool {
+        let file = match &log.file {
+            LogFile::Path(_) => true,
+            LogFile::Auto => self.auto_names.contains_key(&(id, stream)),
+            LogFile::None => false,
+        };
+        is_read(log, file, also)
+    }
+
+    /// The descriptors of one spawn: a pipe for each stream that is
+    /// `read`, `/dev/null` for the others; stdin as [`ChildStdin`] says.
+    fn make_pipes(
+        &mut self,
+        socket: Option<OwnedFd>,
+        listener: bool,
+        [out, err]: [bool; 2],
+        redirected: bool,
+    ) -> io::Result<SpawnPipes> {
+        let null = match &self.null {
+            Some(n) => n.clone(),
+            None => Rc::new(crate::sys::fd::open_dev_null()?),
+        };
+        self.null = Some(null.clone());
+        let stdin = match socket {
+            Some(s) => ChildStdin::Socket(s),
+            None if listener => {
+                let (r, w) = pipe()?;
+                nonblocking(&w)?;
+                ChildStdin::Pipe(r, w)
+            }
+            None => shared_stdin()?,
+        };
+        let read_pipe = |wanted: bool| -> io::Result<Option<(OwnedFd, OwnedFd)>> {
+            if !wanted {
+                return Ok(None);
+            }
+            let p = pipe()?;
+            nonblocking(&p.0)?;
+            Ok(Some(p))
+        };
+        Ok(SpawnPipes {
+            stdin,
+            stdout: read_pipe(out)?,
+            stderr: read_pipe(err)?,
+            redirected,
+            null,
+        })
     }
 
     /// The file a stream logs to: the configured path, the AUTO name, or none.
@@ -294,6 +406,9 @@ impl Pipes {
             if r.register(&mut SourceFd(&fd.as_raw_fd()), token, Interest::READABLE)
                 .is_ok()
             {
+                if let Some(logs) = self.logs.get_mut(&id).filter(|l| l.gen == gen) {
+                    logs.watches[stream as usize] = Some(token);
+                }
                 let w = Watch {
                     id,
                     gen,
@@ -305,9 +420,22 @@ impl Pipes {
         }
     }
 
-    /// Our end of a process's stdin, while it has one.
-    pub fn stdin(&self, id: ProcId) -> Option<&OwnedFd> {
-        self.logs.get(&id)?.stdin.as_ref()
+    /// Our end of the stdin of process `id` (main pid `pid`), while it has
+    /// one. A stdin we kept no end of gets a writer now, opened through
+    /// `/proc/PID/fd/0` and kept until the exit, if that descriptor is
+    /// still the pipe the process was given (`None` when it closed or
+    /// replaced it, as a write to a pipe without reader fails there).
+    pub fn stdin_writer(&mut self, id: ProcId, pid: u32) -> Option<&OwnedFd> {
+        let logs = self.logs.get_mut(&id)?;
+        if logs.stdin.is_none() {
+            let ident = logs.stdin_pipe?;
+            let fd = crate::sys::fd::open_writer_of(pid, 0).ok()?;
+            if crate::sys::fd::identity(&fd).ok()? != ident {
+                return None;
+            }
+            logs.stdin = Some(fd);
+        }
+        logs.stdin.as_ref()
     }
 
     fn logs_mut(&mut self, id: ProcId) -> Option<&mut ProcLogs> {
@@ -317,7 +445,9 @@ impl Pipes {
     /// Delete and recreate a running process's current log files.
     pub fn clear(&mut self, id: ProcId) -> io::Result<()> {
         if let Some(logs) = self.logs_mut(id) {
-            logs.stdout.clear()?;
+            if let Some(o) = logs.stdout.as_mut() {
+                o.clear()?;
+            }
             if let Some(e) = logs.stderr.as_mut() {
                 e.clear()?;
             }
@@ -365,8 +495,8 @@ impl Pipes {
                         }
                         if logs.gen == w.gen {
                             let log = match w.stream {
-                                Stream::Stdout => Some(&mut logs.stdout),
-                                Stream::Stderr => logs.stderr.as_mut(),
+                                Stream::Stdout => logs.stdout.as_deref_mut(),
+                                Stream::Stderr => logs.stderr.as_deref_mut(),
                             };
                             if let Some(log) = log {
                                 // A file error is retried on the next write
@@ -511,8 +641,8 @@ impl Pipes {
                 }
                 if let Some(logs) = self.logs_mut(id).filter(|l| l.gen == gen) {
                     let log = match stream {
-                        Stream::Stdout => Some(&mut logs.stdout),
-                        Stream::Stderr => logs.stderr.as_mut(),
+                        Stream::Stdout => logs.stdout.as_deref_mut(),
+                        Stream::Stderr => logs.stderr.as_deref_mut(),
                     };
                     if let Some(log) = log {
                         let _ = log.write(&buf[..n]);
@@ -528,13 +658,16 @@ impl Pipes {
         if self.logs_mut(id).is_some_and(|l| l.gen == gen) {
             self.close_stdin(id, r);
         }
-        let tokens: Vec<Token> = self
-            .watches
-            .iter()
-            .filter(|(_, w)| w.id == id && w.gen == gen)
-            .map(|(t, _)| *t)
-            .collect();
-        for t in tokens {
+        // The spawn's own tokens, not a walk of every pipe of every process.
+        let tokens = match self.logs.get_mut(&id).filter(|l| l.gen == gen) {
+            Some(l) => std::mem::take(&mut l.watches),
+            None => [None; 2],
+        };
+        let ours = |w: &Watch| w.id == id && w.gen == gen;
+        for t in tokens.into_iter().flatten() {
+            if !self.watches.get(&t).is_some_and(ours) {
+                continue;
+            }
             self.read_ready(t, mainlog);
             self.close(t, r);
         }
@@ -543,7 +676,9 @@ impl Pipes {
     /// SIGUSR2: reopen every child log at its path.
     pub fn reopen_all(&mut self) {
         for logs in self.logs.values_mut() {
-            let _ = logs.stdout.reopen();
+            if let Some(o) = logs.stdout.as_mut() {
+                let _ = o.reopen();
+            }
             if let Some(e) = logs.stderr.as_mut() {
                 let _ = e.reopen();
             }

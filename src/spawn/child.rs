@@ -49,10 +49,12 @@ pub enum ExecStage {
     AmbientCapabilities = 13,
     /// `no_new_privs`: `prctl(PR_SET_NO_NEW_PRIVS)`.
     NoNewPrivs = 14,
+    /// Giving back the soft `RLIMIT_NOFILE` the daemon was started with.
+    Limits = 15,
 }
 
 impl ExecStage {
-    const ALL: [ExecStage; 14] = [
+    const ALL: [ExecStage; 15] = [
         ExecStage::Signals,
         ExecStage::ProcessGroup,
         ExecStage::Stdio,
@@ -67,6 +69,7 @@ impl ExecStage {
         ExecStage::Cgroup,
         ExecStage::AmbientCapabilities,
         ExecStage::NoNewPrivs,
+        ExecStage::Limits,
     ];
 
     pub(super) fn from_u32(raw: u32) -> Option<ExecStage> {
@@ -95,6 +98,7 @@ impl ExecStage {
             ExecStage::ProcessGroup => b"couldn't setpgid: ",
             ExecStage::Stdio => b"couldn't set up stdin/stdout/stderr: ",
             ExecStage::CloseFds => b"couldn't close inherited file descriptors: ",
+            ExecStage::Limits => b"couldn't set RLIMIT_NOFILE: ",
             ExecStage::NotRoot
             | ExecStage::Groups
             | ExecStage::Gid
@@ -122,6 +126,13 @@ pub(super) struct ChildFds {
     pub report: RawFd,
     /// The leaf's `cgroup.procs` opened for writing, or -1.
     pub cgroup_procs: RawFd,
+    /// `(soft, hard)` RLIMIT_NOFILE to set (`None` in either: unlimited),
+    /// when the daemon's own differs from what children get.
+    pub nofile: Option<(Option<u64>, Option<u64>)>,
+    /// The child shares the daemon's descriptor table (`CLONE_FILES`, see
+    /// `slots`) and everything it needs is below this number: its first
+    /// step is to take a table of its own with only those.
+    pub own_table_below: Option<u32>,
 }
 
 /// The child's whole life: set up, `execve`, or report and `_exit(127)`.
@@ -163,6 +174,10 @@ fn setup_and_exec(
     use ExecStage as S;
     let at = |stage: ExecStage| move |e: io::Error| (stage, e);
 
+    // A table of our own first: until then it is the daemon's.
+    if let Some(end) = fds.own_table_below {
+        sys::fd::close_range_unshare(end).map_err(at(S::CloseFds))?;
+    }
     // Join the leaf first, before anything the program could observe: on
     // the fork fallback this is how the child gets into its cgroup (never
     // moved after exec); after CLONE_INTO_CGROUP it is already there.
@@ -189,6 +204,9 @@ fn setup_and_exec(
     let report = fds.report as u32;
     sys::fd::close_range(3, report - 1).map_err(at(S::CloseFds))?;
     sys::fd::close_range(report + 1, u32::MAX).map_err(at(S::CloseFds))?;
+    if let Some((soft, hard)) = fds.nofile {
+        sys::rlimit::set_nofile_raw(soft, hard).map_err(at(S::Limits))?;
+    }
 
     let caps = prep.capabilities;
     match &prep.user {

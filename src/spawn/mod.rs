@@ -19,6 +19,7 @@ mod child;
 mod command;
 mod env;
 pub mod envfile;
+mod slots;
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::io;
@@ -38,6 +39,7 @@ pub use crate::sys::wait::ExitStatus;
 pub use child::ExecStage;
 pub use command::{resolve_command, search_path, DEFAULT_PATH};
 pub use env::{build as build_environment, DaemonEnv, Environment};
+pub use slots::reserve as reserve_low_fds;
 
 /// Why a spawn failed. Messages are Supervisor's where it has one.
 #[derive(Debug, thiserror::Error)]
@@ -367,6 +369,10 @@ pub struct SpawnOptions<'a> {
     pub cgroup: Option<BorrowedFd<'a>>,
     /// [`CloneMethod::Fork`] forces the fork + `pidfd_open` fallback.
     pub method: CloneMethod,
+    /// The soft RLIMIT_NOFILE the child gets, when the daemon raised its
+    /// own above it (`None`: the child inherits the daemon's). The hard
+    /// limit stays.
+    pub nofile_soft: Option<u64>,
 }
 
 /// A running child whose `execve` succeeded.
@@ -433,7 +439,7 @@ pub fn spawn_with(
         Some(dir) => Some(sys::fd::open_write_at(dir, "cgroup.procs").map_err(SpawnError::Cgroup)?),
         None => None,
     };
-    let fds = child::ChildFds {
+    let mut fds = child::ChildFds {
         stdio: [
             stdio.stdin.as_raw_fd(),
             stdio.stdout.as_raw_fd(),
@@ -441,10 +447,39 @@ pub fn spawn_with(
         ],
         report: report_wr.as_raw_fd(),
         cgroup_procs: cgroup_procs.as_ref().map_or(-1, |fd| fd.as_raw_fd()),
+        nofile: opts.nofile_soft.map(|soft| {
+            let (_, hard) = sys::rlimit::get(sys::rlimit::Limit::NoFile);
+            (Some(soft), hard)
+        }),
+        own_table_below: None,
     };
-    let cloned =
-        sys::clone::spawn_child(opts.method, opts.cgroup, || child::child_main(prep, &fds))
-            .map_err(SpawnError::Fork)?;
+    let cloned = slots::with(|mut slots| {
+        // What the child needs, on low numbers: it then copies only those.
+        let wanted = [
+            Some(stdio.stdin),
+            Some(stdio.stdout),
+            Some(stdio.stderr),
+            Some(report_wr.as_fd()),
+            cgroup_procs.as_ref().map(|f| f.as_fd()),
+        ];
+        if let Some(s) = slots.as_deref_mut() {
+            if let Ok([i, o, e, r, c]) = s.fill(wanted) {
+                fds.stdio = [i, o, e];
+                fds.report = r;
+                fds.cgroup_procs = c;
+                fds.own_table_below = Some(s.end());
+            }
+        }
+        let share = fds.own_table_below.is_some();
+        let cloned = sys::clone::spawn_child(opts.method, opts.cgroup, share, || {
+            child::child_main(prep, &fds)
+        });
+        if let Some(s) = slots {
+            s.clear();
+        }
+        cloned
+    })
+    .map_err(SpawnError::Fork)?;
     drop(report_wr);
     drop(cgroup_procs);
 

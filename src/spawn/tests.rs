@@ -54,6 +54,7 @@ fn start(spec: &ProgramSpec, method: CloneMethod) -> Result<Running, (SpawnError
     let opts = SpawnOptions {
         cgroup: None,
         method,
+        nofile_soft: None,
     };
     let result = spawn_with(&prepared, stdio, &opts);
     // The parent's copies of the child ends go, so reads see EOF at exit.
@@ -354,6 +355,7 @@ fn watchdog_pid_is_the_childs_own_pid() {
             let opts = SpawnOptions {
                 cgroup: None,
                 method,
+                nofile_soft: None,
             };
             let child = spawn_with(prepared, stdio, &opts).unwrap();
             drop(out_wr);
@@ -414,6 +416,7 @@ fn spawn_500_timing() {
                     &SpawnOptions {
                         cgroup: None,
                         method,
+                        nofile_soft: None,
                     },
                 )
                 .unwrap(),
@@ -511,6 +514,7 @@ fn fork_fallback_joins_the_cgroup_in_the_child() {
     let opts = SpawnOptions {
         cgroup: Some(fd.as_fd()),
         method: CloneMethod::Fork,
+        nofile_soft: None,
     };
     let child = spawn_with(&prepared, stdio, &opts).unwrap();
     assert!(child.in_cgroup);
@@ -525,6 +529,7 @@ fn fork_fallback_joins_the_cgroup_in_the_child() {
     let opts = SpawnOptions {
         cgroup: Some(fd.as_fd()),
         method: CloneMethod::Fork,
+        nofile_soft: None,
     };
     let e = spawn_with(&prepared, stdio, &opts).unwrap_err();
     assert!(matches!(e, SpawnError::Cgroup(_)), "{e:?}");
@@ -646,4 +651,48 @@ fn environment_file_is_read_at_each_prepare_under_environment() {
             file.display()
         )
     );
+}
+
+/// Issue 20: a daemon that raised its own soft RLIMIT_NOFILE gives the
+/// child the soft limit it was started with (the hard limit stays).
+#[test]
+fn the_child_gets_back_the_soft_nofile_limit() {
+    let (_, hard) = sys::rlimit::get(sys::rlimit::Limit::NoFile);
+    let soft = hard.map_or(777, |h| h.min(777));
+    for method in METHODS {
+        let prepared = prep(&spec("sh -c 'ulimit -Sn; ulimit -Hn'")).unwrap();
+        let null = File::open("/dev/null").unwrap();
+        let (out_rd, out_wr) = sys::fd::pipe_cloexec().unwrap();
+        let stdio = Stdio {
+            stdin: null.as_fd(),
+            stdout: out_wr.as_fd(),
+            stderr: null.as_fd(),
+        };
+        let opts = SpawnOptions {
+            cgroup: None,
+            method,
+            nofile_soft: Some(soft),
+        };
+        let child = spawn_with(&prepared, stdio, &opts).unwrap();
+        drop(out_wr);
+        assert_eq!(wait(&child), ExitStatus::Exited(0));
+        let hard = hard.map_or("unlimited".to_string(), |h| h.to_string());
+        assert_eq!(read_all(File::from(out_rd)), format!("{soft}\n{hard}\n"));
+    }
+}
+
+/// Issue 20: the child starts from a small copy of the daemon's table
+/// (the low slots), so many descriptors open in the daemon neither reach
+/// it nor keep its pipes from ending when it exits.
+#[test]
+fn many_open_descriptors_do_not_reach_the_child() {
+    let null = File::open("/dev/null").unwrap();
+    let many: Vec<OwnedFd> = (0..2000).map(|_| rustix::io::dup(&null).unwrap()).collect();
+    for method in METHODS {
+        let run = start(&spec("sh -c 'ls /proc/self/fd | wc -l'"), method).unwrap();
+        assert_eq!(wait(&run.child), ExitStatus::Exited(0));
+        // 0, 1, 2 and the directory `ls` reads.
+        assert_eq!(read_all(run.stdout).trim(), "4", "{method:?}");
+    }
+    drop(many);
 }

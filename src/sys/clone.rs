@@ -100,9 +100,16 @@ struct CloneArgs {
 /// or `_exit`); it must be async-signal-safe (see the module docs). With the
 /// vfork-like clone this returns only once the child has called `execve` or
 /// exited.
+///
+/// `share_files`: the child shares our descriptor table (`CLONE_FILES`;
+/// with `clone3` also `CLONE_VFORK`, so that we are suspended while it
+/// does) instead of getting a copy of it, and must take one of its own
+/// first thing ([`super::fd::close_range_unshare`]). The fork fallback
+/// copies the table as always.
 pub fn spawn_child<F>(
     method: CloneMethod,
     cgroup: Option<BorrowedFd<'_>>,
+    share_files: bool,
     child: F,
 ) -> io::Result<Cloned>
 where
@@ -111,7 +118,7 @@ where
     let mut child = Some(child);
     if method == CloneMethod::Auto && cgroup.is_none() && !VFORK_UNAVAILABLE.load(Ordering::Relaxed)
     {
-        match vfork_pidfd(&mut child) {
+        match vfork_pidfd(&mut child, share_files) {
             Ok((pid, pidfd)) => {
                 return Ok(Cloned {
                     pid,
@@ -137,7 +144,7 @@ where
         && cgroup.is_some()
         && !CLONE3_UNAVAILABLE.load(Ordering::Relaxed)
     {
-        match clone3_pidfd(cgroup) {
+        match clone3_pidfd(cgroup, share_files) {
             Ok(Some((pid, pidfd))) => {
                 return Ok(Cloned {
                     pid,
@@ -186,10 +193,19 @@ where
 ///
 /// # References
 ///  - [Linux](https://man7.org/linux/man-pages/man2/clone3.2.html)
-fn clone3_pidfd(cgroup: Option<BorrowedFd<'_>>) -> io::Result<Option<(u32, OwnedFd)>> {
+fn clone3_pidfd(
+    cgroup: Option<BorrowedFd<'_>>,
+    share_files: bool,
+) -> io::Result<Option<(u32, OwnedFd)>> {
     let mut pidfd: libc::c_int = -1;
+    // Sharing the table is only sound while we wait for the child to exec.
+    let shared = if share_files {
+        (libc::CLONE_FILES | libc::CLONE_VFORK) as u64
+    } else {
+        0
+    };
     let mut args = CloneArgs {
-        flags: libc::CLONE_PIDFD as u64,
+        flags: libc::CLONE_PIDFD as u64 | shared,
         pidfd: &mut pidfd as *mut libc::c_int as u64,
         exit_signal: libc::SIGCHLD as u64,
         ..CloneArgs::default()
@@ -298,7 +314,10 @@ extern "C" fn vfork_entry<F: FnOnce() -> Infallible>(arg: *mut libc::c_void) -> 
 ///
 /// # References
 ///  - [Linux](https://man7.org/linux/man-pages/man2/clone.2.html)
-fn vfork_pidfd<F: FnOnce() -> Infallible>(slot: &mut Option<F>) -> io::Result<(u32, OwnedFd)> {
+fn vfork_pidfd<F: FnOnce() -> Infallible>(
+    slot: &mut Option<F>,
+    share_files: bool,
+) -> io::Result<(u32, OwnedFd)> {
     let stack = match CHILD_STACK.with(|s| s.borrow_mut().take()) {
         Some(stack) => stack,
         None => ChildStack::new()?,
@@ -313,7 +332,10 @@ fn vfork_pidfd<F: FnOnce() -> Infallible>(slot: &mut Option<F>) -> io::Result<(u
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD;
+    let mut flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_PIDFD | libc::SIGCHLD;
+    if share_files {
+        flags |= libc::CLONE_FILES;
+    }
     // The slot is only read through `arg` from here until clone returns.
     let arg: *mut Option<F> = slot;
     // SAFETY: the stack is a live mapping of ours that nothing else uses;

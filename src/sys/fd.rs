@@ -156,3 +156,103 @@ pub fn read_full(fd: impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
     }
     Ok(got)
 }
+
+/// `open("/dev/null", O_RDWR | O_CLOEXEC)`—where a stream nobody reads
+/// goes.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man4/null.4.html)
+pub fn open_dev_null() -> io::Result<OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    Ok(rustix::fs::open(
+        "/dev/null",
+        OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// `open("/proc/self/fd/N", O_RDWR | O_CLOEXEC)`—a new descriptor for the
+/// pipe `fd` belongs to, open for reading *and* writing (Linux opens a pipe
+/// named through `/proc` like a FIFO). A reader that is also a writer never
+/// sees end of file, so a child given such a stdin blocks on it as on a
+/// pipe the daemon keeps open, while the daemon keeps nothing.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man7/pipe.7.html),
+///    [proc_pid_fd(5)](https://man7.org/linux/man-pages/man5/proc_pid_fd.5.html)
+pub fn reopen_read_write(fd: impl AsFd) -> io::Result<OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    use std::os::fd::AsRawFd;
+    let path = format!("/proc/self/fd/{}", fd.as_fd().as_raw_fd());
+    Ok(rustix::fs::open(
+        path.as_str(),
+        OFlags::RDWR | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// `open("/proc/PID/fd/N", O_WRONLY | O_NONBLOCK | O_CLOEXEC)`—a writer
+/// for the pipe another process holds as descriptor `n` (needs the right
+/// to inspect that process, as root or its owner has).
+///
+/// # References
+///  - [proc_pid_fd(5)](https://man7.org/linux/man-pages/man5/proc_pid_fd.5.html)
+pub fn open_writer_of(pid: u32, n: RawFd) -> io::Result<OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let path = format!("/proc/{pid}/fd/{n}");
+    Ok(rustix::fs::open(
+        path.as_str(),
+        OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+/// `fstat(fd)`—`(st_dev, st_ino)`, which name one open pipe or file.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/fstat.2.html)
+pub fn identity(fd: impl AsFd) -> io::Result<(u64, u64)> {
+    let st = rustix::fs::fstat(fd)?;
+    Ok((st.st_dev, st.st_ino))
+}
+
+/// `dup3(src, slot, O_CLOEXEC)`—make the descriptor `slot` owns refer to
+/// `src`'s file (what it referred to before is closed), keeping its number.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/dup3.2.html)
+pub fn dup_onto(src: impl AsFd, slot: &mut OwnedFd) -> io::Result<()> {
+    Ok(rustix::io::dup3(src, slot, rustix::io::DupFlags::CLOEXEC)?)
+}
+
+/// `close_range(first, ~0U, CLOSE_RANGE_UNSHARE)`—give this process a
+/// descriptor table of its own holding only the descriptors below `first`.
+///
+/// A child made with `CLONE_FILES` shares the parent's table; this copies
+/// only the low part of it (the kernel skips the descriptors it would
+/// close), where copying the whole table, as `clone` without
+/// `CLONE_FILES` does, costs one reference per descriptor the daemon has
+/// open: thousands, for every spawn. Kernels before 5.9 do not know the
+/// flag: then `unshare(CLONE_FILES)` copies the whole table and the range
+/// is closed in it. Async-signal-safe.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/close_range.2.html),
+///    [unshare(2)](https://man7.org/linux/man-pages/man2/unshare.2.html)
+pub fn close_range_unshare(first: u32) -> io::Result<()> {
+    const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+    // SAFETY: close_range takes plain integers; the caller is a child whose
+    // shared table must not be touched before it is its own, which the flag
+    // does first.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, u32::MAX, CLOSE_RANGE_UNSHARE) };
+    match cvt(ret) {
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOSYS)) => {
+            // SAFETY: unshare(CLONE_FILES) copies the table; no memory is
+            // touched.
+            cvt(unsafe { libc::unshare(libc::CLONE_FILES) })?;
+            close_range(first, u32::MAX)
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -22,7 +22,7 @@ pub(crate) mod skip;
 /// Runs `body` in a forked child (free to change process-wide state or its
 /// credentials) and returns the child's exit status; `body` returns the code.
 pub(crate) fn in_child<F: FnOnce() -> i32>(body: F) -> ExitStatus {
-    let c = spawn_child(CloneMethod::Fork, None, || -> Infallible {
+    let c = spawn_child(CloneMethod::Fork, None, false, || -> Infallible {
         exec::exit_now(body())
     })
     .unwrap();
@@ -51,7 +51,7 @@ fn clone_methods_run_the_closure() {
         (CloneMethod::Fork, clone::Via::Fork, true),
     ];
     for (method, want, available) in cases {
-        let c = spawn_child(method, None, || -> Infallible { exec::exit_now(42) }).unwrap();
+        let c = spawn_child(method, None, false, || -> Infallible { exec::exit_now(42) }).unwrap();
         if available {
             assert_eq!(c.via, want, "{method:?}");
         } else {
@@ -69,7 +69,7 @@ fn clone_methods_run_the_closure() {
 #[test]
 fn vfork_child_reads_the_closure_on_its_own_stack() {
     let marker = [7u8; 64];
-    let c = spawn_child(CloneMethod::Auto, None, || -> Infallible {
+    let c = spawn_child(CloneMethod::Auto, None, false, || -> Infallible {
         let local = [1u8; 4096];
         exec::exit_now(i32::from(local[4095] + marker[63]))
     })
@@ -78,7 +78,7 @@ fn vfork_child_reads_the_closure_on_its_own_stack() {
     assert_eq!(st, Some(ExitStatus::Exited(8)));
     // Repeated spawns reuse the thread's stack.
     for i in 0..50 {
-        let c = spawn_child(CloneMethod::Auto, None, move || -> Infallible {
+        let c = spawn_child(CloneMethod::Auto, None, false, move || -> Infallible {
             exec::exit_now(i)
         })
         .unwrap();
@@ -96,8 +96,8 @@ fn subreaper_peek_then_reap_orphan() {
             return 10;
         }
         // The middle child starts an orphan-to-be that exits 7, then exits 0.
-        let Ok(middle) = spawn_child(CloneMethod::Fork, None, || -> Infallible {
-            let _ = spawn_child(CloneMethod::Fork, None, || -> Infallible {
+        let Ok(middle) = spawn_child(CloneMethod::Fork, None, false, || -> Infallible {
+            let _ = spawn_child(CloneMethod::Fork, None, false, || -> Infallible {
                 exec::exit_now(7)
             });
             exec::exit_now(0)
@@ -140,7 +140,7 @@ fn subreaper_peek_then_reap_orphan() {
 #[test]
 fn killed_and_dumped_statuses() {
     // Fork: a vfork child that never execs would keep us suspended.
-    let c = spawn_child(CloneMethod::Fork, None, || -> Infallible {
+    let c = spawn_child(CloneMethod::Fork, None, false, || -> Infallible {
         // Wait for the signal; pause(2) returns only after a handler ran.
         loop {
             rustix::event::pause();

@@ -1,5 +1,5 @@
 //! Tests that load the machine: 500 concurrent control clients, 1000
-//! children exiting at once. They run in their own test binary (cargo runs
+//! children exiting at once, a start all of 2000 programs. They run in their own test binary (cargo runs
 //! test binaries one after another, so they never overlap the light tests
 //! of `tests/it`) and, within it, one at a time ([`one_at_a_time`]).
 
@@ -16,6 +16,8 @@ mod skip;
 mod robust;
 // An exit storm of 1000 children.
 mod storm;
+// Issue 20: requests answered during a start all of 2000 programs.
+mod scale;
 
 /// Held for the whole of each heavy test: they run one after another even
 /// when libtest runs this binary's tests on several threads.

@@ -48,3 +48,5 @@ mod notify;
 mod browser;
 // The web page and /metrics (issue 16): live table, actions, tail, escaping, CSRF, auth.
 mod web;
+// Issue 20: descriptors per program; stdin without a kept pipe end.
+mod fds;

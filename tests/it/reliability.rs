@@ -266,7 +266,8 @@ fn a_sigkilled_daemons_children_are_stopped_by_the_next_one() {
     }
     let web2 = d.wait_spawned("web", 2);
     assert!(!old.contains(&web2));
-    // Stopped before anything was started again.
+    // Stopped before anything was started again (read again: the log above
+    // may predate the new spawn, and then its last spawn is the old one).
     let log = d.main_log();
     let stopped_at = log.find("left running").unwrap();
     let started_at = log.rfind("spawned: 'web'").unwrap();

@@ -1267,3 +1267,71 @@ fn state_changes_carry_the_pid_and_tries_of_their_moment() {
         ]
     );
 }
+
+/// Issue 20: a `start all` queues a spawn per process; a request that comes
+/// before the runtime has carried them out is answered first, and a stop
+/// of a process whose spawn is still queued takes effect once it spawns.
+#[test]
+fn replies_come_before_a_batch_of_spawns() {
+    let specs: Vec<_> = (0..50)
+        .map(|i| {
+            let mut p = prog(&format!("p{i:02}"));
+            p.autostart = false;
+            p
+        })
+        .collect();
+    let mut h = Harness::programs(specs);
+    let now = h.now();
+    h.core
+        .handle_command(1, Request::StartAllProcesses { wait: false }.into(), now);
+    // The runtime has carried out a slice of the batch so far.
+    let mut early = Vec::new();
+    while early.len() < 5 {
+        match h.core.poll_effect() {
+            Some(Effect::Spawn { id, gen }) => early.push((id, gen)),
+            Some(_) => {}
+            None => panic!("the batch ended early"),
+        }
+    }
+    h.core.handle_command(2, Request::GetState.into(), now);
+    h.core.handle_command(
+        3,
+        Request::StopProcess {
+            name: "p40".into(),
+            wait: false,
+        }
+        .into(),
+        now,
+    );
+    let mut next = Vec::new();
+    while let Some(e) = h.core.poll_effect() {
+        let spawn = matches!(e, Effect::Spawn { .. });
+        next.push(e);
+        if spawn {
+            break;
+        }
+    }
+    let replied = |token| {
+        next.iter()
+            .any(|e| matches!(e, Effect::Reply { token: t, reply: Ok(_) } if *t == token))
+    };
+    assert!(replied(2), "getState waits behind the spawns: {next:?}");
+    assert!(replied(3), "stop waits behind the spawns: {next:?}");
+    assert!(matches!(next.last(), Some(Effect::Spawn { .. })));
+    // The rest of the batch, as a reactor would: p40 is signalled at its
+    // spawn and stops.
+    for (id, gen) in early {
+        h.answer_spawn(id, gen);
+    }
+    if let Some(Effect::Spawn { id, gen }) = next.pop() {
+        h.answer_spawn(id, gen);
+    }
+    h.pump();
+    assert_eq!(h.state("p40"), S::Stopping);
+    let pid = h.pid("p40");
+    assert!(h.signals().contains(&("p40".into(), pid, 15, false)));
+    h.exited("p40", 0);
+    assert_eq!(h.state("p40"), S::Stopped);
+    h.secs(1.0);
+    assert_eq!(h.state("p41"), S::Running);
+}

@@ -1,0 +1,197 @@
+//! Issue 20: what a program costs the daemon in file descriptors. A stream
+//! whose log is `NONE` and that nothing else reads goes to `/dev/null`, and
+//! stdin is a pipe the daemon keeps no end of until `sendProcessStdin`
+//! writes to it: a program with both logs `NONE` holds one descriptor (its
+//! pidfd), and the limit is at most two.
+
+use std::fs;
+
+use crate::fixture::*;
+
+/// The daemon's open descriptors, as `/proc/PID/fd` lists them.
+fn fd_count(pid: u32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count()
+}
+
+/// What descriptor `n` of `pid` is (`pipe:[123]`, `/dev/null`...).
+fn fd_target(pid: u32, n: u32) -> String {
+    fs::read_link(format!("/proc/{pid}/fd/{n}"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
+/// Every target of the daemon's descriptors.
+fn targets(pid: u32) -> Vec<String> {
+    fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .flatten()
+        .filter_map(|e| fs::read_link(e.path()).ok())
+        .map(|p| p.display().to_string())
+        .collect()
+}
+
+#[test]
+fn logs_none_hold_at_most_two_fds_per_program() {
+    const N: usize = 300;
+    let d = Daemon::start(&format!(
+        "[program:q]\ncommand=sleep 1000\nprocess_name=q_%(process_num)03d\nnumprocs={N}\n\
+         autostart=false\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n"
+    ));
+    let before = fd_count(d.pid);
+    let out = d.ctl(&["start", "all"]);
+    assert!(out.status.success(), "{out:?}");
+    d.wait_log_count("success: q_", N);
+    let after = fd_count(d.pid);
+    assert!(
+        after - before <= 2 * N,
+        "{N} programs with logs NONE took {} descriptors",
+        after - before
+    );
+    // Each child writes to /dev/null, reads a pipe the daemon has no end of.
+    let pid = d.spawned_pid("q_000").unwrap();
+    assert_eq!(fd_target(pid, 1), "/dev/null");
+    assert_eq!(fd_target(pid, 2), "/dev/null");
+    let stdin = fd_target(pid, 0);
+    assert!(stdin.starts_with("pipe:"), "stdin is {stdin}");
+    assert!(!targets(d.pid).contains(&stdin), "the daemon holds {stdin}");
+}
+
+#[test]
+fn a_stdin_without_a_kept_pipe_end_never_ends_and_takes_send_process_stdin() {
+    let Some(py) = python() else {
+        return;
+    };
+    let d = Daemon::start(
+        "[program:reader]\ncommand=sh -c 'while read l; do echo \"got $l\"; done; echo stdin-ended'\n\
+         startsecs=0\nautorestart=false\nstdout_logfile={dir}/reader.log\nstderr_logfile=NONE\n\n\
+         [program:closer]\ncommand=sh -c 'exec 0<&-; exec sleep 1000'\nstartsecs=0\n\
+         stdout_logfile=NONE\nstderr_logfile=NONE\n",
+    );
+    let url = format!("unix://{}", d.path("ctl.sock").display());
+    let pid = d.wait_spawned("reader", 1);
+    d.wait_spawned("closer", 1);
+    d.wait_log("success: reader entered RUNNING");
+    let stdin = fd_target(pid, 0);
+    assert!(!targets(d.pid).contains(&stdin), "the daemon holds {stdin}");
+    let sent = xmlrpc_call(
+        &py,
+        &url,
+        "supervisor.sendProcessStdin",
+        &["\"reader\"", "\"one\\n\""],
+    );
+    assert_eq!(sent["result"], true, "{sent}");
+    // Had stdin ended before, the loop would have ended with it.
+    let log = wait_for("the reader's answer", TIMEOUT, || {
+        fs::read_to_string(d.path("reader.log"))
+            .ok()
+            .filter(|s| s.contains("got one"))
+    });
+    assert_eq!(log, "got one\n");
+    // The writer opened for it is kept for the next write, and it works.
+    assert!(targets(d.pid).contains(&stdin));
+    let sent = xmlrpc_call(
+        &py,
+        &url,
+        "supervisor.sendProcessStdin",
+        &["\"reader\"", "\"two\\n\""],
+    );
+    assert_eq!(sent["result"], true, "{sent}");
+    wait_for("the second answer", TIMEOUT, || {
+        let log = fs::read_to_string(d.path("reader.log")).ok()?;
+        (log == "got one\ngot two\n").then_some(())
+    });
+    // A program that closed its stdin: NO_FILE, as supervisord's EPIPE.
+    let sent = xmlrpc_call(
+        &py,
+        &url,
+        "supervisor.sendProcessStdin",
+        &["\"closer\"", "\"x\""],
+    );
+    assert_eq!(sent["fault"], 20, "{sent}");
+    assert_eq!(sent["string"], "NO_FILE: closer", "{sent}");
+    // Stopped: the writer goes with the process.
+    let out = d.ctl(&["stop", "reader"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(!targets(d.pid).contains(&stdin));
+}
+
+/// `pidvisord` started by `prlimit --nofile=SOFT:HARD` (which execs it, so
+/// the pid is the daemon's), on `body`.
+fn launch_with_nofile(body: &str, soft: u64, hard: u64) -> Daemon {
+    let mut d = Daemon::prepare(body);
+    let out = fs::File::create(d.path("daemon.out")).unwrap();
+    let child = std::process::Command::new("prlimit")
+        .arg(format!("--nofile={soft}:{hard}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_pidvisord"))
+        .args(["-n", "-c"])
+        .arg(&d.conf)
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .expect("run prlimit (util-linux)");
+    d.pid = child.id();
+    d.child = Some(child);
+    d.wait_log(&format!("supervisord started with pid {}", d.pid));
+    d
+}
+
+/// The soft and hard `Max open files` of `pid`.
+fn nofile(pid: u32) -> (String, String) {
+    let limits = fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .to_string();
+    let mut w = line["Max open files".len()..].split_whitespace();
+    (w.next().unwrap().into(), w.next().unwrap().into())
+}
+
+const MANY: &str = "[program:m]\ncommand=sleep 1000\nprocess_name=m_%(process_num)03d\n\
+                    numprocs=300\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n";
+
+#[test]
+fn the_soft_fd_limit_fits_the_config_and_children_get_theirs_back() {
+    // minfds below the soft limit: only the configuration's need raises it.
+    let body = format!("[supervisord]\nlogfile={{dir}}/main.log\npidfile={{dir}}/p.pid\n\
+                        childlogdir={{dir}}\nminfds=100\n\n[unix_http_server]\nfile={{dir}}/ctl.sock\n\n\
+                        [supervisorctl]\nserverurl=unix://{{dir}}/ctl.sock\n\n{MANY}");
+    let d = launch_with_nofile(&body, 256, 4096);
+    let log = d.wait_log_count("success: m_", 300);
+    let (soft, hard) = nofile(d.pid);
+    let soft: u64 = soft.parse().unwrap();
+    assert!(
+        soft > 256 && soft <= 4096,
+        "the daemon's soft limit is {soft}"
+    );
+    assert_eq!(hard, "4096");
+    assert!(
+        log.contains(&format!(
+            "raised the soft RLIMIT_NOFILE from 256 to {soft} for 300 processes; programs start with 256"
+        )),
+        "{log}"
+    );
+    let child = d.spawned_pid("m_299").unwrap();
+    assert_eq!(nofile(child), ("256".to_string(), "4096".to_string()));
+    assert!(!log.contains("CRIT RLIMIT_NOFILE"), "{log}");
+}
+
+#[test]
+fn a_hard_fd_limit_too_low_for_the_config_is_a_crit() {
+    let body = format!("[supervisord]\nlogfile={{dir}}/main.log\npidfile={{dir}}/p.pid\n\
+                        childlogdir={{dir}}\nminfds=100\n\n[unix_http_server]\nfile={{dir}}/ctl.sock\n\n\
+                        [supervisorctl]\nserverurl=unix://{{dir}}/ctl.sock\n\n{MANY}");
+    let d = launch_with_nofile(&body, 200, 300);
+    let log = d.wait_log("CRIT RLIMIT_NOFILE");
+    let line = log
+        .lines()
+        .find(|l| l.contains("CRIT RLIMIT_NOFILE"))
+        .unwrap();
+    assert!(
+        line.contains("for its 300 processes, but the hard limit is 300"),
+        "{line}"
+    );
+    assert_eq!(nofile(d.pid), ("300".to_string(), "300".to_string()));
+}
