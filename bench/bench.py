@@ -775,7 +775,7 @@ def sc_shutdown(cfg, res):
     cmd = f"sh -c '{SLEEP} 1000000 & exec {SLEEP} 1000000'"
     body = "".join(program(f"p{i:04d}", cmd, autostart="true", stopwaitsecs=10) for i in range(n))
     for kind in KINDS:
-        for _ in range(cfg.reps_stop):
+        for _ in range(cfg.reps_shutdown):
             # cgroups= is ours; supervisord ignores the unknown option.
             d = Daemon(kind, body, n, cfg.work, cfg.venv, supervisord="cgroups=true").start()
             d.wait_states(STATE_RUNNING, n)
@@ -1329,7 +1329,7 @@ def write_results(cfg, res, started, load0, path):
         f"repeats: respawn {cfg.reps_respawn}, idle {cfg.reps_idle} × {cfg.idle_secs} s, "
         f"idle with a tick listener {cfg.reps_idle_tick} × 60 s, "
         f"spawn {cfg.reps_spawn} × {cfg.n_spawn}, status {cfg.reps_ctl}, "
-        f"log capture {cfg.reps_logs} × {cfg.log_bytes >> 20} MiB, stop all {cfg.reps_stop}, "
+        f"log capture {cfg.reps_logs} × {cfg.log_bytes >> 20} MiB, stop all {cfg.reps_stop}, shutdown {cfg.reps_shutdown}, "
         f"TERM-ignoring stop {cfg.reps_ignore}, exit storm {cfg.reps_storm} × {cfg.n_storm}, "
         f"{cfg.loggers} loggers {cfg.reps_loggers} × {cfg.logger_bytes >> 20} MiB each, "
         f"scale once at N = {', '.join(map(str, cfg.scale_ns))} "
@@ -1385,6 +1385,8 @@ def main():
     cfg.log_rotate_mb = 50
     cfg.reps_logs = 1 if q else 5
     cfg.reps_stop = 6 if q else 20
+    # supervisord takes about a minute for this one: few repeats.
+    cfg.reps_shutdown = 1 if q else 3
     cfg.reps_ignore = 2 if q else 6
     cfg.n_storm = 500 if q else 2000
     cfg.reps_storm = 1 if q else 2
