@@ -429,6 +429,28 @@ fn warnings_for_logs() {
 }
 
 #[test]
+fn a_result_handler_other_than_the_default_is_warned_about() {
+    // Supervisor imports result_handler as Python; pidvisor cannot, so a
+    // config that names another callable must hear that it is not used.
+    let t = T::new();
+    let listener = "[eventlistener:l]\ncommand=c\nevents=TICK_5\n";
+    let c = t.ok(&format!(
+        "[supervisord]\n{listener}result_handler=supervisor.dispatchers:default_handler\n"
+    ));
+    assert_eq!(c.messages, vec![]);
+    let c = t.ok(&format!(
+        "[supervisord]\n{listener}result_handler=mypkg.handlers:reject_all\n"
+    ));
+    assert_eq!(
+        c.messages,
+        vec![(
+            LogLevel::Warn,
+            "[eventlistener:l] result_handler mypkg.handlers:reject_all is a Python callable; pidvisor uses the default handler".to_string()
+        )]
+    );
+}
+
+#[test]
 fn empty_logfile_means_no_log() {
     // Supervisor's logfile_name('') is '', which is falsy: no log is kept.
     let t = T::new();

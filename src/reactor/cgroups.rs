@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::sys::inotify;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
-use rustix::fs::inotify;
 
 use super::children::Exit;
 use crate::api::PidInfo;
@@ -217,8 +217,7 @@ impl Cgroups {
         if let Err(e) = tree.create() {
             return self.fallback(want, log, e.to_string());
         }
-        let fd = match inotify::init(inotify::CreateFlags::NONBLOCK | inotify::CreateFlags::CLOEXEC)
-        {
+        let fd = match inotify::init() {
             Ok(fd) => fd,
             Err(e) => return self.fallback(want, log, format!("inotify_init: {e}")),
         };
@@ -299,9 +298,8 @@ impl Cgroups {
             let Some(ino) = self.inotify.as_ref() else {
                 return Ok(());
             };
-            let wd =
-                inotify::add_watch(ino, path.join("cgroup.events"), inotify::WatchFlags::MODIFY)
-                    .map_err(|e| format!("cannot watch {}/cgroup.events: {e}", path.display()))?;
+            let wd = inotify::watch_modify(ino, &path.join("cgroup.events"))
+                .map_err(|e| format!("cannot watch {}/cgroup.events: {e}", path.display()))?;
             self.by_wd.insert(wd, id);
             self.leaves.insert(id, Leaf { path, dir, wd });
         }
@@ -415,14 +413,10 @@ impl Cgroups {
         let Some(fd) = self.inotify.as_ref() else {
             return Vec::new();
         };
-        let mut ids = Vec::new();
-        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-        let mut reader = inotify::Reader::new(fd, &mut buf);
-        while let Ok(ev) = reader.next() {
-            if let Some(id) = self.by_wd.get(&ev.wd()) {
-                ids.push(*id);
-            }
-        }
+        let mut ids: Vec<ProcId> = inotify::drain(fd)
+            .into_iter()
+            .filter_map(|wd| self.by_wd.get(&wd).copied())
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         ids.into_iter()
@@ -462,7 +456,7 @@ impl Cgroups {
         self.held.remove(&id);
         self.by_wd.remove(&leaf.wd);
         if let Some(fd) = &self.inotify {
-            let _ = inotify::remove_watch(fd, leaf.wd);
+            let _ = inotify::unwatch(fd, leaf.wd);
         }
         drop(leaf.dir);
         match std::fs::remove_dir(&leaf.path) {

@@ -306,10 +306,10 @@ fn vm_rss_bytes(status: &str) -> Option<u64> {
 /// read cannot stall the daemon; what does not fit is an error.
 fn write_all_nonblocking(fd: &std::os::fd::OwnedFd, mut data: &[u8]) -> io::Result<()> {
     while !data.is_empty() {
-        match rustix::io::write(fd, data) {
+        match crate::sys::fd::write(fd, data) {
             Ok(n) => data = &data[n..],
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(())

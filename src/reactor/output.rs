@@ -196,13 +196,11 @@ fn dispatchers_error(name: &str, e: &io::Error) -> String {
 }
 
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let (r, w) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
-    Ok((r, w))
+    crate::sys::fd::pipe_cloexec()
 }
 
 fn nonblocking(fd: &OwnedFd) -> io::Result<()> {
-    rustix::io::ioctl_fionbio(fd, true)?;
-    Ok(())
+    crate::sys::fd::set_nonblocking(fd)
 }
 
 /// Whether anything takes in what a stream carries: its log file (`file`),
@@ -474,7 +472,7 @@ impl Pipes {
             self.buf.resize(CHUNK, 0);
         }
         loop {
-            match rustix::io::read(&w.fd, &mut self.buf[..]) {
+            match crate::sys::fd::read(&w.fd, &mut self.buf[..]) {
                 Ok(0) => return true,
                 Ok(n) => {
                     if let Some(logs) = self.logs.get_mut(&w.id) {
@@ -551,8 +549,8 @@ impl Pipes {
                         }
                     }
                 }
-                Err(rustix::io::Errno::AGAIN) => return false,
-                Err(rustix::io::Errno::INTR) => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => return true,
             }
         }
@@ -635,7 +633,7 @@ impl Pipes {
     pub fn log_failed_child_output(&mut self, id: ProcId, gen: u64, pipes: SpawnPipes) {
         for (fd, stream) in pipes.into_parent_side() {
             let mut buf = [0u8; 4096];
-            while let Ok(n) = rustix::io::read(&fd, &mut buf) {
+            while let Ok(n) = crate::sys::fd::read(&fd, &mut buf) {
                 if n == 0 {
                     break;
                 }
@@ -764,10 +762,10 @@ impl Pipes {
             if done == logs.pending.len() {
                 break false;
             }
-            match rustix::io::write(fd, &logs.pending[done..]) {
+            match crate::sys::fd::write(fd, &logs.pending[done..]) {
                 Ok(n) => done += n,
-                Err(rustix::io::Errno::INTR) => {}
-                Err(rustix::io::Errno::AGAIN) => break false,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
                 Err(_) => break true,
             }
         };

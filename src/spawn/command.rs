@@ -64,7 +64,7 @@ pub fn resolve_command(
             py_repr(&filename)
         ));
     }
-    if rustix::fs::access(cwd.join(&filename), rustix::fs::Access::EXEC_OK).is_err() {
+    if !crate::sys::fd::executable(&cwd.join(&filename)) {
         return Err(format!(
             "no permission to run command {}",
             py_repr(&filename)

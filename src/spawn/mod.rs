@@ -123,7 +123,7 @@ enum UserPlan {
     Drop {
         uid: u32,
         gid: u32,
-        groups: Vec<rustix::process::Gid>,
+        groups: Vec<sys::cred::Gid>,
     },
 }
 

@@ -144,7 +144,7 @@ fn fresh_process_group_signals_and_fds() {
     // and leave an fd without CLOEXEC: neither may reach the child.
     let set = sys::signal::sigset(&[sys::signal::SIGTERM]);
     sys::signal::block(&set).unwrap();
-    let leaked: OwnedFd = rustix::io::dup(File::open("/dev/null").unwrap()).unwrap();
+    let leaked: OwnedFd = sys::fd::dup(File::open("/dev/null").unwrap()).unwrap();
     // An ignored signal of ours must not reach the child either (SIGTTOU:
     // harmless to ignore in the test process).
     sys::signal::ignore(sys::signal::SIGTTOU);
@@ -687,7 +687,7 @@ fn the_child_gets_back_the_soft_nofile_limit() {
 #[test]
 fn many_open_descriptors_do_not_reach_the_child() {
     let null = File::open("/dev/null").unwrap();
-    let many: Vec<OwnedFd> = (0..2000).map(|_| rustix::io::dup(&null).unwrap()).collect();
+    let many: Vec<OwnedFd> = (0..2000).map(|_| sys::fd::dup(&null).unwrap()).collect();
     for method in METHODS {
         let run = start(&spec("sh -c 'ls /proc/self/fd | wc -l'"), method).unwrap();
         assert_eq!(wait(&run.child), ExitStatus::Exited(0));

@@ -9,7 +9,9 @@
 
 use std::io;
 
-use rustix::process::{Gid, Uid};
+/// A group id as `set_groups` takes it.
+pub use rustix::process::Gid;
+use rustix::process::Uid;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 /// `getuid()`—the real uid of the calling process.

@@ -256,3 +256,46 @@ pub fn close_range_unshare(first: u32) -> io::Result<()> {
         Err(e) => Err(e),
     }
 }
+
+/// `ioctl(fd, FIONBIO, 1)`—make `fd` non-blocking.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/ioctl.2.html)
+pub fn set_nonblocking(fd: impl AsFd) -> io::Result<()> {
+    rustix::io::ioctl_fionbio(fd, true)?;
+    Ok(())
+}
+
+/// `read(fd, buf, len)`—what is there, 0 at end of file; `WouldBlock` on a
+/// non-blocking fd with nothing to read, `Interrupted` on EINTR.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/read.2.html)
+pub fn read(fd: impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    Ok(rustix::io::read(fd, buf)?)
+}
+
+/// `write(fd, buf, len)`—how much was written; `WouldBlock` when a
+/// non-blocking pipe is full, `Interrupted` on EINTR.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/write.2.html)
+pub fn write(fd: impl AsFd, buf: &[u8]) -> io::Result<usize> {
+    Ok(rustix::io::write(fd, buf)?)
+}
+
+/// `dup(fd)`—a close-on-exec copy of `fd`.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/dup.2.html)
+pub fn dup(fd: impl AsFd) -> io::Result<OwnedFd> {
+    dup_cloexec_at_least(fd, 0)
+}
+
+/// `access(path, X_OK)`—whether this process may execute `path`.
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/access.2.html)
+pub fn executable(path: &std::path::Path) -> bool {
+    rustix::fs::access(path, rustix::fs::Access::EXEC_OK).is_ok()
+}

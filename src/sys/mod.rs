@@ -22,6 +22,7 @@ pub mod dgram;
 pub mod errno;
 pub mod exec;
 pub mod fd;
+pub mod inotify;
 pub mod malloc;
 pub mod net;
 pub mod pidfd;
