@@ -1256,3 +1256,29 @@ fn dbus_status_text_follows_the_programs_status_issue_17() {
         Some("")
     );
 }
+
+/// Issue 15 point 4: an event listener and an fcgi program are process
+/// objects like any other: same state and pid as `status`, and their
+/// object's Restart gives them a new process.
+#[test]
+fn dbus_listeners_and_fcgi_programs_are_process_objects_issue_15() {
+    let Some(bus) = Bus::start() else { return };
+    let d = daemon_on(
+        &bus,
+        "[eventlistener:lis]\ncommand=sh -c 'printf \"READY\\n\"; exec sleep 1000'\n\
+         events=TICK_3600\nstartsecs=0\n\n\
+         [fcgi-program:fc]\ncommand=sleep 1000\nsocket=unix://{dir}/fc.sock\nstartsecs=0\n",
+    );
+    for name in ["lis", "fc"] {
+        let first = agree(&bus, &d, name, name, "RUNNING");
+        let o = bus.send(
+            false,
+            &path_of(name, name),
+            &format!("{PIFACE}.Restart"),
+            &["boolean:true"],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let second = agree(&bus, &d, name, name, "RUNNING");
+        assert_ne!(first, second, "{name}: restart spawns a new process");
+    }
+}

@@ -21,12 +21,15 @@ fn status(d: &Daemon, name: &str) -> String {
     String::from_utf8_lossy(&d.ctl(&["status", name]).stdout).into_owned()
 }
 
-/// `a` is ready after 2 s (startsecs=2 stands for its readiness): it
-/// writes a marker then and stays. `b` depends on it and records whether
-/// the marker existed when it started.
+/// `a` writes a marker after a second, and only then says it is ready
+/// (`ready=notify`): its RUNNING cannot come before the marker, whatever
+/// the load. (With `startsecs` standing for readiness, the daemon's timer
+/// and the shell's `sleep` raced on a loaded machine.) `b` depends on it
+/// and records whether the marker existed when it started.
 const A_THEN_B: &str = "[program:a]\n\
-    command=sh -c 'sleep 2; echo ready > {dir}/a.ready; exec sleep 1000'\n\
-    startsecs=2\n\
+    command=sh -c 'sleep 1; echo ready > {dir}/a.ready; systemd-notify --ready; exec sleep 1000'\n\
+    ready=notify\n\
+    notify_access=all\n\
     [program:b]\n\
     command=sh -c 'if test -f {dir}/a.ready; then echo after > {dir}/b.saw; else echo before > {dir}/b.saw; fi; exec sleep 1000'\n\
     startsecs=0\n\

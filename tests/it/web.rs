@@ -661,15 +661,12 @@ fn desktop_and_phone_layouts_filter_and_fold() {
 }
 
 /// The tests' Python venv (tests/compat/setup-supervisor.sh) with
-/// `prometheus_client` added; its python. `None` (SKIP) when it cannot be
-/// made, a failure under `PIDVISOR_TEST_STRICT=1`.
+/// `prometheus_client` added; its python. When it cannot be made: `None`
+/// after [`crate::skip::skip`] (a failure unless the runner allowed skips).
 fn prometheus_python() -> Option<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let fail = |why: String| {
-        if std::env::var("PIDVISOR_TEST_STRICT").as_deref() == Ok("1") {
-            panic!("{why}");
-        }
-        eprintln!("SKIP: {why}");
+        crate::skip::skip(&why);
         None
     };
     let out = std::process::Command::new("sh")
@@ -836,5 +833,71 @@ fn metrics_parse_with_prometheus_client_and_count_restarts() {
                 >= s["pidvisor_process_start_time_seconds"]["busy:busy"].as_f64()
         );
         assert_eq!(s3["pidvisor_process_starts_total"]["q\"b\\s:q\"b\\s"], 1.0);
+    }
+}
+
+/// Issue 15 point 4: an event listener and an fcgi program are rows of
+/// the page, entries of `status.json` and `/metrics`, and the page's action
+/// URLs act on them like on any program.
+#[test]
+fn listeners_and_fcgi_programs_are_on_the_page_issue_15() {
+    let (d, port) = daemon(
+        "[eventlistener:lis]\ncommand=sh -c 'printf \"READY\\n\"; exec sleep 1000'\n\
+         events=TICK_3600\nstartsecs=0\n\n\
+         [fcgi-program:fc]\ncommand=sleep 1000\nsocket=unix://{dir}/fc.sock\nstartsecs=0\n",
+    );
+    let running = |name: &str| {
+        let want = name.to_string();
+        crate::fixture::wait_for(&format!("{name} RUNNING"), crate::fixture::TIMEOUT, || {
+            let (state, pid) = states(&d).get(&want)?.clone();
+            (state == "RUNNING").then_some(pid)
+        })
+    };
+    let (lis, fc) = (running("lis"), running("fc"));
+    let page = http(port, "GET", "/", &[AUTH], "");
+    assert_eq!(page.status, 200);
+    for name in ["lis", "fc"] {
+        assert!(
+            page.body.contains(&format!("data-key=\"{name}\"")),
+            "{name}: {}",
+            page.body
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&http(port, "GET", "/status.json", &[AUTH], "").body).unwrap();
+    let row = |key: &str| {
+        json["processes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["key"] == key)
+            .unwrap_or_else(|| panic!("{key} not in {json}"))
+            .clone()
+    };
+    assert_eq!(row("lis")["state"], "RUNNING");
+    assert_eq!(row("fc")["state"], "RUNNING");
+    let metrics = http(port, "GET", "/metrics", &[AUTH], "").body;
+    for name in ["lis", "fc"] {
+        let up = format!("pidvisor_process_up{{name=\"{name}\",group=\"{name}\"}} 1");
+        assert!(metrics.contains(&up), "{up} not in:\n{metrics}");
+    }
+    // The page's restart URL gives each a new process.
+    for (name, old) in [("lis", lis), ("fc", fc)] {
+        let r = http(
+            port,
+            "GET",
+            &format!("/index.html?processname={name}&action=restart"),
+            &[AUTH],
+            "",
+        );
+        assert_eq!(r.status, 301, "{name}: {}", r.head); // to index.html?message=...
+        crate::fixture::wait_for(
+            &format!("{name} restarted"),
+            crate::fixture::TIMEOUT,
+            || {
+                let (state, pid) = states(&d).get(name)?.clone();
+                (state == "RUNNING" && pid != old && pid != 0).then_some(())
+            },
+        );
     }
 }
