@@ -177,3 +177,33 @@ fn pages_have_dbus_environment_and_search_path() {
         assert!(ctl.contains(needle), "pidvisorctl.1 lacks {needle:?}");
     }
 }
+
+/// The README's test prerequisites name every package `.ci/run` installs,
+/// and its test command is the one `.ci/run` runs: a newcomer following
+/// the README gets CI's setup.
+#[test]
+fn readme_names_what_ci_installs_and_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let install = ci
+        .split("apt-get install")
+        .nth(1)
+        .and_then(|rest| rest.split(">/dev/null").next())
+        .expect(".ci/run has an apt-get install line");
+    let packages: Vec<&str> = install
+        .split_whitespace()
+        .filter(|w| !w.starts_with('-') && *w != "\\")
+        .collect();
+    assert!(packages.len() > 10, "{packages:?}");
+    let listed: Vec<&str> = readme
+        .split("apt-get install")
+        .flat_map(|part| part.split("```").next().unwrap_or("").split_whitespace())
+        .collect();
+    for p in packages {
+        assert!(listed.contains(&p), "README.md does not list {p}");
+    }
+    let command = "cargo fmt --check && cargo clippy --all-targets -- -D warnings && cargo test";
+    assert!(ci.lines().any(|l| l == command), ".ci/run: {command}");
+    assert!(readme.lines().any(|l| l == command), "README.md: {command}");
+}

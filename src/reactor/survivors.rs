@@ -100,6 +100,30 @@ fn parse(text: &str) -> HashMap<u32, Entry> {
     live
 }
 
+/// The processes of `old` (the record) that are still ours, as
+/// `(pid, program name)`, sorted: for each recorded leader whose pid has
+/// not been reused (`stat` gives its start time and group now), every
+/// member of its group started no earlier than it was.
+fn left_running(
+    old: &HashMap<u32, Entry>,
+    stat: impl Fn(u32) -> Option<(u64, u32)>,
+    by_group: &HashMap<u32, Vec<(u32, u64)>>,
+) -> Vec<(u32, String)> {
+    let mut found: Vec<(u32, String)> = Vec::new();
+    for (pid, e) in old {
+        match stat(*pid) {
+            // The leader's pid now belongs to another process.
+            Some((start, _)) if start != e.start => continue,
+            _ => {}
+        }
+        let group = by_group.get(&e.pgid).map(Vec::as_slice).unwrap_or(&[]);
+        let ours = group.iter().filter(|(_, start)| *start >= e.start);
+        found.extend(ours.map(|(p, _)| (*p, e.name.clone())));
+    }
+    found.sort_unstable();
+    found
+}
+
 impl Survivors {
     /// The record of the configuration at `config` in `runtime_dir` (none
     /// without a runtime directory: nothing is recorded then).
@@ -126,18 +150,7 @@ impl Survivors {
         } else {
             groups()
         };
-        let mut found: Vec<(u32, String)> = Vec::new();
-        for (pid, e) in &old {
-            match stat_of(*pid) {
-                // The leader's pid now belongs to another process.
-                Some((start, _)) if start != e.start => continue,
-                _ => {}
-            }
-            let group = by_group.get(&e.pgid).map(Vec::as_slice).unwrap_or(&[]);
-            let ours = group.iter().filter(|(_, start)| *start >= e.start);
-            found.extend(ours.map(|(p, _)| (*p, e.name.clone())));
-        }
-        found.sort_unstable();
+        let found = left_running(&old, stat_of, &by_group);
         if !found.is_empty() {
             stop_all(&found);
             let shown: Vec<String> = found.iter().map(|(p, n)| format!("{n} ({p})")).collect();
@@ -272,5 +285,38 @@ mod tests {
         assert!(start > 0);
         assert!(pgid > 0);
         assert_eq!(stat_of(u32::MAX), None);
+    }
+
+    /// The start time decides, never the pid alone: a reused leader pid is
+    /// left alone with its group, a vanished leader's group members that
+    /// started after it are stopped, older members of a reused group id
+    /// are not.
+    #[test]
+    fn only_what_started_no_earlier_than_the_record_is_stopped() {
+        let old = parse("+ 100 5000 100 web\n+ 200 7000 200 worker\n+ 300 9000 300 gone\n");
+        // Now: 100 is web itself (same start) with a child 101; pid 200
+        // was reused by a later process that leads its own group 200 with
+        // a child 201 (someone else's service: without the start time it
+        // would pass the group test); 300 exited, and its group still
+        // holds processes that started before the record (302, not ours)
+        // and after (303, web's forked child).
+        let stat = |pid: u32| match pid {
+            100 => Some((5000, 100)),
+            200 => Some((7500, 200)),
+            _ => None,
+        };
+        let by_group = HashMap::from([
+            (100, vec![(100, 5000), (101, 5100)]),
+            (200, vec![(200, 7500), (201, 7600)]),
+            (300, vec![(302, 8000), (303, 9100)]),
+        ]);
+        assert_eq!(
+            left_running(&old, stat, &by_group),
+            [
+                (100, "web".to_string()),
+                (101, "web".to_string()),
+                (303, "gone".to_string()),
+            ]
+        );
     }
 }

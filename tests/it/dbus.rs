@@ -513,7 +513,12 @@ fn dbus_start_stop_restart_signal_agree_with_status() {
         "svc",
         "true",
     ]));
-    assert!(again.contains("ALREADY_STARTED: svc"), "{again}");
+    // The fault's text names the process as supervisord does: `svc`,
+    // never its `svc:svc` namespec.
+    assert!(
+        again.trim_end().ends_with("ALREADY_STARTED: svc"),
+        "{again}"
+    );
 
     bus.call(MANAGER, MIFACE, "RestartProcess", &["sb", "svc", "true"]);
     let second = agree(&bus, &d, "svc", "svc", "RUNNING");
@@ -528,6 +533,11 @@ fn dbus_start_stop_restart_signal_agree_with_status() {
     let o = bus.send(false, &svc, &format!("{PIFACE}.Start"), &["boolean:true"]);
     assert!(o.status.success(), "{}", text(&o));
     let third = agree(&bus, &d, "svc", "svc", "RUNNING");
+    let o = bus.send(false, &svc, &format!("{PIFACE}.Start"), &["boolean:true"]);
+    assert_eq!(
+        text(&o).trim_end(),
+        "Error org.pidvisor.Supervisor1.Error.ALREADY_STARTED: ALREADY_STARTED: svc"
+    );
     let o = bus.send(false, &svc, &format!("{PIFACE}.Restart"), &["boolean:true"]);
     assert!(o.status.success(), "{}", text(&o));
     let fourth = agree(&bus, &d, "svc", "svc", "RUNNING");

@@ -1,6 +1,6 @@
 //! Issue 18 through the real binaries: `depends_on` (start after the
 //! dependency is RUNNING, stop dependents first, a cycle rejected with its
-//! path, a FATAL dependency, an update adding an edge), the start limit,
+//! path, a FATAL dependency, an update adding or removing an edge), the start limit,
 //! `exit_on_fatal`, `capabilities` with `user=nobody`, `environment_file`
 //! and log timestamps. Orders are read from the main log and from files
 //! the programs write; nothing asserts a duration.
@@ -116,7 +116,7 @@ fn issue18_a_fatal_dependency_leaves_its_dependent_stopped_with_the_reason() {
 }
 
 #[test]
-fn issue18_an_update_that_adds_an_edge_applies_it() {
+fn issue18_an_update_that_adds_or_removes_an_edge_applies_it() {
     let body = "[program:a]\ncommand=sleep 1000\nstartsecs=0\n\
                 [program:b]\ncommand=sleep 1000\nstartsecs=0\n";
     let d = Daemon::start(body);
@@ -138,6 +138,21 @@ fn issue18_an_update_that_adds_an_edge_applies_it() {
         "b stopped once more by the stop of a"
     );
     assert!(second_b < at(&log, "stopped: a"), "{log}");
+
+    // Back with a; then an update that removes the edge frees b of it.
+    d.ctl(&["start", "a"]);
+    d.wait_spawned("b", 3);
+    fs::write(&d.conf, text).unwrap();
+    let out = d.ctl(&["update"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "b: stopped\nb: updated process group\n"
+    );
+    let b = d.wait_spawned("b", 4);
+    d.ctl(&["stop", "a"]);
+    d.wait_log_count("stopped: a", 2);
+    assert_eq!(d.log_count("stopped: b"), 3, "only the update stopped b");
+    assert!(status(&d, "b").contains(&format!("RUNNING   pid {b},")));
 }
 
 #[test]
@@ -249,9 +264,10 @@ fn issue18_nobody_with_cap_net_bind_service_binds_port_80_and_has_no_other_capab
 #[test]
 fn issue18_environment_file_values_reach_the_child_and_every_line_is_stamped() {
     let d = Daemon::prepare(
-        "[program:env]\ncommand=sh -c 'echo \"$A|$B|$C\"; printf \"in \"; sleep 0.3; printf \"pieces\\nlast\\n\"; exec sleep 1000'\n\
+        "[program:env]\ncommand=sh -c 'echo \"$A|$B|$C\"; printf \"in \"; sleep 0.3; printf \"pieces\\nlast\\n\"; echo err-line >&2; exec sleep 1000'\n\
          startsecs=0\nenvironment_file=%(here)s/app.env\nenvironment=B=\"from environment\"\n\
          stdout_logfile={dir}/env.log\nstdout_log_timestamps=true\n\
+         stderr_logfile={dir}/err.log\nstderr_log_timestamps=true\n\
          [program:missing]\ncommand=sleep 1000\nenvironment_file=%(here)s/none.env\nstartretries=0\n\
          [program:optional]\ncommand=sleep 1000\nstartsecs=0\nenvironment_file=-%(here)s/none.env\n",
     );
@@ -286,6 +302,13 @@ fn issue18_environment_file_values_reach_the_child_and_every_line_is_stamped() {
             "last"
         ]
     );
+    let err = wait_for("err-line in err.log", TIMEOUT, || {
+        let text = fs::read_to_string(d.path("err.log")).ok()?;
+        text.ends_with('\n').then_some(text)
+    });
+    let (stamp, line) = err.trim_end().split_once(' ').unwrap();
+    assert!(is_iso8601(stamp), "no timestamp on {err:?}");
+    assert_eq!(line, "err-line");
     // A missing mandatory file is a spawn error naming it; `-` makes it optional.
     let missing = d.path("none.env");
     d.wait_log(&format!(

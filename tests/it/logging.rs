@@ -86,13 +86,18 @@ fn logging_to_dev_stdout_on_a_pipe() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start pidvisord");
-    let seen = Arc::new(Mutex::new(String::new()));
+    // stdout and stderr apart: with -n the main log is also echoed to
+    // stderr, so only stdout shows that `logfile=/dev/stdout` works.
+    let out = Arc::new(Mutex::new(String::new()));
+    let err = Arc::new(Mutex::new(String::new()));
     let mut readers = Vec::new();
-    for pipe in [
-        Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
-        Box::new(child.stderr.take().unwrap()),
+    for (pipe, seen) in [
+        (
+            Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
+            out.clone(),
+        ),
+        (Box::new(child.stderr.take().unwrap()), err.clone()),
     ] {
-        let seen = seen.clone();
         readers.push(std::thread::spawn(move || {
             let mut pipe = pipe;
             let mut buf = [0u8; 4096];
@@ -105,17 +110,19 @@ fn logging_to_dev_stdout_on_a_pipe() {
     }
     d.pid = child.id();
     d.child = Some(child);
-    let text = wait_for(
-        "the main log and 20 program lines on the pipe",
+    let both = || format!("{}{}", out.lock().unwrap(), err.lock().unwrap());
+    wait_for(
+        "the main log and 20 program lines on stdout",
         TIMEOUT,
         || {
-            let t = seen.lock().unwrap().clone();
+            let t = out.lock().unwrap().clone();
             (t.contains(&format!("supervisord started with pid {}", d.pid))
                 && t.contains("success: echo entered RUNNING state")
                 && t.contains("echo-line-20\n"))
-            .then_some(t)
+            .then_some(())
         },
     );
+    let text = both();
     assert!(!text.to_lowercase().contains("illegal seek"), "{text}");
     assert!(!text.contains("could not write"), "{text}");
     assert!(!text.contains("ERRO"), "{text}");
@@ -123,7 +130,7 @@ fn logging_to_dev_stdout_on_a_pipe() {
     for r in readers {
         r.join().unwrap();
     }
-    let text = seen.lock().unwrap().clone();
+    let text = out.lock().unwrap().clone();
     assert!(
         text.contains("received SIGTERM indicating exit request"),
         "{text}"
