@@ -675,8 +675,20 @@ impl Reactor {
         let mut result = self.start_child(id, gen, &spec);
         // Out of descriptors: idle HTTP connections make room, then one
         // more try, so that a flood of clients cannot make a program FATAL.
+        // A failure after that is a spawn error: BACKOFF retries it.
         if let Err(f) = &result {
-            if f.out_of_fds && self.http.shed(SHED_FOR_SPAWN, self.poll.registry()) > 0 {
+            let shed = match f.out_of_fds {
+                true => self.http.shed(SHED_FOR_SPAWN, self.poll.registry()),
+                false => 0,
+            };
+            if shed > 0 {
+                self.mainlog.log(
+                    LogLevel::Warn,
+                    format!(
+                        "out of file descriptors to spawn {}: closed {shed} idle connection(s)",
+                        crate::py::py_repr(&spec.name)
+                    ),
+                );
                 result = self.start_child(id, gen, &spec);
             }
         }

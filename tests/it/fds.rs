@@ -195,3 +195,82 @@ fn a_hard_fd_limit_too_low_for_the_config_is_a_crit() {
     );
     assert_eq!(nofile(d.pid), ("300".to_string(), "300".to_string()));
 }
+
+/// Issue 21 point 2: a spawn that runs out of descriptors closes the idle
+/// HTTP connections (they see EOF) and tries again, and the main log says
+/// so; once nothing is left to close it is a spawn error, and a program
+/// starts again once descriptors are freed. The hard limit is below the
+/// config's need, so the connection budget is its minimum (4).
+#[test]
+fn a_spawn_out_of_fds_closes_idle_connections_and_tries_again() {
+    use std::io::{Read, Write};
+    let port = crate::browser::free_port();
+    let body = format!(
+        "[supervisord]\nlogfile={{dir}}/main.log\npidfile={{dir}}/p.pid\nchildlogdir={{dir}}\n\
+         minfds=64\n\n[unix_http_server]\nfile={{dir}}/ctl.sock\n\n\
+         [supervisorctl]\nserverurl=unix://{{dir}}/ctl.sock\n\n\
+         [inet_http_server]\nport=127.0.0.1:{port}\n\n\
+         [program:hog]\ncommand=sleep 1000\nprocess_name=hog_%(process_num)03d\nnumprocs=100\n\
+         autostart=false\nstartsecs=0\nstartretries=0\n\
+         stdout_logfile={{dir}}/hog_%(process_num)03d.log\nstderr_logfile=NONE\n\n\
+         [program:late]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n\
+         stdout_logfile=NONE\nstderr_logfile=NONE\n"
+    );
+    let d = launch_with_nofile(&body, 96, 96);
+    // Three clients that connect and stay silent (with pidvisorctl's own
+    // connection, the budget of 4).
+    let idle: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| {
+            let s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(TIMEOUT)).unwrap();
+            s
+        })
+        .collect();
+    // The daemon has accepted them: an idle one answers a request.
+    let mut probe = idle[2].try_clone().unwrap();
+    probe
+        .write_all(b"GET /ok.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let n = probe.read(&mut buf).unwrap();
+    assert!(buf[..n].starts_with(b"HTTP/1.1 "), "{:?}", &buf[..n]);
+
+    let out = String::from_utf8_lossy(&d.ctl(&["start", "hog:*"]).stdout).into_owned();
+    assert!(
+        out.contains("ERROR (spawn error)"),
+        "some hog ran out: {out}"
+    );
+    let log = d.main_log();
+    let warn = log
+        .lines()
+        .find(|l| l.contains("out of file descriptors to spawn"))
+        .unwrap_or_else(|| panic!("no shed in the main log:\n{log}"));
+    // Three were open; pidvisorctl's own connections may have taken the
+    // place of one or two (the budget evicts the oldest idle one).
+    let closed: usize = warn
+        .rsplit(": closed ")
+        .next()
+        .and_then(|r| r.strip_suffix(" idle connection(s)"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{warn}"));
+    assert!((1..=3).contains(&closed), "{warn}");
+    // The spawn it was for went through on the second try.
+    let name = warn.split('\'').nth(1).unwrap();
+    assert!(
+        log.contains(&format!("spawned: '{name}'")),
+        "{name} after the shed:\n{log}"
+    );
+    assert!(log.contains("too many open files to spawn 'hog_"), "{log}");
+    for mut s in idle {
+        let got = s.read(&mut buf);
+        assert!(
+            matches!(got, Ok(0))
+                || got.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+            "an idle connection was left open"
+        );
+    }
+    // Descriptors freed: a program starts again.
+    d.ctl(&["stop", "hog:*"]);
+    let out = d.ctl(&["start", "late"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "late: started\n");
+}
