@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 
-use zbus::zvariant::{OwnedValue, Str};
+use zbus::zvariant::{OwnedValue, Str, Value};
 use zbus::{interface, message::Header, Connection};
 
 use super::{access, Client, Error, Policy, Snapshot};
-use crate::api::{ProcResult, Request, Response, Stream};
+use crate::api::{ConfigInfo, ConfigValue, ProcResult, Request, Response, Stream};
 
 /// Every property name, in introspection order.
 pub const PROPERTIES: &[&str] = &[
@@ -60,6 +60,36 @@ pub fn property(s: &Snapshot, name: &str) -> Option<OwnedValue> {
         "StatusText" => text(&s.status_text),
         _ => return None,
     })
+}
+
+/// A `getAllConfigInfo` value as D-Bus sends it: `b`, `x`, `s` or `ax`.
+fn config_value(v: ConfigValue) -> OwnedValue {
+    match v {
+        ConfigValue::Bool(b) => OwnedValue::from(b),
+        ConfigValue::Int(i) => OwnedValue::from(i),
+        ConfigValue::Str(s) => text(&s),
+        // An array of numbers holds no fd, the one thing that cannot be owned.
+        ConfigValue::Ints(list) => {
+            OwnedValue::try_from(Value::from(list)).unwrap_or_else(|_| text(""))
+        }
+    }
+}
+
+/// The record of `group:name` among `infos`, as an `a{sv}`.
+fn config_of(infos: Vec<ConfigInfo>, key: &str) -> Option<HashMap<String, OwnedValue>> {
+    let info = infos.into_iter().find(|i| {
+        let group = match i.get("group") {
+            Some(ConfigValue::Str(g)) => g.as_str(),
+            _ => "",
+        };
+        format!("{group}:{}", i.name()) == key
+    })?;
+    Some(
+        info.fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), config_value(v)))
+            .collect(),
+    )
 }
 
 /// The named properties (all when `names` is empty); unknown names are
@@ -277,6 +307,17 @@ impl ProcessObject {
     ) -> Result<(String, i64, bool), Error> {
         access::check(&self.policy, conn, &hdr, "ReadLog").await?;
         read_log(&self.client, &self.namespec, stream, offset, length).await
+    }
+
+    /// The process's configuration as `getAllConfigInfo` gives it (the
+    /// same keys, including pidvisor's own options where they are set).
+    async fn get_config(&self) -> Result<HashMap<String, OwnedValue>, Error> {
+        let infos = match self.client.ask(Request::GetAllConfigInfo).await? {
+            Response::ConfigInfos(infos) => infos,
+            other => return Err(Error::unexpected(&other)),
+        };
+        config_of(infos, &self.key)
+            .ok_or_else(|| Error::BAD_NAME(format!("BAD_NAME: {}", self.namespec)))
     }
 
     /// Supervisor's namespec (`name` or `group:name`), as `pidvisorctl status` prints it.

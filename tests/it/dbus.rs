@@ -1292,3 +1292,61 @@ fn dbus_listeners_and_fcgi_programs_are_process_objects_issue_15() {
         assert_ne!(first, second, "{name}: restart spawns a new process");
     }
 }
+
+/// Issue 18 point 7: a process object's `GetConfig` is its
+/// `getAllConfigInfo` record (read through Python's xmlrpc.client), key for
+/// key and value for value, pidvisor's own options included, typed `b`,
+/// `x`, `s` or `ax`.
+#[test]
+fn dbus_get_config_is_the_config_info_record_issue_18() {
+    let Some(bus) = Bus::start() else { return };
+    let Some(py) = python() else { return };
+    let d = daemon_on(
+        &bus,
+        "[program:db]\ncommand=sleep 1000\nstartsecs=0\n\n\
+         [program:web]\ncommand=sleep 1000\nstartsecs=0\ndepends_on=db\nrestart_delay=2\n\
+         start_limit_burst=3\nstart_limit_interval=30\nexitcodes=0,3\n",
+    );
+    agree(&bus, &d, "web", "web", "RUNNING");
+    let out = bus.busctl(&[
+        "--json=short",
+        "call",
+        NAME,
+        &path_of("web", "web"),
+        PIFACE,
+        "GetConfig",
+    ]);
+    let reply: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    assert_eq!(reply["type"], "a{sv}");
+    let dbus = reply["data"][0].as_object().unwrap();
+    let url = format!("unix://{}", d.path("ctl.sock").display());
+    let all = xmlrpc_call(&py, &url, "supervisor.getAllConfigInfo", &[]);
+    let record = all["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "web")
+        .unwrap()
+        .as_object()
+        .unwrap();
+    let mut keys: Vec<&String> = dbus.keys().collect();
+    let mut want: Vec<&String> = record.keys().collect();
+    keys.sort();
+    want.sort();
+    assert_eq!(keys, want);
+    for (key, value) in record {
+        let typed = &dbus[key];
+        let sig = match value {
+            serde_json::Value::Bool(_) => "b",
+            serde_json::Value::Number(_) => "x",
+            serde_json::Value::Array(_) => "ax",
+            _ => "s",
+        };
+        assert_eq!(typed["type"], sig, "{key}: {typed}");
+        assert_eq!(&typed["data"], value, "{key}");
+    }
+    for key in ["depends_on", "restart_delay", "start_limit_burst"] {
+        assert!(dbus.contains_key(key), "{key} not in {dbus:?}");
+    }
+}
