@@ -563,7 +563,14 @@ fn run_interrupted(
     use std::io::Read;
     use std::process::Stdio;
     use std::sync::{Arc, Mutex};
-    let mut child = Command::new(bin)
+    // SIGINT back to its default first (env(1) execs the client, so the
+    // pid is the client's): a runner started in the background of a
+    // non-interactive shell hands its children SIGINT ignored, and Python
+    // then never raises KeyboardInterrupt (seen in a loaded CI run that
+    // hung here).
+    let mut child = Command::new("env")
+        .arg("--default-signal=INT")
+        .arg(bin)
         .arg("-c")
         .arg(conf)
         .args(args)
