@@ -476,6 +476,9 @@ fn open_parts(
     warn_unauthenticated(&config, session, &mut mainlog);
     let set = crate::sys::signal::daemon_sigset();
     crate::sys::signal::block(&set).map_err(|e| Usage(format!("cannot block signals: {e}")))?;
+    // Blocked first, so none of them can act between the two calls.
+    crate::sys::signal::default_daemon_dispositions()
+        .map_err(|e| Usage(format!("cannot reset signal dispositions: {e}")))?;
     let signals = crate::sys::signal::signalfd(&set)
         .map_err(|e| Usage(format!("cannot create a signalfd: {e}")))?;
     Ok(Parts {

@@ -50,6 +50,25 @@ pub fn daemon_sigset() -> SigSet {
     set
 }
 
+/// `sigaction(sig, SIG_DFL)` for each of [`DAEMON_SIGNALS`]. An ignored
+/// SIGCHLD inherited from a launcher makes the kernel reap our children
+/// itself, and `waitid` on their pidfds then fails with ECHILD: the exit
+/// status is lost and the program stays RUNNING. (An inherited ignored
+/// SIGINT or SIGQUIT does no harm while blocked, since the kernel queues
+/// blocked signals whatever their disposition, but a default one is what
+/// supervisord's own handlers amount to.)
+///
+/// # References
+///  - [Linux](https://man7.org/linux/man-pages/man2/sigaction.2.html)
+pub fn default_daemon_dispositions() -> io::Result<()> {
+    for sig in DAEMON_SIGNALS {
+        // SAFETY: SIG_DFL runs no code of ours, so no handler can observe
+        // a half-set state; nix checks the signal number.
+        unsafe { nix::sys::signal::signal(sig, nix::sys::signal::SigHandler::SigDfl) }?;
+    }
+    Ok(())
+}
+
 /// `pthread_sigmask(SIG_BLOCK, set, NULL)`—block `set` in the calling thread
 /// (threads created later inherit the mask). Call before starting threads.
 ///

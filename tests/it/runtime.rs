@@ -3,6 +3,7 @@
 
 use crate::fixture::*;
 use std::fs;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 /// A main-log line's timestamp (`YYYY-MM-DD HH:MM:SS,mmm LEVL ...`) in
@@ -686,5 +687,51 @@ fn empty_logfile_options_run_the_program_without_a_log() {
             "e: ERROR (no log file)\n",
             "{channel}"
         );
+    }
+}
+
+/// A daemon started with SIGCHLD, SIGINT and SIGQUIT ignored (a launcher
+/// that ignores SIGCHLD, or `pidvisord -n &` in a script for the other
+/// two) still gets each child's exit status (an ignored SIGCHLD makes the
+/// kernel reap children itself) and still stops on SIGINT and SIGQUIT, as
+/// supervisord does.
+#[test]
+fn inherited_ignored_signals_change_nothing() {
+    let Some(py) = python() else { return };
+    for (sig, name) in [(2, "SIGINT"), (3, "SIGQUIT")] {
+        let mut d = Daemon::prepare(
+            "[program:quits]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n\
+             [program:stays]\ncommand=sleep 1000\nstartsecs=0\n",
+        );
+        let out = fs::File::create(d.path("daemon.out")).unwrap();
+        // SIG_IGN survives exec.
+        let child = Command::new(&py)
+            .arg("-c")
+            .arg(
+                "import os, signal, sys\n\
+                 for s in (signal.SIGCHLD, signal.SIGINT, signal.SIGQUIT):\n    \
+                     signal.signal(s, signal.SIG_IGN)\n\
+                 os.execv(sys.argv[1], sys.argv[1:])",
+            )
+            .arg(env!("CARGO_BIN_EXE_pidvisord"))
+            .args(["-n", "-c"])
+            .arg(&d.conf)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        d.pid = child.id();
+        d.child = Some(child);
+        d.wait_spawned("stays", 1);
+        let log = d.wait_log("exited: quits (exit status 3; not expected)");
+        assert!(!log.contains("waitid"), "{log}");
+        d.signal(sig);
+        let mut child = d.child.take().unwrap();
+        let status = wait_for(&format!("pidvisord to exit on {name}"), TIMEOUT, || {
+            child.try_wait().ok().flatten()
+        });
+        assert_eq!(status.code(), Some(0), "{name}");
+        d.wait_log(&format!("received {name} indicating exit request"));
     }
 }
