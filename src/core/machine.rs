@@ -42,7 +42,7 @@ pub type Checker = Box<dyn Fn(&ProgramSpec) -> CommandCheck>;
 /// The supervisor state machine. See the module docs of `core`.
 pub struct Core {
     pub(super) groups: Vec<Group>,
-    pub(super) procs: BTreeMap<ProcId, Process>,
+    pub(super) procs: BTreeMap<ProcId, Box<Process>>,
     /// The armed timers of `procs`.
     pub(super) timers: Timers,
     next_id: u32,
@@ -151,7 +151,7 @@ impl Core {
     // ----- read-only views -------------------------------------------------
 
     pub fn process(&self, id: ProcId) -> Option<&Process> {
-        self.procs.get(&id)
+        self.procs.get(&id).map(|p| &**p)
     }
 
     pub fn spec(&self, id: ProcId) -> Option<&ProgramSpec> {
@@ -168,7 +168,7 @@ impl Core {
         self.groups
             .iter()
             .flat_map(|g| g.procs.iter())
-            .map(move |&id| (id, &self.procs[&id]))
+            .map(move |&id| (id, &*self.procs[&id]))
     }
 
     pub fn groups(&self) -> &[Group] {
@@ -328,7 +328,7 @@ impl Core {
         for ps in &spec.processes {
             let id = ProcId(self.next_id);
             self.next_id += 1;
-            self.procs.insert(id, Process::new(ps.clone()));
+            self.procs.insert(id, Box::new(Process::new(ps.clone())));
             procs.push(id);
         }
         let mut by_name = Vec::new();
