@@ -278,7 +278,12 @@ fn issue18_environment_file_values_reach_the_child_and_every_line_is_stamped() {
     .unwrap();
     let d = d.launch();
     let pid = d.wait_spawned("env", 1);
-    let env = proc_environ(pid);
+    // The spawn is logged when the child exists, maybe before its execve
+    // (the daemon's environment, or none readable, until then).
+    let env = wait_for("the child's own environment", TIMEOUT, || {
+        let env = proc_environ(pid);
+        env.iter().any(|v| v.starts_with("A=")).then_some(env)
+    });
     for want in ["A=one  two", "B=from environment", "C=quoted \"x\""] {
         assert!(env.contains(&want.to_string()), "{want} not in {env:?}");
     }

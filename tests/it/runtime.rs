@@ -399,8 +399,12 @@ fn user_nobody_drops_groups_ids_and_capabilities() {
     for cap in ["CapInh", "CapPrm", "CapEff", "CapAmb"] {
         assert_eq!(proc_status(pid, cap).unwrap(), "0000000000000000", "{cap}");
     }
-    let env = proc_environ(pid);
-    assert!(env.contains(&"USER=nobody".to_string()), "{env:?}");
+    // The uid changes before execve; the environment is the program's
+    // only once the exec is done.
+    let env = wait_for("the program's own environment", TIMEOUT, || {
+        let env = proc_environ(pid);
+        env.contains(&"USER=nobody".to_string()).then_some(env)
+    });
     assert!(env.contains(&"LOGNAME=nobody".to_string()), "{env:?}");
     assert!(env.contains(&"HOME=/nonexistent".to_string()), "{env:?}");
 }
