@@ -42,6 +42,8 @@ pub type Checker = Box<dyn Fn(&ProgramSpec) -> CommandCheck>;
 /// The supervisor state machine. See the module docs of `core`.
 pub struct Core {
     pub(super) groups: Vec<Group>,
+    /// Boxed: a BTreeMap filled in id order keeps its leaves about half
+    /// full, which doubled the cost of each (large) state held inline.
     pub(super) procs: BTreeMap<ProcId, Box<Process>>,
     /// The armed timers of `procs`.
     pub(super) timers: Timers,
