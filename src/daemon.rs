@@ -211,6 +211,9 @@ fn start(args: &DaemonArgs) -> Result<i32, Usage> {
             .map_err(|e| Usage(format!("event loop failed: {e}")))?;
         let _ = std::fs::remove_file(&old.config.supervisord.pidfile);
         old.http.unlink();
+        if let (Some(link), Ending::Exit | Ending::ExitWith(_)) = (&old.dbus, &ending) {
+            link.flush(std::time::Duration::from_secs(1));
+        }
         match ending {
             Ending::Exit => return Ok(0),
             // exit_on_fatal: the container's orchestrator sees the failure.

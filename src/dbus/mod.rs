@@ -120,6 +120,10 @@ pub enum Event {
     /// with it (a new core after a reload, or events were dropped). It
     /// travels in order with the other events, so none older follows it.
     Resync(Vec<Snapshot>),
+    /// Answered once everything queued before it has gone out on the bus:
+    /// the daemon waits for it before it exits, so that the reply to a
+    /// `Shutdown` (sent from this side's thread) reaches its caller.
+    Flushed(mpsc::Sender<()>),
 }
 
 /// The reactor's end of the bridge; outlives one reactor (reloads).
@@ -132,6 +136,18 @@ pub struct Link {
     pub waker: Arc<Mutex<Option<mio::Waker>>>,
     /// Keeps the connection (and zbus's executor) alive.
     _conn: zbus::Connection,
+}
+
+impl Link {
+    /// Before the daemon exits: wait, at most `within`, until the D-Bus
+    /// side has sent what it had to send (replies to calls the reactor has
+    /// answered included).
+    pub fn flush(&self, within: std::time::Duration) {
+        let (done, wait) = mpsc::channel();
+        if self.events.try_send(Event::Flushed(done)).is_ok() {
+            let _ = wait.recv_timeout(within);
+        }
+    }
 }
 
 /// The D-Bus side's handle for sending requests.

@@ -68,6 +68,11 @@ impl Pump {
             )
             .detach();
         while let Ok(ev) = self.events.recv().await {
+            if let Event::Flushed(done) = ev {
+                self.flush().await;
+                let _ = done.send(());
+                continue;
+            }
             if self.conn.is_closed() {
                 // Keep draining so the reactor's queue never stays full.
                 continue;
@@ -81,8 +86,33 @@ impl Pump {
         }
     }
 
+    /// A round trip to the bus: the bus handles a connection's messages in
+    /// order, so its answer comes after every message we sent before the
+    /// ping. The method returns of calls answered before this event was
+    /// queued were sent before it: their tasks were woken first on this
+    /// single-threaded executor.
+    async fn flush(&self) {
+        if self.conn.is_closed() {
+            return;
+        }
+        let _ = self
+            .conn
+            .call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus.Peer"),
+                "Ping",
+                &(),
+            )
+            .await;
+    }
+
     async fn apply(&mut self, ev: Event) {
         match ev {
+            // Handled in `run`.
+            Event::Flushed(done) => {
+                let _ = done.send(());
+            }
             Event::Changed { from, to, snap } => {
                 let key = snap.key();
                 let path = snapshot_path(&snap);
