@@ -254,22 +254,7 @@ fn daemon_on(bus: &Bus, programs: &str) -> Daemon {
 }
 
 fn daemon_with(body: &str, address: &str) -> Daemon {
-    let mut d = Daemon::prepare(body);
-    let out = std::fs::File::create(d.path("daemon.out")).unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_pidvisord"))
-        .arg("-n")
-        .arg("-c")
-        .arg(&d.conf)
-        .env("DBUS_SYSTEM_BUS_ADDRESS", address)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("start pidvisord");
-    d.pid = child.id();
-    d.child = Some(child);
-    d.wait_log(&format!("supervisord started with pid {}", d.pid));
-    d
+    Daemon::prepare(body).launch_env(&[("DBUS_SYSTEM_BUS_ADDRESS", address)])
 }
 
 /// `(state, pid)` of `name` as `pidvisorctl status` prints it.

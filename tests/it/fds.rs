@@ -118,23 +118,12 @@ fn a_stdin_without_a_kept_pipe_end_never_ends_and_takes_send_process_stdin() {
 /// `pidvisord` started by `prlimit --nofile=SOFT:HARD` (which execs it, so
 /// the pid is the daemon's), on `body`.
 fn launch_with_nofile(body: &str, soft: u64, hard: u64) -> Daemon {
-    let mut d = Daemon::prepare(body);
-    let out = fs::File::create(d.path("daemon.out")).unwrap();
-    let child = std::process::Command::new("prlimit")
+    let mut prlimit = std::process::Command::new("prlimit");
+    prlimit
         .arg(format!("--nofile={soft}:{hard}"))
         .arg("--")
-        .arg(env!("CARGO_BIN_EXE_pidvisord"))
-        .args(["-n", "-c"])
-        .arg(&d.conf)
-        .stdin(std::process::Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .expect("run prlimit (util-linux)");
-    d.pid = child.id();
-    d.child = Some(child);
-    d.wait_log(&format!("supervisord started with pid {}", d.pid));
-    d
+        .arg(env!("CARGO_BIN_EXE_pidvisord"));
+    Daemon::prepare(body).launch_by(prlimit)
 }
 
 /// The soft and hard `Max open files` of `pid`.

@@ -75,10 +75,18 @@ impl Daemon {
     }
 
     /// `launch` with extra environment variables for the daemon itself.
-    pub fn launch_env(mut self, env: &[(&str, &str)]) -> Daemon {
+    pub fn launch_env(self, env: &[(&str, &str)]) -> Daemon {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pidvisord"));
+        cmd.envs(env.iter().copied());
+        self.launch_by(cmd)
+    }
+
+    /// `launch` through `cmd`, which must end by exec'ing pidvisord (so its
+    /// pid is the daemon's): `-n -c CONF` are appended to its arguments,
+    /// and its output goes to `daemon.out`.
+    pub fn launch_by(mut self, mut cmd: Command) -> Daemon {
         let out = fs::File::create(self.path("daemon.out")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_pidvisord"))
-            .envs(env.iter().copied())
+        let child = cmd
             .arg("-n")
             .arg("-c")
             .arg(&self.conf)

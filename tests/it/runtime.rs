@@ -3,7 +3,7 @@
 
 use crate::fixture::*;
 use std::fs;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 /// A main-log line's timestamp (`YYYY-MM-DD HH:MM:SS,mmm LEVL ...`) in
@@ -703,13 +703,9 @@ fn empty_logfile_options_run_the_program_without_a_log() {
 fn inherited_ignored_signals_change_nothing() {
     let Some(py) = python() else { return };
     for (sig, name) in [(2, "SIGINT"), (3, "SIGQUIT")] {
-        let mut d = Daemon::prepare(
-            "[program:quits]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n\
-             [program:stays]\ncommand=sleep 1000\nstartsecs=0\n",
-        );
-        let out = fs::File::create(d.path("daemon.out")).unwrap();
         // SIG_IGN survives exec.
-        let child = Command::new(&py)
+        let mut python = Command::new(&py);
+        python
             .arg("-c")
             .arg(
                 "import os, signal, sys\n\
@@ -717,16 +713,12 @@ fn inherited_ignored_signals_change_nothing() {
                      signal.signal(s, signal.SIG_IGN)\n\
                  os.execv(sys.argv[1], sys.argv[1:])",
             )
-            .arg(env!("CARGO_BIN_EXE_pidvisord"))
-            .args(["-n", "-c"])
-            .arg(&d.conf)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap();
-        d.pid = child.id();
-        d.child = Some(child);
+            .arg(env!("CARGO_BIN_EXE_pidvisord"));
+        let mut d = Daemon::prepare(
+            "[program:quits]\ncommand=sh -c 'exit 3'\nstartsecs=0\nautorestart=false\n\
+             [program:stays]\ncommand=sleep 1000\nstartsecs=0\n",
+        )
+        .launch_by(python);
         d.wait_spawned("stays", 1);
         let log = d.wait_log("exited: quits (exit status 3; not expected)");
         assert!(!log.contains("waitid"), "{log}");
